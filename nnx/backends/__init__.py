@@ -1,0 +1,164 @@
+"""Backends: which array library and device nnx computes on.
+
+Selection, highest first: ``backend=`` on a model, ``with nnx.use_backend(...)``,
+``nnx.set_backend(...)``, the ``NNX_BACKEND`` environment variable, then ``"numpy"``.
+
+>>> import nnx
+>>> with nnx.use_backend("numpy"):
+...     nnx.get_backend().name
+'numpy'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from nnx.backends.base import Array, Backend, Generator
+
+__all__ = [
+    "Array",
+    "Backend",
+    "BackendUnavailableError",
+    "Generator",
+    "available",
+    "get_backend",
+    "names",
+    "set_backend",
+    "use_backend",
+]
+
+BackendSpec = "str | Backend | None"
+
+
+class BackendUnavailableError(ImportError):
+    """The requested backend cannot run here (library missing or no device)."""
+
+
+def _numpy() -> Backend:
+    from nnx.backends.numpy_backend import NumpyBackend
+
+    return NumpyBackend()
+
+
+def _strict() -> Backend:
+    from nnx.backends.strict_backend import StrictBackend
+
+    return StrictBackend()
+
+
+def _cupy() -> Backend:
+    from nnx.backends.cupy_backend import CupyBackend
+
+    backend = CupyBackend()
+    backend.xp.zeros(1).sum()  # fails here, not mid-training, when no CUDA device answers
+    return backend
+
+
+# name -> (factory, the pip requirement that provides it, a hint)
+_FACTORIES: dict[str, tuple[Callable[[], Backend], str, str]] = {
+    "numpy": (_numpy, "nnx-array", ""),
+    "array_api_strict": (_strict, "nnx-array[strict]", ""),
+    "cupy": (_cupy, "nnx-array[cupy]",
+             " (CUDA 12; nnx-array[cupy-cuda13] for CUDA 13) on a machine with a CUDA device"),
+}
+_ALIASES = {"np": "numpy", "strict": "array_api_strict", "array-api-strict": "array_api_strict",
+            "cp": "cupy", "cuda": "cupy", "gpu": "cupy"}
+_instances: dict[str, Backend] = {}
+_default: ContextVar[str | Backend | None] = ContextVar("nnx_default_backend", default=None)
+
+
+def names() -> list[str]:
+    """All backend names nnx knows (available here or not)."""
+    return list(_FACTORIES)
+
+
+def _canonical(name: str) -> str:
+    key = name.strip().lower()
+    key = _ALIASES.get(key, key)
+    if key not in _FACTORIES:
+        raise ValueError(
+            f"Unknown backend {name!r}. Valid backends: {', '.join(names())} "
+            f"(aliases: {', '.join(sorted(_ALIASES))})."
+        )
+    return key
+
+
+def get_backend(spec: str | Backend | None = None) -> Backend:
+    """Resolve a backend name (or ``None`` for the current default) to a backend object.
+
+    Args:
+        spec: a backend name, a :class:`Backend` (returned as is), or None.
+
+    Returns:
+        The backend. Instances are created once and shared.
+
+    Raises:
+        ValueError: the name is unknown.
+        BackendUnavailableError: the library is not installed or has no device here.
+    """
+    if isinstance(spec, Backend):
+        return spec
+    if spec is None:
+        spec = _default.get()
+        if isinstance(spec, Backend):
+            return spec
+        spec = spec or os.environ.get("NNX_BACKEND") or "numpy"
+    key = _canonical(spec)
+    if key not in _instances:
+        factory, extra, hint = _FACTORIES[key]
+        try:
+            _instances[key] = factory()
+        except Exception as exc:
+            raise BackendUnavailableError(
+                f"Backend {key!r} is not available on this machine ({type(exc).__name__}: "
+                f"{exc}). Install it with: pip install \"{extra}\"{hint}."
+            ) from exc
+    return _instances[key]
+
+
+def available() -> list[str]:
+    """Names of the backends that work on this machine (``cupy`` only with a CUDA device)."""
+    found = []
+    for name in _FACTORIES:
+        try:
+            get_backend(name)
+        except BackendUnavailableError:
+            continue
+        found.append(name)
+    return found
+
+
+def set_backend(spec: str | Backend) -> None:
+    """Set the default backend for models built from now on in this context."""
+    _default.set(get_backend(spec))
+
+
+@contextmanager
+def use_backend(spec: str | Backend) -> Iterator[Backend]:
+    """Use a backend as the default inside a ``with`` block."""
+    token = _default.set(get_backend(spec))
+    try:
+        yield _default.get()  # type: ignore[misc]
+    finally:
+        _default.reset(token)
+
+
+def backend_of(x: Any) -> Backend:
+    """The backend that owns array ``x``; TypeError for anything else."""
+    module = type(x).__module__.split(".")[0]
+    for name in {"numpy": ["numpy"], "array_api_strict": ["array_api_strict"],
+                 "cupy": ["cupy"]}.get(module, []):
+        backend = get_backend(name)
+        if backend.owns(x):
+            return backend
+    for backend in _instances.values():
+        if backend.owns(x):
+            return backend
+    raise TypeError(
+        f"Expected an array of an nnx backend ({', '.join(names())}), "
+        f"received {type(x).__module__}.{type(x).__name__}."
+    )
