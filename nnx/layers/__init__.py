@@ -1,0 +1,21 @@
+"""Layers. Each has ``build``, ``forward(x, training) -> (y, backprop)`` and ``__call__``."""
+
+from nnx.layers.activation import ActivatedLayer, Activation
+from nnx.layers.base import Layer, Parameter, layer_class, register_layer
+from nnx.layers.dense import Dense
+from nnx.layers.dropout import Dropout
+from nnx.layers.reshaping import Flatten, Input, Reshape
+
+__all__ = [
+    "ActivatedLayer",
+    "Activation",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "Input",
+    "Layer",
+    "Parameter",
+    "Reshape",
+    "layer_class",
+    "register_layer",
+]

@@ -1,0 +1,105 @@
+"""The fully connected layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nnx import initializers, regularizers
+from nnx.backends.base import Array, Generator
+from nnx.layers.activation import ActivatedLayer
+from nnx.layers.base import Backprop, Parameter, Shape, register_layer
+
+
+@register_layer
+class Dense(ActivatedLayer):
+    """Fully connected layer: ``y = activation(x @ kernel + bias)``.
+
+    Backward, with ``dz = dy * activation'(z)``:
+    ``d kernel = x^T dz``, ``d bias = sum_batch dz``, ``dx = dz kernel^T``.
+
+    Args:
+        units: number of output features (> 0).
+        activation: activation name or None (linear).
+        use_bias: whether to add a bias.
+        kernel_initializer: initializer of the ``(in, units)`` kernel (Keras default
+            ``"glorot_uniform"``).
+        bias_initializer: initializer of the ``(units,)`` bias (``"zeros"``).
+        kernel_regularizer, bias_regularizer: optional penalties, e.g.
+            ``nnx.regularizers.l2(0.01)``.
+        input_shape: shape of one sample, for a first layer, e.g. ``(30,)``.
+
+    Shape:
+        Input ``(batch, ..., in)``, output ``(batch, ..., units)``.
+
+    >>> import nnx
+    >>> layer = Dense(3, activation="relu")
+    >>> layer.build((4,), "numpy", nnx.backends.get_backend("numpy").rng(0))
+    >>> [p.shape for p in layer.parameters()]
+    [(4, 3), (3,)]
+    """
+
+    def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 **kwargs: Any) -> None:
+        super().__init__(activation, **kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise ValueError(f"Dense: units must be a positive int, received units={units!r}.")
+        self.units = units
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel: Parameter | None = None
+        self.bias: Parameter | None = None
+
+    def build_parameters(self, input_shape: Shape, rng: Generator) -> None:
+        fan_in = input_shape[-1]
+        if fan_in is None:
+            raise ValueError(f"Dense {self.name!r} needs a known last input dimension, "
+                             f"received input shape {input_shape}.")
+        self.kernel = self.add_weight("kernel", (fan_in, self.units), self.kernel_initializer,
+                                      rng, self.kernel_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer, rng,
+                                        self.bias_regularizer)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (*input_shape[:-1], self.units)
+
+    def forward_logits(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        self.check_input(x)
+        backend, kernel, bias = self.backend, self.kernel, self.bias
+        assert backend is not None and kernel is not None
+        xp = backend.xp
+        z = backend.matmul(x, kernel.value)
+        if bias is not None:
+            z += bias.value
+
+        def backprop(dz: Array) -> Array:
+            x2 = xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+            dz2 = xp.reshape(dz, (-1, dz.shape[-1])) if dz.ndim != 2 else dz
+            kernel.grad = backend.matmul(x2.T, dz2, out=_reusable(kernel))
+            if bias is not None:
+                bias.grad = xp.sum(dz2, axis=0)
+            return backend.matmul(dz, kernel.value.T)
+
+        return z, backprop
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "units": self.units, "use_bias": self.use_bias,
+                "kernel_initializer": self.kernel_initializer.get_config(),
+                "bias_initializer": self.bias_initializer.get_config(),
+                "kernel_regularizer": _config_or_none(self.kernel_regularizer),
+                "bias_regularizer": _config_or_none(self.bias_regularizer)}
+
+
+def _reusable(param: Parameter) -> Array | None:
+    """The parameter's previous gradient buffer, when it can be overwritten in place."""
+    grad = param.grad
+    return grad if grad is not None and grad.shape == param.value.shape else None
+
+
+def _config_or_none(obj: Any) -> Any:
+    return None if obj is None else obj.get_config()

@@ -1,0 +1,109 @@
+"""Layers that only change the shape of each sample: ``Input``, ``Flatten``, ``Reshape``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from nnx.backends.base import Array
+from nnx.layers.base import Backprop, Layer, Shape, _as_shape, register_layer
+
+
+@register_layer
+class Input(Layer):
+    """Declare the shape of one input sample, so a model is built eagerly (as in Keras).
+
+    Args:
+        shape: the shape without the batch axis, e.g. ``(28, 28, 1)``.
+
+    >>> Input((30,)).input_shape
+    (30,)
+    """
+
+    def __init__(self, shape: Sequence[int], *, name: str | None = None) -> None:
+        super().__init__(name=name, input_shape=shape)
+
+    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        self.check_input(x)
+        return x, _identity
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "shape": list(self.input_shape or ())}
+
+
+@register_layer
+class Flatten(Layer):
+    """Flatten each sample to one axis: ``(batch, d1, ..., dk) -> (batch, d1 * ... * dk)``.
+
+    >>> from nnx.backends import get_backend
+    >>> Flatten()(get_backend("numpy").asarray([[[1.0, 2.0], [3.0, 4.0]]]))
+    array([[1., 2., 3., 4.]])
+    """
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        if any(d is None for d in input_shape):
+            return (None,)
+        return (math.prod(input_shape),)  # type: ignore[arg-type]
+
+    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        self.check_input(x)
+        xp = self.backend.xp  # type: ignore[union-attr]
+        shape = tuple(x.shape)
+        y = xp.reshape(x, (shape[0], -1))
+
+        def backprop(dy: Array) -> Array:
+            return xp.reshape(dy, shape)
+
+        return y, backprop
+
+
+@register_layer
+class Reshape(Layer):
+    """Reshape each sample to ``target_shape`` (one entry may be -1).
+
+    Args:
+        target_shape: the new shape without the batch axis.
+
+    >>> from nnx.backends import get_backend
+    >>> Reshape((2, 2))(get_backend("numpy").asarray([[1.0, 2.0, 3.0, 4.0]])).shape
+    (1, 2, 2)
+    """
+
+    def __init__(self, target_shape: Sequence[int], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        dims = tuple(int(d) for d in target_shape)
+        if dims.count(-1) > 1 or any(d == 0 or d < -1 for d in dims):
+            raise ValueError(f"Reshape: target_shape must have positive sizes and at most one "
+                             f"-1, received target_shape={tuple(target_shape)}.")
+        self.target_shape = dims
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        if any(d is None for d in input_shape):
+            return tuple(None if d == -1 else d for d in self.target_shape)
+        size = math.prod(input_shape)  # type: ignore[arg-type]
+        known = math.prod(d for d in self.target_shape if d != -1)
+        if (-1 in self.target_shape and size % known) or (
+                -1 not in self.target_shape and size != known):
+            raise ValueError(f"Reshape {self.name!r}: cannot reshape input shape {input_shape} "
+                             f"(size {size}) to target_shape={self.target_shape}.")
+        return _as_shape(tuple(size // known if d == -1 else d for d in self.target_shape),
+                         "Reshape output")
+
+    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        self.check_input(x)
+        xp = self.backend.xp  # type: ignore[union-attr]
+        shape = tuple(x.shape)
+        y = xp.reshape(x, (shape[0], *self.target_shape))
+
+        def backprop(dy: Array) -> Array:
+            return xp.reshape(dy, shape)
+
+        return y, backprop
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+def _identity(dy: Array) -> Array:
+    return dy

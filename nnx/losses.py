@@ -1,0 +1,313 @@
+"""Loss functions: ``loss(y_true, y_pred) -> scalar`` and ``loss.gradient(y_true, y_pred)``.
+
+Reduction is Keras's ``sum_over_batch_size``: ``L = sum_i w_i l_i / n`` over the ``n`` samples
+of the batch (``w_i = 1`` without ``sample_weight``), so the gradient carries the ``1 / n``.
+
+>>> from nnx.backends import get_backend
+>>> b = get_backend("numpy")
+>>> float(MeanSquaredError()(b.asarray([[1.0], [2.0]]), b.asarray([[1.5], [2.0]])))
+0.125
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from array_api_compat import array_namespace
+
+from nnx.backends.base import Array
+from nnx.functional import losses as F
+
+__all__ = [
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "Huber",
+    "Loss",
+    "MeanAbsoluteError",
+    "MeanSquaredError",
+    "SparseCategoricalCrossentropy",
+    "get",
+    "names",
+]
+
+
+class Loss:
+    """Base class: subclasses give per-sample values and their gradient w.r.t. ``y_pred``.
+
+    Args:
+        name: the loss's name (default: its registry name).
+    """
+
+    registry_name: ClassVar[str] = "loss"
+    #: the activation whose output this loss can fuse with when ``from_logits=False``
+    fuses_with: ClassVar[str | None] = None
+    from_logits: bool = False
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name or self.registry_name
+
+    def per_sample(self, y_true: Array, y_pred: Array) -> Array:
+        """One loss value per sample, shape ``(n,)``."""
+        raise NotImplementedError
+
+    def per_sample_gradient(self, y_true: Array, y_pred: Array) -> Array:
+        """``d l_i / d y_pred`` for each sample (without the ``1/n`` of the mean)."""
+        raise NotImplementedError
+
+    def prepare_targets(self, y_true: Array, y_pred: Array) -> Array:
+        """Convert targets to the form the formulas use (one-hot for sparse labels)."""
+        return y_true
+
+    def __call__(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None
+                 ) -> Array:
+        """The batch loss ``sum_i w_i l_i / n`` as a 0-d array (no host synchronisation)."""
+        values = self.per_sample(self.prepare_targets(y_true, y_pred), y_pred)
+        xp = array_namespace(values)
+        if sample_weight is not None:
+            values = values * sample_weight
+        return xp.sum(values) / values.shape[0]
+
+    def gradient(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None
+                 ) -> Array:
+        """``dL / d y_pred`` for the batch loss (same shape as ``y_pred``)."""
+        grad = self.per_sample_gradient(self.prepare_targets(y_true, y_pred), y_pred)
+        n = grad.shape[0]
+        if sample_weight is not None:
+            xp = array_namespace(grad)
+            grad = grad * xp.reshape(sample_weight, (n,) + (1,) * (grad.ndim - 1))
+        return grad / n
+
+    def with_logits(self) -> Loss:
+        """The same loss taking pre-activation logits (used for fused training)."""
+        config = self.get_config()
+        config["from_logits"] = True
+        return type(self)(**{k: v for k, v in config.items() if k != "class_name"})
+
+    def get_config(self) -> dict[str, Any]:
+        return {"class_name": self.registry_name, "name": self.name}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items()
+                         if k not in ("name", "class_name"))
+        return f"{type(self).__name__}({args})"
+
+
+class _Elementwise(Loss):
+    _value: ClassVar[Callable[..., Array]]
+    _grad: ClassVar[Callable[..., Array]]
+
+    def per_sample(self, y_true: Array, y_pred: Array) -> Array:
+        _check_same_shape(self, y_true, y_pred)
+        return type(self)._value(y_true, y_pred)
+
+    def per_sample_gradient(self, y_true: Array, y_pred: Array) -> Array:
+        return type(self)._grad(y_true, y_pred)
+
+
+class MeanSquaredError(_Elementwise):
+    """``l = mean_j (p_j - y_j)^2``; gradient ``2 (p - y) / d``."""
+
+    registry_name = "mean_squared_error"
+    _value = staticmethod(F.squared_error)
+    _grad = staticmethod(F.squared_error_grad)
+
+
+class MeanAbsoluteError(_Elementwise):
+    """``l = mean_j |p_j - y_j|``; gradient ``sign(p - y) / d``."""
+
+    registry_name = "mean_absolute_error"
+    _value = staticmethod(F.absolute_error)
+    _grad = staticmethod(F.absolute_error_grad)
+
+
+class Huber(Loss):
+    """Quadratic for small errors, linear for large ones.
+
+    ``l = r^2 / 2`` where ``|r| <= delta`` else ``delta (|r| - delta / 2)``, ``r = p - y``;
+    gradient ``clip(r, -delta, delta) / d``.
+
+    Args:
+        delta: where the loss turns from quadratic to linear (> 0).
+    """
+
+    registry_name = "huber"
+
+    def __init__(self, delta: float = 1.0, name: str | None = None) -> None:
+        super().__init__(name)
+        if not delta > 0:
+            raise ValueError(f"Huber: delta must be > 0, received delta={delta!r}.")
+        self.delta = float(delta)
+
+    def per_sample(self, y_true: Array, y_pred: Array) -> Array:
+        _check_same_shape(self, y_true, y_pred)
+        return F.huber(y_true, y_pred, self.delta)
+
+    def per_sample_gradient(self, y_true: Array, y_pred: Array) -> Array:
+        return F.huber_grad(y_true, y_pred, self.delta)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "delta": self.delta}
+
+
+class BinaryCrossentropy(Loss):
+    """Binary cross-entropy ``-(y log p + (1 - y) log(1 - p))``, mean over outputs.
+
+    With ``from_logits=True`` it takes ``z`` and uses ``max(z, 0) - z y + log(1 + e^-|z|)``,
+    whose gradient is ``sigmoid(z) - y``: finite for any logit.
+
+    Args:
+        from_logits: whether ``y_pred`` are logits rather than probabilities.
+    """
+
+    registry_name = "binary_crossentropy"
+    fuses_with = "sigmoid"
+
+    def __init__(self, from_logits: bool = False, name: str | None = None) -> None:
+        super().__init__(name)
+        self.from_logits = bool(from_logits)
+
+    def per_sample(self, y_true: Array, y_pred: Array) -> Array:
+        _check_same_shape(self, y_true, y_pred)
+        f = F.binary_crossentropy_logits if self.from_logits else F.binary_crossentropy
+        return f(y_true, y_pred)
+
+    def per_sample_gradient(self, y_true: Array, y_pred: Array) -> Array:
+        if self.from_logits:
+            return F.binary_crossentropy_logits_grad(y_true, y_pred)
+        return F.binary_crossentropy_grad(y_true, y_pred)
+
+    def validate_targets(self, y_true: Array) -> None:
+        """Refuse labels outside ``[0, 1]`` (one host synchronisation: call once per fit)."""
+        xp = array_namespace(y_true)
+        if y_true.shape[0] and bool(xp.any((y_true < 0) | (y_true > 1))):
+            lo, hi = float(xp.min(y_true)), float(xp.max(y_true))
+            raise ValueError(f"{type(self).__name__}: labels must lie in [0, 1], received "
+                             f"labels in [{lo:g}, {hi:g}].")
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "from_logits": self.from_logits}
+
+
+class CategoricalCrossentropy(Loss):
+    """Cross-entropy ``-sum_k y_k log p_k`` against one-hot (or soft) targets.
+
+    With ``from_logits=True``: ``-sum_k y_k log_softmax(z)_k`` (log-sum-exp), gradient
+    ``softmax(z) - y``. ``label_smoothing`` s replaces y by ``y (1 - s) + s / K``.
+
+    Args:
+        from_logits: whether ``y_pred`` are logits.
+        label_smoothing: in ``[0, 1]``.
+    """
+
+    registry_name = "categorical_crossentropy"
+    fuses_with = "softmax"
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
+                 name: str | None = None) -> None:
+        super().__init__(name)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"{type(self).__name__}: label_smoothing must be in [0, 1], "
+                             f"received label_smoothing={label_smoothing!r}.")
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+
+    def prepare_targets(self, y_true: Array, y_pred: Array) -> Array:
+        _check_same_shape(self, y_true, y_pred)
+        s = self.label_smoothing
+        return y_true * (1 - s) + s / y_pred.shape[-1] if s else y_true
+
+    def per_sample(self, y_true: Array, y_pred: Array) -> Array:
+        if self.from_logits:
+            return F.categorical_crossentropy_logits(y_true, y_pred)
+        return F.categorical_crossentropy(y_true, y_pred)
+
+    def per_sample_gradient(self, y_true: Array, y_pred: Array) -> Array:
+        if self.from_logits:
+            return F.categorical_crossentropy_logits_grad(y_true, y_pred)
+        return F.categorical_crossentropy_grad(y_true, y_pred)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing}
+
+
+class SparseCategoricalCrossentropy(CategoricalCrossentropy):
+    """Categorical cross-entropy with integer class labels of shape ``(n,)`` or ``(n, 1)``.
+
+    Args:
+        from_logits: whether ``y_pred`` are logits.
+    """
+
+    registry_name = "sparse_categorical_crossentropy"
+
+    def __init__(self, from_logits: bool = False, name: str | None = None) -> None:
+        super().__init__(from_logits=from_logits, name=name)
+
+    def prepare_targets(self, y_true: Array, y_pred: Array) -> Array:
+        xp = array_namespace(y_pred)
+        labels = xp.reshape(y_true, (-1,))
+        if labels.shape[0] != y_pred.shape[0]:
+            raise ValueError(f"{type(self).__name__}: expected {y_pred.shape[0]} labels, "
+                             f"received y_true of shape {tuple(y_true.shape)}.")
+        classes = xp.arange(y_pred.shape[-1], dtype=labels.dtype, device=labels.device)
+        return xp.astype(labels[:, None] == classes, y_pred.dtype)
+
+    def validate_targets(self, y_true: Array, num_classes: int) -> None:
+        """Refuse labels outside ``[0, num_classes)`` (one host synchronisation)."""
+        xp = array_namespace(y_true)
+        if y_true.shape[0] and bool(xp.any((y_true < 0) | (y_true >= num_classes))):
+            raise ValueError(
+                f"{type(self).__name__}: labels must be integers in [0, {num_classes}) for a "
+                f"model with {num_classes} outputs, received labels in "
+                f"[{int(xp.min(y_true))}, {int(xp.max(y_true))}].")
+
+    def get_config(self) -> dict[str, Any]:
+        return {"class_name": self.registry_name, "name": self.name,
+                "from_logits": self.from_logits}
+
+
+def _check_same_shape(loss: Loss, y_true: Array, y_pred: Array) -> None:
+    if tuple(y_true.shape) != tuple(y_pred.shape):
+        raise ValueError(
+            f"{type(loss).__name__}: y_true and y_pred must have the same shape, received "
+            f"y_true {tuple(y_true.shape)} and y_pred {tuple(y_pred.shape)} (nothing is "
+            "broadcast; reshape the targets, e.g. y.reshape(-1, 1)).")
+
+
+_CLASSES: dict[str, type[Loss]] = {c.registry_name: c for c in (
+    MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy)}
+_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error", "bce": "binary_crossentropy",
+            "huber_loss": "huber", "crossentropy": "categorical_crossentropy",
+            "cce": "categorical_crossentropy"}
+for _cls in list(_CLASSES.values()):
+    _ALIASES[_cls.__name__.lower()] = _cls.registry_name
+
+
+def names() -> list[str]:
+    """Every valid loss name (aliases included)."""
+    return sorted({*_CLASSES, *_ALIASES})
+
+
+def get(spec: str | Loss | dict[str, Any]) -> Loss:
+    """Resolve a loss name (``"binary_crossentropy"``, ``"mse"``...), instance or config dict.
+
+    Raises:
+        ValueError: unknown name; the message lists the valid ones.
+    """
+    if isinstance(spec, Loss):
+        return spec
+    if isinstance(spec, dict):
+        config = dict(spec)
+        cls = _lookup(config.pop("class_name", None) or config.get("name", ""))
+        return cls(**config)
+    return _lookup(spec)()
+
+
+def _lookup(name: Any) -> type[Loss]:
+    key = name.lower() if isinstance(name, str) else name
+    key = _ALIASES.get(key, key)
+    if key not in _CLASSES:
+        raise ValueError(f"Unknown loss {name!r}. Valid losses: {', '.join(names())}.")
+    return _CLASSES[key]

@@ -1,0 +1,114 @@
+"""Losses: values against the formulas, float64 gradient checks, stability, refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nnx
+from nnx import losses
+
+RNG = np.random.default_rng(0)
+Y_REG = RNG.normal(size=(6, 3))
+P_REG = RNG.normal(size=(6, 3))
+Y_BIN = RNG.integers(0, 2, size=(6, 2)).astype(float)
+P_BIN = RNG.uniform(0.05, 0.95, size=(6, 2))
+Y_CAT = np.eye(4)[RNG.integers(0, 4, size=6)]
+P_CAT = RNG.dirichlet(np.ones(4), size=6)
+Z = RNG.normal(size=(6, 4)) * 3
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+CASES = [
+    ("mse", losses.MeanSquaredError(), Y_REG, P_REG, np.mean((P_REG - Y_REG) ** 2)),
+    ("mae", losses.MeanAbsoluteError(), Y_REG, P_REG, np.mean(np.abs(P_REG - Y_REG))),
+    ("huber", losses.Huber(delta=0.7), Y_REG, P_REG, np.mean(np.where(
+        np.abs(P_REG - Y_REG) <= 0.7, 0.5 * (P_REG - Y_REG) ** 2,
+        0.7 * (np.abs(P_REG - Y_REG) - 0.35)))),
+    ("bce", losses.BinaryCrossentropy(), Y_BIN, P_BIN,
+     np.mean(-(Y_BIN * np.log(P_BIN) + (1 - Y_BIN) * np.log(1 - P_BIN)))),
+    ("bce_logits", losses.BinaryCrossentropy(from_logits=True), Y_BIN, Z[:, :2],
+     np.mean(-(Y_BIN * np.log(1 / (1 + np.exp(-Z[:, :2])))
+               + (1 - Y_BIN) * np.log(1 - 1 / (1 + np.exp(-Z[:, :2])))))),
+    ("cce", losses.CategoricalCrossentropy(), Y_CAT, P_CAT,
+     np.mean(-(Y_CAT * np.log(P_CAT)).sum(-1))),
+    ("cce_logits", losses.CategoricalCrossentropy(from_logits=True), Y_CAT, Z,
+     np.mean(-(Y_CAT * np.log(_softmax(Z))).sum(-1))),
+    ("cce_smooth", losses.CategoricalCrossentropy(label_smoothing=0.1), Y_CAT, P_CAT,
+     np.mean(-((Y_CAT * 0.9 + 0.025) * np.log(P_CAT)).sum(-1))),
+    ("sparse_logits", losses.SparseCategoricalCrossentropy(from_logits=True),
+     Y_CAT.argmax(-1), Z, np.mean(-np.log(_softmax(Z))[np.arange(6), Y_CAT.argmax(-1)])),
+    ("sparse", losses.SparseCategoricalCrossentropy(), Y_CAT.argmax(-1), P_CAT,
+     np.mean(-np.log(P_CAT)[np.arange(6), Y_CAT.argmax(-1)])),
+]
+
+
+@pytest.mark.parametrize(("name", "loss", "y", "p", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_value_matches_formula(backend, name, loss, y, p, expected):
+    yb = backend.asarray(y) if "sparse" in name else backend.asarray(y, "float64")
+    value = loss(yb, backend.asarray(p, "float64"))
+    assert float(value) == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.parametrize(("name", "loss", "y", "p", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_gradient_check(backend, name, loss, y, p, expected):
+    errors = nnx.gradcheck(loss, p, y_true=y, backend=backend)
+    assert errors["y_pred"] < 1e-6
+
+
+def test_sample_weight_is_a_weighted_sum_over_batch_size(backend):
+    w = np.array([1.0, 0.0, 2.0, 1.0, 0.5, 1.0])
+    loss = losses.MeanSquaredError()
+    value = loss(backend.asarray(Y_REG, "float64"), backend.asarray(P_REG, "float64"),
+                 backend.asarray(w, "float64"))
+    per_sample = ((P_REG - Y_REG) ** 2).mean(-1)
+    assert float(value) == pytest.approx((w * per_sample).sum() / 6, rel=1e-12)
+
+
+@pytest.mark.parametrize("loss", [losses.BinaryCrossentropy(from_logits=True),
+                                  losses.CategoricalCrossentropy(from_logits=True)])
+def test_extreme_logits_are_finite_in_float32(backend, loss):
+    z = backend.asarray([[1e4, -1e4], [-1e4, 1e4]], "float32")
+    y = backend.asarray([[1.0, 0.0], [1.0, 0.0]], "float32")
+    value, grad = loss(y, z), loss.gradient(y, z)
+    assert np.isfinite(float(value)) and float(value) > 1e3  # one sample is confidently wrong
+    assert np.all(np.isfinite(backend.to_numpy(grad)))
+
+
+def test_probabilities_of_exactly_zero_and_one_are_finite(backend):
+    loss = losses.BinaryCrossentropy()
+    y = backend.asarray([[1.0], [0.0]], "float32")
+    p = backend.asarray([[0.0], [1.0]], "float32")
+    assert np.isfinite(float(loss(y, p)))
+    assert np.all(np.isfinite(backend.to_numpy(loss.gradient(y, p))))
+
+
+def test_fused_logit_gradient_is_p_minus_y(backend):
+    loss = losses.CategoricalCrossentropy(from_logits=True)
+    grad = backend.to_numpy(loss.gradient(backend.asarray(Y_CAT, "float64"),
+                                          backend.asarray(Z, "float64")))
+    np.testing.assert_allclose(grad, (_softmax(Z) - Y_CAT) / 6, rtol=1e-12)
+
+
+def test_shape_mismatch_is_refused_not_broadcast(backend):
+    with pytest.raises(ValueError, match=r"same shape.*\(4,\).*\(4, 1\)"):
+        losses.MeanSquaredError()(backend.asarray(np.zeros(4)), backend.asarray(np.zeros((4, 1))))
+
+
+def test_registry_resolves_names_and_lists_valid_ones():
+    assert isinstance(losses.get("mse"), losses.MeanSquaredError)
+    assert isinstance(losses.get("binary_crossentropy"), losses.BinaryCrossentropy)
+    assert losses.get(losses.Huber(2.0).get_config()).delta == 2.0
+    with pytest.raises(ValueError, match="Unknown loss 'msee'. Valid losses:.*mean_squared_error"):
+        losses.get("msee")
+
+
+def test_invalid_arguments():
+    with pytest.raises(ValueError, match="delta must be > 0, received delta=-1"):
+        losses.Huber(delta=-1)
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        losses.CategoricalCrossentropy(label_smoothing=2)
