@@ -1,0 +1,335 @@
+"""``Sequential``: a stack of layers with Keras's compile / fit / evaluate / predict."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from nnx import losses as losses_module
+from nnx import metrics as metrics_module
+from nnx import optimizers as optimizers_module
+from nnx.backends import Backend, get_backend
+from nnx.backends.base import Array
+from nnx.callbacks import Callback, History
+from nnx.inputs import check_batch_size, check_lengths, to_backend
+from nnx.layers.activation import ActivatedLayer
+from nnx.layers.base import Backprop, Layer, Parameter, Shape
+
+__all__ = ["Sequential"]
+
+
+class Sequential:
+    """A linear stack of layers, trained with ``compile`` + ``fit`` as in Keras.
+
+    The backend is resolved when the model is created and kept for its life: changing the
+    default backend later never moves a live model. ``fit``/``evaluate``/``predict`` accept host
+    data (NumPy arrays, lists) or arrays of the model's backend.
+
+    Args:
+        layers: the layers, first to last.
+        backend: ``"numpy"``, ``"cupy"``, ``"array_api_strict"``, a Backend, or None for the
+            current default (see :func:`nnx.get_backend`).
+        seed: seed of the weight initialisation, dropout masks and shuffling.
+        dtype: float dtype of weights and activations (``"float32"`` or ``"float64"``).
+        name: the model's name.
+
+    >>> import nnx
+    >>> from nnx.layers import Dense
+    >>> model = nnx.Sequential([Dense(4, activation="relu", input_shape=(3,)), Dense(1)], seed=0)
+    >>> model.count_params()
+    21
+    """
+
+    def __init__(self, layers: Iterable[Layer] | None = None, *, backend: str | Backend | None
+                 = None, seed: int | None = None, dtype: str = "float32",
+                 name: str = "sequential") -> None:
+        if dtype not in ("float32", "float64"):
+            raise ValueError(f"Sequential: dtype must be 'float32' or 'float64', "
+                             f"received dtype={dtype!r}.")
+        self.backend = get_backend(backend)
+        self.seed, self.dtype, self.name = seed, dtype, name
+        self.layers: list[Layer] = []
+        self.built = False
+        self.optimizer: optimizers_module.Optimizer | None = None
+        self.loss: losses_module.Loss | None = None
+        self.metrics: list[metrics_module.Metric] = []
+        self.stop_training = False
+        self.history: History | None = None
+        self.rng = self.backend.rng(seed)
+        for layer in layers or []:
+            self.add(layer)
+
+    # --- structure --------------------------------------------------------------------------
+    def add(self, layer: Layer) -> None:
+        """Append a layer (built at once when the model's input shape is known)."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects an nnx Layer, received "
+                            f"{type(layer).__name__}.")
+        if any(existing.name == layer.name for existing in self.layers):
+            raise ValueError(f"Sequential: duplicate layer name {layer.name!r}.")
+        self.layers.append(layer)
+        if self.built:
+            layer.build(self.output_shape, self.backend, self.rng, self.dtype)
+            self.output_shape = layer.output_shape  # type: ignore[assignment]
+        elif len(self.layers) == 1 and layer.input_shape is not None:
+            self.build()
+
+    def build(self, input_shape: Sequence[int | None] | None = None) -> None:
+        """Create every layer's weights for samples of ``input_shape`` (no batch axis)."""
+        if not self.layers:
+            raise ValueError("Sequential.build: the model has no layers.")
+        shape = input_shape if input_shape is not None else self.layers[0].input_shape
+        if shape is None:
+            raise ValueError("Sequential.build needs input_shape=..., or give the first layer "
+                             "input_shape=(...) or start the model with nnx.layers.Input(...).")
+        shape = tuple(shape)
+        self.input_shape: Shape = shape
+        for layer in self.layers:
+            layer.build(shape, self.backend, self.rng, self.dtype)
+            shape = layer.output_shape  # type: ignore[assignment]
+        self.output_shape: Shape = shape
+        self.built = True
+
+    def parameters(self) -> list[Parameter]:
+        """Every weight of every layer (trainable and not), in layer order."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def trainable_parameters(self) -> list[Parameter]:
+        return [p for p in self.parameters() if p.trainable]
+
+    def count_params(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    # --- compile, steps ---------------------------------------------------------------------
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None,
+                metrics: Sequence[Any] | None = None) -> None:
+        """Choose the optimizer, the loss and the metrics reported during training.
+
+        When the last layer's activation pairs with the loss (sigmoid + binary cross-entropy,
+        softmax + (sparse) categorical cross-entropy), training uses the fused gradient
+        ``dz = p - y`` on the logits: exact, stable and cheaper.
+        """
+        if loss is None:
+            raise ValueError(f"Sequential.compile needs a loss; valid losses: "
+                             f"{', '.join(losses_module.names())}.")
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = losses_module.get(loss)
+        self.metrics = [metrics_module.get(m, self.loss.registry_name) for m in metrics or []]
+        last = self.layers[-1] if self.layers else None
+        self._fused_loss = None
+        if (isinstance(last, ActivatedLayer) and not self.loss.from_logits
+                and self.loss.fuses_with == last.activation.name):
+            self._fused_loss = self.loss.with_logits()
+
+    def _check_compiled(self, what: str) -> None:
+        if self.loss is None or self.optimizer is None:
+            raise RuntimeError(f"You must call compile() before {what}().")
+
+    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        """The whole stack as one layer: ``(y, backprop)``."""
+        backprops = []
+        for layer in self.layers:
+            x, backprop = layer.forward(x, training=training)
+            backprops.append(backprop)
+
+        def backprop_all(dy: Array) -> Array:
+            for backprop in reversed(backprops):
+                dy = backprop(dy)
+            return dy
+
+        return x, backprop_all
+
+    def __call__(self, x: Array) -> Array:
+        """Inference on an array of the model's backend."""
+        self._check_built("__call__")
+        return self.forward(x, training=False)[0]
+
+    def compute_loss(self, y: Array, y_pred: Array, sample_weight: Array | None = None
+                     ) -> Array:
+        """The compiled loss plus every regularization penalty (a 0-d array)."""
+        assert self.loss is not None
+        total = self.loss(y, y_pred, sample_weight)
+        for p in self.parameters():
+            if p.regularizer is not None:
+                total = total + p.regularizer(p.value)
+        return total
+
+    def train_step(self, x: Array, y: Array, sample_weight: Array | None = None) -> Array:
+        """One optimizer update on a batch; returns the batch loss as a 0-d array.
+
+        Updates the compiled metrics' running state. Never synchronises with the device.
+        """
+        self._check_compiled("train_step")
+        assert self.loss is not None and self.optimizer is not None
+        backprops = []
+        h = x
+        for layer in self.layers[:-1]:
+            h, backprop = layer.forward(h, training=True)
+            backprops.append(backprop)
+        last = self.layers[-1]
+        if self._fused_loss is not None:
+            assert isinstance(last, ActivatedLayer)
+            z, backprop = last.forward_logits(h, training=True)
+            loss = self._fused_loss(y, z, sample_weight)
+            dy = self._fused_loss.gradient(y, z, sample_weight)
+            y_pred = last.activation.forward(z) if self.metrics else z
+        else:
+            y_pred, backprop = last.forward(h, training=True)
+            loss = self.loss(y, y_pred, sample_weight)
+            dy = self.loss.gradient(y, y_pred, sample_weight)
+        backprops.append(backprop)
+        for backprop in reversed(backprops):
+            dy = backprop(dy)
+        for p in self._regularized:
+            loss = loss + p.regularizer(p.value)
+            p.grad += p.regularizer.gradient(p.value)
+        self.optimizer.step(self._trainable)
+        for metric in self.metrics:
+            metric.update_state(y, y_pred, sample_weight)
+        return loss
+
+    def test_step(self, x: Array, y: Array, sample_weight: Array | None = None) -> Array:
+        """Loss (with penalties) of a batch in inference mode; updates the metrics' state."""
+        self._check_compiled("test_step")
+        y_pred = self.forward(x, training=False)[0]
+        for metric in self.metrics:
+            metric.update_state(y, y_pred, sample_weight)
+        return self.compute_loss(y, y_pred, sample_weight)
+
+    @property
+    def _trainable(self) -> list[Parameter]:
+        return self.trainable_parameters()
+
+    @property
+    def _regularized(self) -> list[Parameter]:
+        return [p for p in self._trainable if p.regularizer is not None]
+
+    # --- data at the boundary ---------------------------------------------------------------
+    def _check_built(self, what: str) -> None:
+        if not self.built:
+            raise RuntimeError(
+                f"Model {self.name!r} is not built, so {what}() has no weights to use: call "
+                "fit() first, or build(input_shape), or give the first layer input_shape=(...).")
+
+    def _inputs(self, x: Any, argument: str = "x") -> Array:
+        return to_backend(self.backend, x, argument, self.dtype)
+
+    def _targets(self, y: Any, argument: str = "y") -> Array:
+        assert self.loss is not None
+        sparse = isinstance(self.loss, losses_module.SparseCategoricalCrossentropy)
+        y = to_backend(self.backend, y, argument, "int64" if sparse else self.dtype)
+        if sparse:
+            self.loss.validate_targets(y, int(self.output_shape[-1] or 0))
+        elif isinstance(self.loss, losses_module.BinaryCrossentropy):
+            self.loss.validate_targets(y)
+        expected = tuple(self.output_shape)
+        if not sparse and tuple(y.shape[1:]) != expected:
+            raise ValueError(
+                f"{argument} has shape {tuple(y.shape)} but the model's output shape is "
+                f"(batch, {', '.join(str(d) for d in expected)}) and the {self.loss.name} loss "
+                "compares them element by element (nothing is broadcast). "
+                + ("Reshape it with y.reshape(-1, 1)." if y.ndim == 1 and expected == (1,) else
+                   "One-hot encode integer labels or use sparse_categorical_crossentropy."
+                   if y.ndim == 1 else ""))
+        return y
+
+    def _sample_weights(self, sample_weight: Any, n: int) -> Array | None:
+        if sample_weight is None:
+            return None
+        w = to_backend(self.backend, sample_weight, "sample_weight", self.dtype)
+        if tuple(w.shape) != (n,):
+            raise ValueError(f"sample_weight must have shape ({n},), one weight per sample, "
+                             f"received shape {tuple(w.shape)}.")
+        if bool(self.backend.xp.any(w < 0)):
+            raise ValueError("sample_weight must be >= 0, received negative weights.")
+        return w
+
+    # --- Keras API --------------------------------------------------------------------------
+    def fit(self, x: Any = None, y: Any = None, batch_size: int = 32, epochs: int = 1,
+            verbose: int = 1, callbacks: Sequence[Callback] | None = None,
+            validation_split: float = 0.0, validation_data: tuple[Any, ...] | None = None,
+            shuffle: bool = True, initial_epoch: int = 0, sample_weight: Any = None,
+            ) -> History:
+        """Train for ``epochs`` epochs; returns a :class:`~nnx.callbacks.History`.
+
+        Args:
+            x, y: training inputs and targets (host or backend arrays).
+            batch_size: samples per update.
+            epochs: index of the last epoch (training runs from ``initial_epoch``).
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+            callbacks: :class:`~nnx.callbacks.Callback` instances.
+            validation_split: fraction of the data (taken from the end, before shuffling)
+                held out for validation.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``.
+            shuffle: reshuffle the training data each epoch (seeded by the model's seed).
+            initial_epoch: epoch to start from (for resuming).
+            sample_weight: per-sample weights of the loss, shape ``(n,)``.
+        """
+        from nnx.training import fit_loop
+
+        return fit_loop(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                        validation_data, shuffle, initial_epoch, sample_weight)
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int = 32, verbose: int = 0,
+                 sample_weight: Any = None, return_dict: bool = False
+                 ) -> float | list[float] | dict[str, float]:
+        """Loss and metrics on data: a float (no metrics), a list, or a dict."""
+        from nnx.training import evaluate_arrays
+
+        self._check_compiled("evaluate")
+        self._check_built("evaluate")
+        xb, yb = self._inputs(x), self._targets(y)
+        n = check_lengths(x=xb, y=yb)
+        logs = evaluate_arrays(self, xb, yb, self._sample_weights(sample_weight, n),
+                               check_batch_size(batch_size))
+        if verbose:
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x: Any, batch_size: int = 32, verbose: int = 0) -> Any:
+        """Outputs for ``x`` in inference mode, as a host NumPy array (like Keras)."""
+        self._check_built("predict")
+        xb = self._inputs(x)
+        xp = self.backend.xp
+        batch_size = check_batch_size(batch_size)
+        n = xb.shape[0]
+        outputs = [self.forward(xb[i:min(i + batch_size, n), ...], training=False)[0]
+                   for i in range(0, n, batch_size)]
+        y = outputs[0] if len(outputs) == 1 else xp.concat(outputs, axis=0)
+        return self.backend.to_numpy(y)
+
+    def summary(self, print_fn: Any = print) -> None:
+        """Print each layer's type, output shape and parameter count, and the totals."""
+        from nnx.summary import summary_lines
+
+        for line in summary_lines(self):
+            print_fn(line)
+
+    def get_weights(self, copy: bool = True, host: bool = True) -> list[Any]:
+        """Every parameter's value, in order: host NumPy arrays (default) or backend copies."""
+        xp = self.backend.xp
+        if host:
+            return [self.backend.to_numpy(p.value).copy() for p in self.parameters()]
+        return [xp.asarray(p.value, copy=True) if copy else p.value for p in self.parameters()]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Replace every parameter's value (shapes must match :meth:`get_weights`)."""
+        params = self.parameters()
+        if len(weights) != len(params):
+            raise ValueError(f"set_weights: the model has {len(params)} weight arrays, "
+                             f"received {len(weights)}.")
+        for p, w in zip(params, weights, strict=True):
+            value = self.backend.asarray(w, dtype=self.dtype)
+            if tuple(value.shape) != p.shape:
+                raise ValueError(f"set_weights: {p.name} has shape {p.shape}, received "
+                                 f"{tuple(value.shape)}.")
+            p.value[...] = value
+
+    def get_config(self) -> dict[str, Any]:
+        """The architecture as JSON-serialisable data."""
+        return {"name": self.name, "dtype": self.dtype, "seed": self.seed,
+                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
+                           for layer in self.layers]}
