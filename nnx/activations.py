@@ -71,8 +71,13 @@ _TABLE: dict[str, tuple[Forward, Backward]] = {
     "softmax": (F.softmax, F.softmax_backward),
     "log_softmax": (F.log_softmax, F.log_softmax_backward),
 }
-_ALIASES = {None: "linear", "identity": "linear", "heaviside": "step", "logistic": "sigmoid",
-            "leakyrelu": "leaky_relu"}
+_ALIASES = {
+    None: "linear",
+    "identity": "linear",
+    "heaviside": "step",
+    "logistic": "sigmoid",
+    "leakyrelu": "leaky_relu",
+}
 
 
 def names() -> list[str]:
@@ -80,8 +85,9 @@ def names() -> list[str]:
     return sorted(_TABLE)
 
 
-def get(spec: str | ActivationFunction | dict[str, Any] | None, **config: Any
-        ) -> ActivationFunction:
+def get(
+    spec: str | ActivationFunction | dict[str, Any] | None, **config: Any
+) -> ActivationFunction:
     """Resolve an activation name (with optional parameters such as ``alpha``).
 
     Args:

@@ -16,8 +16,14 @@ if TYPE_CHECKING:
 
 Logs = dict[str, Any]
 
-__all__ = ["Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
-           "TerminateOnNaN"]
+__all__ = [
+    "Callback",
+    "CallbackList",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "TerminateOnNaN",
+]
 
 
 class Callback:
@@ -57,13 +63,16 @@ class Callback:
 class CallbackList(Callback):
     """Dispatch every hook to a list of callbacks, in order."""
 
-    def __init__(self, callbacks: list[Callback], model: Sequential, params: dict[str, Any]
-                 ) -> None:
+    def __init__(
+        self, callbacks: list[Callback], model: Sequential, params: dict[str, Any]
+    ) -> None:
         super().__init__()
         for cb in callbacks:
             if not isinstance(cb, Callback):
-                raise TypeError(f"callbacks must be nnx.callbacks.Callback instances, "
-                                f"received {type(cb).__name__}.")
+                raise TypeError(
+                    f"callbacks must be nnx.callbacks.Callback instances, "
+                    f"received {type(cb).__name__}."
+                )
             cb.set_model(model)
             cb.set_params(params)
         self.callbacks = callbacks
@@ -115,18 +124,29 @@ class EarlyStopping(Callback):
     'min'
     """
 
-    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
-                 verbose: int = 0, mode: str = "auto", baseline: float | None = None,
-                 restore_best_weights: bool = False) -> None:
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        verbose: int = 0,
+        mode: str = "auto",
+        baseline: float | None = None,
+        restore_best_weights: bool = False,
+    ) -> None:
         super().__init__()
         if mode not in ("auto", "min", "max"):
-            raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', "
-                             f"received mode={mode!r}.")
+            raise ValueError(
+                f"EarlyStopping: mode must be 'auto', 'min' or 'max', received mode={mode!r}."
+            )
         if patience < 0:
             raise ValueError(f"EarlyStopping: patience must be >= 0, received {patience}.")
         if mode == "auto":
-            mode = "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall",
-                                                       "f1", "r2")) else "min"
+            mode = (
+                "max"
+                if any(k in monitor for k in ("acc", "auc", "precision", "recall", "f1", "r2"))
+                else "min"
+            )
         self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
         self.verbose, self.mode, self.baseline = verbose, mode, baseline
         self.restore_best_weights = restore_best_weights
@@ -146,8 +166,11 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         value = (logs or {}).get(self.monitor)
         if value is None:
-            warnings.warn(f"EarlyStopping: monitor {self.monitor!r} is not in the logs "
-                          f"(available: {', '.join(sorted(logs or {}))}).", stacklevel=2)
+            warnings.warn(
+                f"EarlyStopping: monitor {self.monitor!r} is not in the logs "
+                f"(available: {', '.join(sorted(logs or {}))}).",
+                stacklevel=2,
+            )
             return
         assert self.model is not None
         self.wait += 1
@@ -165,8 +188,10 @@ class EarlyStopping(Callback):
     def on_train_end(self, logs: Logs | None = None) -> None:
         assert self.model is not None
         if self.stopped_epoch and self.verbose:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping "
-                  f"(best {self.monitor}={self.best:.4g} at epoch {self.best_epoch + 1}).")
+            print(
+                f"Epoch {self.stopped_epoch + 1}: early stopping "
+                f"(best {self.monitor}={self.best:.4g} at epoch {self.best_epoch + 1})."
+            )
         if self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
 

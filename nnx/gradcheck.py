@@ -30,8 +30,13 @@ def _float64_copy(obj: Any, backend: Backend, seed: int) -> Any:
     from nnx.models import Sequential
 
     if isinstance(obj, Sequential):
-        twin = Sequential([type(layer).from_config(layer.get_config()) for layer in obj.layers],
-                          backend=backend, seed=seed, dtype="float64", name=obj.name)
+        twin = Sequential(
+            [type(layer).from_config(layer.get_config()) for layer in obj.layers],
+            backend=backend,
+            seed=seed,
+            dtype="float64",
+            name=obj.name,
+        )
         if obj.built:
             twin.build(obj.input_shape)
             twin.set_weights(obj.get_weights())
@@ -72,9 +77,17 @@ def _numeric(f: Callable[[], float], array: Array, eps: float) -> Array:
     return grad
 
 
-def gradcheck(target: Any, inputs: Any, *, y_true: Any = None, training: bool = False,
-              eps: float = 1e-6, tolerance: float = 1e-6, seed: int = 0,
-              backend: str | Backend | None = None) -> dict[str, float]:
+def gradcheck(
+    target: Any,
+    inputs: Any,
+    *,
+    y_true: Any = None,
+    training: bool = False,
+    eps: float = 1e-6,
+    tolerance: float = 1e-6,
+    seed: int = 0,
+    backend: str | Backend | None = None,
+) -> dict[str, float]:
     """Check ``target``'s backward pass against central differences, in float64.
 
     Args:
@@ -126,12 +139,14 @@ def gradcheck(target: Any, inputs: Any, *, y_true: Any = None, training: bool = 
         raise GradientCheckError(
             f"Gradient check of {type(target).__name__} failed on backend {be.name!r} "
             f"(tolerance {tolerance:g}, eps {eps:g}); over tolerance: {sorted(failed)}\n"
-            + "\n".join(lines))
+            + "\n".join(lines)
+        )
     return errors
 
 
-def _check_layer(layer: Any, x: Array, be: Backend, training: bool, eps: float, seed: int
-                 ) -> dict[str, float]:
+def _check_layer(
+    layer: Any, x: Array, be: Backend, training: bool, eps: float, seed: int
+) -> dict[str, float]:
     from nnx.models import Sequential
 
     xp = be.xp
@@ -166,8 +181,11 @@ def _check_layer(layer: Any, x: Array, be: Backend, training: bool, eps: float, 
 
 def _generators(layer: Any) -> list[Any]:
     layers = getattr(layer, "layers", [layer])
-    return [g for lyr in layers if (g := getattr(lyr, "rng", None)) is not None
-            and hasattr(g, "get_state")]
+    return [
+        g
+        for lyr in layers
+        if (g := getattr(lyr, "rng", None)) is not None and hasattr(g, "get_state")
+    ]
 
 
 def _host(data: Any) -> Any:

@@ -21,25 +21,30 @@ def to_backend(backend: Backend, data: Any, argument: str, dtype: str | None) ->
     try:
         x = backend.asarray(data) if kind in "biuf" else None
         numeric = x is not None and backend.xp.isdtype(
-            x.dtype, ("bool", "integral", "real floating"))
+            x.dtype, ("bool", "integral", "real floating")
+        )
     except (TypeError, ValueError, AttributeError):
         numeric = False
     if not numeric:
         raise TypeError(
             f"{argument} must hold numbers (float, int or bool), received "
             f"{type(data).__name__} with dtype {getattr(data, 'dtype', 'unknown')}. "
-            "Encode strings or objects as numbers first.")
+            "Encode strings or objects as numbers first."
+        )
     assert x is not None
     xp = backend.xp
     if x.ndim == 0 or x.shape[0] == 0:
-        raise ValueError(f"{argument} must hold at least one sample, received shape "
-                         f"{tuple(x.shape)}.")
+        raise ValueError(
+            f"{argument} must hold at least one sample, received shape {tuple(x.shape)}."
+        )
     if dtype is not None and x.dtype != backend.dtype(dtype):
         x = xp.astype(x, backend.dtype(dtype))
     if xp.isdtype(x.dtype, "real floating") and not bool(xp.all(xp.isfinite(x))):
         bad = int(xp.sum(xp.astype(~xp.isfinite(x), xp.int64)))
-        raise ValueError(f"{argument} contains {bad} NaN or infinite value(s); clean or impute "
-                         "them before training.")
+        raise ValueError(
+            f"{argument} contains {bad} NaN or infinite value(s); clean or impute "
+            "them before training."
+        )
     return x
 
 
@@ -48,8 +53,10 @@ def check_lengths(**arrays: Any) -> int:
     lengths = {name: a.shape[0] for name, a in arrays.items() if a is not None}
     if len(set(lengths.values())) > 1:
         detail = ", ".join(f"{name} has {n}" for name, n in lengths.items())
-        raise ValueError(f"Data cardinality is ambiguous: all inputs must have the same number "
-                         f"of samples, received {detail}.")
+        raise ValueError(
+            f"Data cardinality is ambiguous: all inputs must have the same number "
+            f"of samples, received {detail}."
+        )
     return next(iter(lengths.values()))
 
 

@@ -59,8 +59,7 @@ class Loss:
         """Convert targets to the form the formulas use (one-hot for sparse labels)."""
         return y_true
 
-    def __call__(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None
-                 ) -> Array:
+    def __call__(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None) -> Array:
         """The batch loss ``sum_i w_i l_i / n`` as a 0-d array (no host synchronisation)."""
         values = self.per_sample(self.prepare_targets(y_true, y_pred), y_pred)
         xp = array_namespace(values)
@@ -68,8 +67,7 @@ class Loss:
             values = values * sample_weight
         return xp.sum(values) / values.shape[0]
 
-    def gradient(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None
-                 ) -> Array:
+    def gradient(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None) -> Array:
         """``dL / d y_pred`` for the batch loss (same shape as ``y_pred``)."""
         grad = self.per_sample_gradient(self.prepare_targets(y_true, y_pred), y_pred)
         n = grad.shape[0]
@@ -88,8 +86,9 @@ class Loss:
         return {"class_name": self.registry_name, "name": self.name}
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items()
-                         if k not in ("name", "class_name"))
+        args = ", ".join(
+            f"{k}={v!r}" for k, v in self.get_config().items() if k not in ("name", "class_name")
+        )
         return f"{type(self).__name__}({args})"
 
 
@@ -182,8 +181,10 @@ class BinaryCrossentropy(Loss):
         xp = array_namespace(y_true)
         if y_true.shape[0] and bool(xp.any((y_true < 0) | (y_true > 1))):
             lo, hi = float(xp.min(y_true)), float(xp.max(y_true))
-            raise ValueError(f"{type(self).__name__}: labels must lie in [0, 1], received "
-                             f"labels in [{lo:g}, {hi:g}].")
+            raise ValueError(
+                f"{type(self).__name__}: labels must lie in [0, 1], received "
+                f"labels in [{lo:g}, {hi:g}]."
+            )
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "from_logits": self.from_logits}
@@ -203,12 +204,15 @@ class CategoricalCrossentropy(Loss):
     registry_name = "categorical_crossentropy"
     fuses_with = "softmax"
 
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
-                 name: str | None = None) -> None:
+    def __init__(
+        self, from_logits: bool = False, label_smoothing: float = 0.0, name: str | None = None
+    ) -> None:
         super().__init__(name)
         if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"{type(self).__name__}: label_smoothing must be in [0, 1], "
-                             f"received label_smoothing={label_smoothing!r}.")
+            raise ValueError(
+                f"{type(self).__name__}: label_smoothing must be in [0, 1], "
+                f"received label_smoothing={label_smoothing!r}."
+            )
         self.from_logits = bool(from_logits)
         self.label_smoothing = float(label_smoothing)
 
@@ -228,8 +232,11 @@ class CategoricalCrossentropy(Loss):
         return F.categorical_crossentropy_grad(y_true, y_pred)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing}
+        return {
+            **super().get_config(),
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+        }
 
 
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):
@@ -248,8 +255,10 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         xp = array_namespace(y_pred)
         labels = xp.reshape(y_true, (-1,))
         if labels.shape[0] != y_pred.shape[0]:
-            raise ValueError(f"{type(self).__name__}: expected {y_pred.shape[0]} labels, "
-                             f"received y_true of shape {tuple(y_true.shape)}.")
+            raise ValueError(
+                f"{type(self).__name__}: expected {y_pred.shape[0]} labels, "
+                f"received y_true of shape {tuple(y_true.shape)}."
+            )
         classes = xp.arange(y_pred.shape[-1], dtype=labels.dtype, device=labels.device)
         return xp.astype(labels[:, None] == classes, y_pred.dtype)
 
@@ -260,11 +269,15 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
             raise ValueError(
                 f"{type(self).__name__}: labels must be integers in [0, {num_classes}) for a "
                 f"model with {num_classes} outputs, received labels in "
-                f"[{int(xp.min(y_true))}, {int(xp.max(y_true))}].")
+                f"[{int(xp.min(y_true))}, {int(xp.max(y_true))}]."
+            )
 
     def get_config(self) -> dict[str, Any]:
-        return {"class_name": self.registry_name, "name": self.name,
-                "from_logits": self.from_logits}
+        return {
+            "class_name": self.registry_name,
+            "name": self.name,
+            "from_logits": self.from_logits,
+        }
 
 
 def _check_same_shape(loss: Loss, y_true: Array, y_pred: Array) -> None:
@@ -272,15 +285,29 @@ def _check_same_shape(loss: Loss, y_true: Array, y_pred: Array) -> None:
         raise ValueError(
             f"{type(loss).__name__}: y_true and y_pred must have the same shape, received "
             f"y_true {tuple(y_true.shape)} and y_pred {tuple(y_pred.shape)} (nothing is "
-            "broadcast; reshape the targets, e.g. y.reshape(-1, 1)).")
+            "broadcast; reshape the targets, e.g. y.reshape(-1, 1))."
+        )
 
 
-_CLASSES: dict[str, type[Loss]] = {c.registry_name: c for c in (
-    MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy)}
-_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error", "bce": "binary_crossentropy",
-            "huber_loss": "huber", "crossentropy": "categorical_crossentropy",
-            "cce": "categorical_crossentropy"}
+_CLASSES: dict[str, type[Loss]] = {
+    c.registry_name: c
+    for c in (
+        MeanSquaredError,
+        MeanAbsoluteError,
+        Huber,
+        BinaryCrossentropy,
+        CategoricalCrossentropy,
+        SparseCategoricalCrossentropy,
+    )
+}
+_ALIASES = {
+    "mse": "mean_squared_error",
+    "mae": "mean_absolute_error",
+    "bce": "binary_crossentropy",
+    "huber_loss": "huber",
+    "crossentropy": "categorical_crossentropy",
+    "cce": "categorical_crossentropy",
+}
 for _cls in list(_CLASSES.values()):
     _ALIASES[_cls.__name__.lower()] = _cls.registry_name
 

@@ -66,8 +66,9 @@ class Metric:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def update_state(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None
-                     ) -> None:
+    def update_state(
+        self, y_true: Array, y_pred: Array, sample_weight: Array | None = None
+    ) -> None:
         raise NotImplementedError
 
     def result(self) -> Array:
@@ -109,8 +110,9 @@ class MeanMetricWrapper(Mean):
         self.fn = fn
         super().__init__(name)
 
-    def update_state(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None
-                     ) -> None:
+    def update_state(
+        self, y_true: Array, y_pred: Array, sample_weight: Array | None = None
+    ) -> None:
         values = self.fn(y_true, y_pred)
         xp = array_namespace(values)
         if sample_weight is None:

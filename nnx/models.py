@@ -40,12 +40,19 @@ class Sequential:
     21
     """
 
-    def __init__(self, layers: Iterable[Layer] | None = None, *, backend: str | Backend | None
-                 = None, seed: int | None = None, dtype: str = "float32",
-                 name: str = "sequential") -> None:
+    def __init__(
+        self,
+        layers: Iterable[Layer] | None = None,
+        *,
+        backend: str | Backend | None = None,
+        seed: int | None = None,
+        dtype: str = "float32",
+        name: str = "sequential",
+    ) -> None:
         if dtype not in ("float32", "float64"):
-            raise ValueError(f"Sequential: dtype must be 'float32' or 'float64', "
-                             f"received dtype={dtype!r}.")
+            raise ValueError(
+                f"Sequential: dtype must be 'float32' or 'float64', received dtype={dtype!r}."
+            )
         self.backend = get_backend(backend)
         self.seed, self.dtype, self.name = seed, dtype, name
         self.layers: list[Layer] = []
@@ -63,8 +70,9 @@ class Sequential:
     def add(self, layer: Layer) -> None:
         """Append a layer (built at once when the model's input shape is known)."""
         if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential.add expects an nnx Layer, received "
-                            f"{type(layer).__name__}.")
+            raise TypeError(
+                f"Sequential.add expects an nnx Layer, received {type(layer).__name__}."
+            )
         if any(existing.name == layer.name for existing in self.layers):
             raise ValueError(f"Sequential: duplicate layer name {layer.name!r}.")
         self.layers.append(layer)
@@ -80,8 +88,10 @@ class Sequential:
             raise ValueError("Sequential.build: the model has no layers.")
         shape = input_shape if input_shape is not None else self.layers[0].input_shape
         if shape is None:
-            raise ValueError("Sequential.build needs input_shape=..., or give the first layer "
-                             "input_shape=(...) or start the model with nnx.layers.Input(...).")
+            raise ValueError(
+                "Sequential.build needs input_shape=..., or give the first layer "
+                "input_shape=(...) or start the model with nnx.layers.Input(...)."
+            )
         shape = tuple(shape)
         self.input_shape: Shape = shape
         for layer in self.layers:
@@ -101,8 +111,9 @@ class Sequential:
         return sum(p.size for p in self.parameters())
 
     # --- compile, steps ---------------------------------------------------------------------
-    def compile(self, optimizer: Any = "rmsprop", loss: Any = None,
-                metrics: Sequence[Any] | None = None) -> None:
+    def compile(
+        self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Sequence[Any] | None = None
+    ) -> None:
         """Choose the optimizer, the loss and the metrics reported during training.
 
         When the last layer's activation pairs with the loss (sigmoid + binary cross-entropy,
@@ -110,15 +121,20 @@ class Sequential:
         ``dz = p - y`` on the logits: exact, stable and cheaper.
         """
         if loss is None:
-            raise ValueError(f"Sequential.compile needs a loss; valid losses: "
-                             f"{', '.join(losses_module.names())}.")
+            raise ValueError(
+                f"Sequential.compile needs a loss; valid losses: "
+                f"{', '.join(losses_module.names())}."
+            )
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
         self.metrics = [metrics_module.get(m, self.loss.registry_name) for m in metrics or []]
         last = self.layers[-1] if self.layers else None
         self._fused_loss = None
-        if (isinstance(last, ActivatedLayer) and not self.loss.from_logits
-                and self.loss.fuses_with == last.activation.name):
+        if (
+            isinstance(last, ActivatedLayer)
+            and not self.loss.from_logits
+            and self.loss.fuses_with == last.activation.name
+        ):
             self._fused_loss = self.loss.with_logits()
 
     def _check_compiled(self, what: str) -> None:
@@ -144,8 +160,7 @@ class Sequential:
         self._check_built("__call__")
         return self.forward(x, training=False)[0]
 
-    def compute_loss(self, y: Array, y_pred: Array, sample_weight: Array | None = None
-                     ) -> Array:
+    def compute_loss(self, y: Array, y_pred: Array, sample_weight: Array | None = None) -> Array:
         """The compiled loss plus every regularization penalty (a 0-d array)."""
         assert self.loss is not None
         total = self.loss(y, y_pred, sample_weight)
@@ -209,7 +224,8 @@ class Sequential:
         if not self.built:
             raise RuntimeError(
                 f"Model {self.name!r} is not built, so {what}() has no weights to use: call "
-                "fit() first, or build(input_shape), or give the first layer input_shape=(...).")
+                "fit() first, or build(input_shape), or give the first layer input_shape=(...)."
+            )
 
     def _inputs(self, x: Any, argument: str = "x") -> Array:
         return to_backend(self.backend, x, argument, self.dtype)
@@ -228,9 +244,14 @@ class Sequential:
                 f"{argument} has shape {tuple(y.shape)} but the model's output shape is "
                 f"(batch, {', '.join(str(d) for d in expected)}) and the {self.loss.name} loss "
                 "compares them element by element (nothing is broadcast). "
-                + ("Reshape it with y.reshape(-1, 1)." if y.ndim == 1 and expected == (1,) else
-                   "One-hot encode integer labels or use sparse_categorical_crossentropy."
-                   if y.ndim == 1 else ""))
+                + (
+                    "Reshape it with y.reshape(-1, 1)."
+                    if y.ndim == 1 and expected == (1,)
+                    else "One-hot encode integer labels or use sparse_categorical_crossentropy."
+                    if y.ndim == 1
+                    else ""
+                )
+            )
         return y
 
     def _sample_weights(self, sample_weight: Any, n: int) -> Array | None:
@@ -238,18 +259,29 @@ class Sequential:
             return None
         w = to_backend(self.backend, sample_weight, "sample_weight", self.dtype)
         if tuple(w.shape) != (n,):
-            raise ValueError(f"sample_weight must have shape ({n},), one weight per sample, "
-                             f"received shape {tuple(w.shape)}.")
+            raise ValueError(
+                f"sample_weight must have shape ({n},), one weight per sample, "
+                f"received shape {tuple(w.shape)}."
+            )
         if bool(self.backend.xp.any(w < 0)):
             raise ValueError("sample_weight must be >= 0, received negative weights.")
         return w
 
     # --- Keras API --------------------------------------------------------------------------
-    def fit(self, x: Any = None, y: Any = None, batch_size: int = 32, epochs: int = 1,
-            verbose: int = 1, callbacks: Sequence[Callback] | None = None,
-            validation_split: float = 0.0, validation_data: tuple[Any, ...] | None = None,
-            shuffle: bool = True, initial_epoch: int = 0, sample_weight: Any = None,
-            ) -> History:
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int = 32,
+        epochs: int = 1,
+        verbose: int = 1,
+        callbacks: Sequence[Callback] | None = None,
+        validation_split: float = 0.0,
+        validation_data: tuple[Any, ...] | None = None,
+        shuffle: bool = True,
+        initial_epoch: int = 0,
+        sample_weight: Any = None,
+    ) -> History:
         """Train for ``epochs`` epochs; returns a :class:`~nnx.callbacks.History`.
 
         Args:
@@ -267,12 +299,30 @@ class Sequential:
         """
         from nnx.training import fit_loop
 
-        return fit_loop(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
-                        validation_data, shuffle, initial_epoch, sample_weight)
+        return fit_loop(
+            self,
+            x,
+            y,
+            batch_size,
+            epochs,
+            verbose,
+            callbacks,
+            validation_split,
+            validation_data,
+            shuffle,
+            initial_epoch,
+            sample_weight,
+        )
 
-    def evaluate(self, x: Any = None, y: Any = None, batch_size: int = 32, verbose: int = 0,
-                 sample_weight: Any = None, return_dict: bool = False
-                 ) -> float | list[float] | dict[str, float]:
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int = 32,
+        verbose: int = 0,
+        sample_weight: Any = None,
+        return_dict: bool = False,
+    ) -> float | list[float] | dict[str, float]:
         """Loss and metrics on data: a float (no metrics), a list, or a dict."""
         from nnx.training import evaluate_arrays
 
@@ -280,8 +330,9 @@ class Sequential:
         self._check_built("evaluate")
         xb, yb = self._inputs(x), self._targets(y)
         n = check_lengths(x=xb, y=yb)
-        logs = evaluate_arrays(self, xb, yb, self._sample_weights(sample_weight, n),
-                               check_batch_size(batch_size))
+        logs = evaluate_arrays(
+            self, xb, yb, self._sample_weights(sample_weight, n), check_batch_size(batch_size)
+        )
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         if return_dict:
@@ -296,8 +347,10 @@ class Sequential:
         xp = self.backend.xp
         batch_size = check_batch_size(batch_size)
         n = xb.shape[0]
-        outputs = [self.forward(xb[i:min(i + batch_size, n), ...], training=False)[0]
-                   for i in range(0, n, batch_size)]
+        outputs = [
+            self.forward(xb[i : min(i + batch_size, n), ...], training=False)[0]
+            for i in range(0, n, batch_size)
+        ]
         y = outputs[0] if len(outputs) == 1 else xp.concat(outputs, axis=0)
         return self.backend.to_numpy(y)
 
@@ -319,17 +372,25 @@ class Sequential:
         """Replace every parameter's value (shapes must match :meth:`get_weights`)."""
         params = self.parameters()
         if len(weights) != len(params):
-            raise ValueError(f"set_weights: the model has {len(params)} weight arrays, "
-                             f"received {len(weights)}.")
+            raise ValueError(
+                f"set_weights: the model has {len(params)} weight arrays, received {len(weights)}."
+            )
         for p, w in zip(params, weights, strict=True):
             value = self.backend.asarray(w, dtype=self.dtype)
             if tuple(value.shape) != p.shape:
-                raise ValueError(f"set_weights: {p.name} has shape {p.shape}, received "
-                                 f"{tuple(value.shape)}.")
+                raise ValueError(
+                    f"set_weights: {p.name} has shape {p.shape}, received {tuple(value.shape)}."
+                )
             p.value[...] = value
 
     def get_config(self) -> dict[str, Any]:
         """The architecture as JSON-serialisable data."""
-        return {"name": self.name, "dtype": self.dtype, "seed": self.seed,
-                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                           for layer in self.layers]}
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "seed": self.seed,
+            "layers": [
+                {"class_name": type(layer).__name__, "config": layer.get_config()}
+                for layer in self.layers
+            ],
+        }

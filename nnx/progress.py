@@ -59,8 +59,10 @@ class ProgbarLogger(Callback):
             self._bar.close()
             self._bar = None
         elif self.verbose == 2:
-            print(f"Epoch {epoch + 1}/{self.params.get('epochs')} - {seconds:.2f}s - {text}",
-                  flush=True)
+            print(
+                f"Epoch {epoch + 1}/{self.params.get('epochs')} - {seconds:.2f}s - {text}",
+                flush=True,
+            )
 
 
 def _make_bar(description: str, total: int) -> Any:
@@ -68,8 +70,15 @@ def _make_bar(description: str, total: int) -> Any:
         from tqdm.auto import tqdm
     except ImportError:
         return _PlainBar(description, total)
-    return tqdm(total=total, desc=description, unit="batch", leave=True, dynamic_ncols=True,
-                mininterval=REFRESH_SECONDS, file=sys.stdout)
+    return tqdm(
+        total=total,
+        desc=description,
+        unit="batch",
+        leave=True,
+        dynamic_ncols=True,
+        mininterval=REFRESH_SECONDS,
+        file=sys.stdout,
+    )
 
 
 class _PlainBar:
@@ -94,8 +103,10 @@ class _PlainBar:
         width = 20
         filled = int(width * self.n / self.total) if self.total else width
         timing = f"{elapsed:.1f}s" if final else f"ETA {eta:.1f}s"
-        line = (f"\r{self.description} [{'=' * filled}{'.' * (width - filled)}] "
-                f"{self.n}/{self.total} {timing} {self.postfix}")
+        line = (
+            f"\r{self.description} [{'=' * filled}{'.' * (width - filled)}] "
+            f"{self.n}/{self.total} {timing} {self.postfix}"
+        )
         sys.stdout.write(line + ("\n" if final else ""))
         sys.stdout.flush()
 

@@ -39,8 +39,13 @@ def _take(xp: Any, a: Array | None, index: Array | None) -> Array | None:
     return a if a is None or index is None else xp.take(a, index, axis=0)
 
 
-def evaluate_arrays(model: Sequential, x: Array, y: Array, w: Array | None, batch_size: int,
-                    ) -> dict[str, float]:
+def evaluate_arrays(
+    model: Sequential,
+    x: Array,
+    y: Array,
+    w: Array | None,
+    batch_size: int,
+) -> dict[str, float]:
     """Loss and metrics over backend arrays, in inference mode, as floats."""
     loss = Mean("loss")
     for metric in model.metrics:
@@ -51,37 +56,61 @@ def evaluate_arrays(model: Sequential, x: Array, y: Array, w: Array | None, batc
     return _read(model, _running(model, loss))
 
 
-def _validation(model: Sequential, x: Array, y: Array, w: Array | None,
-                validation_split: float, validation_data: tuple[Any, ...] | None,
-                ) -> tuple[Array, Array, Array | None, tuple[Array, Array, Array | None] | None]:
+def _validation(
+    model: Sequential,
+    x: Array,
+    y: Array,
+    w: Array | None,
+    validation_split: float,
+    validation_data: tuple[Any, ...] | None,
+) -> tuple[Array, Array, Array | None, tuple[Array, Array, Array | None] | None]:
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, "
-                             f"sample_weight_val), received {type(validation_data).__name__}.")
+            raise ValueError(
+                "validation_data must be (x_val, y_val) or (x_val, y_val, "
+                f"sample_weight_val), received {type(validation_data).__name__}."
+            )
         xv = model._inputs(validation_data[0], "validation_data[0]")
         yv = model._targets(validation_data[1], "validation_data[1]")
         nv = check_lengths(**{"validation_data[0]": xv, "validation_data[1]": yv})
         wv = model._sample_weights(validation_data[2], nv) if len(validation_data) == 3 else None
         return x, y, w, (xv, yv, wv)
     if not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"validation_split must be in [0, 1), received "
-                         f"validation_split={validation_split!r}.")
+        raise ValueError(
+            f"validation_split must be in [0, 1), received validation_split={validation_split!r}."
+        )
     if validation_split == 0.0:
         return x, y, w, None
     n = x.shape[0]
     split = n - math.floor(n * validation_split)
     if split <= 0 or split >= n:
-        raise ValueError(f"validation_split={validation_split} leaves no training or no "
-                         f"validation samples out of {n}.")
+        raise ValueError(
+            f"validation_split={validation_split} leaves no training or no "
+            f"validation samples out of {n}."
+        )
     wv = None if w is None else w[split:]
-    return x[:split, ...], y[:split, ...], None if w is None else w[:split], (
-        x[split:, ...], y[split:, ...], wv)
+    return (
+        x[:split, ...],
+        y[:split, ...],
+        None if w is None else w[:split],
+        (x[split:, ...], y[split:, ...], wv),
+    )
 
 
-def fit_loop(model: Sequential, x: Any, y: Any, batch_size: int, epochs: int, verbose: int,
-             callbacks: Sequence[Callback] | None, validation_split: float,
-             validation_data: tuple[Any, ...] | None, shuffle: bool, initial_epoch: int,
-             sample_weight: Any) -> History:
+def fit_loop(
+    model: Sequential,
+    x: Any,
+    y: Any,
+    batch_size: int,
+    epochs: int,
+    verbose: int,
+    callbacks: Sequence[Callback] | None,
+    validation_split: float,
+    validation_data: tuple[Any, ...] | None,
+    shuffle: bool,
+    initial_epoch: int,
+    sample_weight: Any,
+) -> History:
     """Implementation of :meth:`nnx.Sequential.fit`."""
     from nnx.progress import ProgbarLogger
 
@@ -104,11 +133,22 @@ def fit_loop(model: Sequential, x: Any, y: Any, batch_size: int, epochs: int, ve
     history = History()
     loss = Mean("loss")
     user_callbacks = list(callbacks or [])
-    progress = [ProgbarLogger(verbose, running=lambda: _read(model, _running(model, loss)))
-                ] if verbose else []
-    cbs = CallbackList([history, *user_callbacks, *progress], model,
-                       {"epochs": epochs, "steps": len(batches), "verbose": verbose,
-                        "batch_size": batch_size, "samples": n})
+    progress = (
+        [ProgbarLogger(verbose, running=lambda: _read(model, _running(model, loss)))]
+        if verbose
+        else []
+    )
+    cbs = CallbackList(
+        [history, *user_callbacks, *progress],
+        model,
+        {
+            "epochs": epochs,
+            "steps": len(batches),
+            "verbose": verbose,
+            "batch_size": batch_size,
+            "samples": n,
+        },
+    )
     model.history = history
     model.stop_training = False
     xp = model.backend.xp

@@ -12,20 +12,43 @@ import nnx
 from nnx import activations
 from nnx.layers import Activation, Dense
 
-SMOOTH = ["linear", "sigmoid", "tanh", "elu", "selu", "gelu", "swish", "silu", "softplus",
-          "softsign", "softmax", "log_softmax", "leaky_relu", "relu", "relu6", "hard_sigmoid"]
+SMOOTH = [
+    "linear",
+    "sigmoid",
+    "tanh",
+    "elu",
+    "selu",
+    "gelu",
+    "swish",
+    "silu",
+    "softplus",
+    "softsign",
+    "softmax",
+    "log_softmax",
+    "leaky_relu",
+    "relu",
+    "relu6",
+    "hard_sigmoid",
+]
 
 
 def _reference(name: str, x: np.ndarray) -> np.ndarray:
     sig = 1 / (1 + np.exp(-x))
     table = {
-        "linear": x, "sigmoid": sig, "tanh": np.tanh(x), "relu": np.maximum(x, 0),
-        "relu6": np.clip(x, 0, 6), "leaky_relu": np.where(x > 0, x, 0.01 * x),
+        "linear": x,
+        "sigmoid": sig,
+        "tanh": np.tanh(x),
+        "relu": np.maximum(x, 0),
+        "relu6": np.clip(x, 0, 6),
+        "leaky_relu": np.where(x > 0, x, 0.01 * x),
         "elu": np.where(x > 0, x, np.exp(x) - 1),
         "selu": 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * (np.exp(x) - 1)),
         "gelu": 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
-        "swish": x * sig, "silu": x * sig, "softplus": np.log1p(np.exp(x)),
-        "softsign": x / (1 + np.abs(x)), "hard_sigmoid": np.clip(x / 6 + 0.5, 0, 1),
+        "swish": x * sig,
+        "silu": x * sig,
+        "softplus": np.log1p(np.exp(x)),
+        "softsign": x / (1 + np.abs(x)),
+        "hard_sigmoid": np.clip(x / 6 + 0.5, 0, 1),
         "step": (x >= 0).astype(x.dtype),
         "softmax": np.exp(x) / np.exp(x).sum(-1, keepdims=True),
     }

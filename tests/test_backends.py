@@ -35,8 +35,9 @@ def test_selection_order(monkeypatch):
 
 
 def test_unknown_backend_lists_valid_names():
-    with pytest.raises(ValueError, match="Unknown backend 'torch'. Valid backends: numpy, "
-                                         "array_api_strict, cupy"):
+    with pytest.raises(
+        ValueError, match="Unknown backend 'torch'. Valid backends: numpy, array_api_strict, cupy"
+    ):
         nb.get_backend("torch")
 
 
@@ -71,10 +72,10 @@ def test_generator_is_seeded_and_identical_across_backends(backend):
     reference = nb.get_backend("numpy").rng(42)
     rng = backend.rng(42)
     for draw in ("normal", "uniform"):
-        np.testing.assert_array_equal(backend.to_numpy(getattr(rng, draw)((3, 4))),
-                                      getattr(reference, draw)((3, 4)))
-    np.testing.assert_array_equal(backend.to_numpy(rng.permutation(10)),
-                                  reference.permutation(10))
+        np.testing.assert_array_equal(
+            backend.to_numpy(getattr(rng, draw)((3, 4))), getattr(reference, draw)((3, 4))
+        )
+    np.testing.assert_array_equal(backend.to_numpy(rng.permutation(10)), reference.permutation(10))
     ints = backend.to_numpy(rng.integers(0, 5, (100,)))
     assert ints.min() >= 0 and ints.max() < 5
 

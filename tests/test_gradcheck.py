@@ -43,14 +43,24 @@ def test_catches_a_wrong_parameter_gradient(backend):
 
 
 def test_whole_model_in_float64_from_a_float32_model(backend):
-    model = nnx.Sequential([Dense(5, activation="tanh", input_shape=(3,)), Dropout(0.3, seed=0),
-                            Dense(2, activation="softmax")], backend=backend, seed=0)
+    model = nnx.Sequential(
+        [
+            Dense(5, activation="tanh", input_shape=(3,)),
+            Dropout(0.3, seed=0),
+            Dense(2, activation="softmax"),
+        ],
+        backend=backend,
+        seed=0,
+    )
     errors = nnx.gradcheck(model, np.random.default_rng(0).normal(size=(4, 3)), training=True)
     assert len(errors) == 5 and max(errors.values()) < 1e-6
     assert model.dtype == "float32"  # the model itself is untouched
 
 
 def test_regularizer_check(backend):
-    errors = nnx.gradcheck(nnx.regularizers.l1_l2(l1=0.01, l2=0.1),
-                           np.random.default_rng(0).normal(size=(3, 3)), backend=backend)
+    errors = nnx.gradcheck(
+        nnx.regularizers.l1_l2(l1=0.01, l2=0.1),
+        np.random.default_rng(0).normal(size=(3, 3)),
+        backend=backend,
+    )
     assert errors["input"] < 1e-6

@@ -46,8 +46,9 @@ def test_dense_on_three_dimensional_input(backend):
 
 @pytest.mark.parametrize("activation", ["linear", "relu", "sigmoid", "tanh", "softmax", "elu"])
 def test_dense_gradient_check(backend, activation):
-    errors = nnx.gradcheck(Dense(4, activation=activation), RNG.normal(size=(5, 3)),
-                           backend=backend)
+    errors = nnx.gradcheck(
+        Dense(4, activation=activation), RNG.normal(size=(5, 3)), backend=backend
+    )
     assert set(errors) == {"input", "dense/kernel", "dense/bias"} or len(errors) == 3
     assert max(errors.values()) < 1e-6
 
@@ -66,14 +67,18 @@ def test_dropout_is_seeded(backend):
     outputs = []
     for _ in range(2):
         layer = _built(Dropout(0.5, seed=11), (50,), backend)
-        outputs.append(backend.to_numpy(layer.forward(
-            backend.asarray(np.ones((4, 50)), "float32"), training=True)[0]))
+        outputs.append(
+            backend.to_numpy(
+                layer.forward(backend.asarray(np.ones((4, 50)), "float32"), training=True)[0]
+            )
+        )
     np.testing.assert_array_equal(outputs[0], outputs[1])
 
 
 def test_dropout_gradient_check_in_training_mode(backend):
-    errors = nnx.gradcheck(Dropout(0.4, seed=2), RNG.normal(size=(3, 6)), training=True,
-                           backend=backend)
+    errors = nnx.gradcheck(
+        Dropout(0.4, seed=2), RNG.normal(size=(3, 6)), training=True, backend=backend
+    )
     assert errors["input"] < 1e-6
 
 
@@ -97,15 +102,19 @@ def test_flatten_and_reshape(backend):
 
 
 def test_activation_layer_gradient_check(backend):
-    errors = nnx.gradcheck(Activation("leaky_relu", alpha=0.3), RNG.normal(size=(3, 4)) + 0.01,
-                           backend=backend)
+    errors = nnx.gradcheck(
+        Activation("leaky_relu", alpha=0.3), RNG.normal(size=(3, 4)) + 0.01, backend=backend
+    )
     assert errors["input"] < 1e-6
 
 
 def test_wrong_feature_count_names_layer_and_shapes(backend):
     layer = _built(Dense(2, name="hidden"), (3,), backend)
-    with pytest.raises(ValueError, match=r"'hidden' \(Dense\) expected input shape \(batch, 3\), "
-                                         r"received \(4, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"'hidden' \(Dense\) expected input shape \(batch, 3\), "
+        r"received \(4, 5\)",
+    ):
         layer(backend.asarray(np.zeros((4, 5)), "float32"))
 
 
@@ -119,9 +128,14 @@ def test_array_of_another_backend_is_refused(backend):
 
 def test_input_layer_and_config_round_trip(backend):
     assert Input((5,)).input_shape == (5,)
-    for layer in (Dense(3, activation="leaky_relu", kernel_regularizer=nnx.regularizers.l2(0.1)),
-                  Dropout(0.2, seed=1), Flatten(), Reshape((2, 2)), Activation("elu"),
-                  Input((4,))):
+    for layer in (
+        Dense(3, activation="leaky_relu", kernel_regularizer=nnx.regularizers.l2(0.1)),
+        Dropout(0.2, seed=1),
+        Flatten(),
+        Reshape((2, 2)),
+        Activation("elu"),
+        Input((4,)),
+    ):
         clone = layer_class(type(layer).__name__).from_config(layer.get_config())
         assert clone.get_config() == layer.get_config()
 

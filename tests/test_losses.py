@@ -26,24 +26,73 @@ def _softmax(z):
 CASES = [
     ("mse", losses.MeanSquaredError(), Y_REG, P_REG, np.mean((P_REG - Y_REG) ** 2)),
     ("mae", losses.MeanAbsoluteError(), Y_REG, P_REG, np.mean(np.abs(P_REG - Y_REG))),
-    ("huber", losses.Huber(delta=0.7), Y_REG, P_REG, np.mean(np.where(
-        np.abs(P_REG - Y_REG) <= 0.7, 0.5 * (P_REG - Y_REG) ** 2,
-        0.7 * (np.abs(P_REG - Y_REG) - 0.35)))),
-    ("bce", losses.BinaryCrossentropy(), Y_BIN, P_BIN,
-     np.mean(-(Y_BIN * np.log(P_BIN) + (1 - Y_BIN) * np.log(1 - P_BIN)))),
-    ("bce_logits", losses.BinaryCrossentropy(from_logits=True), Y_BIN, Z[:, :2],
-     np.mean(-(Y_BIN * np.log(1 / (1 + np.exp(-Z[:, :2])))
-               + (1 - Y_BIN) * np.log(1 - 1 / (1 + np.exp(-Z[:, :2])))))),
-    ("cce", losses.CategoricalCrossentropy(), Y_CAT, P_CAT,
-     np.mean(-(Y_CAT * np.log(P_CAT)).sum(-1))),
-    ("cce_logits", losses.CategoricalCrossentropy(from_logits=True), Y_CAT, Z,
-     np.mean(-(Y_CAT * np.log(_softmax(Z))).sum(-1))),
-    ("cce_smooth", losses.CategoricalCrossentropy(label_smoothing=0.1), Y_CAT, P_CAT,
-     np.mean(-((Y_CAT * 0.9 + 0.025) * np.log(P_CAT)).sum(-1))),
-    ("sparse_logits", losses.SparseCategoricalCrossentropy(from_logits=True),
-     Y_CAT.argmax(-1), Z, np.mean(-np.log(_softmax(Z))[np.arange(6), Y_CAT.argmax(-1)])),
-    ("sparse", losses.SparseCategoricalCrossentropy(), Y_CAT.argmax(-1), P_CAT,
-     np.mean(-np.log(P_CAT)[np.arange(6), Y_CAT.argmax(-1)])),
+    (
+        "huber",
+        losses.Huber(delta=0.7),
+        Y_REG,
+        P_REG,
+        np.mean(
+            np.where(
+                np.abs(P_REG - Y_REG) <= 0.7,
+                0.5 * (P_REG - Y_REG) ** 2,
+                0.7 * (np.abs(P_REG - Y_REG) - 0.35),
+            )
+        ),
+    ),
+    (
+        "bce",
+        losses.BinaryCrossentropy(),
+        Y_BIN,
+        P_BIN,
+        np.mean(-(Y_BIN * np.log(P_BIN) + (1 - Y_BIN) * np.log(1 - P_BIN))),
+    ),
+    (
+        "bce_logits",
+        losses.BinaryCrossentropy(from_logits=True),
+        Y_BIN,
+        Z[:, :2],
+        np.mean(
+            -(
+                Y_BIN * np.log(1 / (1 + np.exp(-Z[:, :2])))
+                + (1 - Y_BIN) * np.log(1 - 1 / (1 + np.exp(-Z[:, :2])))
+            )
+        ),
+    ),
+    (
+        "cce",
+        losses.CategoricalCrossentropy(),
+        Y_CAT,
+        P_CAT,
+        np.mean(-(Y_CAT * np.log(P_CAT)).sum(-1)),
+    ),
+    (
+        "cce_logits",
+        losses.CategoricalCrossentropy(from_logits=True),
+        Y_CAT,
+        Z,
+        np.mean(-(Y_CAT * np.log(_softmax(Z))).sum(-1)),
+    ),
+    (
+        "cce_smooth",
+        losses.CategoricalCrossentropy(label_smoothing=0.1),
+        Y_CAT,
+        P_CAT,
+        np.mean(-((Y_CAT * 0.9 + 0.025) * np.log(P_CAT)).sum(-1)),
+    ),
+    (
+        "sparse_logits",
+        losses.SparseCategoricalCrossentropy(from_logits=True),
+        Y_CAT.argmax(-1),
+        Z,
+        np.mean(-np.log(_softmax(Z))[np.arange(6), Y_CAT.argmax(-1)]),
+    ),
+    (
+        "sparse",
+        losses.SparseCategoricalCrossentropy(),
+        Y_CAT.argmax(-1),
+        P_CAT,
+        np.mean(-np.log(P_CAT)[np.arange(6), Y_CAT.argmax(-1)]),
+    ),
 ]
 
 
@@ -63,14 +112,19 @@ def test_gradient_check(backend, name, loss, y, p, expected):
 def test_sample_weight_is_a_weighted_sum_over_batch_size(backend):
     w = np.array([1.0, 0.0, 2.0, 1.0, 0.5, 1.0])
     loss = losses.MeanSquaredError()
-    value = loss(backend.asarray(Y_REG, "float64"), backend.asarray(P_REG, "float64"),
-                 backend.asarray(w, "float64"))
+    value = loss(
+        backend.asarray(Y_REG, "float64"),
+        backend.asarray(P_REG, "float64"),
+        backend.asarray(w, "float64"),
+    )
     per_sample = ((P_REG - Y_REG) ** 2).mean(-1)
     assert float(value) == pytest.approx((w * per_sample).sum() / 6, rel=1e-12)
 
 
-@pytest.mark.parametrize("loss", [losses.BinaryCrossentropy(from_logits=True),
-                                  losses.CategoricalCrossentropy(from_logits=True)])
+@pytest.mark.parametrize(
+    "loss",
+    [losses.BinaryCrossentropy(from_logits=True), losses.CategoricalCrossentropy(from_logits=True)],
+)
 def test_extreme_logits_are_finite_in_float32(backend, loss):
     z = backend.asarray([[1e4, -1e4], [-1e4, 1e4]], "float32")
     y = backend.asarray([[1.0, 0.0], [1.0, 0.0]], "float32")
@@ -89,8 +143,9 @@ def test_probabilities_of_exactly_zero_and_one_are_finite(backend):
 
 def test_fused_logit_gradient_is_p_minus_y(backend):
     loss = losses.CategoricalCrossentropy(from_logits=True)
-    grad = backend.to_numpy(loss.gradient(backend.asarray(Y_CAT, "float64"),
-                                          backend.asarray(Z, "float64")))
+    grad = backend.to_numpy(
+        loss.gradient(backend.asarray(Y_CAT, "float64"), backend.asarray(Z, "float64"))
+    )
     np.testing.assert_allclose(grad, (_softmax(Z) - Y_CAT) / 6, rtol=1e-12)
 
 

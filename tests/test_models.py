@@ -12,13 +12,17 @@ from nnx.layers import Dense, Dropout, Input
 
 def _moons(n=600, seed=0):
     x, y = datasets.make_moons(n_samples=n, noise=0.2, seed=seed)
-    return datasets.train_test_split(x, y.reshape(-1, 1).astype("float32"), test_size=0.25,
-                                     seed=seed)
+    return datasets.train_test_split(
+        x, y.reshape(-1, 1).astype("float32"), test_size=0.25, seed=seed
+    )
 
 
 def _mlp(backend, seed=0, dropout=0.0):
-    layers = [Dense(16, activation="relu", input_shape=(2,)), Dense(16, activation="relu"),
-              Dense(1, activation="sigmoid")]
+    layers = [
+        Dense(16, activation="relu", input_shape=(2,)),
+        Dense(16, activation="relu"),
+        Dense(1, activation="sigmoid"),
+    ]
     if dropout:
         layers.insert(1, Dropout(dropout))
     return nnx.Sequential(layers, backend=backend, seed=seed)
@@ -28,10 +32,16 @@ def _mlp(backend, seed=0, dropout=0.0):
 def test_xor_reaches_full_accuracy(backend):
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")
     y = np.array([[0], [1], [1], [0]], dtype="float32")
-    model = nnx.Sequential([Dense(4, activation="tanh", input_shape=(2,)),
-                            Dense(1, activation="sigmoid")], backend=backend, seed=1)
-    model.compile(optimizer=nnx.optimizers.Adam(learning_rate=0.05),
-                  loss="binary_crossentropy", metrics=["accuracy"])
+    model = nnx.Sequential(
+        [Dense(4, activation="tanh", input_shape=(2,)), Dense(1, activation="sigmoid")],
+        backend=backend,
+        seed=1,
+    )
+    model.compile(
+        optimizer=nnx.optimizers.Adam(learning_rate=0.05),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
     model.fit(x, y, epochs=300, batch_size=4, verbose=0)
     loss, acc = model.evaluate(x, y)
     assert acc == 1.0, (loss, model.predict(x))
@@ -41,10 +51,14 @@ def test_xor_reaches_full_accuracy(backend):
 def test_two_moons_reaches_95_percent(backend):
     x_train, x_test, y_train, y_test = _moons(1000)
     model = _mlp(backend)
-    model.compile(optimizer=nnx.optimizers.Adam(learning_rate=0.01),
-                  loss="binary_crossentropy", metrics=["accuracy"])
-    history = model.fit(x_train, y_train, epochs=60, batch_size=32, verbose=0,
-                        validation_data=(x_test, y_test))
+    model.compile(
+        optimizer=nnx.optimizers.Adam(learning_rate=0.01),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    history = model.fit(
+        x_train, y_train, epochs=60, batch_size=32, verbose=0, validation_data=(x_test, y_test)
+    )
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert model.evaluate(x_test, y_test, return_dict=True)["accuracy"] >= 0.95
@@ -55,8 +69,11 @@ def test_nonlinear_regression_r2(backend):
     rng = np.random.default_rng(0)
     x = rng.uniform(-2, 2, size=(800, 1)).astype("float32")
     y = (np.sin(3 * x) + 0.5 * x**2 + rng.normal(0, 0.05, size=x.shape)).astype("float32")
-    model = nnx.Sequential([Dense(32, activation="tanh", input_shape=(1,)),
-                            Dense(32, activation="tanh"), Dense(1)], backend=backend, seed=0)
+    model = nnx.Sequential(
+        [Dense(32, activation="tanh", input_shape=(1,)), Dense(32, activation="tanh"), Dense(1)],
+        backend=backend,
+        seed=0,
+    )
     model.compile(optimizer=nnx.optimizers.Adam(learning_rate=0.01), loss="mse", metrics=["mae"])
     model.fit(x[:600], y[:600], epochs=80, batch_size=32, verbose=0)
     pred = model.predict(x[600:])
@@ -68,18 +85,31 @@ def test_issue_quickstart_runs(backend, capsys):
     x_train, x_test, y_train, y_test = _moons(200)
     x_train = np.hstack([x_train, np.zeros((len(x_train), 28), "float32")])
     x_test = np.hstack([x_test, np.zeros((len(x_test), 28), "float32")])
-    model = nnx.Sequential([
-        Dense(16, activation="relu", input_shape=(30,)),
-        Dropout(0.3),
-        Dense(8, activation="relu", kernel_regularizer=nnx.regularizers.l2(0.01)),
-        Dense(1, activation="sigmoid"),
-    ], backend=backend)
-    model.compile(optimizer=nnx.optimizers.Adam(learning_rate=1e-3),
-                  loss="binary_crossentropy", metrics=["accuracy"])
-    history = model.fit(x_train.tolist(), y_train, epochs=3, batch_size=32,
-                        validation_data=(x_test, y_test), verbose=2,
-                        callbacks=[nnx.callbacks.EarlyStopping(
-                            monitor="val_loss", patience=5, restore_best_weights=True)])
+    model = nnx.Sequential(
+        [
+            Dense(16, activation="relu", input_shape=(30,)),
+            Dropout(0.3),
+            Dense(8, activation="relu", kernel_regularizer=nnx.regularizers.l2(0.01)),
+            Dense(1, activation="sigmoid"),
+        ],
+        backend=backend,
+    )
+    model.compile(
+        optimizer=nnx.optimizers.Adam(learning_rate=1e-3),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    history = model.fit(
+        x_train.tolist(),
+        y_train,
+        epochs=3,
+        batch_size=32,
+        validation_data=(x_test, y_test),
+        verbose=2,
+        callbacks=[
+            nnx.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
+        ],
+    )
     loss, acc = model.evaluate(x_test, y_test)
     proba = model.predict(x_test)
     model.summary()
@@ -123,10 +153,15 @@ def test_early_stopping_restores_best_weights(backend):
     x_train, x_test, y_train, y_test = _moons(200)
     model = _mlp(backend)
     model.compile(nnx.optimizers.SGD(learning_rate=5.0), "binary_crossentropy")
-    stopper = nnx.callbacks.EarlyStopping(monitor="val_loss", patience=1,
-                                          restore_best_weights=True)
-    hist = model.fit(x_train, y_train, epochs=40, verbose=0, validation_data=(x_test, y_test),
-                     callbacks=[stopper])
+    stopper = nnx.callbacks.EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
+    hist = model.fit(
+        x_train,
+        y_train,
+        epochs=40,
+        verbose=0,
+        validation_data=(x_test, y_test),
+        callbacks=[stopper],
+    )
     assert len(hist.history["loss"]) < 40
     best = min(hist.history["val_loss"])
     assert model.evaluate(x_test, y_test) == pytest.approx(best, rel=1e-5)
@@ -135,12 +170,13 @@ def test_early_stopping_restores_best_weights(backend):
 def test_lambda_and_custom_callbacks_see_the_hooks(backend):
     x_train, _, y_train, _ = _moons(64)
     seen = []
-    cb = nnx.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: seen.append((e, logs["loss"])),
-                                      on_train_batch_end=lambda b, logs: seen.append(b))
+    cb = nnx.callbacks.LambdaCallback(
+        on_epoch_end=lambda e, logs: seen.append((e, logs["loss"])),
+        on_train_batch_end=lambda b, logs: seen.append(b),
+    )
     model = _mlp(backend)
     model.compile("adam", "binary_crossentropy")
-    model.fit(x_train, y_train, epochs=2, batch_size=16, verbose=0, callbacks=[cb],
-              initial_epoch=1)
+    model.fit(x_train, y_train, epochs=2, batch_size=16, verbose=0, callbacks=[cb], initial_epoch=1)
     assert seen[:3] == [0, 1, 2] and seen[-1][0] == 1 and isinstance(seen[-1][1], float)
 
 
@@ -149,8 +185,14 @@ def test_terminate_on_nan(backend):
     x = np.ones((64, 2), "float32") * 1e3
     model = nnx.Sequential([Dense(1, input_shape=(2,))], backend=backend, seed=0)
     model.compile(nnx.optimizers.SGD(learning_rate=1e6), "mse")
-    hist = model.fit(x, np.ones((64, 1), "float32"), epochs=50, batch_size=8, verbose=0,
-                     callbacks=[nnx.callbacks.TerminateOnNaN()])
+    hist = model.fit(
+        x,
+        np.ones((64, 1), "float32"),
+        epochs=50,
+        batch_size=8,
+        verbose=0,
+        callbacks=[nnx.callbacks.TerminateOnNaN()],
+    )
     assert len(hist.history["loss"]) < 50
 
 
@@ -168,10 +210,15 @@ def test_train_step_for_custom_loops(backend):
 
 def test_softmax_with_sparse_and_one_hot_labels(backend):
     x, y = datasets.make_spirals(n_samples=300, n_classes=3, noise=0.1, seed=0)
-    for loss, targets in (("sparse_categorical_crossentropy", y),
-                          ("categorical_crossentropy", np.eye(3, dtype="float32")[y])):
-        model = nnx.Sequential([Dense(32, activation="relu", input_shape=(2,)),
-                                Dense(3, activation="softmax")], backend=backend, seed=0)
+    for loss, targets in (
+        ("sparse_categorical_crossentropy", y),
+        ("categorical_crossentropy", np.eye(3, dtype="float32")[y]),
+    ):
+        model = nnx.Sequential(
+            [Dense(32, activation="relu", input_shape=(2,)), Dense(3, activation="softmax")],
+            backend=backend,
+            seed=0,
+        )
         model.compile(nnx.optimizers.Adam(0.02), loss, metrics=["accuracy"])
         hist = model.fit(x, targets, epochs=15, verbose=0)
         assert hist.history["loss"][-1] < hist.history["loss"][0]
@@ -193,9 +240,11 @@ def test_fused_training_matches_the_unfused_gradient(backend):
 
 
 def test_regularization_is_in_loss_and_gradient(backend):
-    model = nnx.Sequential([Dense(1, input_shape=(2,), use_bias=False,
-                                  kernel_regularizer=nnx.regularizers.l2(0.5))],
-                           backend=backend, seed=0)
+    model = nnx.Sequential(
+        [Dense(1, input_shape=(2,), use_bias=False, kernel_regularizer=nnx.regularizers.l2(0.5))],
+        backend=backend,
+        seed=0,
+    )
     model.compile(nnx.optimizers.SGD(0.1), "mse")
     x, y = np.zeros((4, 2), "float32"), np.zeros((4, 1), "float32")
     w0 = model.get_weights()[0]
@@ -206,8 +255,9 @@ def test_regularization_is_in_loss_and_gradient(backend):
 
 
 def test_summary_and_weights(backend, capsys):
-    model = nnx.Sequential([Input((30,)), Dense(16, activation="relu"), Dense(1)],
-                           backend=backend, seed=0)
+    model = nnx.Sequential(
+        [Input((30,)), Dense(16, activation="relu"), Dense(1)], backend=backend, seed=0
+    )
     model.summary()
     out = capsys.readouterr().out
     assert "dense" in out and "(None, 16)" in out and "Total params: 513" in out
@@ -267,8 +317,11 @@ def test_nan_in_inputs(backend):
 
 
 def test_bce_labels_outside_unit_interval(backend):
-    with pytest.raises(ValueError, match=r"labels must lie in \[0, 1\], received labels in "
-                                         r"\[0, 2\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"labels must lie in \[0, 1\], received labels in "
+        r"\[0, 2\]",
+    ):
         _compiled(backend).fit(np.zeros((4, 2)), np.array([[0], [1], [2], [1]]), verbose=0)
 
 

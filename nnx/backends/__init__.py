@@ -62,11 +62,20 @@ def _cupy() -> Backend:
 _FACTORIES: dict[str, tuple[Callable[[], Backend], str, str]] = {
     "numpy": (_numpy, "nnx-array", ""),
     "array_api_strict": (_strict, "nnx-array[strict]", ""),
-    "cupy": (_cupy, "nnx-array[cupy]",
-             " (CUDA 12; nnx-array[cupy-cuda13] for CUDA 13) on a machine with a CUDA device"),
+    "cupy": (
+        _cupy,
+        "nnx-array[cupy]",
+        " (CUDA 12; nnx-array[cupy-cuda13] for CUDA 13) on a machine with a CUDA device",
+    ),
 }
-_ALIASES = {"np": "numpy", "strict": "array_api_strict", "array-api-strict": "array_api_strict",
-            "cp": "cupy", "cuda": "cupy", "gpu": "cupy"}
+_ALIASES = {
+    "np": "numpy",
+    "strict": "array_api_strict",
+    "array-api-strict": "array_api_strict",
+    "cp": "cupy",
+    "cuda": "cupy",
+    "gpu": "cupy",
+}
 _instances: dict[str, Backend] = {}
 _default: ContextVar[str | Backend | None] = ContextVar("nnx_default_backend", default=None)
 
@@ -115,7 +124,7 @@ def get_backend(spec: str | Backend | None = None) -> Backend:
         except Exception as exc:
             raise BackendUnavailableError(
                 f"Backend {key!r} is not available on this machine ({type(exc).__name__}: "
-                f"{exc}). Install it with: pip install \"{extra}\"{hint}."
+                f'{exc}). Install it with: pip install "{extra}"{hint}.'
             ) from exc
     return _instances[key]
 
@@ -150,8 +159,11 @@ def use_backend(spec: str | Backend) -> Iterator[Backend]:
 def backend_of(x: Any) -> Backend:
     """The backend that owns array ``x``; TypeError for anything else."""
     module = type(x).__module__.split(".")[0]
-    for name in {"numpy": ["numpy"], "array_api_strict": ["array_api_strict"],
-                 "cupy": ["cupy"]}.get(module, []):
+    for name in {
+        "numpy": ["numpy"],
+        "array_api_strict": ["array_api_strict"],
+        "cupy": ["cupy"],
+    }.get(module, []):
         backend = get_backend(name)
         if backend.owns(x):
             return backend

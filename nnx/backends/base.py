@@ -35,13 +35,15 @@ class Generator:
     def _move(self, values: np.ndarray, dtype: str | None) -> Array:
         return self.backend.asarray(values.astype(dtype or self.backend.default_float))
 
-    def normal(self, shape: tuple[int, ...], mean: float = 0.0, std: float = 1.0,
-               dtype: str | None = None) -> Array:
+    def normal(
+        self, shape: tuple[int, ...], mean: float = 0.0, std: float = 1.0, dtype: str | None = None
+    ) -> Array:
         """Samples of N(mean, std^2), drawn in float64 on the host and cast to ``dtype``."""
         return self._move(self.host.normal(mean, std, size=shape), dtype)
 
-    def uniform(self, shape: tuple[int, ...], low: float = 0.0, high: float = 1.0,
-                dtype: str | None = None) -> Array:
+    def uniform(
+        self, shape: tuple[int, ...], low: float = 0.0, high: float = 1.0, dtype: str | None = None
+    ) -> Array:
         """Samples of U[low, high), drawn in float64 on the host and cast to ``dtype``."""
         return self._move(self.host.uniform(low, high, size=shape), dtype)
 
@@ -99,9 +101,7 @@ class Backend:
     def asarray(self, data: Any, dtype: str | None = None) -> Array:
         """Host data (lists, NumPy arrays, arrays of another backend) as an array of this
         backend and device. ``dtype`` is a dtype name such as ``"float32"``."""
-        if not isinstance(data, np.ndarray) and hasattr(data, "__dlpack__") and not self.owns(
-            data
-        ):
+        if not isinstance(data, np.ndarray) and hasattr(data, "__dlpack__") and not self.owns(data):
             data = _other_backend_to_numpy(data)
         dt = None if dtype is None else self.dtype(dtype)
         return self.xp.asarray(data, dtype=dt, device=self.device)
@@ -123,8 +123,22 @@ class Backend:
 
     def dtype_name(self, x: Array) -> str:
         """The name (``"float32"``) of an array's dtype."""
-        for name in ("float32", "float64", "float16", "int64", "int32", "int8", "uint8",
-                     "int16", "uint16", "uint32", "uint64", "bool", "complex64", "complex128"):
+        for name in (
+            "float32",
+            "float64",
+            "float16",
+            "int64",
+            "int32",
+            "int8",
+            "uint8",
+            "int16",
+            "uint16",
+            "uint32",
+            "uint64",
+            "bool",
+            "complex64",
+            "complex128",
+        ):
             if hasattr(self.xp, name) and x.dtype == getattr(self.xp, name):
                 return name
         return str(x.dtype)

@@ -44,15 +44,19 @@ class ActivatedLayer(Layer):
                     f"Layer {self.name!r} uses the {act.name!r} activation, whose derivative is "
                     "zero almost everywhere: gradient descent cannot train through it. Use the "
                     "perceptron learning rule, or a smooth activation such as 'sigmoid'.",
-                    RuntimeWarning, stacklevel=2)
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
             return backprop_z(act.backward(dy, z, y))
 
         return y, backprop
 
     def get_config(self) -> dict[str, Any]:
         config = self.activation.get_config()
-        return {**super().get_config(),
-                "activation": config["name"] if len(config) == 1 else config}
+        return {
+            **super().get_config(),
+            "activation": config["name"] if len(config) == 1 else config,
+        }
 
 
 @register_layer
@@ -72,8 +76,15 @@ class Activation(ActivatedLayer):
     array([[0., 2.]])
     """
 
-    def __init__(self, activation: Any = "linear", *, name: str | None = None,
-                 input_shape: Any = None, trainable: bool = True, **config: Any) -> None:
+    def __init__(
+        self,
+        activation: Any = "linear",
+        *,
+        name: str | None = None,
+        input_shape: Any = None,
+        trainable: bool = True,
+        **config: Any,
+    ) -> None:
         resolved = activations.get(activation, **config)
         super().__init__(resolved, name=name, input_shape=input_shape, trainable=trainable)
 

@@ -33,8 +33,9 @@ class Parameter:
 
     __slots__ = ("grad", "name", "regularizer", "trainable", "value")
 
-    def __init__(self, value: Array, name: str, regularizer: Any = None,
-                 trainable: bool = True) -> None:
+    def __init__(
+        self, value: Array, name: str, regularizer: Any = None, trainable: bool = True
+    ) -> None:
         self.value = value
         self.grad: Array | None = None
         self.name = name
@@ -96,8 +97,13 @@ class Layer:
 
     _counters: ClassVar[dict[str, int]] = {}
 
-    def __init__(self, *, name: str | None = None, input_shape: Sequence[int] | None = None,
-                 trainable: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+        trainable: bool = True,
+    ) -> None:
         base = _snake(type(self).__name__)
         if name is None:
             count = Layer._counters.get(base, 0)
@@ -105,8 +111,11 @@ class Layer:
             name = base if count == 0 else f"{base}_{count}"
         self.name = name
         self.trainable = trainable
-        self.input_shape: Shape | None = None if input_shape is None else _as_shape(
-            input_shape, f"{type(self).__name__}(input_shape=...)")
+        self.input_shape: Shape | None = (
+            None
+            if input_shape is None
+            else _as_shape(input_shape, f"{type(self).__name__}(input_shape=...)")
+        )
         self.output_shape: Shape | None = None
         self.backend: Backend | None = None
         self.dtype = "float32"
@@ -114,8 +123,13 @@ class Layer:
         self._weights: list[Parameter] = []
 
     # --- building ---------------------------------------------------------------------------
-    def build(self, input_shape: Sequence[int | None], backend: Backend | str | None = None,
-              rng: Generator | None = None, dtype: str = "float32") -> None:
+    def build(
+        self,
+        input_shape: Sequence[int | None],
+        backend: Backend | str | None = None,
+        rng: Generator | None = None,
+        dtype: str = "float32",
+    ) -> None:
         """Create the weights for inputs of shape ``(batch, *input_shape)``."""
         backend = get_backend(backend)
         shape = _as_shape(input_shape, f"{self.name}.build(input_shape=...)")
@@ -137,14 +151,20 @@ class Layer:
         """The shape of one output sample for one input sample of ``input_shape``."""
         return input_shape
 
-    def add_weight(self, name: str, shape: tuple[int, ...], initializer: Any, rng: Generator,
-                   regularizer: Any = None, trainable: bool = True) -> Parameter:
+    def add_weight(
+        self,
+        name: str,
+        shape: tuple[int, ...],
+        initializer: Any,
+        rng: Generator,
+        regularizer: Any = None,
+        trainable: bool = True,
+    ) -> Parameter:
         """Create, register and return a :class:`Parameter` initialised by ``initializer``."""
         from nnx import initializers
 
         value = initializers.get(initializer)(shape, rng, self.dtype)
-        param = Parameter(value, f"{self.name}/{name}", regularizer,
-                          trainable and self.trainable)
+        param = Parameter(value, f"{self.name}/{name}", regularizer, trainable and self.trainable)
         self._weights.append(param)
         return param
 
@@ -217,7 +237,8 @@ def _as_shape(shape: Any, what: str) -> Shape:
 
 def _matches(received: tuple[int, ...], expected: Shape) -> bool:
     return len(received) == len(expected) and all(
-        e is None or r == e for r, e in zip(received, expected, strict=True))
+        e is None or r == e for r, e in zip(received, expected, strict=True)
+    )
 
 
 def _owner(x: Any) -> Backend:

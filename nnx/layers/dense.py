@@ -38,10 +38,17 @@ class Dense(ActivatedLayer):
     [(4, 3), (3,)]
     """
 
-    def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
-                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        units: int,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(activation, **kwargs)
         if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
             raise ValueError(f"Dense: units must be a positive int, received units={units!r}.")
@@ -57,13 +64,17 @@ class Dense(ActivatedLayer):
     def build_parameters(self, input_shape: Shape, rng: Generator) -> None:
         fan_in = input_shape[-1]
         if fan_in is None:
-            raise ValueError(f"Dense {self.name!r} needs a known last input dimension, "
-                             f"received input shape {input_shape}.")
-        self.kernel = self.add_weight("kernel", (fan_in, self.units), self.kernel_initializer,
-                                      rng, self.kernel_regularizer)
+            raise ValueError(
+                f"Dense {self.name!r} needs a known last input dimension, "
+                f"received input shape {input_shape}."
+            )
+        self.kernel = self.add_weight(
+            "kernel", (fan_in, self.units), self.kernel_initializer, rng, self.kernel_regularizer
+        )
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer, rng,
-                                        self.bias_regularizer)
+            self.bias = self.add_weight(
+                "bias", (self.units,), self.bias_initializer, rng, self.bias_regularizer
+            )
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (*input_shape[:-1], self.units)
@@ -88,11 +99,15 @@ class Dense(ActivatedLayer):
         return z, backprop
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "units": self.units, "use_bias": self.use_bias,
-                "kernel_initializer": self.kernel_initializer.get_config(),
-                "bias_initializer": self.bias_initializer.get_config(),
-                "kernel_regularizer": _config_or_none(self.kernel_regularizer),
-                "bias_regularizer": _config_or_none(self.bias_regularizer)}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer.get_config(),
+            "bias_initializer": self.bias_initializer.get_config(),
+            "kernel_regularizer": _config_or_none(self.kernel_regularizer),
+            "bias_regularizer": _config_or_none(self.bias_regularizer),
+        }
 
 
 def _reusable(param: Parameter) -> Array | None:

@@ -63,4 +63,3 @@ class Dropout(Layer):
 
 def _identity(dy: Array) -> Array:
     return dy
-

@@ -74,8 +74,10 @@ class Reshape(Layer):
         super().__init__(**kwargs)
         dims = tuple(int(d) for d in target_shape)
         if dims.count(-1) > 1 or any(d == 0 or d < -1 for d in dims):
-            raise ValueError(f"Reshape: target_shape must have positive sizes and at most one "
-                             f"-1, received target_shape={tuple(target_shape)}.")
+            raise ValueError(
+                f"Reshape: target_shape must have positive sizes and at most one "
+                f"-1, received target_shape={tuple(target_shape)}."
+            )
         self.target_shape = dims
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
@@ -84,11 +86,15 @@ class Reshape(Layer):
         size = math.prod(input_shape)  # type: ignore[arg-type]
         known = math.prod(d for d in self.target_shape if d != -1)
         if (-1 in self.target_shape and size % known) or (
-                -1 not in self.target_shape and size != known):
-            raise ValueError(f"Reshape {self.name!r}: cannot reshape input shape {input_shape} "
-                             f"(size {size}) to target_shape={self.target_shape}.")
-        return _as_shape(tuple(size // known if d == -1 else d for d in self.target_shape),
-                         "Reshape output")
+            -1 not in self.target_shape and size != known
+        ):
+            raise ValueError(
+                f"Reshape {self.name!r}: cannot reshape input shape {input_shape} "
+                f"(size {size}) to target_shape={self.target_shape}."
+            )
+        return _as_shape(
+            tuple(size // known if d == -1 else d for d in self.target_shape), "Reshape output"
+        )
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         self.check_input(x)

@@ -1,0 +1,69 @@
+"""Tests of the ``nnx`` command line (``nnx.cli.main`` and ``python -m nnx``)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import nnx.backends as nb
+from nnx.cli import main
+
+
+def test_info_lists_backends_and_versions(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("nnx ")
+    for name in nb.names():
+        assert name in out
+    for name in nb.available():
+        assert re.search(rf"{name}\s+available", out)
+    assert "array-api-compat" in out and "array-api-extra" in out and "Python 3." in out
+
+
+def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.startswith("nnx ")
+
+
+@pytest.mark.parametrize(
+    "argv", [[], ["train"], ["demo", "--epochs", "0"], ["demo", "--seed", "x"]]
+)
+def test_bad_command_lines_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert "usage: nnx" in capsys.readouterr().err
+
+
+def test_demo_unknown_backend(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--backend", "no-such-backend"]) == 2
+    assert "no-such-backend" in capsys.readouterr().err
+
+
+def test_python_dash_m() -> None:
+    root = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "nnx", "info"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "numpy" in result.stdout
+
+
+@pytest.mark.slow
+def test_demo_reaches_95_percent(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--epochs", "30", "--verbose", "0"]) == 0
+    out = capsys.readouterr().out
+    match = re.search(r"test accuracy: ([0-9.]+)", out)
+    assert match, out
+    assert float(match.group(1)) >= 0.95
