@@ -368,3 +368,18 @@ def test_unknown_names_list_valid_ones():
         model.compile("adam", "mse", metrics=["acuracy"])
     with pytest.raises(ValueError, match="Unknown backend 'jax'. Valid backends: numpy"):
         nnx.Sequential([], backend="jax")
+
+
+def test_all_zero_batches_and_huge_inputs_stay_finite(backend):
+    model = nnx.Sequential(
+        [Dense(8, activation="relu", input_shape=(4,)), Dense(3, activation="softmax")],
+        backend=backend,
+        seed=0,
+    )
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    hist = model.fit(np.zeros((32, 4)), np.zeros(32, dtype=int), epochs=2, verbose=0)
+    assert np.all(np.isfinite(hist.history["loss"]))
+    huge = np.full((2, 4), 1e4, dtype="float32")
+    proba = model.predict(huge)
+    assert np.all(np.isfinite(proba)) and proba.sum(axis=1) == pytest.approx([1.0, 1.0])
+    assert np.all(np.isfinite(model.evaluate(huge, np.array([0, 2]))))
