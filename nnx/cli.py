@@ -58,7 +58,7 @@ def nnx_version() -> str:
     """
     import nnx
 
-    return _version("nnx-array") or getattr(nnx, "__version__", "unknown (not installed)")
+    return _version("nnx-array") or str(getattr(nnx, "__version__", "unknown (not installed)"))
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -131,7 +131,9 @@ def _demo(args: argparse.Namespace) -> int:
         verbose=args.verbose,
     )
     seconds = time.perf_counter() - start
-    loss, accuracy = (float(v) for v in model.evaluate(X_test, y_test, verbose=0))
+    scores = model.evaluate(X_test, y_test, verbose=0, return_dict=True)
+    assert isinstance(scores, dict)
+    loss, accuracy = scores["loss"], scores["accuracy"]
     print(f"test accuracy: {accuracy:.3f}  (loss {loss:.3f})")
     rate = args.epochs * X_train.shape[0] / max(seconds, 1e-9)
     print(f"training time: {seconds:.2f} s ({args.epochs} epochs, {rate:,.0f} samples/s)")

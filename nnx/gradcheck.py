@@ -30,7 +30,7 @@ def _float64_copy(obj: Any, backend: Backend, seed: int) -> Any:
     from nnx.models import Sequential
 
     if isinstance(obj, Sequential):
-        twin = Sequential(
+        model = Sequential(
             [type(layer).from_config(layer.get_config()) for layer in obj.layers],
             backend=backend,
             seed=seed,
@@ -38,14 +38,14 @@ def _float64_copy(obj: Any, backend: Backend, seed: int) -> Any:
             name=obj.name,
         )
         if obj.built:
-            twin.build(obj.input_shape)
-            twin.set_weights(obj.get_weights())
-        return twin
+            model.build(obj.input_shape)
+            model.set_weights(obj.get_weights())
+        return model
     assert isinstance(obj, Layer)
     if obj.built and obj.dtype == "float64" and obj.backend is backend:
         return obj
     twin = type(obj).from_config(obj.get_config())
-    if obj.built:
+    if obj.built and obj.backend is not None and obj.input_shape is not None:
         twin.build(obj.input_shape, backend, backend.rng(seed), "float64")
         for mine, theirs in zip(twin.parameters(), obj.parameters(), strict=True):
             mine.value[...] = backend.asarray(obj.backend.to_numpy(theirs.value), "float64")

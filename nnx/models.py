@@ -63,6 +63,8 @@ class Sequential:
         self.stop_training = False
         self.history: History | None = None
         self.rng = self.backend.rng(seed)
+        self.input_shape: Shape = ()
+        self.output_shape: Shape = ()
         for layer in layers or []:
             self.add(layer)
 
@@ -78,7 +80,7 @@ class Sequential:
         self.layers.append(layer)
         if self.built:
             layer.build(self.output_shape, self.backend, self.rng, self.dtype)
-            self.output_shape = layer.output_shape  # type: ignore[assignment]
+            self.output_shape = layer.output_shape or ()
         elif len(self.layers) == 1 and layer.input_shape is not None:
             self.build()
 
@@ -93,11 +95,11 @@ class Sequential:
                 "input_shape=(...) or start the model with nnx.layers.Input(...)."
             )
         shape = tuple(shape)
-        self.input_shape: Shape = shape
+        self.input_shape = shape
         for layer in self.layers:
             layer.build(shape, self.backend, self.rng, self.dtype)
-            shape = layer.output_shape  # type: ignore[assignment]
-        self.output_shape: Shape = shape
+            shape = layer.output_shape or ()
+        self.output_shape = shape
         self.built = True
 
     def parameters(self) -> list[Parameter]:
@@ -231,18 +233,19 @@ class Sequential:
         return to_backend(self.backend, x, argument, self.dtype)
 
     def _targets(self, y: Any, argument: str = "y") -> Array:
-        assert self.loss is not None
-        sparse = isinstance(self.loss, losses_module.SparseCategoricalCrossentropy)
+        loss = self.loss
+        assert loss is not None
+        sparse = isinstance(loss, losses_module.SparseCategoricalCrossentropy)
         y = to_backend(self.backend, y, argument, "int64" if sparse else self.dtype)
-        if sparse:
-            self.loss.validate_targets(y, int(self.output_shape[-1] or 0))
-        elif isinstance(self.loss, losses_module.BinaryCrossentropy):
-            self.loss.validate_targets(y)
+        if isinstance(loss, losses_module.SparseCategoricalCrossentropy):
+            loss.validate_targets(y, int(self.output_shape[-1] or 0))
+        elif isinstance(loss, losses_module.BinaryCrossentropy):
+            loss.validate_targets(y)
         expected = tuple(self.output_shape)
         if not sparse and tuple(y.shape[1:]) != expected:
             raise ValueError(
                 f"{argument} has shape {tuple(y.shape)} but the model's output shape is "
-                f"(batch, {', '.join(str(d) for d in expected)}) and the {self.loss.name} loss "
+                f"(batch, {', '.join(str(d) for d in expected)}) and the {loss.name} loss "
                 "compares them element by element (nothing is broadcast). "
                 + (
                     "Reshape it with y.reshape(-1, 1)."

@@ -23,7 +23,7 @@ def _read(model: Sequential, values: dict[str, Any]) -> dict[str, float]:
     """Move a dict of 0-d device arrays to Python floats with one transfer."""
     xp = model.backend.xp
     arrays = [xp.asarray(v, dtype=model.backend.dtype(model.dtype)) for v in values.values()]
-    host = model.backend.to_numpy(xp.stack(arrays)) if arrays else []
+    host: Any = model.backend.to_numpy(xp.stack(arrays)) if arrays else []
     return {k: float(v) for k, v in zip(values, host, strict=True)}
 
 
@@ -162,6 +162,7 @@ def fit_loop(
         xs, ys, ws = _take(xp, xb, order), _take(xp, yb, order), _take(xp, wb, order)
         for step, s in enumerate(batches):
             cbs.on_train_batch_begin(step)
+            assert xs is not None and ys is not None
             batch_loss = model.train_step(xs[s, ...], ys[s, ...], None if ws is None else ws[s])
             loss.update_value(batch_loss, s.stop - s.start)
             cbs.on_train_batch_end(step, {"loss": batch_loss})

@@ -383,3 +383,13 @@ def test_all_zero_batches_and_huge_inputs_stay_finite(backend):
     proba = model.predict(huge)
     assert np.all(np.isfinite(proba)) and proba.sum(axis=1) == pytest.approx([1.0, 1.0])
     assert np.all(np.isfinite(model.evaluate(huge, np.array([0, 2]))))
+
+
+def test_plain_progress_bar_without_tqdm(backend, capsys, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "tqdm.auto", None)  # import now fails
+    x_train, _, y_train, _ = _moons(100)
+    model = _mlp(backend)
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=2, verbose=1)
+    out = capsys.readouterr().out
+    assert "Epoch 2/2 [====================] 3/3" in out and "accuracy:" in out

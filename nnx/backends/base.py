@@ -73,7 +73,7 @@ class Generator:
 
     def get_state(self) -> dict[str, Any]:
         """The generator's state, JSON-serialisable (for checkpoints)."""
-        return self.host.bit_generator.state
+        return dict(self.host.bit_generator.state)
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore a state returned by :meth:`get_state`."""
