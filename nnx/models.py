@@ -394,3 +394,28 @@ class Sequential:
                 for layer in self.layers
             ],
         }
+
+    # --- files (nnx/io.py) ------------------------------------------------------------------
+    def save(self, path: Any, include_optimizer: bool = True) -> None:
+        """Write the whole model to one safetensors file (see "Saving" in the README).
+
+        Architecture (as JSON, registered layer names only), every parameter, the compile
+        settings, optionally the optimizer state, and the random generators' states; the write
+        is atomic. Load it back with :func:`nnx.load`, on any backend.
+        """
+        from nnx import io
+
+        io.save(self, path, include_optimizer)
+
+    def save_weights(self, path: Any) -> None:
+        """Write only the parameter values (atomic safetensors file)."""
+        from nnx import io
+
+        io.save_weights(self, path)
+
+    def load_weights(self, path: Any) -> None:
+        """Load parameter values written by :meth:`save_weights` or :meth:`save` (shapes and
+        dtypes must match this model's)."""
+        from nnx import io
+
+        io.load_weights(self, path)
