@@ -52,12 +52,13 @@ _PLAIN = ("format", "format_version", "kind", "backend")  # metadata kept as pla
 
 # --- state of a model, in memory ---------------------------------------------------------------
 def _generators(model: Sequential) -> dict[str, dict[str, Any]]:
-    """Every layer's random generators (any attribute holding one), by layer and attribute."""
+    """Every layer's random generators (any attribute holding one), by layer position (names
+    may differ between two constructions of the same model) and attribute."""
     found: dict[str, dict[str, Any]] = {}
-    for layer in model.layers:
+    for i, layer in enumerate(model.layers):
         gens = {k: v for k, v in vars(layer).items() if isinstance(v, Generator)}
         if gens:
-            found[layer.name] = gens
+            found[str(i)] = gens
     return found
 
 

@@ -40,6 +40,10 @@ class Sequential:
     21
     """
 
+    #: stop ``fit`` at the first batch whose loss goes NaN/Inf, keeping the last finite
+    #: weights (see :mod:`nnx.nonfinite`); set False to train on regardless
+    stop_on_nonfinite: bool = True
+
     def __init__(
         self,
         layers: Iterable[Layer] | None = None,

@@ -14,6 +14,7 @@ from nnx.backends.base import Array
 from nnx.callbacks import Callback, CallbackList, History
 from nnx.inputs import check_batch_size, check_lengths
 from nnx.metrics import Mean
+from nnx.nonfinite import NonFiniteGuard
 
 if TYPE_CHECKING:
     from nnx.models import Sequential
@@ -152,14 +153,23 @@ def fit_loop(
     model.history = history
     model.stop_training = False
     xp = model.backend.xp
+    guard = NonFiniteGuard(model) if model.stop_on_nonfinite else None
+
+    def shuffled() -> tuple[Array, Array, Array | None]:
+        order = model.rng.permutation(n) if shuffle else None
+        return _take(xp, xb, order), _take(xp, yb, order), _take(xp, wb, order)
+
     cbs.on_train_begin()
+    # NOTE: BackupAndRestore sets _resume_epoch in on_train_begin after restoring a backup.
+    initial_epoch = max(initial_epoch, vars(model).pop("_resume_epoch", 0))
     for epoch in range(initial_epoch, epochs):
         cbs.on_epoch_begin(epoch)
         loss.reset_state()
         for metric in model.metrics:
             metric.reset_state()
-        order = model.rng.permutation(n) if shuffle else None
-        xs, ys, ws = _take(xp, xb, order), _take(xp, yb, order), _take(xp, wb, order)
+        if guard is not None:
+            guard.snapshot()
+        xs, ys, ws = shuffled()
         for step, s in enumerate(batches):
             cbs.on_train_batch_begin(step)
             batch_loss = model.train_step(xs[s, ...], ys[s, ...], None if ws is None else ws[s])
@@ -168,6 +178,9 @@ def fit_loop(
             if model.stop_training:
                 break
         logs = _read(model, _running(model, loss))
+        if guard is not None and not math.isfinite(logs["loss"]):
+            history.nonfinite = guard.locate(epoch, batches, shuffled)
+            break
         if val is not None:
             cbs.on_test_begin()
             val_logs = evaluate_arrays(model, *val, batch_size)
