@@ -178,6 +178,8 @@ def read(path: PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
     Raises:
         FileFormatError: not an nnx safetensors file, or written by a newer nnx.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, received {type(path).__name__}.")
     arrays, header = read_tensors(path)
     where = repr(os.fspath(path))
     if header.get("format") != _FORMAT:

@@ -11,7 +11,13 @@ from nnx import optimizers as optimizers_module
 from nnx.backends import Backend, get_backend
 from nnx.backends.base import Array
 from nnx.callbacks import Callback, History
-from nnx.inputs import check_batch_size, check_lengths, to_backend
+from nnx.inputs import (
+    check_batch_size,
+    check_distributions,
+    check_integer_labels,
+    check_lengths,
+    to_backend,
+)
 from nnx.layers.activation import ActivatedLayer
 from nnx.layers.base import Backprop, Layer, Parameter, Shape
 
@@ -237,6 +243,8 @@ class Sequential:
     def _targets(self, y: Any, argument: str = "y") -> Array:
         assert self.loss is not None
         sparse = isinstance(self.loss, losses_module.SparseCategoricalCrossentropy)
+        if sparse:
+            check_integer_labels(self.backend, y, argument)
         y = to_backend(self.backend, y, argument, "int64" if sparse else self.dtype)
         if sparse:
             self.loss.validate_targets(y, int(self.output_shape[-1] or 0))
@@ -256,6 +264,8 @@ class Sequential:
                     else ""
                 )
             )
+        if not sparse and isinstance(self.loss, losses_module.CategoricalCrossentropy):
+            check_distributions(y, argument, self.loss.name)
         return y
 
     def _sample_weights(self, sample_weight: Any, n: int) -> Array | None:
@@ -285,6 +295,7 @@ class Sequential:
         shuffle: bool = True,
         initial_epoch: int = 0,
         sample_weight: Any = None,
+        class_weight: dict[int, float] | None = None,
     ) -> History:
         """Train for ``epochs`` epochs; returns a :class:`~nnx.callbacks.History`.
 
@@ -300,6 +311,8 @@ class Sequential:
             shuffle: reshuffle the training data each epoch (seeded by the model's seed).
             initial_epoch: epoch to start from (for resuming).
             sample_weight: per-sample weights of the loss, shape ``(n,)``.
+            class_weight: ``{class index: weight}`` multiplying each sample's loss by its
+                class's weight (classes not listed weigh 1); needs a classification loss.
         """
         from nnx.training import fit_loop
 
@@ -316,6 +329,7 @@ class Sequential:
             shuffle,
             initial_epoch,
             sample_weight,
+            class_weight,
         )
 
     def evaluate(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from nnx.backends.base import Array
 from nnx.callbacks import Callback, CallbackList, History
-from nnx.inputs import check_batch_size, check_lengths
+from nnx.inputs import check_batch_size, check_lengths, class_weights
 from nnx.metrics import Mean
 from nnx.nonfinite import NonFiniteGuard
 
@@ -98,6 +98,25 @@ def _validation(
     )
 
 
+def _class_weights(model: Sequential, y: Array, class_weight: Any) -> Array:
+    from nnx import losses
+
+    loss, outputs = model.loss, int(model.output_shape[-1] or 1)
+    if isinstance(loss, losses.SparseCategoricalCrossentropy):  # before its base class
+        kind = "sparse"
+    elif isinstance(loss, losses.CategoricalCrossentropy):
+        kind = "categorical"
+    elif isinstance(loss, losses.BinaryCrossentropy) and outputs == 1:
+        kind, outputs = "binary", 2
+    else:
+        raise ValueError(
+            "class_weight needs a single-label classification loss (binary_crossentropy with "
+            "one output, categorical_crossentropy or sparse_categorical_crossentropy), "
+            f"received loss={getattr(loss, 'name', loss)!r} with {outputs} output(s)."
+        )
+    return class_weights(model.backend, y, class_weight, kind, outputs, model.dtype)
+
+
 def fit_loop(
     model: Sequential,
     x: Any,
@@ -111,6 +130,7 @@ def fit_loop(
     shuffle: bool,
     initial_epoch: int,
     sample_weight: Any,
+    class_weight: dict[int, float] | None = None,
 ) -> History:
     """Implementation of :meth:`nnx.Sequential.fit`."""
     from nnx.progress import ProgbarLogger
@@ -127,6 +147,9 @@ def fit_loop(
     yb = model._targets(y)
     n = check_lengths(x=xb, y=yb)
     wb = model._sample_weights(sample_weight, n)
+    if class_weight is not None:
+        cw = _class_weights(model, yb, class_weight)
+        wb = cw if wb is None else wb * cw
     xb, yb, wb, val = _validation(model, xb, yb, wb, validation_split, validation_data)
     n = xb.shape[0]
     batches = _batches(n, batch_size)

@@ -262,3 +262,14 @@ def test_bad_layer_config_is_refused(tmp_path):
 def test_missing_file():
     with pytest.raises(FileNotFoundError):
         nnx.load("/nonexistent/model.safetensors")
+
+
+@pytest.mark.parametrize("path", [3, None, b"model.safetensors"])
+def test_path_must_be_a_path(path):
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
+        nnx.load(path)
+
+
+def test_unknown_backend_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="nope"):
+        nnx.load(_saved(tmp_path), backend="nope")
