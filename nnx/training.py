@@ -101,7 +101,7 @@ def _validation(
 def _class_weights(model: Sequential, y: Array, class_weight: Any) -> Array:
     from nnx import losses
 
-    loss, outputs = model.loss, int(model.output_shape[-1] or 1)
+    loss, outputs = model.loss, int((model.output_shape or (1,))[-1] or 1)
     if isinstance(loss, losses.SparseCategoricalCrossentropy):  # before its base class
         kind = "sparse"
     elif isinstance(loss, losses.CategoricalCrossentropy):
