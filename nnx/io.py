@@ -180,7 +180,7 @@ def read(path: PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, received {type(path).__name__}.")
-    arrays, header = read_tensors(path)
+    arrays, header = read_tensors(path, require_checksum=True)
     where = repr(os.fspath(path))
     if header.get("format") != _FORMAT:
         raise FileFormatError(f"{where} is a safetensors file but not one written by nnx.")
@@ -215,10 +215,7 @@ def load(path: PathLike, backend: str | Backend | None = None, compile: bool = T
             newer format version.
         ValueError: an unregistered layer name, or weights that do not fit the architecture.
     """
-    from nnx import losses
     from nnx.layers import layer_class
-    from nnx.models import Sequential
-    from nnx.optimizers import get as get_optimizer
 
     arrays, meta = read(path)
     where = repr(os.fspath(path))
@@ -231,16 +228,37 @@ def load(path: PathLike, backend: str | Backend | None = None, compile: bool = T
         specs = [(layer["class_name"], layer["config"]) for layer in config["layers"]]
     except (KeyError, TypeError) as error:
         raise FileFormatError(f"{where} has a corrupted architecture: {error!r}") from None
+    be = get_backend(backend)
     layers = []
     for name, layer_config in specs:
+        if not isinstance(name, str):
+            raise FileFormatError(f"{where} has a corrupted architecture: layer {name!r}.")
         cls = layer_class(name)
         try:
             layers.append(cls.from_config(dict(layer_config)))
         except (TypeError, ValueError) as error:
             raise ValueError(f"{where}: cannot rebuild layer {name}: {error}") from None
+    try:
+        return _assemble(layers, config, meta, arrays, be, compile)
+    except (KeyError, TypeError, AttributeError, IndexError) as error:
+        raise FileFormatError(f"{where} has a corrupted nnx header: {error!r}") from None
+
+
+def _assemble(
+    layers: list[Any],
+    config: dict[str, Any],
+    meta: dict[str, Any],
+    arrays: dict[str, Any],
+    backend: Backend,
+    compile: bool,
+) -> Sequential:
+    from nnx import losses
+    from nnx.models import Sequential
+    from nnx.optimizers import get as get_optimizer
+
     model = Sequential(
         layers,
-        backend=get_backend(backend),
+        backend=backend,
         seed=config.get("seed"),
         dtype=config.get("dtype", "float32"),
         name=config.get("name", "sequential"),

@@ -2,8 +2,9 @@
 
 This is the only place nnx touches files of arrays. The format is ``safetensors``: an 8-byte
 header length, a JSON header (dtype, shape and byte range of every tensor, plus a string->string
-``__metadata__`` map) and the raw little-endian bytes. Nothing in it is ever executed or
-unpickled, so a file from a stranger can at worst fail to load.
+``__metadata__`` map, to which a SHA-256 of the whole content is added) and the raw
+little-endian bytes. Nothing in it is ever executed or unpickled, so a file from a stranger can
+at worst fail to load.
 
 >>> import os, tempfile
 >>> import numpy as np
@@ -16,17 +17,26 @@ unpickled, so a file from a stranger can at worst fail to load.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
 
 import numpy as np
 
-__all__ = ["FileFormatError", "all_finite", "atomic_write_bytes", "read_tensors", "write_tensors"]
+__all__ = [
+    "FileFormatError",
+    "all_finite",
+    "digest",
+    "atomic_write_bytes",
+    "read_tensors",
+    "write_tensors",
+]
 
 _PICKLE_MAGIC = (b"(", b"c", b"]", b"}")
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGIC = b"PK\x03\x04"
+_DIGEST = "sha256"
 
 
 class FileFormatError(ValueError):
@@ -69,11 +79,31 @@ def write_tensors(
     from safetensors.numpy import save
 
     arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
+    metadata = {**metadata, _DIGEST: digest(arrays, metadata)}
     atomic_write_bytes(path, save(arrays, metadata=metadata))
 
 
-def read_tensors(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Load a safetensors file: ``(name -> host array, metadata)``.
+def digest(arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> str:
+    """SHA-256 over the metadata and every tensor's name, dtype, shape and bytes.
+
+    safetensors has no checksum: without one, a flipped bit in the data, or in a digit of the
+    JSON header, would load silently as a different weight or setting.
+    """
+    h = hashlib.sha256()
+    items = sorted((k, v) for k, v in metadata.items() if k != _DIGEST)
+    h.update(json.dumps(items).encode())
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(memoryview(a).cast("B"))
+    return h.hexdigest()
+
+
+def read_tensors(
+    path: str | os.PathLike[str], require_checksum: bool = False
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Load a safetensors file: ``(name -> host array, metadata)``, verifying the checksum
+    that :func:`write_tensors` stores (required when ``require_checksum``).
 
     Raises:
         FileNotFoundError: no such file.
@@ -104,7 +134,18 @@ def read_tensors(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], d
             f"{where} is not a valid safetensors file ({len(data)} bytes; it may be truncated "
             f"or corrupted): {error}"
         ) from None
-    return tensors, dict(header.get("__metadata__") or {})
+    metadata = dict(header.get("__metadata__") or {})
+    expected = metadata.pop(_DIGEST, None)
+    if expected is None and require_checksum:
+        raise FileFormatError(
+            f"{where} has no {_DIGEST} checksum: it is not one written by nnx, or its "
+            "header is corrupted."
+        )
+    if expected is not None and expected != digest(tensors, metadata):
+        raise FileFormatError(
+            f"{where} is corrupted: its content does not match the SHA-256 checksum stored in it."
+        )
+    return tensors, metadata
 
 
 def all_finite(arrays: list[np.ndarray]) -> bool:
