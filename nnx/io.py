@@ -38,6 +38,7 @@ __all__ = [
     "capture_state",
     "load",
     "load_weights",
+    "read",
     "restore_state",
     "save",
     "save_weights",

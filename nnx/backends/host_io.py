@@ -26,7 +26,6 @@ import numpy as np
 
 __all__ = [
     "FileFormatError",
-    "all_finite",
     "digest",
     "atomic_write_bytes",
     "read_tensors",
@@ -147,7 +146,3 @@ def read_tensors(
         )
     return tensors, metadata
 
-
-def all_finite(arrays: list[np.ndarray]) -> bool:
-    """Whether every float entry of the host arrays is finite."""
-    return all(bool(np.isfinite(a).all()) for a in arrays if np.issubdtype(a.dtype, np.floating))
