@@ -70,15 +70,18 @@ def check_batch_size(batch_size: Any) -> int:
 
 def check_integer_labels(backend: Backend, data: Any, argument: str) -> None:
     """Refuse float class labels with a fractional part (they would be truncated silently)."""
-    kind = getattr(getattr(data, "dtype", None), "kind", None)
-    if kind == "f" or (kind is None and not hasattr(data, "__dlpack__")):
-        x = to_backend(backend, data, argument, None)
-        xp = backend.xp
-        if xp.isdtype(x.dtype, "real floating") and bool(xp.any(xp.floor(x) != x)):
-            raise ValueError(
-                f"{argument} must hold integer class labels for a sparse loss, received "
-                f"non-integer values such as {float(x[xp.argmax(xp.abs(xp.floor(x) - x))]):g}."
-            )
+    x = to_backend(backend, data, argument, None)
+    xp = backend.xp
+    if xp.isdtype(x.dtype, "real floating") and bool(xp.any(xp.floor(x) != x)):
+        raise ValueError(
+            f"{argument} must hold integer class labels for a sparse loss, received "
+            f"non-integer values such as {float(xp.reshape(x, (-1,))[_first_fraction(x)]):g}."
+        )
+
+
+def _first_fraction(x: Array) -> int:
+    xp = array_namespace(x)
+    return int(xp.argmax(xp.reshape(xp.abs(xp.floor(x) - x), (-1,))))
 
 
 def check_distributions(y: Array, argument: str, loss_name: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from os import PathLike
 from typing import Any
 
 from nnx import losses as losses_module
@@ -414,7 +415,7 @@ class Sequential:
         }
 
     # --- files (nnx/io.py) ------------------------------------------------------------------
-    def save(self, path: Any, include_optimizer: bool = True) -> None:
+    def save(self, path: str | PathLike[str], include_optimizer: bool = True) -> None:
         """Write the whole model to one safetensors file (see "Saving" in the README).
 
         Architecture (as JSON, registered layer names only), every parameter, the compile
@@ -425,13 +426,13 @@ class Sequential:
 
         io.save(self, path, include_optimizer)
 
-    def save_weights(self, path: Any) -> None:
+    def save_weights(self, path: str | PathLike[str]) -> None:
         """Write only the parameter values (atomic safetensors file)."""
         from nnx import io
 
         io.save_weights(self, path)
 
-    def load_weights(self, path: Any) -> None:
+    def load_weights(self, path: str | PathLike[str]) -> None:
         """Load parameter values written by :meth:`save_weights` or :meth:`save` (shapes and
         dtypes must match this model's)."""
         from nnx import io

@@ -94,7 +94,8 @@ def digest(arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> str:
     for name in sorted(arrays):
         a = np.ascontiguousarray(arrays[name])
         h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
-        h.update(memoryview(a).cast("B"))
+        if a.size:  # (a memoryview of an empty array cannot be cast to bytes)
+            h.update(a.data.cast("B"))
     return h.hexdigest()
 
 
@@ -145,4 +146,3 @@ def read_tensors(
             f"{where} is corrupted: its content does not match the SHA-256 checksum stored in it."
         )
     return tensors, metadata
-
