@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import nnx
-from nnx.backends.host_io import FileFormatError, digest, read_tensors
+from nnx.backends.host_io import FileFormatError, digest, read_tensors, write_tensors
 from nnx.layers import Activation, Dense, Dropout, Flatten, Input, Layer, Reshape, register_layer
 from nnx.layers.base import _REGISTRY
 
@@ -363,3 +363,25 @@ def test_path_must_be_a_path(path):
 def test_unknown_backend_is_refused(tmp_path):
     with pytest.raises(ValueError, match="nope"):
         nnx.load(_saved(tmp_path), backend="nope")
+
+
+def test_host_files_keep_every_shape_and_dtype_bit_exact(tmp_path):
+    arrays = {
+        "scalar": np.array(np.pi),
+        "empty": np.zeros((0, 3), "float32"),
+        "strided": np.arange(12.0).reshape(3, 4)[:, ::2],
+        "int": np.arange(-3, 3, dtype="int64"),
+        "bool": np.array([True, False]),
+        "half": np.array([1e-4, 65504.0], "float16"),
+        "nan": np.array([np.nan, -np.inf, -0.0], "float32"),
+    }
+    write_tensors(tmp_path / "a.safetensors", arrays, {"k": "v"})
+    back, meta = read_tensors(tmp_path / "a.safetensors", require_checksum=True)
+    assert meta == {"k": "v"}
+    for k, a in arrays.items():
+        b = back[k]
+        assert (b.dtype, b.shape, b.tobytes()) == (
+            a.dtype,
+            a.shape,
+            np.ascontiguousarray(a).tobytes(),
+        )

@@ -77,7 +77,7 @@ def write_tensors(
     """Save host arrays and string metadata as one safetensors file, atomically."""
     from safetensors.numpy import save
 
-    arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
+    arrays = {k: np.asarray(v, order="C") for k, v in tensors.items()}  # keeps 0-d arrays
     metadata = {**metadata, _DIGEST: digest(arrays, metadata)}
     atomic_write_bytes(path, save(arrays, metadata=metadata))
 
@@ -92,7 +92,7 @@ def digest(arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> str:
     items = sorted((k, v) for k, v in metadata.items() if k != _DIGEST)
     h.update(json.dumps(items).encode())
     for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
+        a = np.asarray(arrays[name], order="C")
         h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
         if a.size:  # (a memoryview of an empty array cannot be cast to bytes)
             h.update(a.data.cast("B"))
