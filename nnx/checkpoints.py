@@ -33,6 +33,34 @@ def _check_freq(who: str, save_freq: Any) -> str | int:
     )
 
 
+def _finite(model: Any) -> bool:
+    """Whether every float weight is finite (one device read; saving reads them anyway)."""
+    xp = model.backend.xp
+    flags = [
+        xp.all(xp.isfinite(p.value))
+        for p in model.parameters()
+        if xp.isdtype(p.value.dtype, "real floating")
+    ]
+    return not flags or bool(xp.all(xp.stack(flags)))
+
+
+def _save_if_finite(who: str, model: Any, path: str, weights_only: bool, **extra: Any) -> bool:
+    """Save unless a weight is NaN/Inf (then warn and keep the previous file)."""
+    if not _finite(model):
+        warnings.warn(
+            f"{who}: not saving {path!r}: the model has NaN or infinite weights "
+            f"({', '.join(f'{k}={v}' for k, v in extra.items())}); the previous file is kept.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        return False
+    if weights_only:
+        io.save_weights(model, path)
+    else:
+        io.save(model, path, **extra)
+    return True
+
+
 class ModelCheckpoint(Callback):
     """Save the model (or its weights) during training.
 
@@ -126,11 +154,10 @@ class ModelCheckpoint(Callback):
                 f"ModelCheckpoint: cannot fill filepath={self.filepath!r} from epoch and "
                 f"the logs {sorted(logs)}: {error!r}"
             ) from None
-        if self.save_weights_only:
-            io.save_weights(self.model, path)
-        else:
-            io.save(self.model, path, **extra)
-        if self.verbose:
+        saved = _save_if_finite(
+            "ModelCheckpoint", self.model, path, self.save_weights_only, **extra
+        )
+        if saved and self.verbose:
             print(f"Epoch {epoch}: saved model to {path}")
 
 
@@ -182,12 +209,17 @@ class BackupAndRestore(Callback):
         if self.save_freq != "epoch":
             self._batches += 1
             if self._batches % int(self.save_freq) == 0:
-                assert self.model is not None
-                io.save(self.model, self.path, epoch=self._epoch, batch=batch + 1)
+                _save_if_finite(
+                    "BackupAndRestore",
+                    self.model,
+                    self.path,
+                    False,
+                    epoch=self._epoch,
+                    batch=batch + 1,
+                )
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        assert self.model is not None
-        io.save(self.model, self.path, epoch=epoch + 1)
+        _save_if_finite("BackupAndRestore", self.model, self.path, False, epoch=epoch + 1)
 
     def on_train_end(self, logs: Logs | None = None) -> None:
         if self.delete_checkpoint and os.path.exists(self.path):

@@ -174,3 +174,18 @@ def test_sigkill_at_random_moments_never_leaves_an_unloadable_checkpoint(tmp_pat
             os.unlink(tmp_path / f)
     assert kills >= 20 and loads == kills
     print(f"SIGKILL: {kills} kill points ({mid_write} during a save), 0 unloadable")
+
+
+def test_checkpoints_never_overwrite_a_good_file_with_nan_weights(tmp_path):
+    x = np.full((16, 4), 1e3, "float32")
+    model = nnx.Sequential([Dense(1, input_shape=(4,))], seed=0)
+    model.compile(nnx.optimizers.SGD(1e3), "mse")
+    model.stop_on_nonfinite = False
+    path = tmp_path / "last.safetensors"
+    callbacks = [ModelCheckpoint(path, save_freq=1), BackupAndRestore(tmp_path / "b", 1, False)]
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match="not saving"):
+        model.fit(
+            x, np.ones((16, 1), "float32"), epochs=3, batch_size=4, verbose=0, callbacks=callbacks
+        )
+    for saved in (path, callbacks[1].path):
+        assert all(np.isfinite(w).all() for w in nnx.load(saved).get_weights())
