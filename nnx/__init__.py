@@ -21,6 +21,7 @@ from nnx import (
 )
 from nnx.backends import available, get_backend, set_backend, use_backend
 from nnx.gradcheck import GradientCheckError, gradcheck
+from nnx.io import load
 from nnx.models import Sequential
 
 __version__ = "0.1.0"
@@ -37,6 +38,7 @@ __all__ = [
     "gradcheck",
     "initializers",
     "layers",
+    "load",
     "losses",
     "metrics",
     "optimizers",

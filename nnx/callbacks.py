@@ -23,6 +23,8 @@ __all__ = [
     "History",
     "LambdaCallback",
     "TerminateOnNaN",
+    "ModelCheckpoint",
+    "BackupAndRestore",
 ]
 
 
@@ -101,6 +103,8 @@ class History(Callback):
         super().__init__()
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
+        #: ``{"epoch", "batch", "quantity"}`` when fit stopped on a NaN/Inf, else None
+        self.nonfinite: dict[str, Any] | None = None
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         self.epoch.append(epoch)
@@ -220,3 +224,6 @@ class LambdaCallback(Callback):
             if not hook_name.startswith("on_") or not hasattr(Callback, hook_name):
                 raise ValueError(f"LambdaCallback: unknown hook {hook_name!r}.")
             setattr(self, hook_name, fn)
+
+
+from nnx.checkpoints import BackupAndRestore, ModelCheckpoint  # noqa: E402  (they subclass Callback)

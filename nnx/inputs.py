@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from array_api_compat import array_namespace
+
 from nnx.backends import Backend
 from nnx.backends.base import Array
 
@@ -64,3 +66,84 @@ def check_batch_size(batch_size: Any) -> int:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive int, received batch_size={batch_size!r}.")
     return batch_size
+
+
+def check_integer_labels(backend: Backend, data: Any, argument: str) -> None:
+    """Refuse float class labels with a fractional part (they would be truncated silently)."""
+    x = to_backend(backend, data, argument, None)
+    xp = backend.xp
+    if xp.isdtype(x.dtype, "real floating") and bool(xp.any(xp.floor(x) != x)):
+        raise ValueError(
+            f"{argument} must hold integer class labels for a sparse loss, received "
+            f"non-integer values such as {float(xp.reshape(x, (-1,))[_first_fraction(x)]):g}."
+        )
+
+
+def _first_fraction(x: Array) -> int:
+    xp = array_namespace(x)
+    return int(xp.argmax(xp.reshape(xp.abs(xp.floor(x) - x), (-1,))))
+
+
+def check_distributions(y: Array, argument: str, loss_name: str) -> None:
+    """One-hot or soft targets: entries in ``[0, 1]``, each row summing to 1 (one sync)."""
+    xp = array_namespace(y)
+    sums = xp.sum(y, axis=-1)
+    bad = xp.any((y < 0) | (y > 1)) | xp.any(xp.abs(sums - 1) > 1e-3)
+    if bool(bad):
+        raise ValueError(
+            f"{argument} must be one-hot (or probability) rows for {loss_name}: entries in "
+            f"[0, 1] summing to 1, received entries in [{float(xp.min(y)):g}, "
+            f"{float(xp.max(y)):g}] and row sums in [{float(xp.min(sums)):g}, "
+            f"{float(xp.max(sums)):g}]. For integer labels use sparse_categorical_crossentropy."
+        )
+
+
+def class_weights(
+    backend: Backend, y: Array, class_weight: Any, kind: str, n_classes: int, dtype: str
+) -> Array:
+    """Per-sample weights ``class_weight[label]`` (classes missing from the dict weigh 1).
+
+    Args:
+        backend: the model's backend.
+        y: targets already on the backend.
+        class_weight: ``{class index: weight}``.
+        kind: ``"sparse"`` (integer labels), ``"categorical"`` (one-hot rows) or ``"binary"``
+            (0/1 targets of shape ``(n, 1)``).
+        n_classes: number of classes (2 for binary).
+        dtype: the float dtype of the weights.
+
+    >>> from nnx.backends import get_backend
+    >>> b = get_backend("numpy")
+    >>> class_weights(b, b.asarray([0, 1, 1]), {1: 3.0}, "sparse", 2, "float32")
+    array([1., 3., 3.], dtype=float32)
+    """
+    if not isinstance(class_weight, dict) or not class_weight:
+        raise ValueError(
+            f"class_weight must be a non-empty dict {{class index: weight}}, "
+            f"received class_weight={class_weight!r}."
+        )
+    table = [1.0] * n_classes
+    for key, weight in class_weight.items():
+        if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key < n_classes:
+            raise ValueError(
+                f"class_weight keys must be class indices in [0, {n_classes}), received "
+                f"key {key!r} in class_weight={class_weight!r}."
+            )
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, (int, float))
+            or not (0 <= weight < float("inf"))
+        ):
+            raise ValueError(
+                f"class_weight values must be finite numbers >= 0, received "
+                f"class_weight[{key}]={weight!r}."
+            )
+        table[key] = float(weight)
+    xp = backend.xp
+    if kind == "sparse":
+        labels = xp.reshape(xp.astype(y, xp.int64), (-1,))
+    elif kind == "categorical":
+        labels = xp.argmax(y, axis=-1)
+    else:
+        labels = xp.astype(xp.reshape(y, (-1,)) > 0.5, xp.int64)
+    return xp.take(backend.asarray(table, dtype=dtype), labels, axis=0)

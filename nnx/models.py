@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from os import PathLike
 from typing import Any
 
 from nnx import losses as losses_module
@@ -11,7 +12,13 @@ from nnx import optimizers as optimizers_module
 from nnx.backends import Backend, get_backend
 from nnx.backends.base import Array
 from nnx.callbacks import Callback, History
-from nnx.inputs import check_batch_size, check_lengths, to_backend
+from nnx.inputs import (
+    check_batch_size,
+    check_distributions,
+    check_integer_labels,
+    check_lengths,
+    to_backend,
+)
 from nnx.layers.activation import ActivatedLayer
 from nnx.layers.base import Backprop, Layer, Parameter, Shape
 
@@ -39,6 +46,10 @@ class Sequential:
     >>> model.count_params()
     21
     """
+
+    #: stop ``fit`` at the first batch whose loss goes NaN/Inf, keeping the last finite
+    #: weights (see :mod:`nnx.nonfinite`); set False to train on regardless
+    stop_on_nonfinite: bool = True
 
     def __init__(
         self,
@@ -236,6 +247,8 @@ class Sequential:
         loss = self.loss
         assert loss is not None
         sparse = isinstance(loss, losses_module.SparseCategoricalCrossentropy)
+        if sparse:
+            check_integer_labels(self.backend, y, argument)
         y = to_backend(self.backend, y, argument, "int64" if sparse else self.dtype)
         if isinstance(loss, losses_module.SparseCategoricalCrossentropy):
             loss.validate_targets(y, int(self.output_shape[-1] or 0))
@@ -255,6 +268,8 @@ class Sequential:
                     else ""
                 )
             )
+        if not sparse and isinstance(self.loss, losses_module.CategoricalCrossentropy):
+            check_distributions(y, argument, self.loss.name)
         return y
 
     def _sample_weights(self, sample_weight: Any, n: int) -> Array | None:
@@ -284,6 +299,7 @@ class Sequential:
         shuffle: bool = True,
         initial_epoch: int = 0,
         sample_weight: Any = None,
+        class_weight: dict[int, float] | None = None,
     ) -> History:
         """Train for ``epochs`` epochs; returns a :class:`~nnx.callbacks.History`.
 
@@ -299,6 +315,8 @@ class Sequential:
             shuffle: reshuffle the training data each epoch (seeded by the model's seed).
             initial_epoch: epoch to start from (for resuming).
             sample_weight: per-sample weights of the loss, shape ``(n,)``.
+            class_weight: ``{class index: weight}`` multiplying each sample's loss by its
+                class's weight (classes not listed weigh 1); needs a classification loss.
         """
         from nnx.training import fit_loop
 
@@ -315,6 +333,7 @@ class Sequential:
             shuffle,
             initial_epoch,
             sample_weight,
+            class_weight,
         )
 
     def evaluate(
@@ -397,3 +416,28 @@ class Sequential:
                 for layer in self.layers
             ],
         }
+
+    # --- files (nnx/io.py) ------------------------------------------------------------------
+    def save(self, path: str | PathLike[str], include_optimizer: bool = True) -> None:
+        """Write the whole model to one safetensors file (see "Saving" in the README).
+
+        Architecture (as JSON, registered layer names only), every parameter, the compile
+        settings, optionally the optimizer state, and the random generators' states; the write
+        is atomic. Load it back with :func:`nnx.load`, on any backend.
+        """
+        from nnx import io
+
+        io.save(self, path, include_optimizer)
+
+    def save_weights(self, path: str | PathLike[str]) -> None:
+        """Write only the parameter values (atomic safetensors file)."""
+        from nnx import io
+
+        io.save_weights(self, path)
+
+    def load_weights(self, path: str | PathLike[str]) -> None:
+        """Load parameter values written by :meth:`save_weights` or :meth:`save` (shapes and
+        dtypes must match this model's)."""
+        from nnx import io
+
+        io.load_weights(self, path)

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from nnx.backends.base import Array
 from nnx.callbacks import Callback, CallbackList, History
-from nnx.inputs import check_batch_size, check_lengths
+from nnx.inputs import check_batch_size, check_lengths, class_weights
 from nnx.metrics import Mean
+from nnx.nonfinite import NonFiniteGuard
 
 if TYPE_CHECKING:
     from nnx.models import Sequential
@@ -97,6 +98,25 @@ def _validation(
     )
 
 
+def _class_weights(model: Sequential, y: Array, class_weight: Any) -> Array:
+    from nnx import losses
+
+    loss, outputs = model.loss, int((model.output_shape or (1,))[-1] or 1)
+    if isinstance(loss, losses.SparseCategoricalCrossentropy):  # before its base class
+        kind = "sparse"
+    elif isinstance(loss, losses.CategoricalCrossentropy):
+        kind = "categorical"
+    elif isinstance(loss, losses.BinaryCrossentropy) and outputs == 1:
+        kind, outputs = "binary", 2
+    else:
+        raise ValueError(
+            "class_weight needs a single-label classification loss (binary_crossentropy with "
+            "one output, categorical_crossentropy or sparse_categorical_crossentropy), "
+            f"received loss={getattr(loss, 'name', loss)!r} with {outputs} output(s)."
+        )
+    return class_weights(model.backend, y, class_weight, kind, outputs, model.dtype)
+
+
 def fit_loop(
     model: Sequential,
     x: Any,
@@ -110,6 +130,7 @@ def fit_loop(
     shuffle: bool,
     initial_epoch: int,
     sample_weight: Any,
+    class_weight: dict[int, float] | None = None,
 ) -> History:
     """Implementation of :meth:`nnx.Sequential.fit`."""
     from nnx.progress import ProgbarLogger
@@ -126,6 +147,9 @@ def fit_loop(
     yb = model._targets(y)
     n = check_lengths(x=xb, y=yb)
     wb = model._sample_weights(sample_weight, n)
+    if class_weight is not None:
+        cw = _class_weights(model, yb, class_weight)
+        wb = cw if wb is None else wb * cw
     xb, yb, wb, val = _validation(model, xb, yb, wb, validation_split, validation_data)
     n = xb.shape[0]
     batches = _batches(n, batch_size)
@@ -152,14 +176,23 @@ def fit_loop(
     model.history = history
     model.stop_training = False
     xp = model.backend.xp
+    guard = NonFiniteGuard(model) if model.stop_on_nonfinite else None
+
+    def shuffled() -> tuple[Array, Array, Array | None]:
+        order = model.rng.permutation(n) if shuffle else None
+        return _take(xp, xb, order), _take(xp, yb, order), _take(xp, wb, order)
+
     cbs.on_train_begin()
+    # NOTE: BackupAndRestore sets _resume_epoch in on_train_begin after restoring a backup.
+    initial_epoch = max(initial_epoch, vars(model).pop("_resume_epoch", 0))
     for epoch in range(initial_epoch, epochs):
         cbs.on_epoch_begin(epoch)
         loss.reset_state()
         for metric in model.metrics:
             metric.reset_state()
-        order = model.rng.permutation(n) if shuffle else None
-        xs, ys, ws = _take(xp, xb, order), _take(xp, yb, order), _take(xp, wb, order)
+        if guard is not None:
+            guard.snapshot()
+        xs, ys, ws = shuffled()
         for step, s in enumerate(batches):
             cbs.on_train_batch_begin(step)
             assert xs is not None and ys is not None
@@ -169,6 +202,9 @@ def fit_loop(
             if model.stop_training:
                 break
         logs = _read(model, _running(model, loss))
+        if guard is not None and not math.isfinite(logs["loss"]):
+            history.nonfinite = guard.locate(epoch, batches, shuffled)
+            break
         if val is not None:
             cbs.on_test_begin()
             val_logs = evaluate_arrays(model, *val, batch_size)

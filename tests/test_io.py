@@ -1,0 +1,387 @@
+"""Saving and loading: bit-exact round trips of every layer, cross-backend loads, refusals."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import struct
+
+import numpy as np
+import pytest
+
+import nnx
+from nnx.backends.host_io import FileFormatError, digest, read_tensors, write_tensors
+from nnx.layers import Activation, Dense, Dropout, Flatten, Input, Layer, Reshape, register_layer
+from nnx.layers.base import _REGISTRY
+
+
+@register_layer
+class NoisyNorm(Layer):
+    """A stand-in for batch normalization: a trainable scale, non-trainable moving statistics
+    updated in training, and its own random stream (covered by the generic fallback)."""
+
+    def build_parameters(self, input_shape, rng):
+        self.scale = self.add_weight("scale", input_shape[-1:], "ones", rng)
+        self.moving_mean = self.add_weight(
+            "moving_mean", input_shape[-1:], "zeros", rng, None, False
+        )
+        self.noise = rng.spawn()
+
+    def forward(self, x, *, training=False):
+        xp = self.backend.xp
+        if training:
+            mean = xp.mean(x, axis=0) + self.noise.normal(tuple(x.shape[1:]), dtype=self.dtype)
+            self.moving_mean.value[...] = 0.9 * self.moving_mean.value + 0.1 * mean
+        y = (x - self.moving_mean.value) * self.scale.value
+
+        def backprop(dy):
+            self.scale.grad = xp.sum(dy * (x - self.moving_mean.value), axis=0)
+            return dy * self.scale.value
+
+        return y, backprop
+
+
+# One sample config per registered layer: (factory, input shape of one sample). A layer added on
+# another branch without a row here is covered by the generic fallback: the first of a few
+# common argument sets (Keras names) and sample shapes with which it builds. If none works,
+# test_every_registered_layer_is_covered fails and asks for a row.
+SAMPLES = {
+    "Dense": (lambda: Dense(3, activation="tanh", kernel_regularizer="l2"), (4,)),
+    "Activation": (lambda: Activation("softmax"), (5,)),
+    "Dropout": (lambda: Dropout(0.3), (4,)),
+    "Flatten": (lambda: Flatten(), (2, 3)),
+    "Reshape": (lambda: Reshape((3, 2)), (6,)),
+    "Input": (lambda: Input((4,)), (4,)),
+}
+FALLBACK_ARGS = [
+    {},
+    {"units": 3},
+    {"filters": 2, "kernel_size": 3},
+    {"filters": 2, "kernel_size": 2},
+    {"pool_size": 2},
+    {"rate": 0.25},
+    {"activation": "tanh"},
+    {"target_shape": (-1,)},
+]
+FALLBACK_SHAPES = [(8,), (6, 6, 2), (8, 3), (4, 6, 6, 2)]
+
+
+def _generic(name: str):
+    """``(factory, shape)`` for the first guessed arguments and shape that build, else None."""
+    cls = _REGISTRY[name]
+    for kwargs in FALLBACK_ARGS:
+        for shape in FALLBACK_SHAPES:
+            try:
+                cls(**kwargs).build(shape, "numpy")
+            except Exception:
+                continue
+            return (lambda kwargs=kwargs: cls(**kwargs)), shape
+    return None
+
+
+def _case(name: str):
+    if name in SAMPLES:
+        return SAMPLES[name]
+    found = _generic(name)
+    assert found is not None
+    return found
+
+
+def test_every_registered_layer_is_covered():
+    missing = [n for n in _REGISTRY if n not in SAMPLES and _generic(n) is None]
+    assert not missing, f"add a (factory, input_shape) row to SAMPLES for {missing}"
+
+
+def _train_briefly(model, shape, backend_name):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, *shape)).astype("float32")
+    y = rng.normal(size=(16, *model.output_shape)).astype("float32")
+    model.compile(nnx.optimizers.Adam(0.01), "mse")
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    return x
+
+
+def _exact(a, b):
+    return all(
+        x.dtype == y.dtype and x.shape == y.shape and x.tobytes() == y.tobytes()
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+@pytest.mark.parametrize("name", sorted(_REGISTRY))
+def test_every_layer_round_trips_bit_exactly(name, backend, tmp_path):
+    factory, shape = _case(name)
+    layers = [factory()] if name == "Input" else [Input(shape), factory(), Flatten(), Dense(2)]
+    model = nnx.Sequential(layers, backend=backend, seed=1)
+    x = _train_briefly(model, shape, backend.name)
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    clone = nnx.load(path, backend=backend)
+    assert clone.get_config() == model.get_config()
+    assert [p.name for p in clone.parameters()] == [p.name for p in model.parameters()]
+    assert [p.trainable for p in clone.parameters()] == [p.trainable for p in model.parameters()]
+    assert _exact(model.get_weights(), clone.get_weights())
+    assert model.predict(x).tobytes() == clone.predict(x).tobytes()
+    assert clone.optimizer.iterations == model.optimizer.iterations
+    more = (x[:4], model.predict(x[:4]))
+    model.fit(*more, epochs=1, verbose=0)
+    clone.fit(*more, epochs=1, verbose=0)  # RNG streams and optimizer state continue alike
+    assert _exact(model.get_weights(), clone.get_weights())
+
+
+def test_save_on_one_backend_load_on_another(tmp_path):
+    for source in nnx.available():
+        model = nnx.Sequential([Dense(4, activation="relu", input_shape=(3,)), Dense(1)], seed=0)
+        model = nnx.Sequential(
+            [Dense(4, activation="relu", input_shape=(3,)), Dense(1)], backend=source, seed=0
+        )
+        model.compile("adam", "mse", ["mae"])
+        model.save(tmp_path / f"{source}.safetensors")
+        for target in nnx.available():
+            clone = nnx.load(tmp_path / f"{source}.safetensors", backend=target)
+            assert clone.backend.name == target
+            assert _exact(model.get_weights(), clone.get_weights())
+            assert [m.name for m in clone.metrics] == ["mae"]
+
+
+def test_non_trainable_parameters_and_optimizer_state_are_saved(tmp_path):
+    model = nnx.Sequential([Dense(3, input_shape=(2,)), Dense(1, trainable=False)], seed=0)
+    x = np.ones((4, 2), "float32")
+    model.compile(nnx.optimizers.Nadam(0.01), "mse")
+    model.fit(x, np.ones((4, 1), "float32"), epochs=2, verbose=0)
+    model.save(tmp_path / "m.safetensors")
+    clone = nnx.load(tmp_path / "m.safetensors")
+    assert [p.trainable for p in clone.parameters()] == [True, True, False, False]
+    a, b = model.optimizer.state_dict(), clone.optimizer.state_dict()
+    assert a["iterations"] == b["iterations"] == 2 and a["u_product"] == b["u_product"]
+    for sa, sb in zip(a["slots"], b["slots"], strict=True):
+        assert sa.keys() == sb.keys()
+        assert all(np.array_equal(sa[k], sb[k]) for k in sa)
+    assert nnx.load(tmp_path / "m.safetensors", compile=False).optimizer is None
+
+
+def test_save_without_optimizer_and_uncompiled(tmp_path):
+    model = nnx.Sequential([Dense(2, input_shape=(3,))], seed=0)
+    model.save(tmp_path / "plain.safetensors")
+    assert nnx.load(tmp_path / "plain.safetensors").loss is None
+    model.compile("sgd", "mse")
+    model.save(tmp_path / "noopt.safetensors", include_optimizer=False)
+    clone = nnx.load(tmp_path / "noopt.safetensors")
+    assert clone.optimizer.iterations == 0 and clone.loss.name == "mean_squared_error"
+
+
+def test_save_weights_and_load_weights(tmp_path, backend):
+    model = nnx.Sequential([Dense(3, input_shape=(2,)), Dense(1)], backend=backend, seed=0)
+    other = nnx.Sequential([Dense(3, input_shape=(2,)), Dense(1)], backend=backend, seed=9)
+    model.save_weights(tmp_path / "w.safetensors")
+    other.load_weights(tmp_path / "w.safetensors")
+    assert _exact(model.get_weights(), other.get_weights())
+    with pytest.raises(FileFormatError, match="weights only"):
+        nnx.load(tmp_path / "w.safetensors")
+
+
+def test_unbuilt_model_cannot_be_saved(tmp_path):
+    with pytest.raises(RuntimeError, match="not built"):
+        nnx.Sequential([Dense(2)]).save(tmp_path / "m.safetensors")
+
+
+# --- refusals -------------------------------------------------------------------------------
+def _saved(tmp_path):
+    model = nnx.Sequential([Dense(3, input_shape=(2,)), Dense(1)], seed=0)
+    model.compile("adam", "mse")
+    path = tmp_path / "good.safetensors"
+    model.save(path)
+    return path
+
+
+def _rewrite_header(path, out, edit, rehash=True):
+    """Edit the JSON header; ``rehash`` re-signs it as a deliberate forger would."""
+    data = path.read_bytes()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8 : 8 + n])
+    edit(header)
+    meta = header["__metadata__"]
+    if rehash and "sha256" in meta:
+        arrays, _ = read_tensors(path)
+        meta["sha256"] = digest(arrays, meta)
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    out.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + n :])
+    return out
+
+
+class _Boom:
+    def __reduce__(self):
+        return (print, ("pickle code ran",))
+
+
+def test_pickle_is_refused_without_running_it(tmp_path, capsys):
+    for protocol in (0, 2, 5):
+        path = tmp_path / f"evil{protocol}.pkl"
+        path.write_bytes(pickle.dumps(_Boom(), protocol=protocol))
+        with pytest.raises(FileFormatError, match="pickle"):
+            nnx.load(path)
+    assert "pickle code ran" not in capsys.readouterr().out
+
+
+def test_npz_is_refused(tmp_path):
+    np.savez(tmp_path / "w.npz", a=np.ones(2))
+    with pytest.raises(FileFormatError, match="npz"):
+        nnx.load(tmp_path / "w.npz")
+
+
+def test_truncated_files_are_refused_at_every_length(tmp_path):
+    data = _saved(tmp_path).read_bytes()
+    bad = tmp_path / "bad.safetensors"
+    cuts = sorted({*range(0, 64), *range(64, len(data), max(1, len(data) // 50))})
+    for cut in cuts:
+        bad.write_bytes(data[:cut])
+        with pytest.raises(FileFormatError):
+            nnx.load(bad)
+
+
+def test_corrupted_bytes_anywhere_are_refused(tmp_path):
+    """Header bytes break the JSON or the layout; data bytes break the stored SHA-256."""
+    data = bytearray(_saved(tmp_path).read_bytes())
+    n = struct.unpack("<Q", bytes(data[:8]))[0]
+    bad = tmp_path / "bad.safetensors"
+    rng = np.random.default_rng(0)
+    positions = [*rng.integers(0, 8 + n, size=40), *rng.integers(8 + n, len(data), size=20)]
+    for position in positions:
+        flipped = bytearray(data)
+        flipped[position] ^= 1 << int(rng.integers(0, 8))
+        bad.write_bytes(bytes(flipped))
+        with pytest.raises(ValueError):  # FileFormatError, or a clear ValueError of a field
+            nnx.load(bad)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: m.update(model=json.dumps({"layers": [{"class_name": ["x"], "config": {}}]})),
+        lambda m: m.update(model=json.dumps({"layers": "nope"})),
+        lambda m: m.update(state=json.dumps({"rng": "nope"})),
+        lambda m: m.update(compile=json.dumps({"optimizer": 3})),
+        lambda m: m.pop("sha256"),
+        lambda m: m.update(format_version="one"),
+        lambda m: m.update(weight_names="{not json"),
+    ],
+)
+def test_tampered_headers_are_refused(tmp_path, edit):
+    def apply(header):
+        edit(header["__metadata__"])
+
+    path = _rewrite_header(_saved(tmp_path), tmp_path / "tampered.safetensors", apply)
+    with pytest.raises(FileFormatError):
+        nnx.load(path)
+
+
+def test_data_corruption_is_caught_by_the_checksum(tmp_path):
+    data = bytearray(_saved(tmp_path).read_bytes())
+    data[-1] ^= 0x01  # the last byte of the last tensor: still a valid safetensors layout
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(FileFormatError, match="SHA-256"):
+        nnx.load(bad)
+
+
+def test_header_edits_without_resigning_are_caught_by_the_checksum(tmp_path):
+    def edit(header):
+        header["__metadata__"]["compile"] = header["__metadata__"]["compile"].replace(
+            "0.001", "0.002"
+        )
+
+    path = _rewrite_header(_saved(tmp_path), tmp_path / "e.safetensors", edit, rehash=False)
+    with pytest.raises(FileFormatError, match="SHA-256"):
+        nnx.load(path)
+
+
+def test_unknown_layer_is_refused(tmp_path):
+    def edit(header):
+        model = json.loads(header["__metadata__"]["model"])
+        model["layers"][0]["class_name"] = "os.system"
+        header["__metadata__"]["model"] = json.dumps(model)
+
+    path = _rewrite_header(_saved(tmp_path), tmp_path / "unknown.safetensors", edit)
+    with pytest.raises(ValueError, match=r"Unknown layer type 'os.system'.*register_layer"):
+        nnx.load(path)
+
+
+def test_newer_format_version_is_refused(tmp_path):
+    def edit(header):
+        header["__metadata__"]["format_version"] = "99"
+
+    path = _rewrite_header(_saved(tmp_path), tmp_path / "new.safetensors", edit)
+    with pytest.raises(FileFormatError, match="version 99, newer.*upgrade nnx"):
+        nnx.load(path)
+
+
+def test_foreign_safetensors_file_is_refused(tmp_path):
+    from safetensors.numpy import save_file
+
+    save_file({"w": np.ones(2, "float32")}, str(tmp_path / "hf.safetensors"))
+    with pytest.raises(FileFormatError, match="not one written by nnx"):
+        nnx.load(tmp_path / "hf.safetensors")
+
+
+def test_shape_mismatch_is_refused(tmp_path):
+    def edit(header):
+        model = json.loads(header["__metadata__"]["model"])
+        model["layers"][1]["config"]["units"] = 2
+        header["__metadata__"]["model"] = json.dumps(model)
+
+    path = _rewrite_header(_saved(tmp_path), tmp_path / "shape.safetensors", edit)
+    with pytest.raises(ValueError, match=r"has shape \(3, 2\) in the model but \(3, 1\)"):
+        nnx.load(path)
+    wider = nnx.Sequential([Dense(4, input_shape=(2,)), Dense(1)])
+    with pytest.raises(ValueError, match="in the model but"):
+        wider.load_weights(_saved(tmp_path))
+
+
+def test_bad_layer_config_is_refused(tmp_path):
+    def edit(header):
+        model = json.loads(header["__metadata__"]["model"])
+        model["layers"][0]["config"]["units"] = -3
+        header["__metadata__"]["model"] = json.dumps(model)
+
+    path = _rewrite_header(_saved(tmp_path), tmp_path / "cfg.safetensors", edit)
+    with pytest.raises(ValueError, match="cannot rebuild layer Dense"):
+        nnx.load(path)
+
+
+def test_missing_file():
+    with pytest.raises(FileNotFoundError):
+        nnx.load("/nonexistent/model.safetensors")
+
+
+@pytest.mark.parametrize("path", [3, None, b"model.safetensors"])
+def test_path_must_be_a_path(path):
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
+        nnx.load(path)
+
+
+def test_unknown_backend_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="nope"):
+        nnx.load(_saved(tmp_path), backend="nope")
+
+
+def test_host_files_keep_every_shape_and_dtype_bit_exact(tmp_path):
+    arrays = {
+        "scalar": np.array(np.pi),
+        "empty": np.zeros((0, 3), "float32"),
+        "strided": np.arange(12.0).reshape(3, 4)[:, ::2],
+        "int": np.arange(-3, 3, dtype="int64"),
+        "bool": np.array([True, False]),
+        "half": np.array([1e-4, 65504.0], "float16"),
+        "nan": np.array([np.nan, -np.inf, -0.0], "float32"),
+    }
+    write_tensors(tmp_path / "a.safetensors", arrays, {"k": "v"})
+    back, meta = read_tensors(tmp_path / "a.safetensors", require_checksum=True)
+    assert meta == {"k": "v"}
+    for k, a in arrays.items():
+        b = back[k]
+        assert (b.dtype, b.shape, b.tobytes()) == (
+            a.dtype,
+            a.shape,
+            np.ascontiguousarray(a).tobytes(),
+        )
