@@ -22,6 +22,8 @@ __all__ = [
     "EarlyStopping",
     "History",
     "LambdaCallback",
+    "LearningRateScheduler",
+    "ReduceLROnPlateau",
     "TerminateOnNaN",
 ]
 
@@ -220,3 +222,7 @@ class LambdaCallback(Callback):
             if not hook_name.startswith("on_") or not hasattr(Callback, hook_name):
                 raise ValueError(f"LambdaCallback: unknown hook {hook_name!r}.")
             setattr(self, hook_name, fn)
+
+
+# NOTE: at the bottom: lr_callbacks subclasses Callback, defined above.
+from nnx.lr_callbacks import LearningRateScheduler, ReduceLROnPlateau  # noqa: E402
