@@ -12,35 +12,53 @@ from nnx import (
     activations,
     backends,
     callbacks,
+    data,
+    datasets,
+    diagnostics,
+    estimators,
     initializers,
     layers,
     losses,
     metrics,
     optimizers,
+    plot,
     regularizers,
+    schedules,
 )
 from nnx.backends import available, get_backend, set_backend, use_backend
+from nnx.estimators import MLPClassifier, MLPRegressor, Perceptron
 from nnx.gradcheck import GradientCheckError, gradcheck
+from nnx.lr_find import lr_find
 from nnx.models import Sequential
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GradientCheckError",
+    "MLPClassifier",
+    "MLPRegressor",
+    "Perceptron",
     "Sequential",
     "__version__",
     "activations",
     "available",
     "backends",
     "callbacks",
+    "data",
+    "datasets",
+    "diagnostics",
+    "estimators",
     "get_backend",
     "gradcheck",
     "initializers",
     "layers",
     "losses",
+    "lr_find",
     "metrics",
     "optimizers",
+    "plot",
     "regularizers",
+    "schedules",
     "set_backend",
     "use_backend",
 ]
