@@ -121,6 +121,9 @@ def lr_find(
 
 
 def _steepest(rates: list[float], losses: list[float]) -> float:
+    # NOTE: only up to the loss minimum: past it the curve is divergence and noise.
+    end = min(range(len(losses)), key=losses.__getitem__) + 1 if losses else 0
+    rates, losses = rates[: max(end, 3)], losses[: max(end, 3)]
     if len(rates) < 3:
         return rates[0] if rates else math.nan
     slopes = [

@@ -204,7 +204,7 @@ def roc_auc_score(y_true: Array, y_score: Array, sample_weight: Array | None = N
     s = xp.reshape(y_score, (-1,))
     dtype = _float(xp, s) if s.dtype != xp.float32 else xp.float64
     s = xp.astype(s, dtype)
-    y = xp.astype(xp.reshape(y_true, (-1,)) > 0.5, dtype)
+    y = xp.astype(xp.astype(xp.reshape(y_true, (-1,)), dtype) > 0.5, dtype)
     w = (
         xp.ones_like(s)
         if sample_weight is None
@@ -220,9 +220,10 @@ def roc_auc_score(y_true: Array, y_score: Array, sample_weight: Array | None = N
     return xp.sum(wp * (lo + 0.5 * (hi - lo))) / (n_pos * n_neg)
 
 
-def log_loss(y_true: Array, y_prob: Array, eps: float = 1e-15) -> Array:
+def log_loss(y_true: Array, y_prob: Array, eps: float | None = None) -> Array:
     """Mean cross-entropy of probabilities: binary ``(n,)``/``(n, 1)`` or ``(n, k)`` with
-    integer labels ``(n,)`` or one-hot ``(n, k)``; probabilities clipped to ``[eps, 1 - eps]``.
+    integer labels ``(n,)`` or one-hot ``(n, k)``; probabilities clipped to ``[eps, 1 - eps]``
+    (default: the machine epsilon of their dtype, as scikit-learn).
 
     >>> from nnx.backends import get_backend
     >>> b = get_backend("numpy")
@@ -232,7 +233,7 @@ def log_loss(y_true: Array, y_prob: Array, eps: float = 1e-15) -> Array:
     return array_namespace(y_prob).mean(log_loss_per_sample(y_true, y_prob, eps))
 
 
-def log_loss_per_sample(y_true: Array, y_prob: Array, eps: float = 1e-15) -> Array:
+def log_loss_per_sample(y_true: Array, y_prob: Array, eps: float | None = None) -> Array:
     """Per-sample cross-entropy behind :func:`log_loss`, shape ``(n,)``.
 
     >>> from nnx.backends import get_backend
@@ -241,6 +242,9 @@ def log_loss_per_sample(y_true: Array, y_prob: Array, eps: float = 1e-15) -> Arr
     (2,)
     """
     xp = array_namespace(y_true, y_prob)
+    if not xp.isdtype(y_prob.dtype, "real floating"):
+        y_prob = xp.astype(y_prob, xp.float64)
+    eps = float(xp.finfo(y_prob.dtype).eps) if eps is None else eps
     p = xp.clip(y_prob, eps, 1.0 - eps)
     n = p.shape[0]
     if p.ndim == 1 or p.shape[-1] == 1:
@@ -303,13 +307,15 @@ def mean_squared_error(y_true: Array, y_pred: Array) -> Array:
 
 
 def root_mean_squared_error(y_true: Array, y_pred: Array) -> Array:
-    """Square root of :func:`mean_squared_error`.
+    """Root of the mean squared error of each output, averaged over outputs (scikit-learn's
+    ``uniform_average``; for one output, the root of :func:`mean_squared_error`).
 
     >>> from nnx.backends import get_backend
     >>> float(root_mean_squared_error(*get_backend("numpy").asarray([[0.0, 0.0], [3.0, 4.0]])))
     3.5355339059327378
     """
-    return array_namespace(y_pred).sqrt(mean_squared_error(y_true, y_pred))
+    xp, d = _pair(y_true, y_pred)
+    return xp.mean(xp.sqrt(xp.mean(d * d, axis=0)))
 
 
 def mean_absolute_error(y_true: Array, y_pred: Array) -> Array:

@@ -25,8 +25,7 @@ from array_api_compat import array_namespace
 
 from nnx import metric_functions as mf
 from nnx.backends.base import Array
-from nnx.functional import losses as F
-from nnx.metrics import Mean, MeanMetricWrapper, Metric
+from nnx.metrics import MeanMetricWrapper, Metric
 
 __all__ = [
     "AUC",
@@ -55,7 +54,8 @@ def labels_of(y_true: Array, y_pred: Array, threshold: float = 0.5) -> tuple[Arr
     n = y_pred.shape[0]
     if k == 1:
         pred = xp.astype(xp.reshape(y_pred, (n,)) > threshold, xp.int64)
-        return xp.astype(xp.reshape(y_true, (n,)) > 0.5, xp.int64), pred, 2
+        true = xp.astype(xp.reshape(y_true, (n,)), y_pred.dtype) > 0.5
+        return xp.astype(true, xp.int64), pred, 2
     if tuple(y_true.shape) == tuple(y_pred.shape):
         true = xp.argmax(y_true, axis=-1)
     else:
@@ -220,21 +220,6 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
         super().__init__(lambda y, p: mf.top_k_hits(y, p, k), name or f"top_{k}_accuracy")
 
 
-class RootMeanSquaredError(MeanMetricWrapper):
-    """Square root of the epoch's mean squared error (not a mean of batch roots).
-
-    >>> RootMeanSquaredError().name
-    'rmse'
-    """
-
-    def __init__(self, name: str = "rmse") -> None:
-        super().__init__(F.squared_error, name)
-
-    def result(self) -> Array:
-        mean = Mean.result(self)
-        return array_namespace(mean).sqrt(mean)
-
-
 class R2Score(Metric):
     """Exact streaming R^2 (uniform average over outputs) from per-output sums.
 
@@ -276,3 +261,20 @@ class R2Score(Metric):
         n, sy, syy, sse = self.sums
         xp = array_namespace(sse)
         return xp.mean(1.0 - sse / (syy - sy * sy / n))
+
+
+class RootMeanSquaredError(R2Score):
+    """Epoch RMSE of each output (root of the summed squares, not a mean of batch roots),
+    averaged over outputs as scikit-learn's ``root_mean_squared_error``.
+
+    >>> RootMeanSquaredError().name
+    'rmse'
+    """
+
+    def __init__(self, name: str = "rmse") -> None:
+        super().__init__(name)
+
+    def result(self) -> Array:
+        n, _, _, sse = self.sums
+        xp = array_namespace(sse)
+        return xp.mean(xp.sqrt(sse / n))
