@@ -57,7 +57,8 @@ def minibatches(
         X = xp.take(X, order, axis=0)
         y = None if y is None else xp.take(y, order, axis=0)
     for i in range(0, n, batch_size):
-        yield X[i : i + batch_size, ...], None if y is None else y[i : i + batch_size, ...]
+        j = min(i + batch_size, n)
+        yield X[i:j, ...], None if y is None else y[i:j, ...]
 
 
 def one_hot(labels: Array, num_classes: int | None = None, dtype: str = "float32") -> Array:
