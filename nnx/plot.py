@@ -25,6 +25,7 @@ __all__ = [
     "plot_gradient_norms",
     "plot_history",
     "plot_optimizer_trajectories",
+    "plot_summary",
 ]
 
 
@@ -55,10 +56,20 @@ def plot_history(history: Any, path: str | None = None) -> Any:
     Returns:
         The Figure.
     """
-    logs: Mapping[str, Sequence[float]] = getattr(history, "history", history)
-    keys = [k for k in logs if not k.startswith("val_") and k != "learning_rate"]
+    keys = _history_keys(history)
     fig, axes = _figure(len(keys))
-    for ax, key in zip(axes, keys, strict=True):
+    _draw_history(axes, history)
+    return _done(fig, path)
+
+
+def _history_keys(history: Any) -> list[str]:
+    logs: Mapping[str, Sequence[float]] = getattr(history, "history", history)
+    return [k for k in logs if not k.startswith("val_") and k != "learning_rate"]
+
+
+def _draw_history(axes: Sequence[Any], history: Any) -> None:
+    logs: Mapping[str, Sequence[float]] = getattr(history, "history", history)
+    for ax, key in zip(axes, _history_keys(history), strict=False):
         epochs = range(1, len(logs[key]) + 1)
         ax.plot(epochs, logs[key], label=key)
         if f"val_{key}" in logs:
@@ -66,6 +77,26 @@ def plot_history(history: Any, path: str | None = None) -> Any:
         ax.set_title(key)
         ax.set_xlabel("epoch")
         ax.legend()
+
+
+def plot_summary(
+    history: Any, model: Any = None, X: Any = None, y: Any = None, path: str | None = None
+) -> Any:
+    """History panels plus, for 2-D inputs, the decision boundary (``nnx demo --plot``).
+
+    Returns:
+        The Figure.
+
+    >>> fig = plot_summary({"loss": [0.7, 0.5]})
+    >>> len(fig.axes)
+    1
+    """
+    two_d = model is not None and X is not None and len(X[0]) == 2
+    keys = _history_keys(history)
+    fig, axes = _figure(len(keys) + two_d)
+    _draw_history(axes, history)
+    if two_d:
+        _draw_boundary(axes[-1], model, X, y, 150, "decision boundary")
     return _done(fig, path)
 
 
@@ -96,6 +127,12 @@ def plot_decision_boundary(
     Returns:
         The Figure.
     """
+    fig, (ax,) = _figure(1, (5, 4))
+    _draw_boundary(ax, model, X, y, resolution, title)
+    return _done(fig, path)
+
+
+def _draw_boundary(ax: Any, model: Any, X: Any, y: Any, resolution: int, title: str) -> None:
     xp = get_backend("numpy").xp
     X = xp.asarray(X, dtype=xp.float64)
     lo, hi = xp.min(X, axis=0) - 0.5, xp.max(X, axis=0) + 0.5
@@ -105,7 +142,6 @@ def plot_decision_boundary(
     )
     grid = xp.stack([xp.reshape(gx, (-1,)), xp.reshape(gy, (-1,))], axis=1)
     z, k = _scores(model, xp.astype(grid, xp.float32))
-    fig, (ax,) = _figure(1, (5, 4))
     levels = [0.0, 0.5, 1.0] if k == 2 else [i - 0.5 for i in range(k + 1)]
     ax.contourf(gx, gy, xp.reshape(z, gx.shape), levels=levels, cmap="RdBu", alpha=0.35)
     ax.scatter(
@@ -118,7 +154,6 @@ def plot_decision_boundary(
         linewidths=0.3,
     )
     ax.set_title(title or "decision boundary")
-    return _done(fig, path)
 
 
 def plot_activations(
