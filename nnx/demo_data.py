@@ -20,7 +20,11 @@ DEMO_DATASETS = {"moons": 50, "circles": 50, "xor": 300, "breast_cancer": 50, "d
 
 @dataclass
 class DemoSplit:
-    """Train/test arrays (host), the number of classes and a one-line description."""
+    """Train/test arrays (host), the number of classes and a one-line description.
+
+    >>> load_demo("circles", samples=100).X_test.shape
+    (25, 2)
+    """
 
     X_train: Any
     X_test: Any
@@ -42,6 +46,9 @@ def load_demo(name: str, seed: int = 0, samples: int = 1000, noise: float = 0.15
 
     Returns:
         A :class:`DemoSplit`.
+
+    >>> load_demo("moons", samples=200).y_train.shape
+    (150, 1)
     """
     from nnx import datasets
     from nnx.data import StandardScaler

@@ -27,6 +27,9 @@ class LRFinderResult:
         rates: the learning rate of each step.
         losses: the smoothed, bias-corrected training loss after each step.
         suggestion: the rate with the steepest loss decrease.
+
+    >>> LRFinderResult([1e-3, 1e-2], [0.7, 0.5], 1e-3).suggestion
+    0.001
     """
 
     rates: list[float]

@@ -55,6 +55,9 @@ def plot_history(history: Any, path: str | None = None) -> Any:
 
     Returns:
         The Figure.
+
+    >>> [ax.get_title() for ax in plot_history({"loss": [1.0, 0.5], "acc": [0.5, 0.9]}).axes]
+    ['loss', 'acc']
     """
     keys = _history_keys(history)
     fig, axes = _figure(len(keys))
@@ -126,6 +129,13 @@ def plot_decision_boundary(
 
     Returns:
         The Figure.
+
+    >>> from nnx.estimators import Perceptron
+    >>> from nnx.datasets import logic_gate
+    >>> X, y = logic_gate("or")
+    >>> fig = plot_decision_boundary(Perceptron().fit(X, y.ravel()), X, y, resolution=20)
+    >>> fig.axes[0].get_title()
+    'decision boundary'
     """
     fig, (ax,) = _figure(1, (5, 4))
     _draw_boundary(ax, model, X, y, resolution, title)
@@ -159,10 +169,17 @@ def _draw_boundary(ax: Any, model: Any, X: Any, y: Any, resolution: int, title: 
 def plot_activations(
     names: Sequence[str] = ("sigmoid", "tanh", "relu", "leaky_relu"), path: str | None = None
 ) -> Any:
-    """Each activation (top row) and its derivative from nnx's own backward (bottom row).
+    """Each activation (left panel) and its derivative from nnx's own backward (right panel).
+
+    Args:
+        names: activation names.
+        path: where to save a PNG (optional).
 
     Returns:
         The Figure.
+
+    >>> len(plot_activations(["relu"]).axes)
+    2
     """
     from nnx import activations
 
@@ -240,6 +257,9 @@ def plot_optimizer_trajectories(
 
     Returns:
         The Figure.
+
+    >>> plot_optimizer_trajectories(["sgd"], steps=5).axes[0].get_title()
+    'optimizer trajectories'
     """
     xp = get_backend("numpy").xp
     items = optimizers.items() if isinstance(optimizers, Mapping) else [(o, o) for o in optimizers]
@@ -263,8 +283,16 @@ def plot_gradient_norms(
     """Gradient norms on a log scale: one line per series of ``{x: norm}`` (e.g. per activation
     ``{depth: ratio}`` from :func:`nnx.diagnostics.depth_gradient_ratio`), or one series.
 
+    Args:
+        norms: ``{label: {x: value}}`` or ``{x: value}``.
+        path: where to save a PNG (optional).
+        title: the panel title.
+
     Returns:
         The Figure.
+
+    >>> plot_gradient_norms({2: 0.5, 8: 0.01}).axes[0].get_yscale()
+    'log'
     """
     series = norms if all(isinstance(v, Mapping) for v in norms.values()) else {"": norms}
     fig, (ax,) = _figure(1, (6, 4))
@@ -284,8 +312,16 @@ def plot_confusion_matrix(
 ) -> Any:
     """A confusion matrix as a heat map with the counts written in.
 
+    Args:
+        cm: a ``(k, k)`` matrix (rows true, columns predicted).
+        class_names: tick labels.
+        path: where to save a PNG (optional).
+
     Returns:
         The Figure.
+
+    >>> plot_confusion_matrix([[3, 1], [0, 4]], ["no", "yes"]).axes[0].get_xlabel()
+    'predicted'
     """
     xp = get_backend("numpy").xp
     cm = xp.asarray(cm)

@@ -33,7 +33,11 @@ except ImportError:  # pragma: no cover - exercised only without scikit-learn
     HAVE_SKLEARN = False
 
     class ConvergenceWarning(UserWarning):  # type: ignore[no-redef]
-        """Training stopped at ``max_iter`` before the stopping rule was met."""
+        """Training stopped at ``max_iter`` before the stopping rule was met.
+
+        >>> issubclass(ConvergenceWarning, UserWarning)
+        True
+        """
 
     class BaseEstimator:  # type: ignore[no-redef]
         """Minimal ``get_params`` / ``set_params`` (scikit-learn's contract)."""
@@ -80,7 +84,13 @@ _ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid"}
 
 
 def require_sklearn(who: str) -> None:
-    """Raise an ImportError naming the extra when scikit-learn is missing."""
+    """Raise an ImportError naming the extra when scikit-learn is missing.
+
+    Args:
+        who: the caller's name, for the message.
+
+    >>> require_sklearn("MLPClassifier") if HAVE_SKLEARN else None
+    """
     if not HAVE_SKLEARN:
         raise ImportError(
             f"{who} validates data with scikit-learn, which is not installed: "
@@ -91,8 +101,14 @@ def require_sklearn(who: str) -> None:
 def optimizer_for(est: Any) -> optimizers.Optimizer:
     """The nnx optimizer for an estimator's ``solver`` and scikit-learn-named arguments.
 
+    Args:
+        est: an estimator with ``solver``, ``learning_rate_init``, ``momentum``, ...
+
     Returns:
         The optimizer.
+
+    >>> type(optimizer_for(BaseMLP(solver="rmsprop"))).__name__
+    'RMSprop'
     """
     lr = est.learning_rate_init
     if est.solver == "sgd":
