@@ -64,7 +64,9 @@ def test_classifier_multiclass_string_labels_proba_and_score():
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_classifier_binary_and_multilabel():
     X, y = make_moons(200, noise=0.1, seed=0)
-    clf = MLPClassifier((16,), activation="tanh", learning_rate_init=0.02, max_iter=500, tol=0.0)
+    clf = MLPClassifier(
+        (16,), activation="tanh", learning_rate_init=0.02, max_iter=500, tol=0.0, random_state=0
+    )
     clf.fit(X, y)
     with pytest.warns(ConvergenceWarning, match="max_iter=2"):
         MLPClassifier((4,), max_iter=2).fit(X, y)
