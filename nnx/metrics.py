@@ -224,15 +224,17 @@ from nnx.metric_functions import (  # noqa: E402
     accuracy_score,
     confusion_matrix,
     f1_score,
-    log_loss,
+    precision_score,
+    recall_score,
+)
+from nnx.probability_metrics import log_loss, roc_auc_score, top_k_accuracy  # noqa: E402
+from nnx.regression_metrics import (  # noqa: E402
+    R2Score,
+    RootMeanSquaredError,
     mean_absolute_error,
     mean_squared_error,
-    precision_score,
     r2_score,
-    recall_score,
-    roc_auc_score,
     root_mean_squared_error,
-    top_k_accuracy,
 )
 from nnx.streaming_metrics import (  # noqa: E402
     AUC,
@@ -240,9 +242,7 @@ from nnx.streaming_metrics import (  # noqa: E402
     F1Score,
     LogLoss,
     Precision,
-    R2Score,
     Recall,
-    RootMeanSquaredError,
     TopKCategoricalAccuracy,
 )
 

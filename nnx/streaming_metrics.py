@@ -1,6 +1,6 @@
-"""Streaming classification and regression metrics (re-exported by :mod:`nnx.metrics`).
+"""Streaming classification metrics (re-exported by :mod:`nnx.metrics`).
 
-Each keeps exact sufficient statistics on the device (a confusion matrix, sums, or the
+Each keeps exact sufficient statistics on the device (a confusion matrix, or the
 scores themselves for ROC AUC), so a value over an epoch equals the function applied to the
 whole epoch's predictions, and ``update_state`` never synchronises with the host.
 
@@ -24,6 +24,7 @@ from typing import Any
 from array_api_compat import array_namespace
 
 from nnx import metric_functions as mf
+from nnx import probability_metrics as pm
 from nnx.backends.base import Array
 from nnx.metrics import MeanMetricWrapper, Metric
 
@@ -33,9 +34,7 @@ __all__ = [
     "F1Score",
     "LogLoss",
     "Precision",
-    "R2Score",
     "Recall",
-    "RootMeanSquaredError",
     "TopKCategoricalAccuracy",
 ]
 
@@ -195,7 +194,7 @@ class AUC(Metric):
         weights = None
         if any(p[2] is not None for p in self.parts):
             weights = xp.concat([xp.ones_like(p[1]) if p[2] is None else p[2] for p in self.parts])
-        return xp.astype(mf.roc_auc_score(y, s, weights), s.dtype)
+        return xp.astype(pm.roc_auc_score(y, s, weights), s.dtype)
 
 
 class LogLoss(MeanMetricWrapper):
@@ -206,7 +205,7 @@ class LogLoss(MeanMetricWrapper):
     """
 
     def __init__(self, name: str = "log_loss") -> None:
-        super().__init__(lambda y, p: mf.log_loss_per_sample(y, p, 1e-7), name)
+        super().__init__(lambda y, p: pm.log_loss_per_sample(y, p, 1e-7), name)
 
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):
@@ -217,64 +216,4 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
     """
 
     def __init__(self, k: int = 5, name: str | None = None) -> None:
-        super().__init__(lambda y, p: mf.top_k_hits(y, p, k), name or f"top_{k}_accuracy")
-
-
-class R2Score(Metric):
-    """Exact streaming R^2 (uniform average over outputs) from per-output sums.
-
-    >>> from nnx.backends import get_backend
-    >>> b = get_backend("numpy")
-    >>> m = R2Score()
-    >>> m.update_state(b.asarray([[1.0], [2.0]]), b.asarray([[1.0], [2.0]]))
-    >>> m.update_state(b.asarray([[3.0]]), b.asarray([[4.0]]))
-    >>> float(m.result())
-    0.5
-    """
-
-    def __init__(self, name: str = "r2") -> None:
-        super().__init__(name)
-        self.reset_state()
-
-    def reset_state(self) -> None:
-        self.sums: list[Any] = [0.0, 0.0, 0.0, 0.0]  # weight, sum y, sum y^2, sum residual^2
-
-    def update_state(
-        self, y_true: Array, y_pred: Array, sample_weight: Array | None = None
-    ) -> None:
-        xp = array_namespace(y_pred)
-        p = xp.reshape(y_pred, (y_pred.shape[0], -1))
-        y = xp.astype(xp.reshape(y_true, p.shape), p.dtype)
-        w = xp.ones((p.shape[0], 1), dtype=p.dtype)
-        if sample_weight is not None:
-            w = xp.reshape(xp.astype(sample_weight, p.dtype), (-1, 1))
-        d = p - y
-        batch = [
-            xp.sum(w),
-            xp.sum(w * y, axis=0),
-            xp.sum(w * y * y, axis=0),
-            xp.sum(w * d * d, axis=0),
-        ]
-        self.sums = [a + b for a, b in zip(self.sums, batch, strict=True)]
-
-    def result(self) -> Array:
-        n, sy, syy, sse = self.sums
-        xp = array_namespace(sse)
-        return xp.mean(1.0 - sse / (syy - sy * sy / n))
-
-
-class RootMeanSquaredError(R2Score):
-    """Epoch RMSE of each output (root of the summed squares, not a mean of batch roots),
-    averaged over outputs as scikit-learn's ``root_mean_squared_error``.
-
-    >>> RootMeanSquaredError().name
-    'rmse'
-    """
-
-    def __init__(self, name: str = "rmse") -> None:
-        super().__init__(name)
-
-    def result(self) -> Array:
-        n, _, _, sse = self.sums
-        xp = array_namespace(sse)
-        return xp.mean(xp.sqrt(sse / n))
+        super().__init__(lambda y, p: pm.top_k_hits(y, p, k), name or f"top_{k}_accuracy")

@@ -1,157 +1,28 @@
-"""What the scikit-learn-style estimators share: the scikit-learn base classes (or a small
-stand-in when scikit-learn is absent), the network builder and the ``fit`` driver.
+"""What the MLP estimators share: scikit-learn's constructor, the network builder and the
+``fit`` driver.
 
 The driver builds an :class:`nnx.Sequential`, compiles it and calls ``Sequential.fit`` with a
 callback that applies scikit-learn's stopping rules (``tol`` / ``n_iter_no_change`` on the
 training loss, or on the validation score with ``early_stopping``): there is no second
 training loop.
 
->>> optimizer_for(BaseMLP(solver="sgd", momentum=0.5)).momentum
+>>> BaseMLP(solver="sgd", momentum=0.5).get_params()["momentum"]
 0.5
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 import warnings
 from typing import Any
 
-from nnx import optimizers
-from nnx.backends import get_backend
-from nnx.callbacks import Callback
+from nnx.estimators.compat import BaseEstimator, ConvergenceWarning
+from nnx.estimators.rules import ACTIVATIONS, SOLVERS, SklearnStopping, optimizer_for
 from nnx.layers import Dense
 from nnx.models import Sequential
 from nnx.regularizers import l2
 
-try:
-    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-    from sklearn.exceptions import ConvergenceWarning
-
-    HAVE_SKLEARN = True
-except ImportError:  # pragma: no cover - exercised only without scikit-learn
-    HAVE_SKLEARN = False
-
-    class ConvergenceWarning(UserWarning):  # type: ignore[no-redef]
-        """Training stopped at ``max_iter`` before the stopping rule was met.
-
-        >>> issubclass(ConvergenceWarning, UserWarning)
-        True
-        """
-
-    class BaseEstimator:  # type: ignore[no-redef]
-        """Minimal ``get_params`` / ``set_params`` (scikit-learn's contract)."""
-
-        def get_params(self, deep: bool = True) -> dict[str, Any]:
-            names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-            return {name: getattr(self, name) for name in names}
-
-        def set_params(self, **params: Any) -> Any:
-            for key, value in params.items():
-                setattr(self, key, value)
-            return self
-
-    class ClassifierMixin:  # type: ignore[no-redef]
-        """``score`` is the accuracy."""
-
-        def score(self, X: Any, y: Any) -> float:
-            xp = get_backend("numpy").xp
-            return float(xp.mean(xp.asarray(self.predict(X)) == xp.asarray(y)))  # type: ignore[attr-defined]
-
-    class RegressorMixin:  # type: ignore[no-redef]
-        """``score`` is R^2."""
-
-        def score(self, X: Any, y: Any) -> float:
-            from nnx.metric_functions import r2_score
-
-            xp = get_backend("numpy").xp
-            return float(r2_score(xp.asarray(y, dtype=xp.float64), xp.asarray(self.predict(X))))  # type: ignore[attr-defined]
-
-
-__all__ = [
-    "HAVE_SKLEARN",
-    "BaseEstimator",
-    "BaseMLP",
-    "ClassifierMixin",
-    "ConvergenceWarning",
-    "RegressorMixin",
-    "optimizer_for",
-    "require_sklearn",
-]
-
-SOLVERS = ("sgd", "adam", "rmsprop", "adagrad", "adamw", "nadam")
-_ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid"}
-
-
-def require_sklearn(who: str) -> None:
-    """Raise an ImportError naming the extra when scikit-learn is missing.
-
-    Args:
-        who: the caller's name, for the message.
-
-    >>> require_sklearn("MLPClassifier") if HAVE_SKLEARN else None
-    """
-    if not HAVE_SKLEARN:
-        raise ImportError(
-            f"{who} validates data with scikit-learn, which is not installed: "
-            'pip install "nnx-array[sklearn]"'
-        )
-
-
-def optimizer_for(est: Any) -> optimizers.Optimizer:
-    """The nnx optimizer for an estimator's ``solver`` and scikit-learn-named arguments.
-
-    Args:
-        est: an estimator with ``solver``, ``learning_rate_init``, ``momentum``, ...
-
-    Returns:
-        The optimizer.
-
-    >>> type(optimizer_for(BaseMLP(solver="rmsprop"))).__name__
-    'RMSprop'
-    """
-    lr = est.learning_rate_init
-    if est.solver == "sgd":
-        return optimizers.SGD(lr, momentum=est.momentum, nesterov=bool(est.nesterovs_momentum))
-    if est.solver in ("adam", "adamw", "nadam"):
-        cls = {"adam": optimizers.Adam, "adamw": optimizers.AdamW, "nadam": optimizers.Nadam}
-        return cls[est.solver](lr, beta_1=est.beta_1, beta_2=est.beta_2, epsilon=est.epsilon)
-    if est.solver == "rmsprop":
-        return optimizers.RMSprop(lr, epsilon=est.epsilon)
-    return optimizers.Adagrad(lr, epsilon=est.epsilon)
-
-
-class _Stopping(Callback):
-    """scikit-learn's rules: stop after ``n_iter_no_change`` epochs without a ``tol`` gain."""
-
-    def __init__(self, est: Any, monitor: str | None) -> None:
-        super().__init__()
-        self.est, self.monitor = est, monitor
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        logs, est = logs or {}, self.est
-        if self.monitor is None:
-            value = -logs["loss"]
-        else:
-            value = logs[self.monitor]
-            est.validation_scores_.append(value)
-        if not math.isfinite(value):
-            return
-        best = est.best_validation_score_ if self.monitor else -est.best_loss_
-        if value > best + est.tol:
-            est._no_improvement_count = 0
-        else:
-            est._no_improvement_count += 1
-        if value > best:
-            if self.monitor:
-                est.best_validation_score_ = value
-                assert self.model is not None
-                est._best_weights = self.model.get_weights(copy=True, host=False)
-            else:
-                est.best_loss_ = -value
-        if est._no_improvement_count >= est.n_iter_no_change:
-            assert self.model is not None
-            self.model.stop_training = True
+__all__ = ["BaseMLP"]
 
 
 class BaseMLP(BaseEstimator):
@@ -241,7 +112,7 @@ class BaseMLP(BaseEstimator):
 
         sizes = self.hidden_layer_sizes
         sizes = (sizes,) if isinstance(sizes, int) else tuple(sizes)
-        act = activations.get(_ACTIVATIONS.get(self.activation, self.activation)).name
+        act = activations.get(ACTIVATIONS.get(self.activation, self.activation)).name
         # NOTE: scikit-learn adds alpha/2 ||W||^2 / batch to each batch's mean loss.
         reg = l2(self.alpha / (2 * self._batch(n))) if self.alpha else None
         units = [*sizes, n_outputs]
@@ -281,7 +152,7 @@ class BaseMLP(BaseEstimator):
             X, Xv, Y, Yv = train_test_split(X, Y, self.validation_fraction, self.random_state)
             validation, monitor = (Xv, Yv), f"val_{self._metric}"
             self._best_weights: list[Any] | None = None
-        stopper = [] if incremental else [_Stopping(self, monitor)]
+        stopper = [] if incremental else [SklearnStopping(self, monitor)]
         history = self.model_.fit(
             X,
             Y,

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from nnx.backends import get_backend
-from nnx.estimators.base import BaseMLP, ClassifierMixin, RegressorMixin, require_sklearn
+from nnx.estimators.base import BaseMLP
+from nnx.estimators.compat import ClassifierMixin, RegressorMixin, require_sklearn
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 

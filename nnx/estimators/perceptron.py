@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from nnx.backends import get_backend
-from nnx.estimators.base import BaseEstimator, ClassifierMixin
+from nnx.estimators.compat import BaseEstimator, ClassifierMixin
 from nnx.inputs import to_backend
 from nnx.layers import Dense
 from nnx.models import Sequential
