@@ -246,13 +246,18 @@ from nnx.streaming_metrics import (  # noqa: E402
     TopKCategoricalAccuracy,
 )
 
+
+def _averaged(cls: Callable[..., Metric], average: str) -> Callable[[str], Metric]:
+    return lambda loss: cls(average=average)
+
+
 _FACTORIES.update(
     {
         "precision": lambda loss: Precision(),
         "recall": lambda loss: Recall(),
         "f1": lambda loss: F1Score(),
         **{
-            f"{base}_{avg}": (lambda loss, c=cls, a=avg: c(average=a))
+            f"{base}_{avg}": _averaged(cls, avg)
             for base, cls in (("precision", Precision), ("recall", Recall), ("f1", F1Score))
             for avg in ("macro", "micro", "weighted")
         },

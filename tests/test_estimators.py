@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pathlib
 import pickle
+import sys
 
 import numpy as np
 import pytest
@@ -142,3 +144,35 @@ def test_bad_parameters_are_reported_at_fit():
     with pytest.raises(ValueError, match="hidden_layer_sizes"):
         MLPClassifier(hidden_layer_sizes=(0,)).fit(X, y)
     assert nnx.MLPClassifier is MLPClassifier and nnx.Perceptron is Perceptron
+
+
+def test_without_scikit_learn_the_perceptron_works_and_mlps_name_the_extra():
+    import subprocess
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import sys
+        for name in ("sklearn", "sklearn.base", "sklearn.exceptions", "sklearn.datasets"):
+            sys.modules[name] = None
+        import nnx
+        from nnx.datasets import logic_gate
+        X, y = logic_gate("or")
+        p = nnx.Perceptron(random_state=0).fit(X, y.ravel())
+        assert p.score(X, y.ravel()) == 1.0 and p.get_params()["max_iter"] == 100
+        reg = nnx.MLPRegressor().set_params(max_iter=3)
+        assert reg.get_params()["max_iter"] == 3
+        try:
+            nnx.MLPClassifier().fit(X, y.ravel())
+        except ImportError as exc:
+            assert "nnx-array[sklearn]" in str(exc)
+        else:
+            raise AssertionError("no ImportError")
+        print("ok")
+        """
+    )
+    root = pathlib.Path(__file__).parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert done.stdout.strip() == "ok", done.stderr

@@ -187,7 +187,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         if first:
             self._y_1d = y.ndim == 1
             self._build(X.shape[1], Y.shape[1], "linear", str(X.dtype), X.shape[0])
-        elif Y.shape[1] != self.model_.output_shape[-1]:
+        elif Y.shape[1] != self.model_.layers[-1].get_config()["units"]:
             raise ValueError(f"partial_fit: y has {Y.shape[1]} outputs, the model has others.")
         self._train(X, Y, 1 if incremental else self.max_iter, incremental)
         return self

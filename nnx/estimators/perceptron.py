@@ -108,7 +108,8 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         yb = b.asarray(host.reshape(host.astype(labels == classes[1], host.float64), (-1, 1)))
         layer = model.layers[0]
-        w, bias = layer.kernel.value, layer.bias.value  # type: ignore[union-attr]
+        assert isinstance(layer, Dense) and layer.kernel is not None and layer.bias is not None
+        w, bias = layer.kernel.value, layer.bias.value
         self.errors_: list[int] = []
         for _ in range(self.max_iter):
             order = model.rng.host_permutation(Xb.shape[0]) if self.shuffle else range(Xb.shape[0])
@@ -132,7 +133,9 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: Any) -> Any:
         """``x . w + b`` for each row (host array ``(n,)``)."""
         self._check_fitted()
-        z = self.model_.layers[0].forward_logits(self._inputs(X))[0][:, 0]
+        layer = self.model_.layers[0]
+        assert isinstance(layer, Dense)
+        z = layer.forward_logits(self._inputs(X))[0][:, 0]
         return self.model_.backend.to_numpy(z)
 
     def predict(self, X: Any) -> Any:

@@ -148,7 +148,8 @@ def plot_gradient_norms(
     >>> plot_gradient_norms({2: 0.5, 8: 0.01}).axes[0].get_yscale()
     'log'
     """
-    series = norms if all(isinstance(v, Mapping) for v in norms.values()) else {"": norms}
+    nested = all(isinstance(v, Mapping) for v in norms.values())
+    series: Mapping[Any, Mapping[Any, float]] = norms if nested else {"": norms}  # type: ignore[assignment,dict-item]
     fig, (ax,) = figure(1, (6, 4))
     for label, values in series.items():
         keys = list(values)
