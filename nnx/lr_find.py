@@ -2,7 +2,7 @@
 
 The learning rate grows exponentially from ``start_lr`` to ``end_lr`` over ``num_steps``
 batches while the (smoothed) loss is recorded; the suggestion is the rate where the smoothed
-loss falls fastest. The model's weights, optimizer state and random generator are restored
+loss falls fastest. The model's weights, optimizer state and random generators are restored
 afterwards, so the test leaves the model exactly as it found it. It reads the loss every
 batch (one host synchronisation per step): it is a diagnostic, not a training loop.
 """
@@ -89,7 +89,10 @@ def lr_find(
     assert optimizer is not None
     weights = model.get_weights(copy=True, host=False)
     state, schedule = optimizer.state_dict(), optimizer._learning_rate
-    rng_state = model.rng.get_state()
+    generators = [model.rng] + [
+        g for layer in model.layers if hasattr(g := getattr(layer, "rng", None), "get_state")
+    ]
+    rng_states = [g.get_state() for g in generators]
     n = xb.shape[0]
     ratio = (end_lr / start_lr) ** (1.0 / (num_steps - 1))
     rates: list[float] = []
@@ -117,7 +120,8 @@ def lr_find(
         model.set_weights([model.backend.to_numpy(w) for w in weights])
         optimizer.load_state_dict(state)
         optimizer.learning_rate = schedule
-        model.rng.set_state(rng_state)
+        for g, rng_state in zip(generators, rng_states, strict=True):
+            g.set_state(rng_state)
         for metric in model.metrics:
             metric.reset_state()
     return LRFinderResult(rates, losses, _steepest(rates, losses))

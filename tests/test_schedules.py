@@ -124,3 +124,27 @@ def test_lr_find_leaves_the_model_untouched_and_suggests_a_sane_rate():
     with pytest.raises(ValueError, match="start_lr"):
         nnx.lr_find(model, X, y.reshape(-1, 1), start_lr=1.0, end_lr=0.1)
     assert math.isfinite(result.suggestion)
+
+
+def test_lr_find_then_fit_equals_fit_alone_even_with_dropout():
+    X, y = make_moons(128, noise=0.1, seed=0)
+
+    def build():
+        m = nnx.Sequential(
+            [
+                Dense(16, activation="relu", input_shape=(2,)),
+                nnx.layers.Dropout(0.3),
+                Dense(1, activation="sigmoid"),
+            ],
+            seed=3,
+        )
+        m.compile(Adam(1e-2), "binary_crossentropy")
+        return m
+
+    probed, fresh = build(), build()
+    nnx.lr_find(probed, X, y.reshape(-1, 1), num_steps=20)
+    for m in (probed, fresh):
+        m.fit(X, y.reshape(-1, 1), epochs=2, verbose=0)
+    assert all(
+        (a == b).all() for a, b in zip(probed.get_weights(), fresh.get_weights(), strict=True)
+    )
