@@ -8,6 +8,9 @@ array-api-strict (the conformance reference). Not related to Flax's ``flax.nnx``
 'numpy'
 """
 
+import importlib
+from typing import Any
+
 from nnx import (
     activations,
     backends,
@@ -15,7 +18,6 @@ from nnx import (
     data,
     datasets,
     diagnostics,
-    estimators,
     initializers,
     layers,
     losses,
@@ -26,12 +28,22 @@ from nnx import (
     schedules,
 )
 from nnx.backends import available, get_backend, set_backend, use_backend
-from nnx.estimators import MLPClassifier, MLPRegressor, Perceptron
 from nnx.gradcheck import GradientCheckError, gradcheck
 from nnx.lr_find import lr_find
 from nnx.models import Sequential
 
 __version__ = "0.1.0"
+
+# NOTE: the estimators import scikit-learn (and with it SciPy, ~1 s), so they load on first use.
+_ESTIMATORS = ("MLPClassifier", "MLPRegressor", "Perceptron")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "estimators" or name in _ESTIMATORS:
+        module = importlib.import_module("nnx.estimators")
+        return module if name == "estimators" else getattr(module, name)
+    raise AttributeError(f"module 'nnx' has no attribute {name!r}")
+
 
 __all__ = [
     "GradientCheckError",
