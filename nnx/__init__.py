@@ -8,41 +8,71 @@ array-api-strict (the conformance reference). Not related to Flax's ``flax.nnx``
 'numpy'
 """
 
+import importlib
+from typing import Any
+
 from nnx import (
     activations,
     backends,
     callbacks,
+    data,
+    datasets,
+    diagnostics,
     initializers,
     layers,
     losses,
     metrics,
     optimizers,
+    plot,
     regularizers,
+    schedules,
 )
 from nnx.backends import available, get_backend, set_backend, use_backend
 from nnx.gradcheck import GradientCheckError, gradcheck
 from nnx.io import load
+from nnx.lr_find import lr_find
 from nnx.models import Sequential
 
 __version__ = "0.1.0"
 
+# NOTE: the estimators import scikit-learn (and with it SciPy, ~1 s), so they load on first use.
+_ESTIMATORS = ("MLPClassifier", "MLPRegressor", "Perceptron")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "estimators" or name in _ESTIMATORS:
+        module = importlib.import_module("nnx.estimators")
+        return module if name == "estimators" else getattr(module, name)
+    raise AttributeError(f"module 'nnx' has no attribute {name!r}")
+
+
 __all__ = [
     "GradientCheckError",
+    "MLPClassifier",
+    "MLPRegressor",
+    "Perceptron",
     "Sequential",
     "__version__",
     "activations",
     "available",
     "backends",
     "callbacks",
+    "data",
+    "datasets",
+    "diagnostics",
+    "estimators",
     "get_backend",
     "gradcheck",
     "initializers",
     "layers",
     "load",
     "losses",
+    "lr_find",
     "metrics",
     "optimizers",
+    "plot",
     "regularizers",
+    "schedules",
     "set_backend",
     "use_backend",
 ]

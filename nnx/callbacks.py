@@ -22,6 +22,8 @@ __all__ = [
     "EarlyStopping",
     "History",
     "LambdaCallback",
+    "LearningRateScheduler",
+    "ReduceLROnPlateau",
     "TerminateOnNaN",
     "ModelCheckpoint",
     "BackupAndRestore",
@@ -226,4 +228,6 @@ class LambdaCallback(Callback):
             setattr(self, hook_name, fn)
 
 
-from nnx.checkpoints import BackupAndRestore, ModelCheckpoint  # noqa: E402  (they subclass Callback)
+# NOTE: at the bottom: these modules subclass Callback, defined above.
+from nnx.checkpoints import BackupAndRestore, ModelCheckpoint  # noqa: E402
+from nnx.lr_callbacks import LearningRateScheduler, ReduceLROnPlateau  # noqa: E402

@@ -1,7 +1,9 @@
 """The ``nnx`` command line: ``python -m nnx info`` and ``python -m nnx demo``.
 
 ``info`` reports versions, backends and devices (paste it into bug reports); ``demo`` trains a
-small MLP on two moons and fails (exit code 1) if its test accuracy is below 0.95.
+small MLP (two moons by default; ``--dataset circles|xor|breast_cancer|digits``) and fails (exit
+code 1) if its test accuracy is below 0.95; ``--plot out.png`` saves the training history and,
+for 2-D data, the decision boundary.
 
 >>> main(["info"])  # doctest: +ELLIPSIS
 nnx ...
@@ -18,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 
 import nnx.backends as nb
-from nnx.datasets import make_moons, train_test_split
+from nnx.demo_data import DEMO_DATASETS, load_demo
 
 __all__ = ["main"]
 
@@ -99,33 +101,38 @@ def _demo(args: argparse.Namespace) -> int:
     from nnx import Sequential, optimizers
     from nnx.layers import Dense
 
-    X, labels = make_moons(DEMO_SAMPLES, noise=DEMO_NOISE, seed=args.seed)
-    y = labels.reshape(-1, 1).astype("float32")
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, seed=args.seed)
-    print(f"nnx demo: two moons, MLP 2-32-32-1, backend {backend.name} on {backend.device_name()}")
+    try:
+        data = load_demo(args.dataset, seed=args.seed, samples=DEMO_SAMPLES, noise=DEMO_NOISE)
+    except ImportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    X_train, X_test, y_train, y_test = data.X_train, data.X_test, data.y_train, data.y_test
+    epochs = args.epochs or DEMO_DATASETS[args.dataset]
+    n_in, k = X_train.shape[1], data.classes
     print(
-        f"data: {X_train.shape[0]} train / {X_test.shape[0]} test samples, "
-        f"noise {DEMO_NOISE}, seed {args.seed}"
+        f"nnx demo: {args.dataset}, MLP {n_in}-32-32-{1 if k == 2 else k}, "
+        f"backend {backend.name} on {backend.device_name()}"
     )
+    print(f"data: {X_train.shape[0]} train / {X_test.shape[0]} test samples, {data.description}")
     model = Sequential(
         [
-            Dense(32, activation="relu", input_shape=(2,)),
+            Dense(32, activation="relu", input_shape=(n_in,)),
             Dense(32, activation="relu"),
-            Dense(1, activation="sigmoid"),
+            Dense(1, activation="sigmoid") if k == 2 else Dense(k, activation="softmax"),
         ],
         backend=backend.name,
         seed=args.seed,
     )
     model.compile(
         optimizer=optimizers.Adam(learning_rate=1e-2),
-        loss="binary_crossentropy",
+        loss="binary_crossentropy" if k == 2 else "sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
     start = time.perf_counter()
-    model.fit(
+    history = model.fit(
         X_train,
         y_train,
-        epochs=args.epochs,
+        epochs=epochs,
         batch_size=32,
         validation_data=(X_test, y_test),
         verbose=args.verbose,
@@ -135,8 +142,13 @@ def _demo(args: argparse.Namespace) -> int:
     assert isinstance(scores, dict)
     loss, accuracy = scores["loss"], scores["accuracy"]
     print(f"test accuracy: {accuracy:.3f}  (loss {loss:.3f})")
-    rate = args.epochs * X_train.shape[0] / max(seconds, 1e-9)
-    print(f"training time: {seconds:.2f} s ({args.epochs} epochs, {rate:,.0f} samples/s)")
+    rate = epochs * X_train.shape[0] / max(seconds, 1e-9)
+    print(f"training time: {seconds:.2f} s ({epochs} epochs, {rate:,.0f} samples/s)")
+    if args.plot:
+        from nnx.plot import plot_summary
+
+        plot_summary(history, model, X_test, y_test, path=args.plot)
+        print(f"plot saved to {args.plot}")
     if accuracy < DEMO_THRESHOLD:
         print(f"FAILED: test accuracy {accuracy:.3f} < {DEMO_THRESHOLD}", file=sys.stderr)
         return 1
@@ -169,13 +181,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     info = commands.add_parser("info", help="versions, backends and devices")
     info.set_defaults(func=_info)
-    demo = commands.add_parser("demo", help="train an MLP on two moons (a smoke test)")
+    demo = commands.add_parser("demo", help="train a small MLP (a smoke test)")
+    demo.add_argument(
+        "--dataset", choices=tuple(DEMO_DATASETS), default="moons", help="default: moons"
+    )
+    demo.add_argument("--plot", default=None, metavar="OUT.png", help="save history/boundary")
     demo.add_argument(
         "--backend",
         default=None,
         help=f"one of {', '.join(nb.names())} (default: NNX_BACKEND or numpy)",
     )
-    demo.add_argument("--epochs", type=_int_at_least(1), default=50, help="default: 50")
+    demo.add_argument(
+        "--epochs", type=_int_at_least(1), default=None, help="default: 50 (xor: 300)"
+    )
     demo.add_argument("--seed", type=_int_at_least(0), default=0, help="default: 0")
     demo.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="default: 1")
     demo.set_defaults(func=_demo)

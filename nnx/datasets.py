@@ -5,6 +5,11 @@ are int64 class indices of shape ``(n,)``; a network with one sigmoid output wan
 float32 column, ``y.reshape(-1, 1).astype("float32")``. Randomness is explicit: a given ``seed``
 (an int >= 0, scikit-learn's ``random_state``) gives the same data on every machine; ``None``
 draws fresh entropy.
+
+``make_moons`` and ``make_circles`` keep scikit-learn's geometry but are nnx's own, so the core
+demo runs without scikit-learn and gives the same data whether or not it is installed;
+``make_classification``, ``load_breast_cancer`` and ``load_digits`` call scikit-learn
+(``pip install "nnx-array[sklearn]"``).
 """
 
 from __future__ import annotations
@@ -16,11 +21,17 @@ from typing import Any
 from nnx.backends import Array, Generator, get_backend
 
 __all__ = [
+    "load_breast_cancer",
+    "load_digits",
     "logic_gate",
+    "make_blobs",
     "make_circles",
+    "make_classification",
     "make_moons",
+    "make_regression",
     "make_regression_1d",
     "make_spirals",
+    "make_tutorial_regression",
     "make_xor",
     "train_test_split",
 ]
@@ -270,3 +281,13 @@ def train_test_split(
     test, train = perm[:n_test], perm[n_test:]
     parts = [xp.take(a, idx, axis=0) for a in (X, y) for idx in (train, test)]
     return parts[0], parts[1], parts[2], parts[3]
+
+
+from nnx.more_datasets import (  # noqa: E402
+    load_breast_cancer,
+    load_digits,
+    make_blobs,
+    make_classification,
+    make_regression,
+    make_tutorial_regression,
+)

@@ -22,20 +22,41 @@ from nnx.backends.base import Array
 from nnx.functional import losses as F
 
 __all__ = [
+    "AUC",
     "Accuracy",
     "BinaryAccuracy",
     "CategoricalAccuracy",
+    "ConfusionMatrix",
+    "F1Score",
+    "LogLoss",
     "Mean",
     "MeanAbsoluteError",
     "MeanMetricWrapper",
     "MeanSquaredError",
     "Metric",
+    "Precision",
+    "R2Score",
+    "Recall",
+    "RootMeanSquaredError",
     "SparseCategoricalAccuracy",
+    "TopKCategoricalAccuracy",
+    "accuracy_score",
     "binary_accuracy",
     "categorical_accuracy",
+    "confusion_matrix",
+    "f1_score",
     "get",
+    "log_loss",
+    "mean_absolute_error",
+    "mean_squared_error",
     "names",
+    "precision_score",
+    "r2_score",
+    "recall_score",
+    "roc_auc_score",
+    "root_mean_squared_error",
     "sparse_categorical_accuracy",
+    "top_k_accuracy",
 ]
 
 
@@ -196,3 +217,64 @@ def get(spec: str | Metric, loss_name: str = "") -> Metric:
     if key not in _FACTORIES:
         raise ValueError(f"Unknown metric {spec!r}. Valid metrics: {', '.join(names())}.")
     return _FACTORIES[key](loss_name)
+
+
+# NOTE: at the bottom: the streaming classes subclass Metric and Mean, defined above.
+from nnx.metric_functions import (  # noqa: E402
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_score,
+    recall_score,
+)
+from nnx.probability_metrics import log_loss, roc_auc_score, top_k_accuracy  # noqa: E402
+from nnx.regression_metrics import (  # noqa: E402
+    R2Score,
+    RootMeanSquaredError,
+    mean_absolute_error,
+    mean_squared_error,
+    r2_score,
+    root_mean_squared_error,
+)
+from nnx.streaming_metrics import (  # noqa: E402
+    AUC,
+    ConfusionMatrix,
+    F1Score,
+    LogLoss,
+    Precision,
+    Recall,
+    TopKCategoricalAccuracy,
+)
+
+
+def _averaged(cls: Callable[..., Metric], average: str) -> Callable[[str], Metric]:
+    return lambda loss: cls(average=average)
+
+
+_FACTORIES.update(
+    {
+        "precision": lambda loss: Precision(),
+        "recall": lambda loss: Recall(),
+        "f1": lambda loss: F1Score(),
+        **{
+            f"{base}_{avg}": _averaged(cls, avg)
+            for base, cls in (("precision", Precision), ("recall", Recall), ("f1", F1Score))
+            for avg in ("macro", "micro", "weighted")
+        },
+        "auc": lambda loss: AUC(),
+        "log_loss": lambda loss: LogLoss(),
+        "top_k_accuracy": lambda loss: TopKCategoricalAccuracy(),
+        "rmse": lambda loss: RootMeanSquaredError(),
+        "r2": lambda loss: R2Score(),
+    }
+)
+_ALIASES.update(
+    {
+        "roc_auc": "auc",
+        "f1_score": "f1",
+        "root_mean_squared_error": "rmse",
+        "r2_score": "r2",
+        "top_5_accuracy": "top_k_accuracy",
+        "binary_crossentropy_metric": "log_loss",
+    }
+)

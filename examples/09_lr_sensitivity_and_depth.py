@@ -1,0 +1,74 @@
+"""Learning-rate sensitivity (test MSE vs SGD learning rate) and depth vs test MSE on the
+5-feature regression of example 08 (without outliers). Saves lr_sensitivity.png and
+depth_vs_mse.png.
+
+Run: python examples/09_lr_sensitivity_and_depth.py
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from _util import run, table
+
+import nnx
+from nnx.data import StandardScaler, train_test_split
+from nnx.datasets import make_regression
+from nnx.layers import Dense
+
+
+def _fit(
+    X_train: Any, y_train: Any, X_test: Any, y_test: Any, depth: int, lr: float, epochs: int
+) -> float:
+    layers = [
+        Dense(
+            32,
+            activation="relu",
+            input_shape=(5,) if i == 0 else None,
+            kernel_initializer="he_uniform",
+        )
+        for i in range(depth)
+    ]
+    model = nnx.Sequential([*layers, Dense(1)], seed=0)
+    model.compile(nnx.optimizers.SGD(lr, momentum=0.9), "mse", metrics=["mse"])
+    model.fit(X_train, y_train, epochs=epochs, batch_size=32, verbose=0)
+    mse = model.evaluate(X_test, y_test, return_dict=True)["mse"]
+    return mse if math.isfinite(mse) else float("inf")
+
+
+def main(quick: bool = False, out: Any = None) -> dict[str, Any]:
+    X, y = make_regression(1200, n_features=5, noise=0.1, nonlinear=True, seed=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, 0.25, seed=0)
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    epochs = 10 if quick else 60
+    rates = (1e-4, 1e-3, 1e-2) if quick else (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+    depths = (1, 2) if quick else (1, 2, 3, 4, 6, 8)
+    by_rate = {lr: _fit(X_train, y_train, X_test, y_test, 2, lr, epochs) for lr in rates}
+    by_depth = {d: _fit(X_train, y_train, X_test, y_test, d, 3e-3, epochs) for d in depths}
+    if out is not None:
+        from nnx.plot import plot_gradient_norms as plot_series  # a log-scale line plot
+
+        fig = plot_series(
+            {"test MSE": {f"{lr:g}": v for lr, v in by_rate.items()}},
+            path=out / "lr_sensitivity.png",
+            title="test MSE vs learning rate",
+        )
+        fig = plot_series(
+            {"test MSE": by_depth}, path=out / "depth_vs_mse.png", title="test MSE vs hidden layers"
+        )
+        del fig
+    best_lr = min(by_rate, key=by_rate.__getitem__)
+    return {
+        "best_learning_rate": best_lr,
+        "best_mse": by_rate[best_lr],
+        "best_depth": min(by_depth, key=by_depth.__getitem__),
+        "table": table(["learning rate", "test MSE"], [[f"{k:g}", v] for k, v in by_rate.items()])
+        + "\n\n"
+        + table(["hidden layers", "test MSE"], [[k, v] for k, v in by_depth.items()]),
+    }
+
+
+if __name__ == "__main__":
+    run(main, __doc__)

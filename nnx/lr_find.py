@@ -1,0 +1,140 @@
+"""The learning-rate range test (Smith 2015, fast.ai's ``lr_find``), exposed as ``nnx.lr_find``.
+
+The learning rate grows exponentially from ``start_lr`` to ``end_lr`` over ``num_steps``
+batches while the (smoothed) loss is recorded; the suggestion is the rate where the smoothed
+loss falls fastest. The model's weights, optimizer state and random generators are restored
+afterwards, so the test leaves the model exactly as it found it. It reads the loss every
+batch (one host synchronisation per step): it is a diagnostic, not a training loop.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nnx.models import Sequential
+
+__all__ = ["LRFinderResult", "lr_find"]
+
+
+@dataclass
+class LRFinderResult:
+    """What :func:`lr_find` measured.
+
+    Attributes:
+        rates: the learning rate of each step.
+        losses: the smoothed, bias-corrected training loss after each step.
+        suggestion: the rate with the steepest loss decrease.
+
+    >>> LRFinderResult([1e-3, 1e-2], [0.7, 0.5], 1e-3).suggestion
+    0.001
+    """
+
+    rates: list[float]
+    losses: list[float]
+    suggestion: float
+
+
+def lr_find(
+    model: Sequential,
+    x: Any,
+    y: Any,
+    *,
+    start_lr: float = 1e-6,
+    end_lr: float = 1.0,
+    num_steps: int = 100,
+    batch_size: int = 32,
+    smoothing: float = 0.9,
+    diverge: float = 4.0,
+) -> LRFinderResult:
+    """Run the LR range test on a compiled model without changing it.
+
+    Args:
+        model: a compiled :class:`nnx.Sequential`.
+        x, y: training data (host or backend arrays).
+        start_lr, end_lr: the range, ``0 < start_lr < end_lr``.
+        num_steps: number of batches (cycling through the data).
+        batch_size: rows per batch.
+        smoothing: factor of the loss's exponential moving average.
+        diverge: stop once the smoothed loss exceeds ``diverge`` times its minimum.
+
+    Returns:
+        An :class:`LRFinderResult`.
+
+    >>> import nnx
+    >>> from nnx.layers import Dense
+    >>> from nnx.datasets import make_moons
+    >>> X, y = make_moons(256, seed=0)
+    >>> model = nnx.Sequential([Dense(8, activation="tanh", input_shape=(2,)),
+    ...                         Dense(1, activation="sigmoid")], seed=0)
+    >>> model.compile("sgd", "binary_crossentropy")
+    >>> before = model.get_weights()
+    >>> result = nnx.lr_find(model, X, y.reshape(-1, 1), num_steps=40)
+    >>> after = model.get_weights()
+    >>> 1e-6 <= result.suggestion <= 1.0, all((a == b).all() for a, b in zip(before, after))
+    (True, True)
+    """
+    if not 0 < start_lr < end_lr:
+        raise ValueError(f"lr_find needs 0 < start_lr < end_lr, got {start_lr!r}, {end_lr!r}.")
+    if num_steps < 2:
+        raise ValueError(f"lr_find: num_steps must be >= 2, got num_steps={num_steps!r}.")
+    model._check_compiled("lr_find")
+    xb = model._inputs(x)
+    if not model.built:
+        model.build(tuple(xb.shape[1:]))
+    yb = model._targets(y)
+    optimizer = model.optimizer
+    assert optimizer is not None
+    weights = model.get_weights(copy=True, host=False)
+    state, schedule = optimizer.state_dict(), optimizer._learning_rate
+    generators = [model.rng] + [
+        g for layer in model.layers if hasattr(g := getattr(layer, "rng", None), "get_state")
+    ]
+    rng_states = [g.get_state() for g in generators]
+    n = xb.shape[0]
+    ratio = (end_lr / start_lr) ** (1.0 / (num_steps - 1))
+    rates: list[float] = []
+    losses: list[float] = []
+    average, best = 0.0, math.inf
+    try:
+        order = model.rng.permutation(n)
+        xs, ys = model.backend.xp.take(xb, order, axis=0), model.backend.xp.take(yb, order, axis=0)
+        for step in range(num_steps):
+            lr = start_lr * ratio**step
+            optimizer.learning_rate = lr
+            start = (step * batch_size) % n
+            s = slice(start, min(start + batch_size, n))
+            loss = float(model.train_step(xs[s, ...], ys[s, ...]))
+            if not math.isfinite(loss):
+                break
+            average = smoothing * average + (1 - smoothing) * loss
+            smoothed = average / (1 - smoothing ** (step + 1))
+            rates.append(lr)
+            losses.append(smoothed)
+            best = min(best, smoothed)
+            if smoothed > diverge * best:
+                break
+    finally:
+        model.set_weights([model.backend.to_numpy(w) for w in weights])
+        optimizer.load_state_dict(state)
+        optimizer.learning_rate = schedule
+        for g, rng_state in zip(generators, rng_states, strict=True):
+            g.set_state(rng_state)
+        for metric in model.metrics:
+            metric.reset_state()
+    return LRFinderResult(rates, losses, _steepest(rates, losses))
+
+
+def _steepest(rates: list[float], losses: list[float]) -> float:
+    # NOTE: only up to the loss minimum: past it the curve is divergence and noise.
+    end = min(range(len(losses)), key=losses.__getitem__) + 1 if losses else 0
+    rates, losses = rates[: max(end, 3)], losses[: max(end, 3)]
+    if len(rates) < 3:
+        return rates[0] if rates else math.nan
+    slopes = [
+        (losses[i + 1] - losses[i - 1]) / (math.log(rates[i + 1]) - math.log(rates[i - 1]))
+        for i in range(1, len(rates) - 1)
+    ]
+    return rates[1 + min(range(len(slopes)), key=slopes.__getitem__)]
