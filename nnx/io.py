@@ -86,6 +86,15 @@ def capture_state(model: Sequential, include_optimizer: bool = True) -> tuple[di
     return arrays, info
 
 
+def copy_state(model: Sequential) -> tuple[dict, dict]:
+    """Like :func:`capture_state`, with the weights copied on the device (no synchronisation),
+    so training can go on and :func:`restore_state` puts the copy back."""
+    xp = model.backend.xp
+    arrays, info = capture_state(model)
+    weights = {k: xp.asarray(v, copy=True) for k, v in arrays.items() if k.startswith("weights/")}
+    return {**arrays, **weights}, info
+
+
 def restore_state(model: Sequential, arrays: dict[str, Any], info: dict[str, Any]) -> None:
     """Put back what :func:`capture_state` returned (arrays may be host or backend arrays)."""
     _assign_weights(model, arrays)

@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nnx.io import copy_state, restore_state
+
 if TYPE_CHECKING:
     from nnx.models import Sequential
 
@@ -87,12 +89,7 @@ def lr_find(
     yb = model._targets(y)
     optimizer = model.optimizer
     assert optimizer is not None
-    weights = model.get_weights(copy=True, host=False)
-    state, schedule = optimizer.state_dict(), optimizer._learning_rate
-    generators = [model.rng] + [
-        g for layer in model.layers if hasattr(g := getattr(layer, "rng", None), "get_state")
-    ]
-    rng_states = [g.get_state() for g in generators]
+    saved, schedule = copy_state(model), optimizer._learning_rate
     n = xb.shape[0]
     ratio = (end_lr / start_lr) ** (1.0 / (num_steps - 1))
     rates: list[float] = []
@@ -117,11 +114,8 @@ def lr_find(
             if smoothed > diverge * best:
                 break
     finally:
-        model.set_weights([model.backend.to_numpy(w) for w in weights])
-        optimizer.load_state_dict(state)
+        restore_state(model, *saved)
         optimizer.learning_rate = schedule
-        for g, rng_state in zip(generators, rng_states, strict=True):
-            g.set_state(rng_state)
         for metric in model.metrics:
             metric.reset_state()
     return LRFinderResult(rates, losses, _steepest(rates, losses))

@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from nnx.io import capture_state, restore_state
+from nnx.io import copy_state, restore_state
 
 if TYPE_CHECKING:
     from nnx.models import Sequential
@@ -51,15 +51,9 @@ class NonFiniteGuard:
         self.model = model
         self._state: tuple[dict[str, Any], dict[str, Any]] | None = None
 
-    def _copy(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        xp = self.model.backend.xp
-        arrays, info = capture_state(self.model)
-        weights = {k: xp.asarray(v, copy=True) for k, v in arrays.items() if k[0] == "w"}
-        return {**arrays, **weights}, info
-
     def snapshot(self) -> None:
         """Remember the training state (device copies; no synchronisation)."""
-        self._state = self._copy()
+        self._state = copy_state(self.model)
 
     def _problem(self, loss: Any) -> str | None:
         """What went non-finite in the last step: the loss, a gradient or a weight (one sync)."""
@@ -86,7 +80,7 @@ class NonFiniteGuard:
         xs, ys, ws = data()
         event: dict[str, Any] = {"epoch": epoch, "batch": None, "quantity": "loss"}
         for step, s in enumerate(batches):
-            before = self._copy()
+            before = copy_state(self.model)
             loss = model.train_step(xs[s, ...], ys[s, ...], None if ws is None else ws[s])
             quantity = self._problem(loss)
             if quantity is not None:
