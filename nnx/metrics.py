@@ -84,6 +84,9 @@ def sparse_categorical_accuracy(y_true: Array, y_pred: Array) -> Array:
 class Metric:
     """Base class: ``update_state``, ``result`` (a 0-d array), ``reset_state``."""
 
+    #: False for metrics whose result is not one number (they cannot go in epoch logs)
+    scalar: bool = True
+
     def __init__(self, name: str) -> None:
         self.name = name
 

@@ -141,6 +141,13 @@ class Sequential:
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
         self.metrics = [metrics_module.get(m, self.loss.registry_name) for m in metrics or []]
+        for metric in self.metrics:
+            if not metric.scalar:
+                raise ValueError(
+                    f"compile: metric {metric.name!r} ({type(metric).__name__}) has a "
+                    "non-scalar result and cannot be logged per epoch; update it yourself "
+                    "with metric.update_state(y, model.predict(x)) after fit."
+                )
         last = self.layers[-1] if self.layers else None
         self._fused_loss = None
         if (

@@ -78,6 +78,8 @@ class ConfusionMatrix(Metric):
     [[1.0, 0.0], [1.0, 1.0]]
     """
 
+    scalar = False
+
     def __init__(
         self, num_classes: int | None = None, threshold: float = 0.5, name: str = "confusion_matrix"
     ) -> None:

@@ -394,3 +394,13 @@ def test_plain_progress_bar_without_tqdm(backend, capsys, monkeypatch):
     model.fit(x_train, y_train, epochs=2, verbose=1)
     out = capsys.readouterr().out
     assert "Epoch 2/2 [====================] 3/3" in out and "accuracy:" in out
+
+
+def test_non_scalar_metric_in_compile_is_a_clear_error():
+    model = nnx.Sequential([Dense(2, activation="softmax", input_shape=(2,))])
+    with pytest.raises(ValueError, match="'confusion_matrix'.*non-scalar result"):
+        model.compile(
+            "adam",
+            "sparse_categorical_crossentropy",
+            metrics=[nnx.metrics.ConfusionMatrix(num_classes=2)],
+        )
