@@ -1,6 +1,7 @@
 """Layers. Each has ``build``, ``forward(x, training) -> (y, backprop)`` and ``__call__``."""
 
 from nnx.layers.activation import ActivatedLayer, Activation
+from nnx.layers.conv import Conv1D, Conv2D
 from nnx.layers.base import Layer, Parameter, layer_class, register_layer
 from nnx.layers.dense import Dense
 from nnx.layers.dropout import Dropout
@@ -9,6 +10,8 @@ from nnx.layers.reshaping import Flatten, Input, Reshape
 __all__ = [
     "ActivatedLayer",
     "Activation",
+    "Conv1D",
+    "Conv2D",
     "Dense",
     "Dropout",
     "Flatten",
