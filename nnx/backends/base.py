@@ -184,7 +184,12 @@ class Backend:
         (kh, kw), (sh, sw), (dh, dw) = kernel, strides, dilation
         oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
         parts = [
-            x[:, i * dh : i * dh + (oh - 1) * sh + 1 : sh, j * dw : j * dw + (ow - 1) * sw + 1 : sw, :]
+            x[
+                :,
+                i * dh : i * dh + (oh - 1) * sh + 1 : sh,
+                j * dw : j * dw + (ow - 1) * sw + 1 : sw,
+                :,
+            ]
             for i in range(kh)
             for j in range(kw)
         ]

@@ -1,13 +1,31 @@
 """Layers. Each has ``build``, ``forward(x, training) -> (y, backprop)`` and ``__call__``."""
 
 from nnx.layers.activation import ActivatedLayer, Activation
-from nnx.layers.conv import Conv1D, Conv2D
 from nnx.layers.base import Layer, Parameter, layer_class, register_layer
+from nnx.layers.conv import Conv1D, Conv2D
 from nnx.layers.dense import Dense
 from nnx.layers.dropout import Dropout
+from nnx.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
 from nnx.layers.reshaping import Flatten, Input, Reshape
 
 __all__ = [
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "MaxPooling1D",
+    "MaxPooling2D",
     "ActivatedLayer",
     "Activation",
     "Conv1D",

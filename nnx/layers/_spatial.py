@@ -52,7 +52,8 @@ def check_data_format(data_format: Any, who: str) -> str:
     """``"channels_last"`` or ``"channels_first"``; a ValueError naming ``who`` otherwise."""
     if data_format not in DATA_FORMATS:
         raise ValueError(
-            f"{who}: data_format must be one of {DATA_FORMATS}, received data_format={data_format!r}."
+            f"{who}: data_format must be one of {DATA_FORMATS}, "
+            f"received data_format={data_format!r}."
         )
     return str(data_format)
 
@@ -60,9 +61,9 @@ def check_data_format(data_format: Any, who: str) -> str:
 def split_shape(input_shape: Any, rank: int, data_format: str, who: str) -> tuple[Any, Any]:
     """``(spatial dims, channels)`` of one sample's shape."""
     if len(input_shape) != rank + 1:
+        layout = "spatial, channels" if data_format == "channels_last" else "channels, spatial"
         raise ValueError(
-            f"{who} expects inputs of {rank + 1} dimensions per sample "
-            f"({'spatial..., channels' if data_format == 'channels_last' else 'channels, spatial...'}), "
+            f"{who} expects inputs of {rank + 1} dimensions per sample ({layout}), "
             f"received input shape {tuple(input_shape)}."
         )
     if data_format == "channels_last":

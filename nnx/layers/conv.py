@@ -38,7 +38,9 @@ class _Conv(ActivatedLayer):
         super().__init__(activation, **kwargs)
         who = type(self).__name__
         if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
-            raise ValueError(f"{who}: filters must be a positive int, received filters={filters!r}.")
+            raise ValueError(
+                f"{who}: filters must be a positive int, received filters={filters!r}."
+            )
         self.filters = filters
         self.kernel_size = sp.int_tuple(kernel_size, self.rank, "kernel_size", who)
         self.strides = sp.int_tuple(strides, self.rank, "strides", who)
