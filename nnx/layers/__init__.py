@@ -5,6 +5,7 @@ from nnx.layers.base import Layer, Parameter, layer_class, register_layer
 from nnx.layers.conv import Conv1D, Conv2D
 from nnx.layers.dense import Dense
 from nnx.layers.dropout import Dropout
+from nnx.layers.normalization import BatchNormalization, LayerNormalization
 from nnx.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -28,6 +29,7 @@ __all__ = [
     "MaxPooling2D",
     "ActivatedLayer",
     "Activation",
+    "BatchNormalization",
     "Conv1D",
     "Conv2D",
     "Dense",
@@ -35,6 +37,7 @@ __all__ = [
     "Flatten",
     "Input",
     "Layer",
+    "LayerNormalization",
     "Parameter",
     "Reshape",
     "layer_class",
