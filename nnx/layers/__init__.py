@@ -1,6 +1,7 @@
 """Layers. Each has ``build``, ``forward(x, training) -> (y, backprop)`` and ``__call__``."""
 
 from nnx.layers.activation import ActivatedLayer, Activation
+from nnx.layers.augmentation import GaussianNoise, RandomFlip, RandomRotation, RandomTranslation
 from nnx.layers.base import Layer, Parameter, layer_class, register_layer
 from nnx.layers.conv import Conv1D, Conv2D
 from nnx.layers.dense import Dense
@@ -39,6 +40,10 @@ __all__ = [
     "Layer",
     "LayerNormalization",
     "Parameter",
+    "GaussianNoise",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
     "Reshape",
     "layer_class",
     "register_layer",
