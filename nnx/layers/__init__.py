@@ -7,6 +7,7 @@ from nnx.layers.conv import Conv1D, Conv2D
 from nnx.layers.dense import Dense
 from nnx.layers.dropout import Dropout
 from nnx.layers.normalization import BatchNormalization, LayerNormalization
+from nnx.layers.padding import ZeroPadding2D
 from nnx.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -18,6 +19,8 @@ from nnx.layers.pooling import (
     MaxPooling2D,
 )
 from nnx.layers.reshaping import Flatten, Input, Reshape
+from nnx.layers.spatial_dropout import SpatialDropout2D
+from nnx.layers.upsampling import UpSampling2D
 
 __all__ = [
     "AveragePooling1D",
@@ -45,6 +48,9 @@ __all__ = [
     "RandomRotation",
     "RandomTranslation",
     "Reshape",
+    "SpatialDropout2D",
+    "UpSampling2D",
+    "ZeroPadding2D",
     "layer_class",
     "register_layer",
 ]
