@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from array_api_compat import device as device_of
+
 from nnx.backends.base import Array
 
 __all__ = [
@@ -80,7 +82,9 @@ def pad2d(xp: Any, x: Array, pads: tuple[Pair, Pair], value: float = 0.0) -> Arr
     if top == bottom == left == right == 0:
         return x
     b, h, w, c = x.shape
-    out = xp.full((b, h + top + bottom, w + left + right, c), value, dtype=x.dtype, device=x.device)
+    out = xp.full(
+        (b, h + top + bottom, w + left + right, c), value, dtype=x.dtype, device=device_of(x)
+    )
     out[:, top : top + h, left : left + w, :] = x
     return out
 
@@ -114,7 +118,7 @@ def col2im(
     c = shape[3]
     (kh, kw), (sh, sw), (dh, dw) = kernel, strides, dilation
     parts = xp.reshape(cols, (b, oh, ow, kh * kw, c))
-    dx = xp.zeros(shape, dtype=cols.dtype, device=cols.device)
+    dx = xp.zeros(shape, dtype=cols.dtype, device=device_of(cols))
     for i in range(kh):
         rows = window_slice(i, dh, sh, oh)
         for j in range(kw):

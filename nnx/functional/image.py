@@ -23,6 +23,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from array_api_compat import device as device_of
+
 from nnx.backends.base import Array
 
 __all__ = ["affine_weights", "resample", "resample_backward"]
@@ -36,7 +38,7 @@ def affine_weights(xp: Any, h: int, w: int, angle: Array, shift: Array) -> tuple
     Shape:
         ``angle (n,)``, ``shift (n, 2)`` -> ``ky (n, h w, h)``, ``kx (n, h w, w)``.
     """
-    dtype, device = angle.dtype, angle.device
+    dtype, device = angle.dtype, device_of(angle)
     rows = xp.arange(h, dtype=dtype, device=device)
     cols = xp.arange(w, dtype=dtype, device=device)
     cy, cx = (h - 1) / 2.0, (w - 1) / 2.0

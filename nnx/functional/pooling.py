@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from array_api_compat import device as device_of
+
 from nnx.backends.base import Array
 from nnx.functional.conv import window_slice
 
@@ -67,7 +69,7 @@ def max_pool2d(xp: Any, x: Array, pool: Pair, strides: Pair) -> Array:
 def max_pool2d_backward(xp: Any, dy: Array, x: Array, y: Array, pool: Pair, strides: Pair) -> Array:
     """Route each ``dy`` to its window's first maximum: ``dx[argmax] += dy`` (``y`` is the
     forward output)."""
-    dx = xp.zeros(x.shape, dtype=dy.dtype, device=dy.device)
+    dx = xp.zeros(x.shape, dtype=dy.dtype, device=device_of(dy))
     overlap = strides[0] < pool[0] or strides[1] < pool[1]
     taken = None
     for rows, cols in _windows(x, pool, strides):
@@ -105,7 +107,7 @@ def avg_pool2d_backward(
     xp: Any, dy: Array, shape: tuple[int, ...], pool: Pair, strides: Pair, count: Array | float
 ) -> Array:
     """``dx[window] += dy / count`` for every window (overlaps add up)."""
-    dx = xp.zeros(shape, dtype=dy.dtype, device=dy.device)
+    dx = xp.zeros(shape, dtype=dy.dtype, device=device_of(dy))
     share = dy / count
     for rows, cols in _windows(dx, pool, strides):
         dx[:, rows, cols, :] += share

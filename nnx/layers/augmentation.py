@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from array_api_compat import device as device_of
+
 from nnx.backends.base import Array, Generator
 from nnx.functional import image
 from nnx.layers import _spatial as sp
@@ -121,7 +123,7 @@ class RandomRotation(_Affine):
         lo, hi = self.factor
         angle = rng.uniform((n,), image.radians(lo), image.radians(hi), dtype=dtype)
         xp = self.backend.xp  # type: ignore[union-attr]
-        return angle, xp.zeros((n, 2), dtype=angle.dtype, device=angle.device)
+        return angle, xp.zeros((n, 2), dtype=angle.dtype, device=device_of(angle))
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "factor": list(self.factor)}
@@ -158,7 +160,7 @@ class RandomTranslation(_Affine):
         (hlo, hhi), (wlo, whi) = self.height_factor, self.width_factor
         dy = rng.uniform((n, 1), hlo * h, hhi * h, dtype=dtype)
         dx = rng.uniform((n, 1), wlo * w, whi * w, dtype=dtype)
-        return xp.zeros((n,), dtype=dy.dtype, device=dy.device), xp.concat([dy, dx], axis=1)
+        return xp.zeros((n,), dtype=dy.dtype, device=device_of(dy)), xp.concat([dy, dx], axis=1)
 
     def get_config(self) -> dict[str, Any]:
         return {

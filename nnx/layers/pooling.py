@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from array_api_compat import device as device_of
+
 from nnx.backends.base import Array
 from nnx.functional import pooling as fp
 from nnx.functional.conv import conv_output_length, crop2d, pad2d, padding_amounts
@@ -83,7 +85,9 @@ class _Pooling(Layer):
         xpad = pad2d(xp, x2, pads)  # type: ignore[arg-type]
         count: Array | float = float(math.prod(pool))
         if any(p for pair in pads for p in pair):  # "same": average over the real pixels only
-            real = pad2d(xp, xp.ones((1, *x2.shape[1:3], 1), dtype=x.dtype, device=x.device), pads)  # type: ignore[arg-type]
+            real = pad2d(
+                xp, xp.ones((1, *x2.shape[1:3], 1), dtype=x.dtype, device=device_of(x)), pads
+            )  # type: ignore[arg-type]
             count = fp.avg_pool2d(xp, real, pool, strides, 1.0)  # type: ignore[arg-type]
         y = fp.avg_pool2d(xp, xpad, pool, strides, count)  # type: ignore[arg-type]
         shape = tuple(xpad.shape)
@@ -212,7 +216,7 @@ class _GlobalPooling(Layer):
             y = xp.mean(flat, axis=1)
         else:
             winner = xp.argmax(flat, axis=1)  # the first maximum: one winner per channel
-            pick = xp.arange(h * w, device=x.device)[None, :, None] == winner[:, None, :]
+            pick = xp.arange(h * w, device=device_of(x))[None, :, None] == winner[:, None, :]
             y = xp.max(flat, axis=1)
         out_shape = (b, *self.compute_output_shape(tuple(x.shape[1:])))
 
@@ -221,7 +225,7 @@ class _GlobalPooling(Layer):
             if self.kind == "avg":
                 dflat = xp.broadcast_to(g / (h * w), (b, h * w, c))
             else:
-                dflat = xp.where(pick, g, xp.zeros((), dtype=dy.dtype, device=dy.device))
+                dflat = xp.where(pick, g, xp.zeros((), dtype=dy.dtype, device=device_of(dy)))
             return sp.from_2d(xp, xp.reshape(dflat, (b, h, w, c)), rank, fmt)
 
         return xp.reshape(y, out_shape), backprop
