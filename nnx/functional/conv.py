@@ -32,6 +32,7 @@ __all__ = [
     "crop2d",
     "pad2d",
     "padding_amounts",
+    "spatial_pads",
     "window_slice",
 ]
 
@@ -64,6 +65,16 @@ def padding_amounts(n: int, kernel: int, stride: int, padding: str, dilation: in
     out = conv_output_length(n, kernel, stride, "same")
     total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - n, 0)
     return (total // 2, total - total // 2)
+
+
+def spatial_pads(
+    hw: tuple[int, int], kernel: Pair, strides: Pair, padding: str, dilation: Pair = (1, 1)
+) -> tuple[Pair, Pair]:
+    """:func:`padding_amounts` of both spatial axes: ``((top, bottom), (left, right))``."""
+    return (
+        padding_amounts(hw[0], kernel[0], strides[0], padding, dilation[0]),
+        padding_amounts(hw[1], kernel[1], strides[1], padding, dilation[1]),
+    )
 
 
 def window_slice(offset: int, dilation: int, stride: int, out: int) -> slice:

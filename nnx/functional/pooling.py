@@ -59,10 +59,10 @@ def max_pool2d(xp: Any, x: Array, pool: Pair, strides: Pair) -> Array:
     Shape:
         ``(b, h, w, c) -> (b, oh, ow, c)``, ``oh = (h - ph) // sh + 1``.
     """
-    y = None
-    for rows, cols in _windows(x, pool, strides):
-        part = x[:, rows, cols, :]
-        y = part if y is None else xp.maximum(y, part)
+    parts = [x[:, rows, cols, :] for rows, cols in _windows(x, pool, strides)]
+    y = parts[0]
+    for part in parts[1:]:
+        y = xp.maximum(y, part)
     return y
 
 
@@ -96,10 +96,10 @@ def avg_pool2d(xp: Any, x: Array, pool: Pair, strides: Pair, count: Array | floa
     Shape:
         ``(b, h, w, c) -> (b, oh, ow, c)``.
     """
-    total = None
-    for rows, cols in _windows(x, pool, strides):
-        part = x[:, rows, cols, :]
-        total = part if total is None else total + part
+    parts = [x[:, rows, cols, :] for rows, cols in _windows(x, pool, strides)]
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
     return total / count
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from nnx.backends.base import Array
 
 __all__ = [
+    "as_pair",
     "check_data_format",
     "check_padding",
     "from_2d",
@@ -39,6 +40,11 @@ def int_tuple(value: Any, rank: int, arg: str, who: str, minimum: int = 1) -> tu
             f"received {arg}={value!r}."
         )
     return tuple(values)
+
+
+def as_pair(values: tuple[int, ...]) -> tuple[int, int]:
+    """A 1-D window ``(k,)`` as the 2-D ``(1, k)``; a 2-D one unchanged."""
+    return (1, values[0]) if len(values) == 1 else (values[0], values[1])
 
 
 def check_padding(padding: Any, who: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from nnx import initializers, regularizers
 from nnx.backends.base import Array, Generator
-from nnx.functional.conv import col2im, conv_output_length, crop2d, pad2d, padding_amounts
+from nnx.functional.conv import col2im, conv_output_length, crop2d, pad2d, spatial_pads
 from nnx.layers import _spatial as sp
 from nnx.layers.activation import ActivatedLayer
 from nnx.layers.base import Backprop, Parameter, Shape, register_layer
@@ -91,26 +91,16 @@ class _Conv(ActivatedLayer):
             out.append(length)
         return sp.join_shape(tuple(out), self.filters, self.data_format)
 
-    def _geometry(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
-        pad = (1,) * (2 - self.rank)
-        return (
-            (*pad, *self.kernel_size),  # type: ignore[return-value]
-            (*pad, *self.strides),
-            (*pad, *self.dilation_rate),
-        )
-
     def forward_logits(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         self.check_input(x)
         backend, kernel, bias = self.backend, self.kernel, self.bias
         assert backend is not None and kernel is not None
         xp, rank, fmt = backend.xp, self.rank, self.data_format
-        ksize, strides, dilation = self._geometry()
+        ksize, strides = sp.as_pair(self.kernel_size), sp.as_pair(self.strides)
+        dilation = sp.as_pair(self.dilation_rate)
         x2 = sp.to_2d(xp, x, rank, fmt)
-        pads = tuple(
-            padding_amounts(n, k, s, self.padding, d)
-            for n, k, s, d in zip(x2.shape[1:3], ksize, strides, dilation, strict=True)
-        )
-        xpad = pad2d(xp, x2, pads)  # type: ignore[arg-type]
+        pads = spatial_pads(x2.shape[1:3], ksize, strides, self.padding, dilation)
+        xpad = pad2d(xp, x2, pads)
         cols = backend.im2col(xpad, ksize, strides, dilation)
         b, oh, ow, k = cols.shape
         cols2 = xp.reshape(cols, (b * oh * ow, k))
@@ -129,7 +119,7 @@ class _Conv(ActivatedLayer):
                 bias.grad = xp.sum(dz2, axis=0)
             dcols = xp.reshape(backend.matmul(dz2, w2.T), (b, oh, ow, k))
             dx = col2im(xp, dcols, tuple(xpad.shape), ksize, strides, dilation)
-            return sp.from_2d(xp, crop2d(dx, pads), rank, fmt)  # type: ignore[arg-type]
+            return sp.from_2d(xp, crop2d(dx, pads), rank, fmt)
 
         return z, backprop
 

@@ -9,7 +9,7 @@ from array_api_compat import device as device_of
 
 from nnx.backends.base import Array
 from nnx.functional import pooling as fp
-from nnx.functional.conv import conv_output_length, crop2d, pad2d, padding_amounts
+from nnx.functional.conv import conv_output_length, crop2d, pad2d, spatial_pads
 from nnx.layers import _spatial as sp
 from nnx.layers.base import Backprop, Layer, Shape, register_layer
 
@@ -64,38 +64,33 @@ class _Pooling(Layer):
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         self.check_input(x)
         xp, rank, fmt = self.backend.xp, self.rank, self.data_format  # type: ignore[union-attr]
-        ones = (1,) * (2 - rank)
-        pool, strides = (*ones, *self.pool_size), (*ones, *self.strides)
+        pool, strides = sp.as_pair(self.pool_size), sp.as_pair(self.strides)
         x2 = sp.to_2d(xp, x, rank, fmt)
-        pads = tuple(
-            padding_amounts(n, k, s, self.padding)
-            for n, k, s in zip(x2.shape[1:3], pool, strides, strict=True)
-        )
+        pads = spatial_pads(x2.shape[1:3], pool, strides, self.padding)
         if self.kind == "max":
-            xpad = pad2d(xp, x2, pads, -math.inf)  # type: ignore[arg-type]
-            y = fp.max_pool2d(xp, xpad, pool, strides)  # type: ignore[arg-type]
+            xpad = pad2d(xp, x2, pads, -math.inf)
+            y = fp.max_pool2d(xp, xpad, pool, strides)
 
             def backprop(dy: Array) -> Array:
                 dy2 = sp.to_2d(xp, dy, rank, fmt)
-                dx = fp.max_pool2d_backward(xp, dy2, xpad, y, pool, strides)  # type: ignore[arg-type]
-                return sp.from_2d(xp, crop2d(dx, pads), rank, fmt)  # type: ignore[arg-type]
+                dx = fp.max_pool2d_backward(xp, dy2, xpad, y, pool, strides)
+                return sp.from_2d(xp, crop2d(dx, pads), rank, fmt)
 
             return sp.from_2d(xp, y, rank, fmt), backprop
 
-        xpad = pad2d(xp, x2, pads)  # type: ignore[arg-type]
+        xpad = pad2d(xp, x2, pads)
         count: Array | float = float(math.prod(pool))
         if any(p for pair in pads for p in pair):  # "same": average over the real pixels only
-            real = pad2d(
-                xp, xp.ones((1, *x2.shape[1:3], 1), dtype=x.dtype, device=device_of(x)), pads
-            )  # type: ignore[arg-type]
-            count = fp.avg_pool2d(xp, real, pool, strides, 1.0)  # type: ignore[arg-type]
-        y = fp.avg_pool2d(xp, xpad, pool, strides, count)  # type: ignore[arg-type]
+            ones = xp.ones((1, *x2.shape[1:3], 1), dtype=x.dtype, device=device_of(x))
+            real = pad2d(xp, ones, pads)
+            count = fp.avg_pool2d(xp, real, pool, strides, 1.0)
+        y = fp.avg_pool2d(xp, xpad, pool, strides, count)
         shape = tuple(xpad.shape)
 
         def backprop_avg(dy: Array) -> Array:
             dy2 = sp.to_2d(xp, dy, rank, fmt)
-            dx = fp.avg_pool2d_backward(xp, dy2, shape, pool, strides, count)  # type: ignore[arg-type]
-            return sp.from_2d(xp, crop2d(dx, pads), rank, fmt)  # type: ignore[arg-type]
+            dx = fp.avg_pool2d_backward(xp, dy2, shape, pool, strides, count)
+            return sp.from_2d(xp, crop2d(dx, pads), rank, fmt)
 
         return sp.from_2d(xp, y, rank, fmt), backprop_avg
 
