@@ -113,3 +113,58 @@ def test_digits_cnn_reaches_93_percent():
     model.fit(x[train], y[train], epochs=8, batch_size=32, verbose=0)
     _, accuracy = model.evaluate(x[test], y[test], verbose=0)
     assert accuracy >= 0.93
+
+
+def test_summary_shows_shapes_and_parameters_of_every_new_layer():
+    from nnx.layers import (
+        Conv1D,
+        GaussianNoise,
+        GlobalMaxPooling1D,
+        LayerNormalization,
+        RandomRotation,
+        RandomTranslation,
+        Reshape,
+        SpatialDropout2D,
+        UpSampling2D,
+        ZeroPadding2D,
+    )
+
+    model = nnx.Sequential(
+        [
+            RandomFlip(input_shape=(8, 8, 2)),
+            RandomRotation(0.05),
+            RandomTranslation(0.1, 0.1),
+            GaussianNoise(0.1),
+            ZeroPadding2D(1),
+            Conv2D(4, 3, strides=2, padding="same"),
+            BatchNormalization(),
+            SpatialDropout2D(0.1),
+            UpSampling2D(2),
+            AveragePooling2D(2),
+            MaxPooling2D(2),
+            Reshape((4, 4)),
+            Conv1D(3, 2),
+            LayerNormalization(),
+            GlobalMaxPooling1D(),
+        ],
+        seed=0,
+    )
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    rows = [
+        ("ZeroPadding2D", "(None, 10, 10, 2)", "0"),
+        ("(Conv2D)", "(None, 5, 5, 4)", "76"),
+        ("BatchNormalization", "(None, 5, 5, 4)", "16"),
+        ("UpSampling2D", "(None, 10, 10, 4)", "0"),
+        ("MaxPooling2D", "(None, 2, 2, 4)", "0"),
+        ("Conv1D", "(None, 3, 3)", "27"),
+        ("LayerNormalization", "(None, 3, 3)", "6"),
+        ("GlobalMaxPooling1D", "(None, 3)", "0"),
+    ]
+    for kind, shape, params in rows:
+        assert any(
+            kind in line and shape in line and line.split()[-1] == params for line in lines
+        ), (kind, text)
+    assert "Non-trainable params: 8" in text
+    assert "?" not in text
