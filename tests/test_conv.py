@@ -210,3 +210,29 @@ def test_conv_trains_in_float32_without_promotion(backend):
     y, backprop = layer.forward(x, training=True)
     dx = backprop(y)
     assert y.dtype == dx.dtype == layer.kernel.grad.dtype == backend.dtype("float32")
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize(("strides", "dilation"), [(1, 1), (2, 1), (3, 1), (1, 2), (1, 3)])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_conv1d_output_shapes_follow_the_formula(padding, strides, dilation, data_format):
+    backend = nnx.backends.get_backend("numpy")
+    shape = (11, 2) if data_format == "channels_last" else (2, 11)
+    layer = _built(
+        Conv1D(3, 3, strides, padding, data_format=data_format, dilation_rate=dilation),
+        shape,
+        backend,
+    )
+    n = _expected_length(11, 3, strides, padding, dilation)
+    expected = (n, 3) if data_format == "channels_last" else (3, n)
+    assert layer.output_shape == expected
+    assert tuple(layer(backend.asarray(RNG.normal(size=(2, *shape)))).shape) == (2, *expected)
+
+
+def test_conv_rejects_inputs_of_the_wrong_rank():
+    backend = nnx.backends.get_backend("numpy")
+    with pytest.raises(ValueError, match="expects inputs of 3 dimensions"):
+        _built(Conv2D(2, 3), (8, 8), backend)
+    layer = _built(Conv2D(2, 3), (8, 8, 1), backend)
+    with pytest.raises(ValueError, match="expected input shape"):
+        layer(backend.asarray(np.zeros((1, 8, 8, 3))))
