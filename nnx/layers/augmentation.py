@@ -95,7 +95,9 @@ class RandomRotation(_Affine):
     about its centre, with bilinear interpolation and zero fill.
 
     ``y = S_theta x`` where ``S_theta`` is the (linear) bilinear sampling operator, so the
-    backward pass is ``dx = S_theta^T dy`` (see :mod:`nnx.functional.image`).
+    backward pass is ``dx = S_theta^T dy`` (see :mod:`nnx.functional.image`). It costs
+    ``O(batch h w (h + w c))`` time and ``O(batch h w (h + w))`` memory: meant for small
+    images such as MNIST or CIFAR, not for 224x224 photographs.
 
     Args:
         factor: ``f`` for angles in ``[-f, f]`` turns, or ``(low, high)``; ``20 / 360`` is
