@@ -166,6 +166,37 @@ class Backend:
         """``a @ b``, written into ``out`` where the library supports it."""
         return a @ b
 
+    def im2col(
+        self,
+        x: Array,
+        kernel: tuple[int, int],
+        strides: tuple[int, int],
+        dilation: tuple[int, int],
+    ) -> Array:
+        """The sliding windows of a padded channels-last image batch, one row per position.
+
+        ``cols[b, p, q, (i kw + j) C + c] = x[b, i dh + p sh, j dw + q sw, c]``: a strided
+        slice per kernel offset ``(i, j)``, stacked (portable; NumPy overrides it with a
+        ``sliding_window_view``). Shape: ``(b, h, w, C) -> (b, oh, ow, kh kw C)``.
+        """
+        xp = self.xp
+        b, h, w, c = x.shape
+        (kh, kw), (sh, sw), (dh, dw) = kernel, strides, dilation
+        oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+        parts = [
+            x[
+                :,
+                i * dh : i * dh + (oh - 1) * sh + 1 : sh,
+                j * dw : j * dw + (ow - 1) * sw + 1 : sw,
+                :,
+            ]
+            for i in range(kh)
+            for j in range(kw)
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        return xp.reshape(xp.stack(parts, axis=3), (b, oh, ow, kh * kw * c))
+
     def erf(self, x: Array) -> Array:
         """The error function, elementwise (not in the Array API: each backend supplies it)."""
         host = self.to_numpy(x)

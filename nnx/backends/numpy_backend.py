@@ -13,7 +13,8 @@ from nnx.backends.base import Array, Backend
 class NumpyBackend(Backend):
     """NumPy through ``array_api_compat.numpy``; arrays are plain ``numpy.ndarray``.
 
-    Fast paths: ``matmul`` writes into ``out=`` buffers.
+    Fast paths: ``matmul`` writes into ``out=`` buffers; ``im2col`` gathers the windows from
+    one ``sliding_window_view`` in a single copy.
 
     >>> from nnx.backends import get_backend
     >>> get_backend("numpy").asarray([1, 2], dtype="float32")
@@ -35,6 +36,25 @@ class NumpyBackend(Backend):
 
     def matmul(self, a: Array, b: Array, out: Array | None = None) -> Array:
         return np.matmul(a, b, out=out)
+
+    def im2col(
+        self,
+        x: Array,
+        kernel: tuple[int, int],
+        strides: tuple[int, int],
+        dilation: tuple[int, int],
+    ) -> Array:
+        (kh, kw), (sh, sw), (dh, dw) = kernel, strides, dilation
+        if kh == kw == 1:
+            return x[:, ::sh, ::sw]
+        b, c = x.shape[0], x.shape[3]
+        span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+        view = np.lib.stride_tricks.sliding_window_view(x, span, axis=(1, 2))
+        view = view[:, ::sh, ::sw, :, ::dh, ::dw]  # (b, oh, ow, c, kh, kw)
+        oh, ow = view.shape[1], view.shape[2]
+        cols = np.empty((b, oh, ow, kh, kw, c), dtype=x.dtype)
+        np.copyto(cols, view.transpose(0, 1, 2, 4, 5, 3))
+        return cols.reshape(b, oh, ow, kh * kw * c)
 
     def library_version(self) -> str:
         return np.__version__

@@ -1,21 +1,56 @@
 """Layers. Each has ``build``, ``forward(x, training) -> (y, backprop)`` and ``__call__``."""
 
 from nnx.layers.activation import ActivatedLayer, Activation
+from nnx.layers.augmentation import GaussianNoise, RandomFlip, RandomRotation, RandomTranslation
 from nnx.layers.base import Layer, Parameter, layer_class, register_layer
+from nnx.layers.conv import Conv1D, Conv2D
 from nnx.layers.dense import Dense
 from nnx.layers.dropout import Dropout
+from nnx.layers.normalization import BatchNormalization, LayerNormalization
+from nnx.layers.padding import ZeroPadding2D
+from nnx.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
 from nnx.layers.reshaping import Flatten, Input, Reshape
+from nnx.layers.spatial_dropout import SpatialDropout2D
+from nnx.layers.upsampling import UpSampling2D
 
 __all__ = [
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "MaxPooling1D",
+    "MaxPooling2D",
     "ActivatedLayer",
     "Activation",
+    "BatchNormalization",
+    "Conv1D",
+    "Conv2D",
     "Dense",
     "Dropout",
     "Flatten",
     "Input",
     "Layer",
+    "LayerNormalization",
     "Parameter",
+    "GaussianNoise",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
     "Reshape",
+    "SpatialDropout2D",
+    "UpSampling2D",
+    "ZeroPadding2D",
     "layer_class",
     "register_layer",
 ]

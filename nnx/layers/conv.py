@@ -1,0 +1,200 @@
+"""Convolution layers ``Conv1D`` and ``Conv2D``: im2col + one matrix product."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nnx import initializers, regularizers
+from nnx.backends.base import Array, Generator
+from nnx.functional.conv import col2im, conv_output_length, crop2d, pad2d, spatial_pads
+from nnx.layers import _spatial as sp
+from nnx.layers.activation import ActivatedLayer
+from nnx.layers.base import Backprop, Parameter, Shape, register_layer
+
+__all__ = ["Conv1D", "Conv2D"]
+
+
+class _Conv(ActivatedLayer):
+    """Shared machinery of the N-D convolutions (``rank`` = 1 or 2)."""
+
+    rank = 2
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | tuple[int, ...],
+        strides: int | tuple[int, ...] = 1,
+        padding: str = "valid",
+        data_format: str = "channels_last",
+        dilation_rate: int | tuple[int, ...] = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(activation, **kwargs)
+        who = type(self).__name__
+        if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
+            raise ValueError(
+                f"{who}: filters must be a positive int, received filters={filters!r}."
+            )
+        self.filters = filters
+        self.kernel_size = sp.int_tuple(kernel_size, self.rank, "kernel_size", who)
+        self.strides = sp.int_tuple(strides, self.rank, "strides", who)
+        self.dilation_rate = sp.int_tuple(dilation_rate, self.rank, "dilation_rate", who)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                f"{who}: strides > 1 together with dilation_rate > 1 is not supported (as in "
+                f"Keras), received strides={strides!r}, dilation_rate={dilation_rate!r}."
+            )
+        self.padding = sp.check_padding(padding, who)
+        self.data_format = sp.check_data_format(data_format, who)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel: Parameter | None = None
+        self.bias: Parameter | None = None
+
+    def build_parameters(self, input_shape: Shape, rng: Generator) -> None:
+        _, channels = sp.split_shape(input_shape, self.rank, self.data_format, self.name)
+        if channels is None:
+            raise ValueError(f"{type(self).__name__} {self.name!r} needs a known channel count.")
+        self.kernel = self.add_weight(
+            "kernel",
+            (*self.kernel_size, channels, self.filters),
+            self.kernel_initializer,
+            rng,
+            self.kernel_regularizer,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                "bias", (self.filters,), self.bias_initializer, rng, self.bias_regularizer
+            )
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        spatial, _ = sp.split_shape(input_shape, self.rank, self.data_format, self.name)
+        out = []
+        for n, k, s, d in zip(
+            spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
+        ):
+            length = None if n is None else conv_output_length(n, k, s, self.padding, d)
+            if length is not None and length <= 0:
+                raise ValueError(
+                    f"{type(self).__name__} {self.name!r}: input shape {input_shape} is too small "
+                    f"for kernel_size={self.kernel_size}, dilation_rate={self.dilation_rate}."
+                )
+            out.append(length)
+        return sp.join_shape(tuple(out), self.filters, self.data_format)
+
+    def forward_logits(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        self.check_input(x)
+        backend, kernel, bias = self.backend, self.kernel, self.bias
+        assert backend is not None and kernel is not None
+        xp, rank, fmt = backend.xp, self.rank, self.data_format
+        ksize, strides = sp.as_pair(self.kernel_size), sp.as_pair(self.strides)
+        dilation = sp.as_pair(self.dilation_rate)
+        x2 = sp.to_2d(xp, x, rank, fmt)
+        pads = spatial_pads(x2.shape[1:3], ksize, strides, self.padding, dilation)
+        xpad = pad2d(xp, x2, pads)
+        cols = backend.im2col(xpad, ksize, strides, dilation)
+        b, oh, ow, k = cols.shape
+        cols2 = xp.reshape(cols, (b * oh * ow, k))
+        w2 = xp.reshape(kernel.value, (k, self.filters))
+        z = backend.matmul(cols2, w2)
+        if bias is not None:
+            z += bias.value
+        z = sp.from_2d(xp, xp.reshape(z, (b, oh, ow, self.filters)), rank, fmt)
+
+        def backprop(dz: Array) -> Array:
+            dz2 = xp.reshape(sp.to_2d(xp, dz, rank, fmt), (b * oh * ow, self.filters))
+            buf = kernel.grad
+            out = xp.reshape(buf, (k, self.filters)) if buf is not None else None
+            kernel.grad = xp.reshape(backend.matmul(cols2.T, dz2, out=out), kernel.shape)
+            if bias is not None:
+                bias.grad = xp.sum(dz2, axis=0)
+            dcols = xp.reshape(backend.matmul(dz2, w2.T), (b, oh, ow, k))
+            dx = col2im(xp, dcols, tuple(xpad.shape), ksize, strides, dilation)
+            return sp.from_2d(xp, crop2d(dx, pads), rank, fmt)
+
+        return z, backprop
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": list(self.dilation_rate),
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer.get_config(),
+            "bias_initializer": self.bias_initializer.get_config(),
+            "kernel_regularizer": _config_or_none(self.kernel_regularizer),
+            "bias_regularizer": _config_or_none(self.bias_regularizer),
+        }
+
+
+@register_layer
+class Conv2D(_Conv):
+    """2-D convolution (cross-correlation, as in every deep-learning library).
+
+    Forward, with ``cols = im2col(pad(x))`` (one row of ``kh kw C`` values per output pixel):
+    ``z = cols @ reshape(kernel, (kh kw C, filters)) + bias``, ``y = activation(z)``.
+    Backward, with ``dz = dy * activation'(z)``: ``d kernel = cols^T dz``, ``d bias = sum dz``,
+    ``dx = crop(col2im(dz kernel^T))`` (overlapping windows add up).
+
+    Args:
+        filters: number of output channels.
+        kernel_size: ``k`` or ``(kh, kw)``.
+        strides: ``s`` or ``(sh, sw)``.
+        padding: ``"valid"`` (no padding) or ``"same"`` (output ``ceil(n / s)``; zeros split
+            as TensorFlow does, the odd one after).
+        data_format: ``"channels_last"`` (default, ``(h, w, c)``) or ``"channels_first"``.
+        dilation_rate: ``d`` or ``(dh, dw)``: spacing of the kernel taps.
+        activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+        bias_regularizer: as in :class:`~nnx.layers.Dense`.
+
+    Shape:
+        Input ``(batch, h, w, c)`` (channels-first: ``(batch, c, h, w)``); output
+        ``(batch, oh, ow, filters)`` with ``oh = (h + pads - d (kh - 1) - 1) // sh + 1``.
+        Kernel ``(kh, kw, c, filters)``, bias ``(filters,)``.
+
+    >>> import nnx
+    >>> conv = Conv2D(4, 3, padding="same", activation="relu")
+    >>> conv.build((8, 8, 1), "numpy", nnx.backends.get_backend("numpy").rng(0))
+    >>> conv.output_shape, conv.kernel.shape
+    ((8, 8, 4), (3, 3, 1, 4))
+    """
+
+    rank = 2
+
+
+@register_layer
+class Conv1D(_Conv):
+    """1-D convolution over sequences, computed as a :class:`Conv2D` of height 1.
+
+    Formulas and arguments as in :class:`Conv2D`, with scalar (or 1-tuple) ``kernel_size``,
+    ``strides`` and ``dilation_rate``.
+
+    Shape:
+        Input ``(batch, length, c)`` (channels-first: ``(batch, c, length)``); output
+        ``(batch, out_length, filters)``. Kernel ``(k, c, filters)``.
+
+    >>> import nnx
+    >>> conv = Conv1D(2, 3, strides=2)
+    >>> conv.build((9, 5), "numpy", nnx.backends.get_backend("numpy").rng(0))
+    >>> conv.output_shape, conv.kernel.shape
+    ((4, 2), (3, 5, 2))
+    """
+
+    rank = 1
+
+
+def _config_or_none(obj: Any) -> Any:
+    return None if obj is None else obj.get_config()

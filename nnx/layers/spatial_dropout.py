@@ -1,0 +1,75 @@
+"""``SpatialDropout2D``: dropout of whole feature maps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nnx.backends.base import Array
+from nnx.layers import _spatial as sp
+from nnx.layers.base import Backprop, register_layer
+from nnx.layers.dropout import Dropout
+
+__all__ = ["SpatialDropout2D"]
+
+
+@register_layer
+class SpatialDropout2D(Dropout):
+    """Drop entire channels in training: one Bernoulli draw per (sample, channel).
+
+    Neighbouring pixels of a feature map are strongly correlated, so dropping single pixels
+    regularizes little; this drops the whole map. ``y = x * m / (1 - rate)`` with
+    ``m ~ Bernoulli(1 - rate)`` of shape ``(batch, 1, 1, c)``; ``dx = dy * m / (1 - rate)``.
+
+    Args:
+        rate: fraction of channels to drop, in ``[0, 1)``.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        seed: as in :class:`~nnx.layers.Dropout`.
+
+    Shape:
+        Input ``(batch, h, w, c)``, output the same.
+
+    >>> from nnx.backends import get_backend
+    >>> be = get_backend("numpy")
+    >>> layer = SpatialDropout2D(0.5, seed=0)
+    >>> layer.build((2, 2, 3), be)
+    >>> y, _ = layer.forward(be.asarray([[[[1.0] * 3] * 2] * 2]), training=True)
+    >>> bool((y[0, 0] == y[0, 1]).all() and (y[0] == y[0, 0, 0]).all())  # constant per channel
+    True
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        data_format: str = "channels_last",
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(rate, seed=seed, **kwargs)
+        self.data_format = sp.check_data_format(data_format, "SpatialDropout2D")
+
+    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        self.check_input(x)
+        if x.ndim != 4:
+            raise ValueError(
+                f"SpatialDropout2D {self.name!r} expects (batch, h, w, c) images, "
+                f"received shape {tuple(x.shape)}."
+            )
+        if not training or self.rate == 0.0:
+            return x, _identity
+        assert self.rng is not None
+        keep = 1.0 - self.rate
+        b, c = x.shape[0], x.shape[3 if self.data_format == "channels_last" else 1]
+        shape = (b, 1, 1, c) if self.data_format == "channels_last" else (b, c, 1, 1)
+        mask = self.rng.bernoulli(shape, keep, dtype=self.dtype) / keep
+
+        def backprop(dy: Array) -> Array:
+            return dy * mask
+
+        return x * mask, backprop
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+def _identity(dy: Array) -> Array:
+    return dy
