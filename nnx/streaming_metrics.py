@@ -107,6 +107,7 @@ class ConfusionMatrix(Metric):
 
 
 class _FromConfusion(ConfusionMatrix):
+    scalar = True
     index = 0
 
     def __init__(

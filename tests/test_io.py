@@ -52,6 +52,12 @@ SAMPLES = {
     "Flatten": (lambda: Flatten(), (2, 3)),
     "Reshape": (lambda: Reshape((3, 2)), (6,)),
     "Input": (lambda: Input((4,)), (4,)),
+    # image layers take (h, w, c) samples: the generic fallback would try (8,) first
+    "RandomFlip": (lambda: nnx.layers.RandomFlip("horizontal_and_vertical", seed=1), (6, 6, 2)),
+    "RandomRotation": (lambda: nnx.layers.RandomRotation(0.1, seed=1), (6, 6, 2)),
+    "RandomTranslation": (lambda: nnx.layers.RandomTranslation(0.2, 0.2, seed=1), (6, 6, 2)),
+    "GaussianNoise": (lambda: nnx.layers.GaussianNoise(0.1, seed=1), (6, 6, 2)),
+    "SpatialDropout2D": (lambda: nnx.layers.SpatialDropout2D(0.25), (6, 6, 2)),
 }
 FALLBACK_ARGS = [
     {},
