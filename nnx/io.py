@@ -1,9 +1,10 @@
-"""Saving and loading models: one safetensors file, JSON architecture, no code from files.
+"""Saving and loading models: one ``.npz`` file, JSON architecture, no code from files.
 
-A model file holds, as safetensors tensors, every parameter (trainable and not: batch-norm
-statistics too) and the optimizer's slot arrays; as JSON strings in the safetensors metadata,
-the architecture (layer types by registered class name + ``get_config()``), the compile
-settings, the optimizer's scalar state, every random generator's state and a format version.
+A model file (see :mod:`nnx.backends.host_io` for the container) holds, as ``.npy`` members,
+every parameter (trainable and not: batch-norm statistics too) and the optimizer's slot arrays;
+as JSON strings in its metadata member, the architecture (layer types by registered class
+name + ``get_config()``), the compile settings, the optimizer's scalar state, every random
+generator's state and a format version.
 Loading builds layers only through :func:`nnx.layers.layer_class`, so a file can name a layer
 but never import or run code. Arrays travel through the host as their exact bytes: the round
 trip is bit-exact and a file saved on one backend loads on any other.
@@ -12,7 +13,7 @@ trip is bit-exact and a file saved on one backend loads on any other.
 >>> from nnx.layers import Dense
 >>> model = nnx.Sequential([Dense(2, input_shape=(3,))], seed=0)
 >>> model.compile("adam", "mse")
->>> path = os.path.join(tempfile.mkdtemp(), "model.safetensors")
+>>> path = os.path.join(tempfile.mkdtemp(), "model.nnx")
 >>> model.save(path)
 >>> clone = nnx.load(path)
 >>> all((a == b).all() for a, b in zip(model.get_weights(), clone.get_weights()))
@@ -186,14 +187,14 @@ def read(path: PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
     """Read and check an nnx file: ``(host arrays, decoded metadata)``.
 
     Raises:
-        FileFormatError: not an nnx safetensors file, or written by a newer nnx.
+        FileFormatError: not an nnx file, or written by a newer nnx.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, received {type(path).__name__}.")
     arrays, header = read_tensors(path, require_checksum=True)
     where = repr(os.fspath(path))
     if header.get("format") != _FORMAT:
-        raise FileFormatError(f"{where} is a safetensors file but not one written by nnx.")
+        raise FileFormatError(f"{where} is an .npz file but not one written by nnx.")
     try:
         version = int(header["format_version"])
         meta = {k: json.loads(v) for k, v in header.items() if k not in _PLAIN}

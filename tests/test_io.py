@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import pickle
-import struct
+import zipfile
 
 import numpy as np
 import pytest
 
 import nnx
-from nnx.backends.host_io import FileFormatError, digest, read_tensors, write_tensors
+from nnx.backends.host_io import (
+    METADATA_KEY,
+    FileFormatError,
+    encode_tensors,
+    read_tensors,
+    write_tensors,
+)
 from nnx.layers import Activation, Dense, Dropout, Flatten, Input, Layer, Reshape, register_layer
 from nnx.layers.base import _REGISTRY
 
@@ -120,7 +128,7 @@ def test_every_layer_round_trips_bit_exactly(name, backend, tmp_path):
     layers = [factory()] if name == "Input" else [Input(shape), factory(), Flatten(), Dense(2)]
     model = nnx.Sequential(layers, backend=backend, seed=1)
     x = _train_briefly(model, shape, backend.name)
-    path = tmp_path / "m.safetensors"
+    path = tmp_path / "m.nnx"
     model.save(path)
     clone = nnx.load(path, backend=backend)
     assert clone.get_config() == model.get_config()
@@ -142,9 +150,9 @@ def test_save_on_one_backend_load_on_another(tmp_path):
             [Dense(4, activation="relu", input_shape=(3,)), Dense(1)], backend=source, seed=0
         )
         model.compile("adam", "mse", ["mae"])
-        model.save(tmp_path / f"{source}.safetensors")
+        model.save(tmp_path / f"{source}.nnx")
         for target in nnx.available():
-            clone = nnx.load(tmp_path / f"{source}.safetensors", backend=target)
+            clone = nnx.load(tmp_path / f"{source}.nnx", backend=target)
             assert clone.backend.name == target
             assert _exact(model.get_weights(), clone.get_weights())
             assert [m.name for m in clone.metrics] == ["mae"]
@@ -155,65 +163,91 @@ def test_non_trainable_parameters_and_optimizer_state_are_saved(tmp_path):
     x = np.ones((4, 2), "float32")
     model.compile(nnx.optimizers.Nadam(0.01), "mse")
     model.fit(x, np.ones((4, 1), "float32"), epochs=2, verbose=0)
-    model.save(tmp_path / "m.safetensors")
-    clone = nnx.load(tmp_path / "m.safetensors")
+    model.save(tmp_path / "m.nnx")
+    clone = nnx.load(tmp_path / "m.nnx")
     assert [p.trainable for p in clone.parameters()] == [True, True, False, False]
     a, b = model.optimizer.state_dict(), clone.optimizer.state_dict()
     assert a["iterations"] == b["iterations"] == 2 and a["u_product"] == b["u_product"]
     for sa, sb in zip(a["slots"], b["slots"], strict=True):
         assert sa.keys() == sb.keys()
         assert all(np.array_equal(sa[k], sb[k]) for k in sa)
-    assert nnx.load(tmp_path / "m.safetensors", compile=False).optimizer is None
+    assert nnx.load(tmp_path / "m.nnx", compile=False).optimizer is None
 
 
 def test_save_without_optimizer_and_uncompiled(tmp_path):
     model = nnx.Sequential([Dense(2, input_shape=(3,))], seed=0)
-    model.save(tmp_path / "plain.safetensors")
-    assert nnx.load(tmp_path / "plain.safetensors").loss is None
+    model.save(tmp_path / "plain.nnx")
+    assert nnx.load(tmp_path / "plain.nnx").loss is None
     model.compile("sgd", "mse")
-    model.save(tmp_path / "noopt.safetensors", include_optimizer=False)
-    clone = nnx.load(tmp_path / "noopt.safetensors")
+    model.save(tmp_path / "noopt.nnx", include_optimizer=False)
+    clone = nnx.load(tmp_path / "noopt.nnx")
     assert clone.optimizer.iterations == 0 and clone.loss.name == "mean_squared_error"
 
 
 def test_save_weights_and_load_weights(tmp_path, backend):
     model = nnx.Sequential([Dense(3, input_shape=(2,)), Dense(1)], backend=backend, seed=0)
     other = nnx.Sequential([Dense(3, input_shape=(2,)), Dense(1)], backend=backend, seed=9)
-    model.save_weights(tmp_path / "w.safetensors")
-    other.load_weights(tmp_path / "w.safetensors")
+    model.save_weights(tmp_path / "w.nnx")
+    other.load_weights(tmp_path / "w.nnx")
     assert _exact(model.get_weights(), other.get_weights())
     with pytest.raises(FileFormatError, match="weights only"):
-        nnx.load(tmp_path / "w.safetensors")
+        nnx.load(tmp_path / "w.nnx")
 
 
 def test_unbuilt_model_cannot_be_saved(tmp_path):
     with pytest.raises(RuntimeError, match="not built"):
-        nnx.Sequential([Dense(2)]).save(tmp_path / "m.safetensors")
+        nnx.Sequential([Dense(2)]).save(tmp_path / "m.nnx")
 
 
 # --- refusals -------------------------------------------------------------------------------
 def _saved(tmp_path):
     model = nnx.Sequential([Dense(3, input_shape=(2,)), Dense(1)], seed=0)
     model.compile("adam", "mse")
-    path = tmp_path / "good.safetensors"
+    path = tmp_path / "good.nnx"
     model.save(path)
     return path
 
 
+def _npz(arrays):
+    """A plain ``np.savez`` archive, as any other tool would write it (no comment)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _sign(archive):
+    """The README's checksum rule, written independently of nnx: the zip comment is
+    ``nnx-sha256:`` + the SHA-256 of every byte before the digest."""
+    body = archive[:-2] + (75).to_bytes(2, "little") + b"nnx-sha256:"
+    return body + hashlib.sha256(body).hexdigest().encode()
+
+
 def _rewrite_header(path, out, edit, rehash=True):
-    """Edit the JSON header; ``rehash`` re-signs it as a deliberate forger would."""
+    """Edit the JSON metadata and rewrite the archive with ``np.savez``; ``rehash`` re-signs it
+    as a deliberate forger would, else the file keeps its old checksum."""
     data = path.read_bytes()
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8 : 8 + n])
-    edit(header)
-    meta = header["__metadata__"]
-    if rehash and "sha256" in meta:
-        arrays, _ = read_tensors(path)
-        meta["sha256"] = digest(arrays, meta)
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
-    out.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + n :])
+    arrays, meta = read_tensors(path, require_checksum=True)
+    edit(meta)
+    raw = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    signed = _sign(_npz({**arrays, METADATA_KEY: raw}))
+    out.write_bytes(signed if rehash else signed[:-64] + data[-64:])
     return out
+
+
+def test_files_are_plain_signed_npz_archives(tmp_path):
+    """The documented layout: np.load reads a model file as is, and nnx's bytes are the npz
+    of its arrays and metadata signed by the documented rule."""
+    path = _saved(tmp_path)
+    data = path.read_bytes()
+    with np.load(path, allow_pickle=False) as npz:
+        assert npz.files == [*(f"weights/{i}" for i in range(4)), METADATA_KEY]
+        meta = json.loads(npz[METADATA_KEY].tobytes())
+        arrays = {k: npz[k] for k in npz.files if k != METADATA_KEY}
+    assert meta["format"] == "nnx" and meta["format_version"] == "1"
+    assert zipfile.ZipFile(path).comment[:11] == b"nnx-sha256:"
+    assert data == encode_tensors(arrays, meta)
+    assert data[:-64] + hashlib.sha256(data[:-64]).hexdigest().encode() == data
+    assert _sign(data[:-77] + b"\x00\x00") == data
 
 
 class _Boom:
@@ -234,30 +268,100 @@ def test_npz_is_refused(tmp_path):
     np.savez(tmp_path / "w.npz", a=np.ones(2))
     with pytest.raises(FileFormatError, match="npz"):
         nnx.load(tmp_path / "w.npz")
+    np.save(tmp_path / "w.npy", np.ones(2))
+    with pytest.raises(FileFormatError, match="npy"):
+        nnx.load(tmp_path / "w.npy")
+
+
+def test_object_arrays_are_refused_without_unpickling(tmp_path, capsys):
+    """A signed archive with a pickled object member is refused before anything is unpickled
+    (by nnx's own member check, and by np.load with allow_pickle=False behind it)."""
+    good = _saved(tmp_path)
+    arrays, meta = read_tensors(good)
+    raw = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    evil = np.array([_Boom(), _Boom()], dtype=object)
+    path = tmp_path / "object.nnx"
+    path.write_bytes(_sign(_npz({**arrays, "weights/0": evil, METADATA_KEY: raw})))
+    with pytest.raises(FileFormatError, match="dtype object"):
+        nnx.load(path)
+    assert "pickle code ran" not in capsys.readouterr().out
+    with pytest.raises(TypeError, match="object"):
+        write_tensors(tmp_path / "o.nnx", {"o": evil}, {})
+
+
+def test_oversized_and_compressed_members_are_refused(tmp_path):
+    """Signed archives whose members claim more than they hold, or are deflated: refused
+    before numpy allocates anything (no memory blow-up from a small forged file)."""
+    arrays, meta = read_tensors(_saved(tmp_path))
+    raw = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f4", "fortran_order": False, "shape": (10**12,)}
+    )
+    members = {**arrays, METADATA_KEY: raw}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(_npz(members))) as plain, zipfile.ZipFile(buffer, "w") as out:
+        for name in plain.namelist():  # weights/0 claims 10**12 floats, holds 6 (24 bytes)
+            forged = header.getvalue() + bytes(24) if name == "weights/0.npy" else None
+            out.writestr(name, forged or plain.read(name))
+    huge = tmp_path / "huge.nnx"
+    huge.write_bytes(_sign(buffer.getvalue()))
+    with pytest.raises(FileFormatError, match="describes 4000000000128 bytes"):
+        nnx.load(huge)
+    compressed = io.BytesIO()
+    np.savez_compressed(compressed, **members)
+    deflated = tmp_path / "deflated.nnx"
+    deflated.write_bytes(_sign(compressed.getvalue()))
+    with pytest.raises(FileFormatError, match="compressed member"):
+        nnx.load(deflated)
 
 
 def test_truncated_files_are_refused_at_every_length(tmp_path):
     data = _saved(tmp_path).read_bytes()
-    bad = tmp_path / "bad.safetensors"
-    cuts = sorted({*range(0, 64), *range(64, len(data), max(1, len(data) // 50))})
+    bad = tmp_path / "bad.nnx"
+    end = len(data) - 200  # every length in the zip directory and checksum at the end
+    cuts = sorted({*range(0, 64), *range(64, end, max(1, end // 50)), *range(end, len(data))})
     for cut in cuts:
         bad.write_bytes(data[:cut])
         with pytest.raises(FileFormatError):
             nnx.load(bad)
+    assert len(cuts) > 300
+
+
+def _regions(data):
+    """Byte positions of the metadata JSON, of the array values, and of the rest (zip headers
+    and directory, .npy headers, checksum)."""
+    metadata, values = [], []
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as member:
+                start = len(data) - len(data[info.header_offset :])  # the local header
+                head = data[start : start + 30]
+                offset = start + 30 + int.from_bytes(head[26:28], "little")
+                offset += int.from_bytes(head[28:30], "little")
+                npy = member.read()
+            body = offset + npy.index(b"\n") + 1  # the .npy header ends with a newline
+            span = range(body, offset + len(npy))
+            (metadata if info.filename == f"{METADATA_KEY}.npy" else values).extend(span)
+    taken = {*metadata, *values}
+    return metadata, values, [i for i in range(len(data)) if i not in taken]
 
 
 def test_corrupted_bytes_anywhere_are_refused(tmp_path):
-    """Header bytes break the JSON or the layout; data bytes break the stored SHA-256."""
+    """One random bit flipped in every third byte of the file, and in each of the last 300
+    (zip directory, checksum), one at a time: in the metadata, a weight, the zip/.npy
+    structure or the checksum, it breaks the SHA-256 of the whole file (or the zip layout)."""
     data = bytearray(_saved(tmp_path).read_bytes())
-    n = struct.unpack("<Q", bytes(data[:8]))[0]
-    bad = tmp_path / "bad.safetensors"
+    metadata, values, structure = _regions(bytes(data))
+    assert len(metadata) > 500 and len(values) >= 4 * 13 and len(structure) > 1000
+    bad = tmp_path / "bad.nnx"
     rng = np.random.default_rng(0)
-    positions = [*rng.integers(0, 8 + n, size=40), *rng.integers(8 + n, len(data), size=20)]
+    positions = sorted({*range(0, len(data), 3), *range(len(data) - 300, len(data))})
     for position in positions:
         flipped = bytearray(data)
         flipped[position] ^= 1 << int(rng.integers(0, 8))
         bad.write_bytes(bytes(flipped))
-        with pytest.raises(ValueError):  # FileFormatError, or a clear ValueError of a field
+        with pytest.raises(FileFormatError):
             nnx.load(bad)
 
 
@@ -268,24 +372,22 @@ def test_corrupted_bytes_anywhere_are_refused(tmp_path):
         lambda m: m.update(model=json.dumps({"layers": "nope"})),
         lambda m: m.update(state=json.dumps({"rng": "nope"})),
         lambda m: m.update(compile=json.dumps({"optimizer": 3})),
-        lambda m: m.pop("sha256"),
+        lambda m: m.pop("format_version"),
         lambda m: m.update(format_version="one"),
         lambda m: m.update(weight_names="{not json"),
     ],
 )
 def test_tampered_headers_are_refused(tmp_path, edit):
-    def apply(header):
-        edit(header["__metadata__"])
-
-    path = _rewrite_header(_saved(tmp_path), tmp_path / "tampered.safetensors", apply)
+    path = _rewrite_header(_saved(tmp_path), tmp_path / "tampered.nnx", edit)
     with pytest.raises(FileFormatError):
         nnx.load(path)
 
 
 def test_data_corruption_is_caught_by_the_checksum(tmp_path):
     data = bytearray(_saved(tmp_path).read_bytes())
-    data[-1] ^= 0x01  # the last byte of the last tensor: still a valid safetensors layout
-    bad = tmp_path / "bad.safetensors"
+    _, values, _ = _regions(bytes(data))
+    data[values[-1]] ^= 0x01  # the last byte of the last array: the zip layout is intact
+    bad = tmp_path / "bad.nnx"
     bad.write_bytes(bytes(data))
     with pytest.raises(FileFormatError, match="SHA-256"):
         nnx.load(bad)
@@ -293,50 +395,65 @@ def test_data_corruption_is_caught_by_the_checksum(tmp_path):
 
 def test_header_edits_without_resigning_are_caught_by_the_checksum(tmp_path):
     def edit(header):
-        header["__metadata__"]["compile"] = header["__metadata__"]["compile"].replace(
-            "0.001", "0.002"
-        )
+        header["compile"] = header["compile"].replace("0.001", "0.002")
 
-    path = _rewrite_header(_saved(tmp_path), tmp_path / "e.safetensors", edit, rehash=False)
+    path = _rewrite_header(_saved(tmp_path), tmp_path / "e.nnx", edit, rehash=False)
     with pytest.raises(FileFormatError, match="SHA-256"):
         nnx.load(path)
 
 
 def test_unknown_layer_is_refused(tmp_path):
     def edit(header):
-        model = json.loads(header["__metadata__"]["model"])
+        model = json.loads(header["model"])
         model["layers"][0]["class_name"] = "os.system"
-        header["__metadata__"]["model"] = json.dumps(model)
+        header["model"] = json.dumps(model)
 
-    path = _rewrite_header(_saved(tmp_path), tmp_path / "unknown.safetensors", edit)
+    path = _rewrite_header(_saved(tmp_path), tmp_path / "unknown.nnx", edit)
     with pytest.raises(ValueError, match=r"Unknown layer type 'os.system'.*register_layer"):
         nnx.load(path)
 
 
 def test_newer_format_version_is_refused(tmp_path):
     def edit(header):
-        header["__metadata__"]["format_version"] = "99"
+        header["format_version"] = "99"
 
-    path = _rewrite_header(_saved(tmp_path), tmp_path / "new.safetensors", edit)
+    path = _rewrite_header(_saved(tmp_path), tmp_path / "new.nnx", edit)
     with pytest.raises(FileFormatError, match="version 99, newer.*upgrade nnx"):
         nnx.load(path)
 
 
-def test_foreign_safetensors_file_is_refused(tmp_path):
-    from safetensors.numpy import save_file
-
-    save_file({"w": np.ones(2, "float32")}, str(tmp_path / "hf.safetensors"))
+def test_foreign_files_are_refused(tmp_path):
+    """Another tensor format (length-prefixed JSON header), a zip that is no npz, a signed npz
+    whose metadata is not nnx's, an nnx archive rewritten without its checksum."""
+    header = json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}).encode()
+    other = tmp_path / "other.bin"
+    other.write_bytes(len(header).to_bytes(8, "little") + header + bytes(8))
+    with pytest.raises(FileFormatError, match="not an nnx file"):
+        nnx.load(other)
+    text = tmp_path / "text.zip"
+    with zipfile.ZipFile(text, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    with pytest.raises(FileFormatError, match="not an nnx file"):
+        nnx.load(text)
+    signed = tmp_path / "signed.nnx"
+    write_tensors(signed, {"w": np.ones(2, "float32")}, {"format": "keras"})
     with pytest.raises(FileFormatError, match="not one written by nnx"):
-        nnx.load(tmp_path / "hf.safetensors")
+        nnx.load(signed)
+    arrays, meta = read_tensors(_saved(tmp_path))
+    unsigned = tmp_path / "unsigned.nnx"
+    raw = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    unsigned.write_bytes(_npz({**arrays, METADATA_KEY: raw}))
+    with pytest.raises(FileFormatError, match="no valid nnx SHA-256 checksum"):
+        nnx.load(unsigned)
 
 
 def test_shape_mismatch_is_refused(tmp_path):
     def edit(header):
-        model = json.loads(header["__metadata__"]["model"])
+        model = json.loads(header["model"])
         model["layers"][1]["config"]["units"] = 2
-        header["__metadata__"]["model"] = json.dumps(model)
+        header["model"] = json.dumps(model)
 
-    path = _rewrite_header(_saved(tmp_path), tmp_path / "shape.safetensors", edit)
+    path = _rewrite_header(_saved(tmp_path), tmp_path / "shape.nnx", edit)
     with pytest.raises(ValueError, match=r"has shape \(3, 2\) in the model but \(3, 1\)"):
         nnx.load(path)
     wider = nnx.Sequential([Dense(4, input_shape=(2,)), Dense(1)])
@@ -346,21 +463,21 @@ def test_shape_mismatch_is_refused(tmp_path):
 
 def test_bad_layer_config_is_refused(tmp_path):
     def edit(header):
-        model = json.loads(header["__metadata__"]["model"])
+        model = json.loads(header["model"])
         model["layers"][0]["config"]["units"] = -3
-        header["__metadata__"]["model"] = json.dumps(model)
+        header["model"] = json.dumps(model)
 
-    path = _rewrite_header(_saved(tmp_path), tmp_path / "cfg.safetensors", edit)
+    path = _rewrite_header(_saved(tmp_path), tmp_path / "cfg.nnx", edit)
     with pytest.raises(ValueError, match="cannot rebuild layer Dense"):
         nnx.load(path)
 
 
 def test_missing_file():
     with pytest.raises(FileNotFoundError):
-        nnx.load("/nonexistent/model.safetensors")
+        nnx.load("/nonexistent/model.nnx")
 
 
-@pytest.mark.parametrize("path", [3, None, b"model.safetensors"])
+@pytest.mark.parametrize("path", [3, None, b"model.nnx"])
 def test_path_must_be_a_path(path):
     with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
         nnx.load(path)
@@ -381,8 +498,8 @@ def test_host_files_keep_every_shape_and_dtype_bit_exact(tmp_path):
         "half": np.array([1e-4, 65504.0], "float16"),
         "nan": np.array([np.nan, -np.inf, -0.0], "float32"),
     }
-    write_tensors(tmp_path / "a.safetensors", arrays, {"k": "v"})
-    back, meta = read_tensors(tmp_path / "a.safetensors", require_checksum=True)
+    write_tensors(tmp_path / "a.nnx", arrays, {"k": "v"})
+    back, meta = read_tensors(tmp_path / "a.nnx", require_checksum=True)
     assert meta == {"k": "v"}
     for k, a in arrays.items():
         b = back[k]

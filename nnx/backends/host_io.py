@@ -1,14 +1,17 @@
-"""Host-side tensor files: the ``safetensors`` container, written atomically.
+"""Host-side tensor files: NumPy's ``.npz`` container, read without pickle, written atomically.
 
-This is the only place nnx touches files of arrays. The format is ``safetensors``: an 8-byte
-header length, a JSON header (dtype, shape and byte range of every tensor, plus a string->string
-``__metadata__`` map, to which a SHA-256 of the whole content is added) and the raw
-little-endian bytes. Nothing in it is ever executed or unpickled, so a file from a stranger can
-at worst fail to load.
+This is the only place nnx touches files of arrays. A file is an uncompressed ``.npz`` (a zip
+archive of ``.npy`` members as :func:`numpy.savez` writes it, with fixed timestamps) holding
+one member per array, one ``uint8`` member ``__nnx_metadata__`` with a JSON object of strings,
+and, as the zip archive comment, ``nnx-sha256:`` followed by the SHA-256 of every byte before
+the digest. It is read with ``np.load(..., allow_pickle=False)`` from the bytes whose checksum
+was verified, after checking that every member is a stored ``.npy`` of a numeric dtype whose
+header describes exactly the bytes it holds: nothing in it is ever executed or unpickled, so a
+file from a stranger can at worst fail to load.
 
 >>> import os, tempfile
 >>> import numpy as np
->>> path = os.path.join(tempfile.mkdtemp(), "t.safetensors")
+>>> path = os.path.join(tempfile.mkdtemp(), "t.nnx")
 >>> write_tensors(path, {"w": np.arange(3.0)}, {"note": "hi"})
 >>> tensors, metadata = read_tensors(path)
 >>> tensors["w"].tolist(), metadata["note"]
@@ -18,28 +21,57 @@ at worst fail to load.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import math
 import os
+import struct
 import tempfile
+import zipfile
+import zlib
 
 import numpy as np
 
 __all__ = [
+    "CHECKSUM_PREFIX",
+    "METADATA_KEY",
     "FileFormatError",
-    "digest",
     "atomic_write_bytes",
+    "encode_tensors",
     "read_tensors",
+    "sign",
     "write_tensors",
 ]
 
+#: name of the npz member (``<name>.npy``) holding the JSON metadata as ``uint8`` bytes
+METADATA_KEY = "__nnx_metadata__"
+#: the zip archive comment is this prefix and the hex SHA-256 of every byte before the digest
+CHECKSUM_PREFIX = b"nnx-sha256:"
+_COMMENT_LEN = len(CHECKSUM_PREFIX) + 64
+_EOCD = b"PK\x05\x06"  # zip end-of-central-directory record: 22 bytes, then the comment
+_TAIL = 22 + _COMMENT_LEN
 _PICKLE_MAGIC = (b"(", b"c", b"]", b"}")
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGIC = b"PK\x03\x04"
-_DIGEST = "sha256"
+_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: the same content gives the same bytes
+_KINDS = "biufc"  # bool, signed/unsigned integers, floats, complex: never objects or structs
+# what a malformed zip or .npy member can raise from zipfile, zlib and numpy's reader
+_PARSE_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    ValueError,
+    OSError,
+    EOFError,
+    KeyError,
+    NotImplementedError,
+    RuntimeError,
+    OverflowError,
+)
 
 
 class FileFormatError(ValueError):
-    """A file is not a readable nnx/safetensors file (pickle, truncated, corrupted...)."""
+    """A file is not a readable nnx file (pickle, truncated, corrupted, foreign...)."""
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
@@ -71,78 +103,178 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             os.close(dir_fd)
 
 
+def sign(archive: bytes) -> bytes:
+    """Give a zip archive without a comment the nnx checksum comment.
+
+    The 2-byte comment length at the end of the archive becomes 75, then come
+    ``nnx-sha256:`` and the 64 hex digits of the SHA-256 of every byte before them.
+    """
+    if archive[-22:-18] != _EOCD or archive[-2:] != b"\x00\x00":
+        raise ValueError("sign expects a zip archive without a comment.")
+    body = archive[:-2] + _COMMENT_LEN.to_bytes(2, "little") + CHECKSUM_PREFIX
+    return body + hashlib.sha256(body).hexdigest().encode()
+
+
+def encode_tensors(tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
+    """The bytes of the file :func:`write_tensors` writes (an ``.npz`` archive, signed)."""
+    if METADATA_KEY in tensors:
+        raise ValueError(f"{METADATA_KEY!r} is reserved for the metadata.")
+    text = json.dumps(dict(metadata), sort_keys=True)
+    members = {**tensors, METADATA_KEY: np.frombuffer(text.encode(), dtype=np.uint8)}
+    buffer = io.BytesIO()
+    # what np.savez does (stored .npy members, zip64 allowed), with fixed timestamps and no
+    # clash between array names and savez's own keyword arguments
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, value in members.items():
+            array = np.asarray(value, order="C")  # keeps 0-d arrays
+            if array.dtype.kind not in _KINDS:
+                raise TypeError(f"Array {name!r} has dtype {array.dtype}: not storable by nnx.")
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_DATE)
+            info.external_attr = 0o600 << 16
+            with archive.open(info, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+    return sign(buffer.getvalue())
+
+
 def write_tensors(
     path: str | os.PathLike[str], tensors: dict[str, np.ndarray], metadata: dict[str, str]
 ) -> None:
-    """Save host arrays and string metadata as one safetensors file, atomically."""
-    from safetensors.numpy import save
-
-    arrays = {k: np.asarray(v, order="C") for k, v in tensors.items()}  # keeps 0-d arrays
-    metadata = {**metadata, _DIGEST: digest(arrays, metadata)}
-    atomic_write_bytes(path, save(arrays, metadata=metadata))
+    """Save host arrays and string metadata as one signed ``.npz`` file, atomically."""
+    atomic_write_bytes(path, encode_tensors(tensors, metadata))
 
 
-def digest(arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> str:
-    """SHA-256 over the metadata and every tensor's name, dtype, shape and bytes.
+def _checksum(data: bytes) -> bool | None:
+    """True/False: the stored SHA-256 matches or not; None: the file carries none."""
+    tail = data[-_TAIL:]
+    if (
+        len(tail) != _TAIL
+        or tail[:4] != _EOCD
+        or tail[20:22] != _COMMENT_LEN.to_bytes(2, "little")
+        or tail[22 : 22 + len(CHECKSUM_PREFIX)] != CHECKSUM_PREFIX
+    ):
+        return None
+    return data[-64:] == hashlib.sha256(data[:-64]).hexdigest().encode()
 
-    safetensors has no checksum: without one, a flipped bit in the data, or in a digit of the
-    JSON header, would load silently as a different weight or setting.
-    """
-    h = hashlib.sha256()
-    items = sorted((k, v) for k, v in metadata.items() if k != _DIGEST)
-    h.update(json.dumps(items).encode())
-    for name in sorted(arrays):
-        a = np.asarray(arrays[name], order="C")
-        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
-        if a.size:  # (a memoryview of an empty array cannot be cast to bytes)
-            h.update(a.data.cast("B"))
-    return h.hexdigest()
+
+def _describe_unsigned(data: bytes, where: str) -> str:
+    """Why a file starting like a zip archive but without a valid nnx checksum is refused."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+    except Exception:  # any failure to find a zip directory: the end of the file is missing
+        return (
+            f"{where} is not a complete zip/.npz archive ({len(data)} bytes; it is truncated "
+            "or corrupted)."
+        )
+    if f"{METADATA_KEY}.npy" in names:
+        return (
+            f"{where} has no valid nnx SHA-256 checksum at its end (the zip archive comment): "
+            "it is truncated, corrupted, or was rewritten by another tool."
+        )
+    return (
+        f"{where} is a zip archive (a NumPy .npz file?) but not an nnx file: nnx files are "
+        "written by model.save/save_weights."
+    )
 
 
 def read_tensors(
     path: str | os.PathLike[str], require_checksum: bool = False
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Load a safetensors file: ``(name -> host array, metadata)``, verifying the checksum
-    that :func:`write_tensors` stores (required when ``require_checksum``).
+    """Load a file written by :func:`write_tensors`: ``(name -> host array, metadata)``.
+
+    The SHA-256 in the archive comment is verified before anything is parsed (required when
+    ``require_checksum``), then the very bytes checked are read by ``np.load`` with
+    ``allow_pickle=False``; every member must be a ``.npy`` array of a bool, integer, float or
+    complex dtype.
 
     Raises:
         FileNotFoundError: no such file.
-        FileFormatError: a pickle, an ``.npy``/``.npz``, a truncated or corrupted file.
+        FileFormatError: a pickle, an ``.npy``, a foreign ``.npz``, a truncated or corrupted file.
     """
-    from safetensors import SafetensorError
-    from safetensors.numpy import load
-
     with open(path, "rb") as f:
         data = f.read()
     where = repr(os.fspath(path))
-    if data[8:9] != b"{":  # not a safetensors header: say what it looks like
-        if data.startswith(_ZIP_MAGIC) or data.startswith(_NPY_MAGIC):
+    if not data.startswith(_ZIP_MAGIC):  # not a zip archive: say what it looks like
+        if data.startswith(_NPY_MAGIC):
             raise FileFormatError(
-                f"{where} is a NumPy .npz/.npy file, not an nnx model file; nnx model files are "
-                "safetensors files written by model.save."
+                f"{where} is a NumPy .npy file, not an nnx file; nnx files are .npz archives "
+                "written by model.save/save_weights."
             )
         if data[:1] == b"\x80" or data[:1] in _PICKLE_MAGIC:
             raise FileFormatError(
                 f"{where} looks like a Python pickle. nnx never unpickles files (unpickling "
-                "runs arbitrary code); ask for a safetensors file written by model.save."
+                "runs arbitrary code); ask for a file written by model.save."
             )
-    try:
-        tensors = load(data)
-        header = json.loads(data[8 : 8 + int.from_bytes(data[:8], "little")])
-    except (SafetensorError, ValueError, UnicodeDecodeError) as error:
         raise FileFormatError(
-            f"{where} is not a valid safetensors file ({len(data)} bytes; it may be truncated "
-            f"or corrupted): {error}"
-        ) from None
-    metadata = dict(header.get("__metadata__") or {})
-    expected = metadata.pop(_DIGEST, None)
-    if expected is None and require_checksum:
-        raise FileFormatError(
-            f"{where} has no {_DIGEST} checksum: it is not one written by nnx, or its "
-            "header is corrupted."
+            f"{where} is not an nnx file ({len(data)} bytes starting with {data[:8]!r}; an nnx "
+            f"file is a zip/.npz archive starting with {_ZIP_MAGIC!r}): it is empty, truncated, "
+            "corrupted or of another format."
         )
-    if expected is not None and expected != digest(tensors, metadata):
+    verified = _checksum(data)
+    if verified is False:
         raise FileFormatError(
             f"{where} is corrupted: its content does not match the SHA-256 checksum stored in it."
         )
+    if verified is None and require_checksum:
+        raise FileFormatError(_describe_unsigned(data, where))
+    try:
+        tensors, metadata = _parse(data)
+    except FileFormatError as error:
+        raise FileFormatError(f"{where} {error}") from None
+    except _PARSE_ERRORS as error:
+        raise FileFormatError(
+            f"{where} is not a valid nnx .npz file ({len(data)} bytes; it may be truncated or "
+            f"corrupted): {type(error).__name__}: {error}"
+        ) from None
+    return tensors, metadata
+
+
+def _check_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """A stored ``.npy`` member whose header describes exactly the bytes it holds, checked
+    before numpy allocates anything: no member can claim more memory than the file's size."""
+    if not info.filename.endswith(".npy"):
+        raise FileFormatError(f"holds a member {info.filename!r} that is not a .npy array.")
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise FileFormatError(f"holds a compressed member {info.filename!r} (nnx stores them).")
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise FileFormatError(f"holds {info.filename!r} in .npy version {version}.")
+        if dtype.kind not in _KINDS:
+            raise FileFormatError(f"holds {info.filename!r} of dtype {dtype}: not numeric.")
+        size = member.tell() + math.prod(shape) * dtype.itemsize
+    if size != info.file_size:
+        raise FileFormatError(
+            f"holds {info.filename!r} whose .npy header describes {size} bytes, not the "
+            f"{info.file_size} it has."
+        )
+
+
+def _parse(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    tensors: dict[str, np.ndarray] = {}
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        names = npz.zip.namelist()
+        if len(set(names)) != len(names):
+            raise FileFormatError("holds the same member twice.")
+        for info in npz.zip.infolist():
+            _check_member(npz.zip, info)
+        for key in npz.files:
+            array = npz[key]  # ValueError for object arrays: allow_pickle=False
+            if not isinstance(array, np.ndarray) or array.dtype.kind not in _KINDS:
+                raise FileFormatError(f"holds a member {key!r} that is not a numeric array.")
+            tensors[key] = array
+    raw = tensors.pop(METADATA_KEY, None)
+    if raw is None:
+        raise FileFormatError(f"has no {METADATA_KEY!r} member: it is not an nnx file.")
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise FileFormatError(f"has a {METADATA_KEY!r} member that is not 1-D uint8 bytes.")
+    metadata = json.loads(raw.tobytes().decode("utf-8"))
+    if not isinstance(metadata, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
+        raise FileFormatError(f"has {METADATA_KEY!r} that is not a JSON object of strings.")
     return tensors, metadata
