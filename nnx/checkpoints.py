@@ -66,7 +66,7 @@ class ModelCheckpoint(Callback):
 
     Args:
         filepath: where to write; may hold ``str.format`` fields filled from ``epoch``
-            (1-based) and the epoch logs, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.safetensors"``.
+            (1-based) and the epoch logs, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.nnx"``.
         monitor: the log key compared when ``save_best_only`` (e.g. ``"val_loss"``).
         verbose: 1 prints a line per save.
         save_best_only: only write when ``monitor`` improved on the best value so far.
@@ -77,7 +77,7 @@ class ModelCheckpoint(Callback):
             quantity known then; reading it synchronises the device, once per save).
         initial_value_threshold: a value ``monitor`` must beat for the first save.
 
-    >>> ModelCheckpoint("best.safetensors", save_best_only=True).mode
+    >>> ModelCheckpoint("best.nnx", save_best_only=True).mode
     'min'
     """
 
@@ -170,7 +170,7 @@ class BackupAndRestore(Callback):
     the uninterrupted run would have (bit for bit on NumPy).
 
     Args:
-        backup_dir: a directory for the backup file (``latest.safetensors``).
+        backup_dir: a directory for the backup file (``latest.nnx``).
         save_freq: ``"epoch"`` (resumable exactly), or every that many batches (a resume then
             restarts the interrupted epoch from the weights of mid-epoch).
         delete_checkpoint: delete the backup when ``fit`` finishes normally.
@@ -189,7 +189,7 @@ class BackupAndRestore(Callback):
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = _check_freq("BackupAndRestore", save_freq)
         self.delete_checkpoint = delete_checkpoint
-        self.path = os.path.join(self.backup_dir, "latest.safetensors")
+        self.path = os.path.join(self.backup_dir, "latest.nnx")
         self._batches = 0
         self._epoch = 0
 

@@ -426,7 +426,7 @@ class Sequential:
 
     # --- files (nnx/io.py) ------------------------------------------------------------------
     def save(self, path: str | PathLike[str], include_optimizer: bool = True) -> None:
-        """Write the whole model to one safetensors file (see "Saving" in the README).
+        """Write the whole model to one ``.npz`` file (see "Saving" in the README).
 
         Architecture (as JSON, registered layer names only), every parameter, the compile
         settings, optionally the optimizer state, and the random generators' states; the write
@@ -437,7 +437,7 @@ class Sequential:
         io.save(self, path, include_optimizer)
 
     def save_weights(self, path: str | PathLike[str]) -> None:
-        """Write only the parameter values (atomic safetensors file)."""
+        """Write only the parameter values (atomic ``.npz`` file)."""
         from nnx import io
 
         io.save_weights(self, path)

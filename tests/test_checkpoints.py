@@ -42,10 +42,10 @@ def _same(a, b):
 
 def test_resume_from_checkpoint_is_bit_exact(backend, tmp_path):
     x, y = _data()
-    pattern = str(tmp_path / "ckpt-{epoch}.safetensors")
+    pattern = str(tmp_path / "ckpt-{epoch}.nnx")
     full = _model(backend)
     full.fit(x, y, epochs=4, batch_size=8, verbose=0, callbacks=[ModelCheckpoint(pattern)])
-    assert sorted(os.listdir(tmp_path)) == [f"ckpt-{e}.safetensors" for e in (1, 2, 3, 4)]
+    assert sorted(os.listdir(tmp_path)) == [f"ckpt-{e}.nnx" for e in (1, 2, 3, 4)]
     resumed = nnx.load(pattern.format(epoch=2), backend=backend)
     history = resumed.fit(x, y, epochs=4, batch_size=8, verbose=0, initial_epoch=2)
     assert history.epoch == [2, 3]
@@ -83,17 +83,17 @@ def test_save_best_only_and_weights_only(tmp_path):
     x, y = _data()
     model = _model()
     best = ModelCheckpoint(
-        tmp_path / "best.safetensors", monitor="val_loss", save_best_only=True, verbose=0
+        tmp_path / "best.nnx", monitor="val_loss", save_best_only=True, verbose=0
     )
-    weights = ModelCheckpoint(tmp_path / "w-{epoch:02d}.safetensors", save_weights_only=True)
+    weights = ModelCheckpoint(tmp_path / "w-{epoch:02d}.nnx", save_weights_only=True)
     history = model.fit(x, y, epochs=3, verbose=0, validation_split=0.25, callbacks=[best, weights])
     assert best.best == min(history.history["val_loss"])
-    assert os.path.exists(tmp_path / "w-03.safetensors")
+    assert os.path.exists(tmp_path / "w-03.nnx")
     other = _model()
     other.build((4,))
-    other.load_weights(tmp_path / "w-03.safetensors")
+    other.load_weights(tmp_path / "w-03.nnx")
     assert _same(model.get_weights(), other.get_weights())
-    assert nnx.load(tmp_path / "best.safetensors").optimizer.iterations > 0
+    assert nnx.load(tmp_path / "best.nnx").optimizer.iterations > 0
 
 
 def test_save_freq_in_batches(tmp_path):
@@ -105,7 +105,7 @@ def test_save_freq_in_batches(tmp_path):
             saves.append(extra)
             super()._save(epoch, logs, extra)
 
-    spy = Spy(tmp_path / "b.safetensors", save_freq=4)
+    spy = Spy(tmp_path / "b.nnx", save_freq=4)
     _model().fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[spy])
     assert saves == [{"epoch": 0, "batch": 4}, {"epoch": 1, "batch": 2}, {"epoch": 1, "batch": 6}]
 
@@ -125,7 +125,7 @@ def test_checkpoint_arguments_are_validated(kwargs, match, tmp_path):
 
 def test_unknown_filepath_field_is_a_clear_error(tmp_path):
     x, y = _data()
-    cb = ModelCheckpoint(str(tmp_path / "{nope}.safetensors"))
+    cb = ModelCheckpoint(str(tmp_path / "{nope}.nnx"))
     with pytest.raises(ValueError, match="cannot fill filepath"):
         _model().fit(x, y, epochs=1, verbose=0, callbacks=[cb])
 
@@ -150,7 +150,7 @@ CHILD = textwrap.dedent(
 
 def test_sigkill_at_random_moments_never_leaves_an_unloadable_checkpoint(tmp_path):
     """Kill a process that checkpoints after every batch, many times, at random moments."""
-    path = str(tmp_path / "latest.safetensors")
+    path = str(tmp_path / "latest.nnx")
     rng = np.random.default_rng(1234)
     env = {**os.environ, "PYTHONPATH": ROOT}
     kills, loads, mid_write, deadline = 0, 0, 0, time.monotonic() + 30
@@ -181,7 +181,7 @@ def test_checkpoints_never_overwrite_a_good_file_with_nan_weights(tmp_path):
     model = nnx.Sequential([Dense(1, input_shape=(4,))], seed=0)
     model.compile(nnx.optimizers.SGD(1e3), "mse")
     model.stop_on_nonfinite = False
-    path = tmp_path / "last.safetensors"
+    path = tmp_path / "last.nnx"
     callbacks = [ModelCheckpoint(path, save_freq=1), BackupAndRestore(tmp_path / "b", 1, False)]
     with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match="not saving"):
         model.fit(

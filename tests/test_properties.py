@@ -108,7 +108,7 @@ def test_save_load_round_trips_and_inputs_of_any_dtype_predict(stack, input_dtyp
     model.compile("adam", "mse")
     x = (np.random.default_rng(2).normal(size=(3, *shape)) * 2).astype(input_dtype)
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "m.safetensors")
+        path = os.path.join(tmp, "m.nnx")
         model.save(path)
         clone = nnx.load(path, backend=backend)
     assert clone.get_config() == model.get_config()
