@@ -1,7 +1,8 @@
-"""The ``nnx`` command line: ``python -m nnx info`` and ``python -m nnx demo``.
+"""The ``nnx`` command line: ``python -m nnx info``, ``demo`` and ``bench``.
 
 ``info`` reports versions, backends and devices (paste it into bug reports); ``demo`` trains a
-small MLP on two moons and fails (exit code 1) if its test accuracy is below 0.95.
+small MLP on two moons and fails (exit code 1) if its test accuracy is below 0.95; ``bench``
+times nnx against PyTorch and scikit-learn (:mod:`nnx.benchmarks`).
 
 >>> main(["info"])  # doctest: +ELLIPSIS
 nnx ...
@@ -177,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=_int_at_least(0), default=0, help="default: 0")
     demo.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="default: 1")
     demo.set_defaults(func=_demo)
+    from nnx.benchmarks.runner import add_parser as add_bench_parser
+
+    add_bench_parser(commands)
     return parser
 
 

@@ -169,13 +169,13 @@ class Sequential:
                 total = total + p.regularizer(p.value)
         return total
 
-    def train_step(self, x: Array, y: Array, sample_weight: Array | None = None) -> Array:
-        """One optimizer update on a batch; returns the batch loss as a 0-d array.
-
-        Updates the compiled metrics' running state. Never synchronises with the device.
-        """
-        self._check_compiled("train_step")
-        assert self.loss is not None and self.optimizer is not None
+    def compute_gradients(
+        self, x: Array, y: Array, sample_weight: Array | None = None
+    ) -> tuple[Array, Array]:
+        """Forward and backward on a batch: sets every parameter's ``.grad`` (penalties
+        included) and returns ``(loss, y_pred)``; the weights are not changed."""
+        self._check_compiled("compute_gradients")
+        assert self.loss is not None
         backprops = []
         h = x
         for layer in self.layers[:-1]:
@@ -198,6 +198,16 @@ class Sequential:
         for p in self._regularized:
             loss = loss + p.regularizer(p.value)
             p.grad += p.regularizer.gradient(p.value)
+        return loss, y_pred
+
+    def train_step(self, x: Array, y: Array, sample_weight: Array | None = None) -> Array:
+        """One optimizer update on a batch; returns the batch loss as a 0-d array.
+
+        Updates the compiled metrics' running state. Never synchronises with the device.
+        """
+        self._check_compiled("train_step")
+        assert self.optimizer is not None
+        loss, y_pred = self.compute_gradients(x, y, sample_weight)
         self.optimizer.step(self._trainable)
         for metric in self.metrics:
             metric.update_state(y, y_pred, sample_weight)

@@ -9,11 +9,32 @@ from __future__ import annotations
 
 from typing import Any
 
+import array_api_compat
 import numpy as np
 
 Array = Any
 
 _FLOAT_DTYPES = ("float32", "float64")
+_NAMESPACES: dict[type, Any] = {}
+
+
+def array_namespace(*xs: Any) -> Any:
+    """``array_api_compat.array_namespace``, memoised by array type for one argument.
+
+    The namespace of an array depends only on its type, and the general lookup costs ~3 µs,
+    which is a tenth of a small model's training step when every activation calls it.
+
+    >>> import numpy as np
+    >>> array_namespace(np.zeros(1)).__name__
+    'array_api_compat.numpy'
+    """
+    if len(xs) == 1:
+        kind = type(xs[0])
+        xp = _NAMESPACES.get(kind)
+        if xp is None:
+            xp = _NAMESPACES[kind] = array_api_compat.array_namespace(xs[0])
+        return xp
+    return array_api_compat.array_namespace(*xs)
 
 
 class Generator:

@@ -14,9 +14,9 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
-from array_api_compat import array_namespace, device
+from array_api_compat import device
 
-from nnx.backends.base import Array
+from nnx.backends.base import Array, array_namespace
 
 if TYPE_CHECKING:
     from nnx.layers.base import Parameter
