@@ -11,6 +11,7 @@ from nnx import optimizers as optimizers_module
 from nnx.backends import Backend, get_backend
 from nnx.backends.base import Array
 from nnx.callbacks import Callback, History
+from nnx.flat import FlatParameters
 from nnx.inputs import check_batch_size, check_lengths, to_backend
 from nnx.layers.activation import ActivatedLayer
 from nnx.layers.base import Backprop, Layer, Parameter, Shape
@@ -223,7 +224,14 @@ class Sequential:
 
     @property
     def _trainable(self) -> list[Parameter]:
-        return self.trainable_parameters()
+        """The trainable parameters, moved into flat buffers where the backend can
+        (:class:`~nnx.flat.FlatParameters`: whole-buffer optimizer updates)."""
+        params = self.trainable_parameters()
+        flat = self.__dict__.get("_flat")
+        if flat is not None and flat.matches(params):
+            return flat
+        flat = self._flat = FlatParameters.create(params, self.backend)
+        return params if flat is None else flat
 
     @property
     def _regularized(self) -> list[Parameter]:

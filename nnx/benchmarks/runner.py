@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import platform
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,9 +22,10 @@ Step = Callable[[], Any]
 
 
 def measure(
-    steps: dict[str, Step], budget_s: float = 1.0, rounds: int = 5, warmup_s: float = 0.2
+    steps: dict[str, Step], budget_s: float = 1.0, rounds: int = 7, warmup_s: float = 0.2
 ) -> dict[str, float]:
-    """Seconds per call of each step: warm up, then ``rounds`` rounds of each in turn; medians.
+    """Seconds per call of each step: warm up, then ``rounds`` rounds of each in turn; the best
+    round of each (other processes on a shared machine only ever add time).
 
     Before each block the thread pools get a short rest: OpenBLAS and OpenMP worker threads
     spin after their last call, and on a 2-core machine a spinning pool of one library slows
@@ -49,7 +49,7 @@ def measure(
             for _ in range(reps[name]):
                 step()
             samples[name].append((time.perf_counter() - t0) / reps[name])
-    return {name: statistics.median(v) for name, v in samples.items()}
+    return {name: min(v) for name, v in samples.items()}
 
 
 def matmul_share(runner: NnxRunner, calls: int = 5) -> float:

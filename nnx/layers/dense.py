@@ -93,7 +93,7 @@ class Dense(ActivatedLayer):
             dz2 = xp.reshape(dz, (-1, dz.shape[-1])) if dz.ndim != 2 else dz
             kernel.grad = backend.matmul(x2.T, dz2, out=_reusable(kernel))
             if bias is not None:
-                bias.grad = xp.sum(dz2, axis=0)
+                bias.grad = backend.sum_rows(dz2, out=_reusable(bias))
             return backend.matmul(dz, kernel.value.T)
 
         return z, backprop
