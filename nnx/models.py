@@ -177,24 +177,35 @@ class Sequential:
         included) and returns ``(loss, y_pred)``; the weights are not changed."""
         self._check_compiled("compute_gradients")
         assert self.loss is not None
+        # NOTE: nothing reads the gradient of the data, so the first layer with weights may
+        # skip its input gradient (a third of its backward) and layers before it need no backward.
+        start = next((i for i, layer in enumerate(self.layers) if layer.parameters()), 0)
+        first, last = self.layers[start], self.layers[-1]
         backprops = []
         h = x
-        for layer in self.layers[:-1]:
-            h, backprop = layer.forward(h, training=True)
-            backprops.append(backprop)
-        last = self.layers[-1]
+        first.needs_input_gradient = False
+        try:
+            for layer in self.layers[:-1]:
+                h, backprop = layer.forward(h, training=True)
+                backprops.append(backprop)
+            if self._fused_loss is not None:
+                assert isinstance(last, ActivatedLayer)
+                z, backprop = last.forward_logits(h, training=True)
+            else:
+                z, backprop = last.forward(h, training=True)
+        finally:
+            first.needs_input_gradient = True
         if self._fused_loss is not None:
             assert isinstance(last, ActivatedLayer)
-            z, backprop = last.forward_logits(h, training=True)
             loss = self._fused_loss(y, z, sample_weight)
             dy = self._fused_loss.gradient(y, z, sample_weight)
             y_pred = last.activation.forward(z) if self.metrics else z
         else:
-            y_pred, backprop = last.forward(h, training=True)
+            y_pred = z
             loss = self.loss(y, y_pred, sample_weight)
             dy = self.loss.gradient(y, y_pred, sample_weight)
         backprops.append(backprop)
-        for backprop in reversed(backprops):
+        for backprop in reversed(backprops[start:]):
             dy = backprop(dy)
         for p in self._regularized:
             loss = loss + p.regularizer(p.value)
@@ -235,7 +246,7 @@ class Sequential:
 
     @property
     def _regularized(self) -> list[Parameter]:
-        return [p for p in self._trainable if p.regularizer is not None]
+        return [p for p in self.trainable_parameters() if p.regularizer is not None]
 
     # --- data at the boundary ---------------------------------------------------------------
     def _check_built(self, what: str) -> None:

@@ -33,6 +33,12 @@ class NumpyBackend(Backend):
     def __init__(self) -> None:
         super().__init__(xp_numpy, device="cpu")
         self._pool: ThreadPoolExecutor | None = None
+        self._threads = min(
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1,
+            8,
+        )
         self._ones: dict[tuple[int, Any], np.ndarray] = {}
 
     def asarray(self, data: Any, dtype: str | None = None) -> Array:
@@ -52,7 +58,7 @@ class NumpyBackend(Backend):
         return views_of(np, np.zeros(sum(int(np.prod(s)) for s in shapes), dtype=dtype), shapes)
 
     def map_chunks(self, fn: Callable[[slice], Any], n: int) -> None:
-        threads = min(os.cpu_count() or 1, 8)
+        threads = self._threads
         if n < PARALLEL_MIN_SIZE or threads == 1:
             fn(slice(0, n))
             return

@@ -17,6 +17,8 @@ __all__ = ["TORCH_VARIANTS", "PeerUnavailableError", "installed", "sklearn_step"
 
 #: torch.optim implementations: the default for-loop, multi-tensor ``foreach`` and ``fused``
 TORCH_VARIANTS = ("default", "foreach", "fused")
+#: batches in the epoch that ``MLPClassifier.fit`` is timed on
+EPOCH_BATCHES = 8
 
 
 class PeerUnavailableError(RuntimeError):
@@ -80,7 +82,7 @@ def torch_step(case: Case, variant: str = "default", device: str = "cpu") -> Cal
         model.zero_grad(set_to_none=True)
         loss = loss_fn(model(x), y)
         loss.backward()
-        return loss
+        return loss.detach()
 
     if case.phase == "forward_backward":
 
@@ -109,7 +111,7 @@ def sklearn_step(case: Case, mode: str = "fit") -> tuple[Callable[[], Any], int]
     """scikit-learn's ``MLPClassifier`` on the case's shapes: ``(step, samples per call)``.
 
     ``mode="partial_fit"`` times one ``partial_fit`` on one batch; ``mode="fit"`` times ``fit``
-    over an epoch of 16 batches (``max_iter=1``). Inference times ``predict_proba``.
+    over an epoch of ``EPOCH_BATCHES`` batches (``max_iter=1``). Inference times ``predict_proba``.
     Only the MLPs are offered, and no forward+backward phase (sklearn does not expose it).
     """
     if not installed("sklearn"):
@@ -120,7 +122,7 @@ def sklearn_step(case: Case, mode: str = "fit") -> tuple[Callable[[], Any], int]
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
-    n = case.batch * (16 if mode == "fit" and case.phase != "inference" else 1)
+    n = case.batch * (EPOCH_BATCHES if mode == "fit" and case.phase != "inference" else 1)
     x, labels = host_data(spec, n)
     x = x.reshape(n, -1)
     classes = sorted(set(labels.tolist()) | set(range(max(spec.classes, 2))))

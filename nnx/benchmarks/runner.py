@@ -77,6 +77,32 @@ def matmul_share(runner: NnxRunner, calls: int = 5) -> float:
     return spent[0] / total
 
 
+def growth_per_step(step: Step, steps: int = 50, warmup: int = 10) -> float:
+    """Bytes of memory still held per step after ``steps`` steps past a warm-up (tracemalloc
+    sees NumPy's buffers; device memory of other backends is not counted)."""
+    import tracemalloc
+
+    for _ in range(warmup):
+        step()
+    tracemalloc.start()
+    try:
+        step()
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(steps):
+            step()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    return (after - before) / steps
+
+
+class _Discard(list):  # type: ignore[type-arg]
+    """A list that keeps nothing (a runner's loss log while memory is measured)."""
+
+    def append(self, item: Any) -> None:
+        pass
+
+
 def _peer(make: Callable[[], Any]) -> Any:
     try:
         return make()
@@ -179,10 +205,22 @@ def run(
         print_fn(table(rows[-1:]).splitlines()[-1])
     print_fn("")
     print_fn(table(rows))
+    memory = {}
+    if b.name == "numpy":
+        for case in cases(chosen, quick=True):
+            if case.phase.startswith("train"):
+                runner = NnxRunner(case, backend)
+                runner.losses = _Discard()
+                memory[case.label] = growth_per_step(runner, steps=30 if quick else 100)
+        print_fn("")
+        print_fn(
+            "memory held per step after warm-up (tracemalloc, bytes/step): "
+            + ", ".join(f"{k} {v:.1f}" for k, v in memory.items())
+        )
     if json_path:
         meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), **versions()}
         with open(json_path, "w") as f:
-            json.dump({"meta": meta, "rows": rows}, f, indent=1)
+            json.dump({"meta": meta, "rows": rows, "bytes_per_step": memory}, f, indent=1)
     return rows
 
 

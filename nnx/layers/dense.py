@@ -84,6 +84,7 @@ class Dense(ActivatedLayer):
         backend, kernel, bias = self.backend, self.kernel, self.bias
         assert backend is not None and kernel is not None
         xp = backend.xp
+        need_dx = self.needs_input_gradient
         z = backend.matmul(x, kernel.value)
         if bias is not None:
             z += bias.value
@@ -94,7 +95,7 @@ class Dense(ActivatedLayer):
             kernel.grad = backend.matmul(x2.T, dz2, out=_reusable(kernel))
             if bias is not None:
                 bias.grad = backend.sum_rows(dz2, out=_reusable(bias))
-            return backend.matmul(dz, kernel.value.T)
+            return backend.matmul(dz, kernel.value.T) if need_dx else None
 
         return z, backprop
 
