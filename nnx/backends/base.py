@@ -203,6 +203,11 @@ class Backend:
         Each one equals :mod:`nnx.functional.activations`'s within float32 rounding."""
         return None
 
+    def fast_update(self, rule: str) -> Callable[..., None] | None:
+        """A fused optimizer update ``f(xp, w, g, slots, coefficients)`` for the rule named by
+        :attr:`nnx.optimizers.Optimizer.fast_rule` (e.g. ``"adam"``), or None."""
+        return None
+
     def flat_views(
         self, shapes: Sequence[tuple[int, ...]], dtype: str
     ) -> tuple[Array, list[Array]] | None:

@@ -148,6 +148,12 @@ class Optimizer:
         self._learning_rate: LearningRate = lr
 
     # --- the update -------------------------------------------------------------------------
+    @property
+    def fast_rule(self) -> str | None:
+        """The name of a backend's fused kernel computing :meth:`update` for this optimizer's
+        settings (see :meth:`nnx.backends.Backend.fast_update`), or None."""
+        return None
+
     def slot_names(self) -> tuple[str, ...]:
         """The names of the per-parameter slot arrays this optimizer keeps."""
         return ()
@@ -226,7 +232,8 @@ class Optimizer:
         xp = array_namespace(w)
         flat = self._flat_slots(parameters, xp)
         decay = 1.0 - lr * self.weight_decay if self.weight_decay else None
-        update = self.update
+        rule = self.fast_rule
+        update = (rule and parameters.backend.fast_update(rule)) or self.update
 
         def chunk(s: slice) -> None:
             ws = w[s]
