@@ -79,6 +79,9 @@ class NumpyBackend(Backend):
     def fast_backward(self, activation: str) -> Callable[[Array, Array, Array], Array] | None:
         return _FAST_BACKWARD.get(activation)
 
+    def fast_update(self, rule: str) -> Callable[..., None] | None:
+        return _FAST_UPDATE.get(rule)
+
     def library_version(self) -> str:
         return np.__version__
 
@@ -96,3 +99,25 @@ def _sigmoid_backward(dy: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarra
 
 
 _FAST_BACKWARD = {"relu": _relu_backward, "sigmoid": _sigmoid_backward}
+
+
+def _adam_update(xp: Any, w: np.ndarray, g: np.ndarray, s: dict[str, np.ndarray], c: Any) -> None:
+    # NOTE: Adam.update with one scratch array instead of four temporaries (fewer passes over
+    # memory); m = b1 * (m - g) + g and v likewise, as there.
+    b1, b2, step, eps = c
+    m, v = s["momentum"], s["velocity"]
+    tmp = np.multiply(g, g)
+    m -= g
+    m *= b1
+    m += g
+    v -= tmp
+    v *= b2
+    v += tmp
+    np.sqrt(v, out=tmp)
+    tmp += eps
+    np.divide(m, tmp, out=tmp)
+    tmp *= step
+    w -= tmp
+
+
+_FAST_UPDATE = {"adam": _adam_update}

@@ -17,8 +17,8 @@ __all__ = ["TORCH_VARIANTS", "PeerUnavailableError", "installed", "sklearn_step"
 
 #: torch.optim implementations: the default for-loop, multi-tensor ``foreach`` and ``fused``
 TORCH_VARIANTS = ("default", "foreach", "fused")
-#: batches in the epoch that ``MLPClassifier.fit`` is timed on
-EPOCH_BATCHES = 8
+#: samples (at least 4 batches) in the epoch that ``MLPClassifier.fit`` is timed on
+EPOCH_SAMPLES = 2048
 
 
 class PeerUnavailableError(RuntimeError):
@@ -111,7 +111,8 @@ def sklearn_step(case: Case, mode: str = "fit") -> tuple[Callable[[], Any], int]
     """scikit-learn's ``MLPClassifier`` on the case's shapes: ``(step, samples per call)``.
 
     ``mode="partial_fit"`` times one ``partial_fit`` on one batch; ``mode="fit"`` times ``fit``
-    over an epoch of ``EPOCH_BATCHES`` batches (``max_iter=1``). Inference times ``predict_proba``.
+    (``max_iter=1``) over an epoch of ``EPOCH_SAMPLES`` samples, at least 4 batches.
+    Inference times ``predict_proba``.
     Only the MLPs are offered, and no forward+backward phase (sklearn does not expose it).
     """
     if not installed("sklearn"):
@@ -122,7 +123,8 @@ def sklearn_step(case: Case, mode: str = "fit") -> tuple[Callable[[], Any], int]
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
-    n = case.batch * (EPOCH_BATCHES if mode == "fit" and case.phase != "inference" else 1)
+    epoch = max(4 * case.batch, EPOCH_SAMPLES)
+    n = epoch if mode == "fit" and case.phase != "inference" else case.batch
     x, labels = host_data(spec, n)
     x = x.reshape(n, -1)
     classes = sorted(set(labels.tolist()) | set(range(max(spec.classes, 2))))

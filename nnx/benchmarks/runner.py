@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import platform
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -22,10 +23,11 @@ Step = Callable[[], Any]
 
 
 def measure(
-    steps: dict[str, Step], budget_s: float = 1.0, rounds: int = 7, warmup_s: float = 0.2
-) -> dict[str, float]:
-    """Seconds per call of each step: warm up, then ``rounds`` rounds of each in turn; the best
-    round of each (other processes on a shared machine only ever add time).
+    steps: dict[str, Step], budget_s: float = 1.0, rounds: int = 9, warmup_s: float = 0.2
+) -> dict[str, list[float]]:
+    """Seconds per call of each step in each of ``rounds`` rounds (each step in turn per round,
+    after a warm-up). Compare steps round by round: other processes on a shared machine slow
+    neighbouring blocks alike, so the median of per-round ratios is the robust comparison.
 
     Before each block the thread pools get a short rest: OpenBLAS and OpenMP worker threads
     spin after their last call, and on a 2-core machine a spinning pool of one library slows
@@ -40,7 +42,10 @@ def measure(
         once = max((time.perf_counter() - start) / calls, 1e-6)
         reps[name] = max(1, int(budget_s / len(steps) / rounds / once))
     samples: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(rounds):
+    deadline = time.perf_counter() + 3 * budget_s
+    for r in range(rounds):
+        if r >= 3 and time.perf_counter() > deadline:  # a slow peer (or a loaded machine)
+            break
         for name, step in steps.items():
             time.sleep(0.02)
             step()
@@ -49,7 +54,7 @@ def measure(
             for _ in range(reps[name]):
                 step()
             samples[name].append((time.perf_counter() - t0) / reps[name])
-    return {name: min(v) for name, v in samples.items()}
+    return samples
 
 
 def matmul_share(runner: NnxRunner, calls: int = 5) -> float:
@@ -123,7 +128,15 @@ def bench_case(case: Case, backend: str, budget_s: float) -> dict[str, Any]:
     if sk is not None:
         steps["sklearn"], samples["sklearn"] = sk
     seconds = measure(steps, budget_s)
-    rate = {k: samples[k] / s for k, s in seconds.items()}
+    # rates from each step's best round; ratios as medians of same-round ratios
+    rate = {k: samples[k] / min(s) for k, s in seconds.items()}
+    ratio = {
+        k: statistics.median(
+            samples["nnx"] / a / (samples[k] / b)
+            for a, b in zip(seconds["nnx"], seconds[k], strict=True)
+        )
+        for k in seconds
+    }
     return {
         "model": case.model,
         "batch": case.batch,
@@ -133,8 +146,8 @@ def bench_case(case: Case, backend: str, budget_s: float) -> dict[str, Any]:
         "nnx": rate["nnx"],
         "torch": rate.get("torch"),
         "sklearn": rate.get("sklearn"),
-        "nnx/torch": rate["nnx"] / rate["torch"] if "torch" in rate else None,
-        "nnx/sklearn": rate["nnx"] / rate["sklearn"] if "sklearn" in rate else None,
+        "nnx/torch": ratio.get("torch"),
+        "nnx/sklearn": ratio.get("sklearn"),
         "matmul share": matmul_share(runner) if case.phase != "inference" else None,
     }
 
@@ -201,7 +214,7 @@ def run(
     print_fn(f"nnx bench on {b.name} ({b.device_name()}), {platform.processor() or 'cpu'}")
     rows = []
     for case in cases(chosen, quick):
-        rows.append(bench_case(case, backend, budget_s=0.4 if quick else 2.0))
+        rows.append(bench_case(case, backend, budget_s=0.25 if quick else 2.0))
         print_fn(table(rows[-1:]).splitlines()[-1])
     print_fn("")
     print_fn(table(rows))
