@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import platform
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,18 +19,20 @@ from nnx.benchmarks.peers import PeerUnavailableError, sklearn_step, torch_step
 __all__ = ["matmul_share", "measure", "run", "table"]
 
 Step = Callable[[], Any]
+#: seconds between timed blocks, longer than OpenBLAS's spin before its threads sleep
+REST_S = 0.15
 
 
 def measure(
     steps: dict[str, Step], budget_s: float = 1.0, rounds: int = 9, warmup_s: float = 0.2
 ) -> dict[str, list[float]]:
     """Seconds per call of each step in each of ``rounds`` rounds (each step in turn per round,
-    after a warm-up). Compare steps round by round: other processes on a shared machine slow
-    neighbouring blocks alike, so the median of per-round ratios is the robust comparison.
+    after a warm-up); callers compare the best rounds.
 
-    Before each block the thread pools get a short rest: OpenBLAS and OpenMP worker threads
-    spin after their last call, and on a 2-core machine a spinning pool of one library slows
-    the next library's first calls. Each block also starts with two untimed calls.
+    Before each block the thread pools get a rest of ``REST_S``: OpenBLAS worker threads spin
+    for about 0.1 s after their last call (OpenMP's for a while too), and on a 2-core machine
+    a spinning pool of one library stalls the next library's calls (we saw 100 ms steps of
+    torch right after NumPy blocks). Each block also starts with two untimed calls.
     """
     reps: dict[str, int] = {}
     for name, step in steps.items():
@@ -47,7 +48,7 @@ def measure(
         if r >= 3 and time.perf_counter() > deadline:  # a slow peer (or a loaded machine)
             break
         for name, step in steps.items():
-            time.sleep(0.02)
+            time.sleep(REST_S)
             step()
             step()
             t0 = time.perf_counter()
@@ -128,15 +129,9 @@ def bench_case(case: Case, backend: str, budget_s: float) -> dict[str, Any]:
     if sk is not None:
         steps["sklearn"], samples["sklearn"] = sk
     seconds = measure(steps, budget_s)
-    # rates from each step's best round; ratios as medians of same-round ratios
+    # NOTE: best round of each: on a shared machine other processes only ever add time, and
+    # torch's OpenMP barriers suffer most from a descheduled thread (timeit's reasoning).
     rate = {k: samples[k] / min(s) for k, s in seconds.items()}
-    ratio = {
-        k: statistics.median(
-            samples["nnx"] / a / (samples[k] / b)
-            for a, b in zip(seconds["nnx"], seconds[k], strict=True)
-        )
-        for k in seconds
-    }
     return {
         "model": case.model,
         "batch": case.batch,
@@ -146,8 +141,8 @@ def bench_case(case: Case, backend: str, budget_s: float) -> dict[str, Any]:
         "nnx": rate["nnx"],
         "torch": rate.get("torch"),
         "sklearn": rate.get("sklearn"),
-        "nnx/torch": ratio.get("torch"),
-        "nnx/sklearn": ratio.get("sklearn"),
+        "nnx/torch": rate["nnx"] / rate["torch"] if "torch" in rate else None,
+        "nnx/sklearn": rate["nnx"] / rate["sklearn"] if "sklearn" in rate else None,
         "matmul share": matmul_share(runner) if case.phase != "inference" else None,
     }
 
