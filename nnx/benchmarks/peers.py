@@ -92,7 +92,7 @@ def torch_step(case: Case, variant: str = "default", device: str = "cpu") -> Cal
             return loss
 
         return forward_backward
-    kwargs = {} if variant == "default" else {variant: True}
+    kwargs: dict[str, Any] = {} if variant == "default" else {variant: True}
     if case.phase == "train_sgd":
         opt: Any = torch.optim.SGD(model.parameters(), lr=SGD_LR, momentum=SGD_MOMENTUM, **kwargs)
     else:
