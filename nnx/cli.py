@@ -1,9 +1,10 @@
-"""The ``nnx`` command line: ``python -m nnx info`` and ``python -m nnx demo``.
+"""The ``nnx`` command line: ``python -m nnx info``, ``demo`` and ``bench``.
 
 ``info`` reports versions, backends and devices (paste it into bug reports); ``demo`` trains a
 small MLP (two moons by default; ``--dataset circles|xor|breast_cancer|digits``) and fails (exit
 code 1) if its test accuracy is below 0.95; ``--plot out.png`` saves the training history and,
-for 2-D data, the decision boundary.
+for 2-D data, the decision boundary; ``bench``
+times nnx against PyTorch and scikit-learn (:mod:`nnx.benchmarks`).
 
 >>> main(["info"])  # doctest: +ELLIPSIS
 nnx ...
@@ -197,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=_int_at_least(0), default=0, help="default: 0")
     demo.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="default: 1")
     demo.set_defaults(func=_demo)
+    from nnx.benchmarks.runner import add_parser as add_bench_parser
+
+    add_bench_parser(commands)
     return parser
 
 

@@ -16,9 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from array_api_compat import array_namespace
-
-from nnx.backends.base import Array
+from nnx.backends.base import Array, array_namespace
 from nnx.functional import losses as F
 
 __all__ = [

@@ -12,6 +12,7 @@ from nnx import optimizers as optimizers_module
 from nnx.backends import Backend, get_backend
 from nnx.backends.base import Array
 from nnx.callbacks import Callback, History
+from nnx.flat import FlatParameters
 from nnx.inputs import (
     check_batch_size,
     check_distributions,
@@ -189,35 +190,56 @@ class Sequential:
                 total = total + p.regularizer(p.value)
         return total
 
+    def compute_gradients(
+        self, x: Array, y: Array, sample_weight: Array | None = None
+    ) -> tuple[Array, Array]:
+        """Forward and backward on a batch: sets every parameter's ``.grad`` (penalties
+        included) and returns ``(loss, y_pred)``; the weights are not changed."""
+        self._check_compiled("compute_gradients")
+        assert self.loss is not None
+        # NOTE: nothing reads the gradient of the data, so the first layer with weights may
+        # skip its input gradient (a third of its backward) and layers before it need no backward.
+        start = next((i for i, layer in enumerate(self.layers) if layer.parameters()), 0)
+        first, last = self.layers[start], self.layers[-1]
+        backprops = []
+        h = x
+        first.needs_input_gradient = False
+        try:
+            for layer in self.layers[:-1]:
+                h, backprop = layer.forward(h, training=True)
+                backprops.append(backprop)
+            if self._fused_loss is not None:
+                assert isinstance(last, ActivatedLayer)
+                z, backprop = last.forward_logits(h, training=True)
+            else:
+                z, backprop = last.forward(h, training=True)
+        finally:
+            first.needs_input_gradient = True
+        if self._fused_loss is not None:
+            assert isinstance(last, ActivatedLayer)
+            loss = self._fused_loss(y, z, sample_weight)
+            dy = self._fused_loss.gradient(y, z, sample_weight)
+            y_pred = last.activation.forward(z) if self.metrics else z
+        else:
+            y_pred = z
+            loss = self.loss(y, y_pred, sample_weight)
+            dy = self.loss.gradient(y, y_pred, sample_weight)
+        backprops.append(backprop)
+        for backprop in reversed(backprops[start:]):
+            dy = backprop(dy)
+        for p in self._regularized:
+            loss = loss + p.regularizer(p.value)
+            p.grad += p.regularizer.gradient(p.value)
+        return loss, y_pred
+
     def train_step(self, x: Array, y: Array, sample_weight: Array | None = None) -> Array:
         """One optimizer update on a batch; returns the batch loss as a 0-d array.
 
         Updates the compiled metrics' running state. Never synchronises with the device.
         """
         self._check_compiled("train_step")
-        assert self.loss is not None and self.optimizer is not None
-        backprops = []
-        h = x
-        for layer in self.layers[:-1]:
-            h, backprop = layer.forward(h, training=True)
-            backprops.append(backprop)
-        last = self.layers[-1]
-        if self._fused_loss is not None:
-            assert isinstance(last, ActivatedLayer)
-            z, backprop = last.forward_logits(h, training=True)
-            loss = self._fused_loss(y, z, sample_weight)
-            dy = self._fused_loss.gradient(y, z, sample_weight)
-            y_pred = last.activation.forward(z) if self.metrics else z
-        else:
-            y_pred, backprop = last.forward(h, training=True)
-            loss = self.loss(y, y_pred, sample_weight)
-            dy = self.loss.gradient(y, y_pred, sample_weight)
-        backprops.append(backprop)
-        for backprop in reversed(backprops):
-            dy = backprop(dy)
-        for p in self._regularized:
-            loss = loss + p.regularizer(p.value)
-            p.grad += p.regularizer.gradient(p.value)
+        assert self.optimizer is not None
+        loss, y_pred = self.compute_gradients(x, y, sample_weight)
         self.optimizer.step(self._trainable)
         for metric in self.metrics:
             metric.update_state(y, y_pred, sample_weight)
@@ -233,11 +255,18 @@ class Sequential:
 
     @property
     def _trainable(self) -> list[Parameter]:
-        return self.trainable_parameters()
+        """The trainable parameters, moved into flat buffers where the backend can
+        (:class:`~nnx.flat.FlatParameters`: whole-buffer optimizer updates)."""
+        params = self.trainable_parameters()
+        flat = self.__dict__.get("_flat")
+        if flat is not None and flat.matches(params):
+            return flat
+        flat = self._flat = FlatParameters.create(params, self.backend)
+        return params if flat is None else flat
 
     @property
     def _regularized(self) -> list[Parameter]:
-        return [p for p in self._trainable if p.regularizer is not None]
+        return [p for p in self.trainable_parameters() if p.regularizer is not None]
 
     # --- data at the boundary ---------------------------------------------------------------
     def _check_built(self, what: str) -> None:

@@ -16,9 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from array_api_compat import array_namespace
-
-from nnx.backends.base import Array
+from nnx.backends.base import Array, array_namespace
 
 __all__ = ["L1", "L1L2", "L2", "Regularizer", "get", "l1", "l1_l2", "l2", "names"]
 

@@ -67,3 +67,28 @@ def test_demo_reaches_95_percent(capsys: pytest.CaptureFixture[str]) -> None:
     match = re.search(r"test accuracy: ([0-9.]+)", out)
     assert match, out
     assert float(match.group(1)) >= 0.95
+
+
+def test_bench_quick_prints_one_table_and_writes_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    path = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--models", "tiny", "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "| model | batch | phase | nnx samples/s | torch samples/s |" in out
+    assert "bytes/step" in out
+    data = json.loads(path.read_text())
+    assert [r["phase"] for r in data["rows"]] == [
+        "inference",
+        "forward_backward",
+        "train_sgd",
+        "train_adam",
+    ]
+    assert all(r["nnx"] > 0 for r in data["rows"]) and data["meta"]["numpy"]
+
+
+def test_bench_rejects_an_unknown_model() -> None:
+    with pytest.raises(SystemExit):
+        main(["bench", "--models", "huge"])

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import array_api_compat.numpy as xp_numpy
 import numpy as np
 
-from nnx.backends.base import Array, Backend
+from nnx.backends.base import Array, Backend, views_of
+
+#: below this many elements a flat update runs on one thread (thread hand-off costs ~20 µs)
+PARALLEL_MIN_SIZE = 1 << 17
 
 
 class NumpyBackend(Backend):
     """NumPy through ``array_api_compat.numpy``; arrays are plain ``numpy.ndarray``.
 
     Fast paths: ``matmul`` writes into ``out=`` buffers; ``im2col`` gathers the windows from
-    one ``sliding_window_view`` in a single copy.
+    one ``sliding_window_view`` in a single copy; flat parameter buffers with views, whose
+    elementwise optimizer updates run on all cores (NumPy ufuncs run on one thread and release
+    the GIL); ReLU's backward as a multiply by the mask.
 
     >>> from nnx.backends import get_backend
     >>> get_backend("numpy").asarray([1, 2], dtype="float32")
@@ -25,6 +33,14 @@ class NumpyBackend(Backend):
 
     def __init__(self) -> None:
         super().__init__(xp_numpy, device="cpu")
+        self._pool: ThreadPoolExecutor | None = None
+        self._threads = min(
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1,
+            8,
+        )
+        self._ones: dict[tuple[int, Any], np.ndarray] = {}
 
     def asarray(self, data: Any, dtype: str | None = None) -> Array:
         if not isinstance(data, np.ndarray) and hasattr(data, "__dlpack__"):
@@ -56,5 +72,72 @@ class NumpyBackend(Backend):
         np.copyto(cols, view.transpose(0, 1, 2, 4, 5, 3))
         return cols.reshape(b, oh, ow, kh * kw * c)
 
+    def flat_views(
+        self, shapes: Sequence[tuple[int, ...]], dtype: str
+    ) -> tuple[Array, list[Array]] | None:
+        return views_of(np, np.zeros(sum(int(np.prod(s)) for s in shapes), dtype=dtype), shapes)
+
+    def map_chunks(self, fn: Callable[[slice], Any], n: int) -> None:
+        threads = self._threads
+        if n < PARALLEL_MIN_SIZE or threads == 1:
+            fn(slice(0, n))
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(threads, thread_name_prefix="nnx-numpy")
+        step = -(-n // threads)
+        bounds = [slice(i, min(i + step, n)) for i in range(0, n, step)]
+        for future in [self._pool.submit(fn, s) for s in bounds]:
+            future.result()
+
+    def sum_rows(self, x: Array, out: Array | None = None) -> Array:
+        # NOTE: a vector-matrix product is faster than add.reduce over axis 0.
+        ones = self._ones.get((x.shape[0], x.dtype))
+        if ones is None:
+            ones = self._ones[x.shape[0], x.dtype] = np.ones(x.shape[0], dtype=x.dtype)
+        return np.matmul(ones, x, out=out)
+
+    def fast_backward(self, activation: str) -> Callable[[Array, Array, Array], Array] | None:
+        return _FAST_BACKWARD.get(activation)
+
+    def fast_update(self, rule: str) -> Callable[..., None] | None:
+        return _FAST_UPDATE.get(rule)
+
     def library_version(self) -> str:
         return np.__version__
+
+
+def _relu_backward(dy: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    # NOTE: 10x faster than where(x > 0, dy, 0): the bool mask is cast inside the multiply.
+    return np.multiply(dy, x > 0)
+
+
+def _sigmoid_backward(dy: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    dx = 1.0 - y
+    dx *= y
+    dx *= dy
+    return dx
+
+
+_FAST_BACKWARD = {"relu": _relu_backward, "sigmoid": _sigmoid_backward}
+
+
+def _adam_update(xp: Any, w: np.ndarray, g: np.ndarray, s: dict[str, np.ndarray], c: Any) -> None:
+    # NOTE: Adam.update with one scratch array instead of four temporaries (fewer passes over
+    # memory); m = b1 * (m - g) + g and v likewise, as there.
+    b1, b2, step, eps = c
+    m, v = s["momentum"], s["velocity"]
+    tmp = np.multiply(g, g)
+    m -= g
+    m *= b1
+    m += g
+    v -= tmp
+    v *= b2
+    v += tmp
+    np.sqrt(v, out=tmp)
+    tmp += eps
+    np.divide(m, tmp, out=tmp)
+    tmp *= step
+    w -= tmp
+
+
+_FAST_UPDATE = {"adam": _adam_update}

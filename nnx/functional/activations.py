@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import math
 
-from array_api_compat import array_namespace
-
-from nnx.backends.base import Array
+from nnx.backends.base import Array, array_namespace
 
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805

@@ -7,9 +7,7 @@ Every function returns one value per sample (shape ``(n,)``); the loss objects i
 
 from __future__ import annotations
 
-from array_api_compat import array_namespace
-
-from nnx.backends.base import Array
+from nnx.backends.base import Array, array_namespace
 from nnx.functional.activations import log_softmax, sigmoid, softmax
 
 # Keras's fuzz factor: probabilities are clipped to [EPSILON, 1 - EPSILON] before the log.

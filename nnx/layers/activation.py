@@ -36,6 +36,7 @@ class ActivatedLayer(Layer):
         if act.name == "linear":
             return z, backprop_z
         y = act.forward(z)
+        backward = self._backward(act)
 
         def backprop(dy: Array) -> Array:
             if act.zero_gradient and not self._warned_zero_gradient:
@@ -47,9 +48,14 @@ class ActivatedLayer(Layer):
                     RuntimeWarning,
                     stacklevel=2,
                 )
-            return backprop_z(act.backward(dy, z, y))
+            return backprop_z(backward(dy, z, y))
 
         return y, backprop
+
+    def _backward(self, act: activations.ActivationFunction) -> Any:
+        """The activation's backward: the backend's fast path where it has one."""
+        fast = None if act.config else self.backend.fast_backward(act.name)  # type: ignore[union-attr]
+        return fast or act.backward
 
     def get_config(self) -> dict[str, Any]:
         config = self.activation.get_config()

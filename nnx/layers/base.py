@@ -96,6 +96,9 @@ class Layer:
     """
 
     _counters: ClassVar[dict[str, int]] = {}
+    #: False while a model runs the forward of its first layer for training: that layer's
+    #: backprop may then skip the input gradient (nobody reads it) and return None.
+    needs_input_gradient: bool = True
 
     def __init__(
         self,

@@ -84,6 +84,7 @@ class Dense(ActivatedLayer):
         backend, kernel, bias = self.backend, self.kernel, self.bias
         assert backend is not None and kernel is not None
         xp = backend.xp
+        need_dx = self.needs_input_gradient
         z = backend.matmul(x, kernel.value)
         if bias is not None:
             z += bias.value
@@ -93,8 +94,8 @@ class Dense(ActivatedLayer):
             dz2 = xp.reshape(dz, (-1, dz.shape[-1])) if dz.ndim != 2 else dz
             kernel.grad = backend.matmul(x2.T, dz2, out=_reusable(kernel))
             if bias is not None:
-                bias.grad = xp.sum(dz2, axis=0)
-            return backend.matmul(dz, kernel.value.T)
+                bias.grad = backend.sum_rows(dz2, out=_reusable(bias))
+            return backend.matmul(dz, kernel.value.T) if need_dx else None
 
         return z, backprop
 

@@ -71,6 +71,10 @@ class Adam(Optimizer):
         self.epsilon = self._check("epsilon", epsilon)
         self.amsgrad = self._check_bool("amsgrad", amsgrad)
 
+    @property
+    def fast_rule(self) -> str | None:
+        return None if self.amsgrad else "adam"
+
     def slot_names(self) -> tuple[str, ...]:
         return ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
 

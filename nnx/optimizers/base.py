@@ -14,9 +14,10 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
-from array_api_compat import array_namespace, device
+from array_api_compat import device
 
-from nnx.backends.base import Array
+from nnx.backends.base import Array, array_namespace
+from nnx.flat import FlatParameters
 
 if TYPE_CHECKING:
     from nnx.layers.base import Parameter
@@ -113,6 +114,7 @@ class Optimizer:
         self._slots: list[Slots | None] = []
         self._xps: list[Any] = []
         self._unchecked = False  # loaded slots not yet checked against the parameters
+        self._flat: tuple[Array, Slots] | None = None  # (weights buffer, flat slots)
 
     # --- arguments --------------------------------------------------------------------------
     @property
@@ -146,6 +148,12 @@ class Optimizer:
         self._learning_rate: LearningRate = lr
 
     # --- the update -------------------------------------------------------------------------
+    @property
+    def fast_rule(self) -> str | None:
+        """The name of a backend's fused kernel computing :meth:`update` for this optimizer's
+        settings (see :meth:`nnx.backends.Backend.fast_update`), or None."""
+        return None
+
     def slot_names(self) -> tuple[str, ...]:
         """The names of the per-parameter slot arrays this optimizer keeps."""
         return ()
@@ -168,6 +176,11 @@ class Optimizer:
         Parameters with ``grad is None`` or ``trainable=False`` are skipped (their position
         keeps its state). Pass the same list, in the same order, at every step.
         """
+        if isinstance(parameters, FlatParameters) and not (
+            self.clipnorm or self.clipvalue or self.global_clipnorm
+        ):
+            self._step_flat(parameters)
+            return
         t = self.iterations
         lr = self._learning_rate
         lr = lr(t) if callable(lr) else lr
@@ -200,6 +213,55 @@ class Optimizer:
                 w *= decay  # == w -= lr * weight_decay * w, without a temporary
             self.update(xp, w, g, s, c)
         self.iterations = t + 1
+
+    def _step_flat(self, parameters: FlatParameters) -> None:
+        """:meth:`step` on flat buffers: one elementwise update of all weights at once.
+
+        The same :meth:`update` runs on the whole buffer (split over threads by the backend);
+        the slots are flat buffers too, and ``_slots[i]`` holds views of them, so
+        :meth:`state_dict` and :meth:`load_state_dict` see per-parameter arrays as before.
+        """
+        parameters.sync()
+        if self._unchecked:
+            self._adopt(parameters)
+        t = self.iterations
+        lr = self._learning_rate
+        lr = lr(t) if callable(lr) else lr
+        c = self.coefficients(lr, t)
+        w, g = parameters.value, parameters.grad
+        xp = array_namespace(w)
+        flat = self._flat_slots(parameters, xp)
+        decay = 1.0 - lr * self.weight_decay if self.weight_decay else None
+        rule = self.fast_rule
+        update = (rule and parameters.backend.fast_update(rule)) or self.update
+
+        def chunk(s: slice) -> None:
+            ws = w[s]
+            if decay is not None:
+                ws *= decay
+            update(xp, ws, g[s], {k: v[s] for k, v in flat.items()}, c)
+
+        parameters.backend.map_chunks(chunk, w.shape[0])
+        self.iterations = t + 1
+
+    def _flat_slots(self, parameters: FlatParameters, xp: Any) -> Slots:
+        """The flat slot buffers for ``parameters``, made (from any existing slots) when new."""
+        cached = self._flat
+        if cached is not None and cached[0] is parameters.value:
+            return cached[1]
+        n = len(parameters)
+        self._slots = (self._slots + [None] * n)[: max(n, len(self._slots))]
+        self._xps = (self._xps + [None] * n)[: len(self._slots)]
+        flat: Slots = {name: parameters.empty_like() for name in self.slot_names()}
+        views = {name: parameters.views(buffer) for name, buffer in flat.items()}
+        for i, p in enumerate(parameters):
+            old = self._slots[i] or self.create_slots(xp, p.value)
+            for name in flat:
+                views[name][i][...] = old[name]
+            self._slots[i] = {name: views[name][i] for name in flat}
+            self._xps[i] = xp
+        self._flat = (parameters.value, flat)
+        return flat
 
     def _clip(self, xp: Any, g: Array) -> Array:
         if self.clipnorm:
@@ -275,7 +337,7 @@ class Optimizer:
                 if old:
                     self._check_shape(k, i, v, old[k].shape)
             slots.append(None if entry is None else {k: _copy(v) for k, v in entry.items()})
-        self._slots = slots
+        self._slots, self._flat = slots, None
         self._xps = [array_namespace(*s.values()) if s else None for s in slots]
         self.iterations = int(state["iterations"])
         for k in self.scalar_state:

@@ -53,6 +53,10 @@ class SGD(Optimizer):
         self.momentum = self._check("momentum", momentum, "in [0, 1]")
         self.nesterov = self._check_bool("nesterov", nesterov)
 
+    @property
+    def fast_rule(self) -> str | None:
+        return "sgd_momentum" if self.momentum and not self.nesterov else None
+
     def slot_names(self) -> tuple[str, ...]:
         return ("momentum",) if self.momentum else ()
 
