@@ -109,14 +109,17 @@ class _Conv(ActivatedLayer):
         if bias is not None:
             z += bias.value
         z = sp.from_2d(xp, xp.reshape(z, (b, oh, ow, self.filters)), rank, fmt)
+        need_dx = self.needs_input_gradient
 
-        def backprop(dz: Array) -> Array:
+        def backprop(dz: Array) -> Array | None:
             dz2 = xp.reshape(sp.to_2d(xp, dz, rank, fmt), (b * oh * ow, self.filters))
             buf = kernel.grad
             out = xp.reshape(buf, (k, self.filters)) if buf is not None else None
             kernel.grad = xp.reshape(backend.matmul(cols2.T, dz2, out=out), kernel.shape)
             if bias is not None:
-                bias.grad = xp.sum(dz2, axis=0)
+                bias.grad = backend.sum_rows(dz2, out=bias.grad)
+            if not need_dx:
+                return None
             dcols = xp.reshape(backend.matmul(dz2, w2.T), (b, oh, ow, k))
             dx = col2im(xp, dcols, tuple(xpad.shape), ksize, strides, dilation)
             return sp.from_2d(xp, crop2d(dx, pads), rank, fmt)
