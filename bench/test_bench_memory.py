@@ -9,7 +9,7 @@ from nnx.benchmarks.runner import _Discard, growth_per_step
 
 
 @pytest.mark.parametrize("phase", ["train_sgd", "train_adam", "forward_backward", "inference"])
-@pytest.mark.parametrize(("model", "batch"), [("tiny", 32), ("small", 32)])
+@pytest.mark.parametrize(("model", "batch"), [("tiny", 32), ("small", 32), ("cnn", 8)])
 def test_no_growth_per_step(model: str, batch: int, phase: str) -> None:
     runner = NnxRunner(Case(model, batch, phase), "numpy")
     runner.losses = _Discard()  # keep nothing between steps

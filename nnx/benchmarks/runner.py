@@ -86,6 +86,7 @@ def matmul_share(runner: NnxRunner, calls: int = 5) -> float:
 def growth_per_step(step: Step, steps: int = 50, warmup: int = 10) -> float:
     """Bytes of memory still held per step after ``steps`` steps past a warm-up (tracemalloc
     sees NumPy's buffers; device memory of other backends is not counted)."""
+    import gc
     import tracemalloc
 
     for _ in range(warmup):
@@ -93,9 +94,12 @@ def growth_per_step(step: Step, steps: int = 50, warmup: int = 10) -> float:
     tracemalloc.start()
     try:
         step()
+        # NOTE: collect first: cyclic garbage waiting for the collector is not memory held.
+        gc.collect()
         before = tracemalloc.get_traced_memory()[0]
         for _ in range(steps):
             step()
+        gc.collect()
         after = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
