@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from nnx.backends import get_backend
 from nnx.backends.base import Array, Generator
+from nnx.config import Configurable
 
 __all__ = [
     "Constant",
@@ -74,7 +75,7 @@ def compute_fans(shape: Sequence[int]) -> tuple[int, int]:
     return shape[-2] * receptive, shape[-1] * receptive
 
 
-class Initializer:
+class Initializer(Configurable):
     """Base class: ``init(shape, rng, dtype="float32") -> array`` plus a JSON config.
 
     Subclasses set ``name`` (the registry name) and implement :meth:`__call__`; ``get_config``
@@ -89,19 +90,6 @@ class Initializer:
     def __call__(self, shape: tuple[int, ...], rng: Generator, dtype: str = "float32") -> Array:
         """An array of ``shape`` and ``dtype`` on ``rng``'s backend."""
         raise NotImplementedError
-
-    def get_config(self) -> dict[str, Any]:
-        """``{"name": ..., **constructor_arguments}`` (JSON-serialisable)."""
-        return {"name": self.name}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Initializer:
-        """Rebuild from :meth:`get_config` (the ``name`` key is ignored)."""
-        return cls(**{k: v for k, v in config.items() if k != "name"})
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
-        return f"{type(self).__name__}({args})"
 
 
 def _shape(shape: Any, who: str) -> tuple[int, ...]:

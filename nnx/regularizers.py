@@ -17,6 +17,7 @@ import math
 from typing import Any, ClassVar
 
 from nnx.backends.base import Array, array_namespace
+from nnx.config import Configurable
 
 __all__ = ["L1", "L1L2", "L2", "Regularizer", "get", "l1", "l1_l2", "l2", "names"]
 
@@ -30,7 +31,7 @@ def _factor(value: Any, arg: str, who: str) -> float:
     return float(value)
 
 
-class Regularizer:
+class Regularizer(Configurable):
     """Base class: ``R(w) -> 0-d array`` and ``R.gradient(w) -> dR/dw``, plus a JSON config.
 
     This class is the elastic-net penalty ``R(w) = l1 * sum|w| + l2 * sum(w^2)`` with gradient
@@ -63,19 +64,6 @@ class Regularizer:
         if self.l1:
             return self.l1 * xp.sign(w)
         return (2.0 * self.l2) * w
-
-    def get_config(self) -> dict[str, Any]:
-        """``{"name": ..., **constructor_arguments}`` (JSON-serialisable)."""
-        return {"name": self.name}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Regularizer:
-        """Rebuild from :meth:`get_config` (the ``name`` key is ignored)."""
-        return cls(**{k: v for k, v in config.items() if k != "name"})
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
-        return f"{type(self).__name__}({args})"
 
 
 class L1(Regularizer):
