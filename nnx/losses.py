@@ -74,6 +74,24 @@ class Loss:
             grad = grad * xp.reshape(sample_weight, (n,) + (1,) * (grad.ndim - 1))
         return grad / n
 
+    def per_sample_value_and_gradient(self, y_true: Array, y_pred: Array) -> tuple[Array, Array]:
+        """:meth:`per_sample` and :meth:`per_sample_gradient` together; losses whose value and
+        gradient share work (the fused logit forms) compute it once."""
+        return self.per_sample(y_true, y_pred), self.per_sample_gradient(y_true, y_pred)
+
+    def value_and_gradient(
+        self, y_true: Array, y_pred: Array, sample_weight: Array | None = None
+    ) -> tuple[Array, Array]:
+        """``(loss, gradient)``, equal to ``(self(...), self.gradient(...))`` in one pass."""
+        targets = self.prepare_targets(y_true, y_pred)
+        values, grad = self.per_sample_value_and_gradient(targets, y_pred)
+        xp = array_namespace(values)
+        n = values.shape[0]
+        if sample_weight is not None:
+            values = values * sample_weight
+            grad = grad * xp.reshape(sample_weight, (n,) + (1,) * (grad.ndim - 1))
+        return xp.sum(values) / n, grad / n
+
     def with_logits(self) -> Loss:
         """The same loss taking pre-activation logits (used for fused training)."""
         config = self.get_config()
@@ -169,6 +187,12 @@ class BinaryCrossentropy(Loss):
         f = F.binary_crossentropy_logits if self.from_logits else F.binary_crossentropy
         return f(y_true, y_pred)
 
+    def per_sample_value_and_gradient(self, y_true: Array, y_pred: Array) -> tuple[Array, Array]:
+        if self.from_logits:
+            _check_same_shape(self, y_true, y_pred)
+            return F.binary_crossentropy_logits_value_and_grad(y_true, y_pred)
+        return super().per_sample_value_and_gradient(y_true, y_pred)
+
     def per_sample_gradient(self, y_true: Array, y_pred: Array) -> Array:
         if self.from_logits:
             return F.binary_crossentropy_logits_grad(y_true, y_pred)
@@ -223,6 +247,11 @@ class CategoricalCrossentropy(Loss):
         if self.from_logits:
             return F.categorical_crossentropy_logits(y_true, y_pred)
         return F.categorical_crossentropy(y_true, y_pred)
+
+    def per_sample_value_and_gradient(self, y_true: Array, y_pred: Array) -> tuple[Array, Array]:
+        if self.from_logits:
+            return F.categorical_crossentropy_logits_value_and_grad(y_true, y_pred)
+        return super().per_sample_value_and_gradient(y_true, y_pred)
 
     def per_sample_gradient(self, y_true: Array, y_pred: Array) -> Array:
         if self.from_logits:

@@ -217,13 +217,11 @@ class Sequential:
             first.needs_input_gradient = True
         if self._fused_loss is not None:
             assert isinstance(last, ActivatedLayer)
-            loss = self._fused_loss(y, z, sample_weight)
-            dy = self._fused_loss.gradient(y, z, sample_weight)
+            loss, dy = self._fused_loss.value_and_gradient(y, z, sample_weight)
             y_pred = last.activation.forward(z) if self.metrics else z
         else:
             y_pred = z
-            loss = self.loss(y, y_pred, sample_weight)
-            dy = self.loss.gradient(y, y_pred, sample_weight)
+            loss, dy = self.loss.value_and_gradient(y, y_pred, sample_weight)
         backprops.append(backprop)
         for backprop in reversed(backprops[start:]):
             dy = backprop(dy)

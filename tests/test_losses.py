@@ -167,3 +167,14 @@ def test_invalid_arguments():
         losses.Huber(delta=-1)
     with pytest.raises(ValueError, match="label_smoothing must be in"):
         losses.CategoricalCrossentropy(label_smoothing=2)
+
+
+@pytest.mark.parametrize(("name", "loss", "y", "p", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_value_and_gradient_equals_the_separate_calls(backend, name, loss, y, p, expected):
+    yb = backend.asarray(y) if "sparse" in name else backend.asarray(y, "float64")
+    pb, w = backend.asarray(p, "float64"), backend.asarray(np.linspace(0.5, 1.5, len(p)), "float64")
+    value, grad = loss.value_and_gradient(yb, pb, w)
+    assert float(value) == pytest.approx(float(loss(yb, pb, w)), rel=1e-12)
+    np.testing.assert_allclose(
+        backend.to_numpy(grad), backend.to_numpy(loss.gradient(yb, pb, w)), rtol=1e-12, atol=1e-15
+    )

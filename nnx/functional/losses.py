@@ -15,8 +15,12 @@ EPSILON = 1e-7
 
 
 def _mean_last(v: Array) -> Array:
+    """The mean over every axis but the first: one value per sample."""
     xp = array_namespace(v)
-    return xp.reshape(xp.mean(xp.reshape(v, (v.shape[0], -1)), axis=1), (v.shape[0],))
+    n, d = v.shape[0], _features(v)
+    flat = xp.reshape(v, (n, d))
+    # NOTE: a sum times 1/d is cheaper than mean(), and one output needs no reduction at all.
+    return flat[:, 0] if d == 1 else xp.sum(flat, axis=1) * (1.0 / d)
 
 
 def _features(v: Array) -> int:
@@ -82,6 +86,16 @@ def binary_crossentropy_logits(y: Array, z: Array) -> Array:
     return _mean_last(xp.maximum(z, 0.0) - z * y + xp.log1p(xp.exp(-xp.abs(z))))
 
 
+def binary_crossentropy_logits_value_and_grad(y: Array, z: Array) -> tuple[Array, Array]:
+    """:func:`binary_crossentropy_logits` and its gradient sharing ``e = exp(-|z|)``:
+    ``sigmoid(z) = 1 / (1 + e)`` for ``z >= 0`` else ``e / (1 + e)``."""
+    xp = array_namespace(z)
+    e = xp.exp(-xp.abs(z))
+    value = _mean_last(xp.maximum(z, 0.0) - z * y + xp.log1p(e))
+    p = xp.where(z >= 0, 1.0, e) / (1 + e)
+    return value, (p - y) / _features(z)
+
+
 def binary_crossentropy_logits_grad(y: Array, z: Array) -> Array:
     """``(sigmoid(z) - y) / d``: the fused sigmoid + BCE gradient."""
     return (sigmoid(z) - y) / _features(z)
@@ -114,6 +128,16 @@ def categorical_crossentropy_logits(y: Array, z: Array, axis: int = -1) -> Array
     return _sum_to_samples(-y * log_softmax(z, axis=axis), axis)
 
 
+def categorical_crossentropy_logits_value_and_grad(
+    y: Array, z: Array, axis: int = -1
+) -> tuple[Array, Array]:
+    """:func:`categorical_crossentropy_logits` and its gradient from one ``log_softmax``."""
+    xp = array_namespace(z)
+    log_p = log_softmax(z, axis=axis)
+    value = _sum_to_samples(-y * log_p, axis)
+    return value, xp.exp(log_p) * xp.sum(y, axis=axis, keepdims=True) - y
+
+
 def categorical_crossentropy_logits_grad(y: Array, z: Array, axis: int = -1) -> Array:
     """``softmax(z) * sum(y) - y``: the fused softmax + CE gradient (``p - y`` for one-hot y)."""
     xp = array_namespace(z)
@@ -122,5 +146,4 @@ def categorical_crossentropy_logits_grad(y: Array, z: Array, axis: int = -1) -> 
 
 def _sum_to_samples(v: Array, axis: int) -> Array:
     xp = array_namespace(v)
-    s = xp.sum(v, axis=axis)
-    return xp.reshape(xp.mean(xp.reshape(s, (s.shape[0], -1)), axis=1), (s.shape[0],))
+    return _mean_last(xp.sum(v, axis=axis))

@@ -194,7 +194,9 @@ class Layer:
                 f"backend.asarray(x) (models do this for you in fit/predict/evaluate)."
             )
         expected = self.input_shape
-        if expected is not None and not _matches(tuple(x.shape[1:]), expected):
+        received = tuple(x.shape[1:])
+        # NOTE: plain tuple equality first: this runs for every layer at every step.
+        if expected is not None and received != expected and not _matches(received, expected):
             raise ValueError(
                 f"Layer {self.name!r} ({type(self).__name__}) expected input shape "
                 f"(batch, {', '.join(str(d) for d in expected)}), received {tuple(x.shape)}."
