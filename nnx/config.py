@@ -12,9 +12,10 @@ Scale(factor=2.0)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-__all__ = ["Configurable"]
+__all__ = ["Configurable", "from_named_config"]
 
 C = TypeVar("C", bound="Configurable")
 
@@ -36,3 +37,23 @@ class Configurable:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
         return f"{type(self).__name__}({args})"
+
+
+def from_named_config(
+    spec: dict[str, Any], lookup: Callable[[str], type[C]], kind: str, valid: list[str]
+) -> C:
+    """Rebuild ``{"name": ..., **arguments}`` through the registry ``lookup`` of one ``kind``.
+
+    Raises:
+        ValueError: no ``name`` key, an unknown name (from ``lookup``) or invalid arguments.
+    """
+    if "name" not in spec:
+        raise ValueError(
+            f"A{'n' if kind[0] in 'aeiou' else ''} {kind} config needs a 'name' key "
+            f"(one of {', '.join(valid)}), received {spec!r}."
+        )
+    cls = lookup(spec["name"])
+    try:
+        return cls.from_config(spec)
+    except TypeError as exc:
+        raise ValueError(f"Invalid config for {kind} {spec['name']!r}: {exc}.") from None

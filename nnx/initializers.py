@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from nnx.backends import get_backend
 from nnx.backends.base import Array, Generator
-from nnx.config import Configurable
+from nnx.config import Configurable, from_named_config
 
 __all__ = [
     "Constant",
@@ -604,16 +604,7 @@ def get(spec: str | Initializer | InitializerFn | dict[str, Any] | type[Initiali
     if isinstance(spec, type) and issubclass(spec, Initializer):
         return spec()
     if isinstance(spec, dict):
-        if "name" not in spec:
-            raise ValueError(
-                f"An initializer config needs a 'name' key (one of {', '.join(names())}), "
-                f"received {spec!r}."
-            )
-        cls = _lookup(spec["name"])
-        try:
-            return cls.from_config(spec)
-        except TypeError as exc:
-            raise ValueError(f"Invalid config for initializer {spec['name']!r}: {exc}.") from None
+        return from_named_config(spec, _lookup, "initializer", names())
     if isinstance(spec, str):
         return _lookup(spec)()
     if callable(spec):

@@ -17,7 +17,7 @@ import math
 from typing import Any, ClassVar
 
 from nnx.backends.base import Array, array_namespace
-from nnx.config import Configurable
+from nnx.config import Configurable, from_named_config
 
 __all__ = ["L1", "L1L2", "L2", "Regularizer", "get", "l1", "l1_l2", "l2", "names"]
 
@@ -220,16 +220,7 @@ def get(spec: str | Regularizer | dict[str, Any] | None) -> Regularizer | None:
     if spec is None or isinstance(spec, Regularizer):
         return spec
     if isinstance(spec, dict):
-        if "name" not in spec:
-            raise ValueError(
-                f"A regularizer config needs a 'name' key (one of {', '.join(names())}), "
-                f"received {spec!r}."
-            )
-        cls = _lookup(spec["name"])
-        try:
-            return cls.from_config(spec)
-        except TypeError as exc:
-            raise ValueError(f"Invalid config for regularizer {spec['name']!r}: {exc}.") from None
+        return from_named_config(spec, _lookup, "regularizer", names())
     if isinstance(spec, str):
         cls = _lookup(spec)
         # NOTE: as in Keras, the name "l1_l2" means the factory's 0.01s, not the class's 0s.
