@@ -11,7 +11,7 @@ import pytest
 
 from nnx.benchmarks.cases import Case, NnxRunner
 from nnx.benchmarks.peers import PeerUnavailableError, sklearn_step, torch_step
-from nnx.benchmarks.runner import versions
+from nnx.environment import versions
 
 from .conftest import CASES, SKLEARN_CASES, TORCH_CASES
 

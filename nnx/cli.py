@@ -14,7 +14,6 @@ nnx ...
 from __future__ import annotations
 
 import argparse
-import importlib.metadata as metadata
 import platform
 import sys
 import time
@@ -22,6 +21,7 @@ from collections.abc import Callable, Sequence
 
 import nnx.backends as nb
 from nnx.demo_data import DEMO_DATASETS, load_demo
+from nnx.environment import PACKAGES, nnx_version, package_version
 
 __all__ = ["main"]
 
@@ -30,38 +30,6 @@ DEMO_SAMPLES = 1000
 # test set; at 0.15 it is ~0.99.
 DEMO_NOISE = 0.15
 DEMO_THRESHOLD = 0.95
-_PACKAGES = {
-    "numpy": ("numpy",),
-    "array-api-compat": ("array-api-compat",),
-    "array-api-extra": ("array-api-extra",),
-    "array-api-strict": ("array-api-strict",),
-    "cupy": ("cupy-cuda12x", "cupy-cuda13x", "cupy"),
-    "tqdm": ("tqdm",),
-    "scikit-learn": ("scikit-learn",),
-    "torch": ("torch",),
-    "matplotlib": ("matplotlib",),
-}
-
-
-def _version(*distributions: str) -> str | None:
-    """The installed version of the first distribution found, read from metadata (no import)."""
-    for dist in distributions:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
-    return None
-
-
-def nnx_version() -> str:
-    """nnx's version: the installed ``nnx-array`` distribution, else ``nnx.__version__``.
-
-    >>> isinstance(nnx_version(), str)
-    True
-    """
-    import nnx
-
-    return _version("nnx-array") or str(getattr(nnx, "__version__", "unknown (not installed)"))
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -88,8 +56,8 @@ def _info(args: argparse.Namespace) -> int:
     except (ValueError, ImportError) as exc:
         print(f"default backend: error ({exc})")
     print("packages:")
-    for label, dists in _PACKAGES.items():
-        print(f"  {label:<18} {_version(*dists) or 'not installed'}")
+    for label, dists in PACKAGES.items():
+        print(f"  {label:<18} {package_version(*dists) or 'not installed'}")
     return 0
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from nnx.backends import get_backend
 from nnx.benchmarks.cases import SPECS, Case, NnxRunner, cases, cnn_available
 from nnx.benchmarks.peers import PeerUnavailableError, sklearn_step, torch_step
+from nnx.environment import versions
 
 __all__ = ["matmul_share", "measure", "run", "table"]
 
@@ -187,14 +188,6 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def versions() -> dict[str, str]:
-    """Library versions recorded with the results."""
-    from nnx.cli import _PACKAGES, _version, nnx_version
-
-    found = {name: _version(*dists) for name, dists in _PACKAGES.items()}
-    return {"nnx": nnx_version(), **{k: v for k, v in found.items() if v}}
 
 
 def run(
