@@ -163,9 +163,13 @@ def test_registry_resolves_names_and_lists_valid_ones():
 
 
 def test_invalid_arguments():
-    with pytest.raises(ValueError, match="delta must be > 0, received delta=-1"):
+    with pytest.raises(ValueError, match=r"Huber: delta must be a float > 0, received delta=-1\."):
         losses.Huber(delta=-1)
-    with pytest.raises(ValueError, match="label_smoothing must be in"):
+    with pytest.raises(
+        ValueError,
+        match=r"CategoricalCrossentropy: label_smoothing must be a float in \[0, 1\], "
+        r"received label_smoothing=2\.",
+    ):
         losses.CategoricalCrossentropy(label_smoothing=2)
 
 

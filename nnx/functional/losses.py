@@ -33,10 +33,32 @@ __all__ = [
     "huber_grad",
     "squared_error",
     "squared_error_grad",
+    "weight_samples",
 ]
 
 # Keras's fuzz factor: probabilities are clipped to [EPSILON, 1 - EPSILON] before the log.
 EPSILON = 1e-7
+
+
+def weight_samples(a: Array, sample_weight: Array | None) -> Array:
+    """``a`` with each sample's entries scaled by its weight (``a`` itself without weights).
+
+    Args:
+        a: per-sample values ``(n,)`` or per-sample rows ``(n, ...)`` (a gradient).
+        sample_weight: ``(n,)`` or ``(n, 1)`` weights, or None.
+
+    Returns:
+        ``w_i a_i``, the shape of ``a``.
+
+    >>> from nnx.backends import get_backend
+    >>> b = get_backend("numpy")
+    >>> weight_samples(b.asarray([[1.0, 1.0], [1.0, 1.0]]), b.asarray([[2.0], [0.5]])).tolist()
+    [[2.0, 2.0], [0.5, 0.5]]
+    """
+    if sample_weight is None:
+        return a
+    xp = array_namespace(a)
+    return a * xp.reshape(sample_weight, (a.shape[0],) + (1,) * (a.ndim - 1))
 
 
 def _mean_last(v: Array) -> Array:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from nnx.backends.base import Array, array_namespace
+from nnx.functional import losses as F
 
 __all__ = [
     "HIGHER_IS_BETTER",
@@ -26,7 +27,6 @@ __all__ = [
     "Metric",
     "direction",
     "float_dtype",
-    "per_sample_weights",
 ]
 
 #: a logged name containing one of these is better high (``mode="max"``); anything else low
@@ -61,18 +61,6 @@ def float_dtype(xp: Any, a: Array) -> Any:
     True
     """
     return a.dtype if xp.isdtype(a.dtype, "real floating") else xp.float64
-
-
-def per_sample_weights(weights: Array, a: Array) -> Array:
-    """``weights`` of shape ``(n,)`` or ``(n, 1)`` reshaped to broadcast over ``a``'s rows.
-
-    >>> from nnx.backends import get_backend
-    >>> b = get_backend("numpy")
-    >>> per_sample_weights(b.asarray([[1.0], [2.0]]), b.asarray([3.0, 4.0])).tolist()
-    [1.0, 2.0]
-    """
-    xp = array_namespace(a)
-    return xp.reshape(weights, (a.shape[0],) + (1,) * (a.ndim - 1))
 
 
 class Metric:
@@ -157,5 +145,5 @@ class MeanMetricWrapper(Mean):
             self.total = self.total + xp.sum(values)
             self.count = self.count + values.shape[0]
         else:
-            self.total = self.total + xp.sum(values * per_sample_weights(sample_weight, values))
+            self.total = self.total + xp.sum(F.weight_samples(values, sample_weight))
             self.count = self.count + xp.sum(sample_weight)
