@@ -30,9 +30,10 @@ from nnx.registry import Registry, deserialize
 from nnx.validation import check_float
 
 __all__ = [
+    "ALIASES",
+    "LOSSES",
     "BinaryCrossentropy",
     "CategoricalCrossentropy",
-    "LOSSES",
     "Huber",
     "Loss",
     "MeanAbsoluteError",
