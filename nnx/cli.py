@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 
 import nnx.backends as nb
-from nnx.demo_data import DEMO_DATASETS, load_demo
+from nnx.datasets.demo import DEMO_DATASETS, load_demo
 from nnx.environment import PACKAGES, nnx_version, package_version
 
 __all__ = ["main"]

@@ -1,6 +1,8 @@
 """Data helpers: minibatches, ``train_test_split``, ``StandardScaler``, ``one_hot``.
 
-They work on host NumPy arrays and on arrays of any backend (through ``array_namespace``).
+They work on host NumPy arrays and on arrays of any backend (through ``array_namespace``);
+``train_test_split`` works on the host. Randomness is explicit: a ``seed`` (an int >= 0) gives
+the same order on every machine, ``None`` draws fresh entropy (:func:`host_rng`).
 
 >>> from nnx.backends import get_backend
 >>> b = get_backend("numpy")
@@ -10,16 +12,36 @@ They work on host NumPy arrays and on arrays of any backend (through ``array_nam
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
-from array_api_compat import array_namespace
-
 from nnx.backends import get_backend
-from nnx.backends.base import Array
-from nnx.datasets import train_test_split
+from nnx.backends.base import Array, Generator, array_namespace
+from nnx.functional.one_hot import one_hot
+from nnx.validation import check_float, check_int
 
-__all__ = ["StandardScaler", "minibatches", "one_hot", "train_test_split"]
+__all__ = ["StandardScaler", "host_rng", "minibatches", "one_hot", "train_test_split"]
+
+
+def host_rng(seed: int | None, who: str = "") -> Generator:
+    """A generator of the NumPy backend, seeded by ``seed`` (an int >= 0) or fresh (None).
+
+    Args:
+        seed: the seed, checked.
+        who: the caller, named in the error.
+
+    Returns:
+        A :class:`~nnx.backends.base.Generator` (``.backend.xp`` is its namespace).
+
+    Raises:
+        ValueError: ``seed`` is not None nor an int >= 0.
+
+    >>> host_rng(0).host_permutation(4).tolist()
+    [2, 0, 1, 3]
+    """
+    checked = None if seed is None else check_int(seed, "seed", who=who, minimum=0)
+    return get_backend("numpy").rng(checked)
 
 
 def minibatches(
@@ -46,14 +68,13 @@ def minibatches(
     >>> [xb.tolist() for xb, _ in minibatches(X, batch_size=2)]
     [[[1.0], [2.0]], [[3.0]]]
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive int, received batch_size={batch_size!r}.")
+    check_int(batch_size, "batch_size", who="minibatches", minimum=1)
     xp = array_namespace(X)
     n = X.shape[0]
     if y is not None and y.shape[0] != n:
-        raise ValueError(f"X has {n} rows but y has {y.shape[0]}.")
+        raise ValueError(f"minibatches: X has {n} rows but y has {y.shape[0]}.")
     if shuffle:
-        order = xp.asarray(get_backend("numpy").rng(seed).host_permutation(n), device=X.device)
+        order = xp.asarray(host_rng(seed, "minibatches").host_permutation(n), device=X.device)
         X = xp.take(X, order, axis=0)
         y = None if y is None else xp.take(y, order, axis=0)
     for i in range(0, n, batch_size):
@@ -61,26 +82,60 @@ def minibatches(
         yield X[i:j, ...], None if y is None else y[i:j, ...]
 
 
-def one_hot(labels: Array, num_classes: int | None = None, dtype: str = "float32") -> Array:
-    """One-hot codes of integer labels ``(n,)`` -> ``(n, num_classes)``.
+def train_test_split(
+    X: Any, y: Any, test_size: float = 0.25, seed: int | None = None
+) -> tuple[Array, Array, Array, Array]:
+    """Shuffle host arrays and split them into a training part and a test part.
 
     Args:
-        labels: integer class indices (any backend).
-        num_classes: number of columns (default: ``max(labels) + 1``, one host read).
-        dtype: dtype name of the result.
+        X: features, a host array-like whose first axis indexes samples.
+        y: targets with as many rows as ``X``.
+        test_size: a fraction in ``(0, 1)`` (rounded up) or a count in ``[1, n - 1]``.
+        seed: an int >= 0 for a reproducible split, or None.
 
     Returns:
-        The codes, on the labels' backend.
+        ``(X_train, X_test, y_train, y_test)``, NumPy arrays with the inputs' dtypes.
 
-    >>> from nnx.backends import get_backend
-    >>> one_hot(get_backend("numpy").asarray([0, 2]), 3).tolist()
-    [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    Shape:
+        X_train: ``(n - n_test, ...)``, X_test: ``(n_test, ...)``; likewise for y.
+
+    >>> X, y = list(range(8)), [0, 1] * 4
+    >>> [part.shape for part in train_test_split(X, y, test_size=0.25, seed=0)]
+    [(6,), (2,), (6,), (2,)]
     """
-    xp = array_namespace(labels)
-    flat = xp.reshape(labels, (-1,))
-    k = num_classes if num_classes is not None else int(xp.max(flat)) + 1
-    classes = xp.arange(k, dtype=flat.dtype, device=flat.device)
-    return xp.astype(xp.reshape(flat, (-1, 1)) == classes, getattr(xp, dtype))
+    who = "train_test_split"
+    b = get_backend("numpy")
+    X, y = b.asarray(X), b.asarray(y)
+    if X.ndim == 0 or y.ndim == 0 or X.shape[0] != y.shape[0] or X.shape[0] < 2:
+        raise ValueError(
+            f"{who}: X and y need the same number of rows (>= 2), "
+            f"received X.shape={X.shape}, y.shape={y.shape}."
+        )
+    n = X.shape[0]
+    if isinstance(test_size, float):
+        fraction = check_float(
+            test_size,
+            "test_size",
+            who=who,
+            minimum=0,
+            maximum=1,
+            minimum_open=True,
+            maximum_open=True,
+        )
+        n_test = math.ceil(fraction * n)
+    else:
+        n_test = check_int(test_size, "test_size", who=who, minimum=1)
+    if n_test > n - 1:
+        raise ValueError(
+            f"{who}: test_size must leave at least one of the {n} samples for training, "
+            f"received test_size={test_size!r}."
+        )
+    rng = host_rng(seed, who)
+    xp = rng.backend.xp
+    perm = rng.permutation(n)
+    test, train = perm[:n_test], perm[n_test:]
+    parts = [xp.take(a, idx, axis=0) for a in (X, y) for idx in (train, test)]
+    return parts[0], parts[1], parts[2], parts[3]
 
 
 class StandardScaler:

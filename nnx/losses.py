@@ -3,21 +3,35 @@
 Reduction is Keras's ``sum_over_batch_size``: ``L = sum_i w_i l_i / n`` over the ``n`` samples
 of the batch (``w_i = 1`` without ``sample_weight``), so the gradient carries the ``1 / n``.
 
+Names resolve through one :class:`~nnx.registry.Registry` (:func:`get`, :func:`names`); a loss is
+saved as :func:`nnx.registry.serialize` writes it, and :func:`get` also reads the dict nnx 0.1
+wrote (``{"class_name": <registry name>, "name": ..., **arguments}``).
+
 >>> from nnx.backends import get_backend
+>>> from nnx.registry import serialize
 >>> b = get_backend("numpy")
 >>> float(MeanSquaredError()(b.asarray([[1.0], [2.0]]), b.asarray([[1.5], [2.0]])))
 0.125
+>>> serialize(Huber(2.0))
+{'class_name': 'Huber', 'config': {'delta': 2.0, 'name': 'huber'}}
+>>> get(serialize(Huber(2.0)))
+Huber(delta=2.0)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from nnx.backends.base import Array, array_namespace
 from nnx.functional import losses as F
+from nnx.functional.one_hot import one_hot
+from nnx.registry import Registry, deserialize
+from nnx.validation import check_float
 
 __all__ = [
+    "ALIASES",
+    "LOSSES",
     "BinaryCrossentropy",
     "CategoricalCrossentropy",
     "Huber",
@@ -45,6 +59,11 @@ class Loss:
     def __init__(self, name: str | None = None) -> None:
         self.name = name or self.registry_name
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Loss:
+        """Rebuild from :meth:`get_config`: ``cls(**config)``."""
+        return cls(**config)
+
     def per_sample(self, y_true: Array, y_pred: Array) -> Array:
         """One loss value per sample, shape ``(n,)``."""
         raise NotImplementedError
@@ -58,21 +77,20 @@ class Loss:
         return y_true
 
     def __call__(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None) -> Array:
-        """The batch loss ``sum_i w_i l_i / n`` as a 0-d array (no host synchronisation)."""
+        """The batch loss ``sum_i w_i l_i / n`` as a 0-d array (no host synchronisation).
+
+        Args:
+            y_true: targets.
+            y_pred: predictions (or logits with ``from_logits=True``).
+            sample_weight: optional weights ``w``, shape ``(n,)`` or ``(n, 1)``.
+        """
         values = self.per_sample(self.prepare_targets(y_true, y_pred), y_pred)
-        xp = array_namespace(values)
-        if sample_weight is not None:
-            values = values * sample_weight
-        return xp.sum(values) / values.shape[0]
+        return _batch_value(values, sample_weight)
 
     def gradient(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None) -> Array:
         """``dL / d y_pred`` for the batch loss (same shape as ``y_pred``)."""
         grad = self.per_sample_gradient(self.prepare_targets(y_true, y_pred), y_pred)
-        n = grad.shape[0]
-        if sample_weight is not None:
-            xp = array_namespace(grad)
-            grad = grad * xp.reshape(sample_weight, (n,) + (1,) * (grad.ndim - 1))
-        return grad / n
+        return _batch_gradient(grad, sample_weight)
 
     def per_sample_value_and_gradient(self, y_true: Array, y_pred: Array) -> tuple[Array, Array]:
         """:meth:`per_sample` and :meth:`per_sample_gradient` together; losses whose value and
@@ -85,27 +103,30 @@ class Loss:
         """``(loss, gradient)``, equal to ``(self(...), self.gradient(...))`` in one pass."""
         targets = self.prepare_targets(y_true, y_pred)
         values, grad = self.per_sample_value_and_gradient(targets, y_pred)
-        xp = array_namespace(values)
-        n = values.shape[0]
-        if sample_weight is not None:
-            values = values * sample_weight
-            grad = grad * xp.reshape(sample_weight, (n,) + (1,) * (grad.ndim - 1))
-        return xp.sum(values) / n, grad / n
+        return _batch_value(values, sample_weight), _batch_gradient(grad, sample_weight)
 
     def with_logits(self) -> Loss:
         """The same loss taking pre-activation logits (used for fused training)."""
-        config = self.get_config()
-        config["from_logits"] = True
-        return type(self)(**{k: v for k, v in config.items() if k != "class_name"})
+        return type(self).from_config({**self.get_config(), "from_logits": True})
 
     def get_config(self) -> dict[str, Any]:
-        return {"class_name": self.registry_name, "name": self.name}
+        """The constructor arguments: ``type(self).from_config(self.get_config())`` is a twin."""
+        return {"name": self.name}
 
     def __repr__(self) -> str:
-        args = ", ".join(
-            f"{k}={v!r}" for k, v in self.get_config().items() if k not in ("name", "class_name")
-        )
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
         return f"{type(self).__name__}({args})"
+
+
+def _batch_value(values: Array, sample_weight: Array | None) -> Array:
+    """``sum_i w_i l_i / n``: the reduction of :meth:`Loss.__call__`."""
+    weighted = F.weight_samples(values, sample_weight)
+    return array_namespace(weighted).sum(weighted) / weighted.shape[0]
+
+
+def _batch_gradient(grad: Array, sample_weight: Array | None) -> Array:
+    """``w_i dl_i / n`` row by row: the gradient of :func:`_batch_value`."""
+    return F.weight_samples(grad, sample_weight) / grad.shape[0]
 
 
 class _Elementwise(Loss):
@@ -150,9 +171,7 @@ class Huber(Loss):
 
     def __init__(self, delta: float = 1.0, name: str | None = None) -> None:
         super().__init__(name)
-        if not delta > 0:
-            raise ValueError(f"Huber: delta must be > 0, received delta={delta!r}.")
-        self.delta = float(delta)
+        self.delta = check_float(delta, "delta", who="Huber", minimum=0.0, minimum_open=True)
 
     def per_sample(self, y_true: Array, y_pred: Array) -> Array:
         _check_same_shape(self, y_true, y_pred)
@@ -162,7 +181,8 @@ class Huber(Loss):
         return F.huber_grad(y_true, y_pred, self.delta)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "delta": self.delta}
+        """``delta`` and ``name``."""
+        return {"delta": self.delta, **super().get_config()}
 
 
 class BinaryCrossentropy(Loss):
@@ -209,7 +229,8 @@ class BinaryCrossentropy(Loss):
             )
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "from_logits": self.from_logits}
+        """``from_logits`` and ``name``."""
+        return {"from_logits": self.from_logits, **super().get_config()}
 
 
 class CategoricalCrossentropy(Loss):
@@ -230,13 +251,10 @@ class CategoricalCrossentropy(Loss):
         self, from_logits: bool = False, label_smoothing: float = 0.0, name: str | None = None
     ) -> None:
         super().__init__(name)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(
-                f"{type(self).__name__}: label_smoothing must be in [0, 1], "
-                f"received label_smoothing={label_smoothing!r}."
-            )
         self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = check_float(
+            label_smoothing, "label_smoothing", who=type(self).__name__, minimum=0.0, maximum=1.0
+        )
 
     def prepare_targets(self, y_true: Array, y_pred: Array) -> Array:
         _check_same_shape(self, y_true, y_pred)
@@ -259,10 +277,11 @@ class CategoricalCrossentropy(Loss):
         return F.categorical_crossentropy_grad(y_true, y_pred)
 
     def get_config(self) -> dict[str, Any]:
+        """``from_logits``, ``label_smoothing`` and ``name``."""
         return {
-            **super().get_config(),
             "from_logits": self.from_logits,
             "label_smoothing": self.label_smoothing,
+            "name": self.name,
         }
 
 
@@ -286,8 +305,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
                 f"{type(self).__name__}: expected {y_pred.shape[0]} labels, "
                 f"received y_true of shape {tuple(y_true.shape)}."
             )
-        classes = xp.arange(y_pred.shape[-1], dtype=labels.dtype, device=labels.device)
-        return xp.astype(labels[:, None] == classes, y_pred.dtype)
+        return one_hot(labels, y_pred.shape[-1], y_pred.dtype)
 
     def validate_targets(self, y_true: Array, num_classes: int) -> None:
         """Refuse labels outside ``[0, num_classes)`` (one host synchronisation)."""
@@ -300,11 +318,8 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
             )
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "class_name": self.registry_name,
-            "name": self.name,
-            "from_logits": self.from_logits,
-        }
+        """``from_logits`` and ``name`` (no label smoothing for integer labels)."""
+        return {"from_logits": self.from_logits, "name": self.name}
 
 
 def _check_same_shape(loss: Loss, y_true: Array, y_pred: Array) -> None:
@@ -316,18 +331,19 @@ def _check_same_shape(loss: Loss, y_true: Array, y_pred: Array) -> None:
         )
 
 
-_CLASSES: dict[str, type[Loss]] = {
-    c.registry_name: c
-    for c in (
-        MeanSquaredError,
-        MeanAbsoluteError,
-        Huber,
-        BinaryCrossentropy,
-        CategoricalCrossentropy,
-        SparseCategoricalCrossentropy,
-    )
-}
-_ALIASES = {
+#: every loss class by registry name (``"binary_crossentropy"``); the class name
+#: (``"BinaryCrossentropy"``) and the :data:`ALIASES` resolve too
+LOSSES: Registry[type[Loss]] = Registry("loss", "losses")
+for _cls in (
+    MeanSquaredError,
+    MeanAbsoluteError,
+    Huber,
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+):
+    LOSSES.add(_cls.registry_name, _cls)
+ALIASES = {
     "mse": "mean_squared_error",
     "mae": "mean_absolute_error",
     "bce": "binary_crossentropy",
@@ -335,33 +351,44 @@ _ALIASES = {
     "crossentropy": "categorical_crossentropy",
     "cce": "categorical_crossentropy",
 }
-for _cls in list(_CLASSES.values()):
-    _ALIASES[_cls.__name__.lower()] = _cls.registry_name
+for _alias, _name in ALIASES.items():
+    LOSSES.alias(_alias, _name)
 
 
 def names() -> list[str]:
-    """Every valid loss name (aliases included)."""
-    return sorted({*_CLASSES, *_ALIASES})
+    """Every valid loss name, aliases (and the lower-case class names) included.
+
+    >>> "mse" in names() and "binarycrossentropy" in names()
+    True
+    """
+    classes = (LOSSES.lookup(name).__name__.lower() for name in LOSSES.names())
+    return sorted({*LOSSES.names(), *ALIASES, *classes})
 
 
-def get(spec: str | Loss | dict[str, Any]) -> Loss:
+def get(spec: str | Loss | Mapping[str, Any]) -> Loss:
     """Resolve a loss name (``"binary_crossentropy"``, ``"mse"``...), instance or config dict.
 
+    Args:
+        spec: a name (any case; ``-`` and ``_`` are interchangeable), a :class:`Loss` (returned
+            as is), :func:`nnx.registry.serialize`'s ``{"class_name": ..., "config": ...}``, or
+            the flat dict of nnx 0.1 (``{"class_name": "huber", "name": ..., "delta": ...}``).
+
+    Returns:
+        The loss.
+
     Raises:
-        ValueError: unknown name; the message lists the valid ones.
+        ValueError: unknown name (the message lists the valid ones) or invalid arguments.
+
+    >>> get("bce")
+    BinaryCrossentropy(from_logits=False)
+    >>> get({"class_name": "huber", "name": "huber", "delta": 0.5})  # as nnx 0.1 saved it
+    Huber(delta=0.5)
     """
     if isinstance(spec, Loss):
         return spec
-    if isinstance(spec, dict):
-        config = dict(spec)
-        cls = _lookup(config.pop("class_name", None) or config.get("name", ""))
-        return cls(**config)
-    return _lookup(spec)()
-
-
-def _lookup(name: Any) -> type[Loss]:
-    key = name.lower() if isinstance(name, str) else name
-    key = _ALIASES.get(key, key)
-    if key not in _CLASSES:
-        raise ValueError(f"Unknown loss {name!r}. Valid losses: {', '.join(names())}.")
-    return _CLASSES[key]
+    if isinstance(spec, Mapping):
+        loss: Loss = deserialize(spec, LOSSES)
+        return loss
+    if spec not in LOSSES:
+        raise ValueError(f"Unknown loss {spec!r}. Valid losses: {', '.join(names())}.")
+    return LOSSES.lookup(spec)()

@@ -112,3 +112,42 @@ def test_step_warns_when_trained_with_gradients(backend):
     y, backprop = layer.forward(backend.asarray([[1.0, 2.0]]), training=True)
     with pytest.warns(RuntimeWarning, match="derivative is zero almost everywhere"):
         backprop(backend.xp.ones_like(y))
+
+
+@pytest.mark.parametrize(
+    ("spec", "name"),
+    [
+        (None, "linear"),
+        ("identity", "linear"),
+        ("heaviside", "step"),
+        ("logistic", "sigmoid"),
+        ("leakyrelu", "leaky_relu"),
+        ("LeakyReLU", "leaky_relu"),
+        ("log-softmax", "log_softmax"),
+        ("silu", "silu"),
+        ("gelu_exact", "gelu_exact"),
+    ],
+)
+def test_aliases_and_spellings(spec, name):
+    assert activations.get(spec).name == name
+
+
+def test_names_are_the_registered_ones_without_aliases():
+    assert activations.names() == sorted([*SMOOTH, "step", "gelu_exact"])
+    assert "identity" not in activations.names()
+    assert activations.names() == activations.ACTIVATIONS.names()
+
+
+def test_config_round_trip_in_both_forms():
+    act = activations.get("elu", alpha=0.3)
+    assert act.get_config() == {"name": "elu", "alpha": 0.3}
+    assert activations.get(act.get_config()).config == {"alpha": 0.3}
+    serialised = {"class_name": "leaky_relu", "config": {"alpha": 0.2}}
+    assert activations.get(serialised).config == {"alpha": 0.2}
+    assert activations.get(act) is act
+
+
+@pytest.mark.parametrize("spec", ["relux", 3, ""])
+def test_unknown_names_list_the_valid_ones(spec):
+    with pytest.raises(ValueError, match=f"Unknown activation {spec!r}. Valid activations: elu"):
+        activations.get(spec)

@@ -1,4 +1,5 @@
-"""nnx.data, the new datasets, nnx.plot (rendered with Agg) and nnx.diagnostics."""
+"""nnx.plot (rendered with Agg) and nnx.diagnostics (the data tests are in tests/test_data.py
+and tests/datasets/)."""
 
 from __future__ import annotations
 
@@ -8,57 +9,10 @@ import numpy as np
 import pytest
 
 import nnx
-from nnx import data, datasets, diagnostics, plot
+from nnx import datasets, diagnostics, plot
 from nnx.layers import Dense
 
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def test_minibatches_one_hot_and_scaler(backend):
-    X = backend.asarray(np.arange(10.0).reshape(5, 2))
-    y = backend.asarray(np.arange(5))
-    batches = list(data.minibatches(X, y, batch_size=2, shuffle=True, seed=0))
-    assert [b.shape[0] for b, _ in batches] == [2, 2, 1]
-    seen = np.concatenate([backend.to_numpy(yb) for _, yb in batches])
-    assert sorted(seen.tolist()) == [0, 1, 2, 3, 4] and seen.tolist() != [0, 1, 2, 3, 4]
-    codes = backend.to_numpy(data.one_hot(backend.asarray([2, 0]), 3))
-    assert codes.tolist() == [[0, 0, 1], [1, 0, 0]]
-    scaler = data.StandardScaler().fit(X)
-    Z = scaler.transform(X)
-    assert np.allclose(backend.to_numpy(Z).mean(0), 0) and np.allclose(
-        backend.to_numpy(Z).std(0), 1
-    )
-    assert np.allclose(backend.to_numpy(scaler.inverse_transform(Z)), backend.to_numpy(X))
-    with pytest.raises(RuntimeError, match="fit"):
-        data.StandardScaler().transform(X)
-    with pytest.raises(ValueError, match="batch_size"):
-        next(data.minibatches(X, y, batch_size=0))
-
-
-def test_new_generators():
-    X, y = datasets.make_blobs(90, centers=3, seed=0)
-    assert X.shape == (90, 2) and np.bincount(y).tolist() == [30, 30, 30]
-    X, y = datasets.make_regression(50, n_features=5, seed=0)
-    _, yn = datasets.make_regression(50, n_features=5, nonlinear=True, seed=0)
-    assert X.shape == (50, 5) and y.shape == (50, 1) and not np.allclose(y, yn)
-    X, y = datasets.make_tutorial_regression(500, seed=0)
-    assert X.shape == (500, 4) and y.min() == 0.0 and y.max() == 1.0
-    assert np.array_equal(
-        datasets.make_tutorial_regression(20, seed=3)[1],
-        datasets.make_tutorial_regression(20, seed=3)[1],
-    )
-
-
-def test_sklearn_loaders_and_missing_extra(monkeypatch):
-    X, y = datasets.load_breast_cancer()
-    assert X.shape == (569, 30) and X.dtype == np.float32 and set(y.tolist()) == {0, 1}
-    X, y = datasets.load_digits()
-    assert X.shape == (1797, 64) and len(set(y.tolist())) == 10
-    X, y = datasets.make_classification(seed=0, n_samples=40, n_features=6)
-    assert X.shape == (40, 6)
-    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(ImportError, match=r"nnx-array\[sklearn\]"):
-        datasets.load_digits()
 
 
 def _trained_moons():

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 import nnx
 from nnx import losses
+from nnx.registry import serialize
 
 RNG = np.random.default_rng(0)
 Y_REG = RNG.normal(size=(6, 3))
@@ -109,16 +112,22 @@ def test_gradient_check(backend, name, loss, y, p, expected):
     assert errors["y_pred"] < 1e-6
 
 
-def test_sample_weight_is_a_weighted_sum_over_batch_size(backend):
+@pytest.mark.parametrize("weight_shape", [(6,), (6, 1)])
+def test_sample_weight_is_a_weighted_sum_over_batch_size(backend, weight_shape):
+    """One weight per sample, whether given as (n,) or as a column (n, 1): the value, the
+    gradient and the fused value_and_gradient weight the same way (a (6, 1) column used to
+    broadcast the value to a (6, 6) outer product)."""
     w = np.array([1.0, 0.0, 2.0, 1.0, 0.5, 1.0])
     loss = losses.MeanSquaredError()
-    value = loss(
-        backend.asarray(Y_REG, "float64"),
-        backend.asarray(P_REG, "float64"),
-        backend.asarray(w, "float64"),
-    )
+    y, p = backend.asarray(Y_REG, "float64"), backend.asarray(P_REG, "float64")
+    wb = backend.asarray(w.reshape(weight_shape), "float64")
     per_sample = ((P_REG - Y_REG) ** 2).mean(-1)
-    assert float(value) == pytest.approx((w * per_sample).sum() / 6, rel=1e-12)
+    expected_grad = 2 * (P_REG - Y_REG) / 3 * w[:, None] / 6
+    value, grad = loss.value_and_gradient(y, p, wb)
+    for v in (loss(y, p, wb), value):
+        assert float(v) == pytest.approx((w * per_sample).sum() / 6, rel=1e-12)
+    for g in (loss.gradient(y, p, wb), grad):
+        np.testing.assert_allclose(backend.to_numpy(g), expected_grad, rtol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -154,18 +163,124 @@ def test_shape_mismatch_is_refused_not_broadcast(backend):
         losses.MeanSquaredError()(backend.asarray(np.zeros(4)), backend.asarray(np.zeros((4, 1))))
 
 
-def test_registry_resolves_names_and_lists_valid_ones():
-    assert isinstance(losses.get("mse"), losses.MeanSquaredError)
-    assert isinstance(losses.get("binary_crossentropy"), losses.BinaryCrossentropy)
-    assert losses.get(losses.Huber(2.0).get_config()).delta == 2.0
+NAMES = {
+    "mean_squared_error": losses.MeanSquaredError,
+    "mse": losses.MeanSquaredError,
+    "MeanSquaredError": losses.MeanSquaredError,
+    "mean_absolute_error": losses.MeanAbsoluteError,
+    "mae": losses.MeanAbsoluteError,
+    "huber": losses.Huber,
+    "huber_loss": losses.Huber,
+    "binary_crossentropy": losses.BinaryCrossentropy,
+    "bce": losses.BinaryCrossentropy,
+    "binarycrossentropy": losses.BinaryCrossentropy,
+    "categorical_crossentropy": losses.CategoricalCrossentropy,
+    "crossentropy": losses.CategoricalCrossentropy,
+    "cce": losses.CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": losses.SparseCategoricalCrossentropy,
+    "Sparse-Categorical-Crossentropy": losses.SparseCategoricalCrossentropy,
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAMES))
+def test_registry_resolves_every_name_and_alias(name):
+    loss = losses.get(name)
+    assert type(loss) is NAMES[name] and loss.name == loss.registry_name
+
+
+def test_names_lists_names_aliases_and_class_names():
+    names = losses.names()
+    assert names == sorted(names)
+    assert {"mse", "bce", "cce", "huber_loss", "crossentropy"} <= set(names)
+    assert {"meansquarederror", "sparsecategoricalcrossentropy"} <= set(names)
+    assert set(losses.LOSSES.names()) < set(names)
     with pytest.raises(ValueError, match="Unknown loss 'msee'. Valid losses:.*mean_squared_error"):
         losses.get("msee")
 
 
+LOSS_OBJECTS = [
+    losses.MeanSquaredError(),
+    losses.MeanAbsoluteError(name="l1"),
+    losses.Huber(delta=0.3),
+    losses.BinaryCrossentropy(from_logits=True, name="bce_logits"),
+    losses.CategoricalCrossentropy(label_smoothing=0.2),
+    losses.SparseCategoricalCrossentropy(from_logits=True),
+]
+
+
+@pytest.mark.parametrize("loss", LOSS_OBJECTS, ids=lambda loss: type(loss).__name__)
+def test_serialize_round_trips_through_get(loss):
+    spec = serialize(loss)
+    assert spec["class_name"] == type(loss).__name__
+    assert "class_name" not in spec["config"]
+    clone = losses.get(json.loads(json.dumps(spec)))
+    assert type(clone) is type(loss) and clone.get_config() == loss.get_config()
+    assert clone.name == loss.name and repr(clone) == repr(loss)
+
+
+def test_get_config_is_the_constructor_arguments():
+    assert losses.Huber(2.0).get_config() == {"delta": 2.0, "name": "huber"}
+    assert losses.CategoricalCrossentropy(True, 0.1, name="c").get_config() == {
+        "from_logits": True,
+        "label_smoothing": 0.1,
+        "name": "c",
+    }
+    for loss in LOSS_OBJECTS:
+        assert type(loss).from_config(loss.get_config()).get_config() == loss.get_config()
+
+
+@pytest.mark.parametrize(
+    ("saved", "cls", "arguments"),
+    [
+        (
+            {"class_name": "sparse_categorical_crossentropy", "name": "scce", "from_logits": True},
+            losses.SparseCategoricalCrossentropy,
+            {"from_logits": True, "name": "scce"},
+        ),
+        (
+            {"class_name": "huber", "name": "huber", "delta": 0.5},
+            losses.Huber,
+            {"delta": 0.5, "name": "huber"},
+        ),
+        (
+            {
+                "class_name": "categorical_crossentropy",
+                "name": "categorical_crossentropy",
+                "from_logits": False,
+                "label_smoothing": 0.1,
+            },
+            losses.CategoricalCrossentropy,
+            {"from_logits": False, "label_smoothing": 0.1, "name": "categorical_crossentropy"},
+        ),
+    ],
+)
+def test_get_reads_the_dicts_nnx_0_1_wrote(saved, cls, arguments):
+    loss = losses.get(saved)
+    assert type(loss) is cls and loss.get_config() == arguments
+
+
+def test_bad_configs_are_refused_with_the_valid_names():
+    with pytest.raises(ValueError, match="Unknown loss 'nope'. Valid losses: .*huber"):
+        losses.get({"class_name": "nope", "config": {}})
+    with pytest.raises(ValueError, match="Invalid config for loss 'Huber'"):
+        losses.get({"class_name": "Huber", "config": {"alpha": 1.0}})
+    with pytest.raises(ValueError, match="needs a 'class_name' key"):
+        losses.get({"config": {}})
+
+
+def test_with_logits_keeps_every_other_argument():
+    fused = losses.CategoricalCrossentropy(label_smoothing=0.2, name="cce").with_logits()
+    assert fused.get_config() == {"from_logits": True, "label_smoothing": 0.2, "name": "cce"}
+
+
 def test_invalid_arguments():
-    with pytest.raises(ValueError, match="delta must be > 0, received delta=-1"):
+    with pytest.raises(ValueError, match=r"Huber: delta must be a float > 0, received delta=-1\."):
         losses.Huber(delta=-1)
-    with pytest.raises(ValueError, match="label_smoothing must be in"):
+    with pytest.raises(
+        ValueError,
+        match=r"CategoricalCrossentropy: label_smoothing must be a float in \[0, 1\], "
+        r"received label_smoothing=2\.",
+    ):
         losses.CategoricalCrossentropy(label_smoothing=2)
 
 

@@ -53,7 +53,7 @@ except ImportError:  # pragma: no cover - exercised only without scikit-learn
         """``score`` is R^2."""
 
         def score(self, X: Any, y: Any) -> float:
-            from nnx.regression_metrics import r2_score
+            from nnx.metrics.regression import r2_score
 
             xp = get_backend("numpy").xp
             return float(r2_score(xp.asarray(y, dtype=xp.float64), xp.asarray(self.predict(X))))  # type: ignore[attr-defined]

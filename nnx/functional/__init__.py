@@ -1,5 +1,11 @@
-"""Pure Array-API math: forward functions and their vector-Jacobian products."""
+"""Pure Array-API maths: forward functions and their vector-Jacobian products.
 
-from nnx.functional import activations, conv, image, losses, pooling
+One module per family: :mod:`~nnx.functional.activations`, :mod:`~nnx.functional.losses`,
+:mod:`~nnx.functional.conv`, :mod:`~nnx.functional.pooling`, :mod:`~nnx.functional.image` and
+:mod:`~nnx.functional.one_hot`. Nothing here holds state or imports above
+:mod:`nnx.backends`.
+"""
 
-__all__ = ["activations", "conv", "image", "losses", "pooling"]
+from nnx.functional import activations, conv, image, losses, one_hot, pooling
+
+__all__ = ["activations", "conv", "image", "losses", "one_hot", "pooling"]

@@ -3,6 +3,11 @@
 Each forward ``f(x)`` has a backward ``f_backward(dy, x, y) -> dx`` computing ``dy * f'(x)``
 (or the full Jacobian-vector product for softmax); it may use the input ``x``, the output ``y``
 or both, whichever is cheaper. Every form is stable for ``|x|`` up to 1e4: no overflow, no NaN.
+
+>>> from nnx.backends import get_backend
+>>> x = get_backend("numpy").asarray([-1.0, 2.0])
+>>> relu(x).tolist(), relu_backward(x * 0 + 1, x, relu(x)).tolist()
+([0.0, 2.0], [0.0, 1.0])
 """
 
 from __future__ import annotations
@@ -10,6 +15,45 @@ from __future__ import annotations
 import math
 
 from nnx.backends.base import Array, array_namespace
+
+__all__ = [
+    "SELU_ALPHA",
+    "SELU_SCALE",
+    "elu",
+    "elu_backward",
+    "gelu",
+    "gelu_backward",
+    "gelu_exact",
+    "gelu_exact_backward",
+    "hard_sigmoid",
+    "hard_sigmoid_backward",
+    "leaky_relu",
+    "leaky_relu_backward",
+    "linear",
+    "linear_backward",
+    "log_softmax",
+    "log_softmax_backward",
+    "relu",
+    "relu6",
+    "relu6_backward",
+    "relu_backward",
+    "selu",
+    "selu_backward",
+    "sigmoid",
+    "sigmoid_backward",
+    "softmax",
+    "softmax_backward",
+    "softplus",
+    "softplus_backward",
+    "softsign",
+    "softsign_backward",
+    "step",
+    "step_backward",
+    "swish",
+    "swish_backward",
+    "tanh",
+    "tanh_backward",
+]
 
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
@@ -22,6 +66,7 @@ def linear(x: Array) -> Array:
 
 
 def linear_backward(dy: Array, x: Array, y: Array) -> Array:
+    """``dx = dy``."""
     return dy
 
 
@@ -36,6 +81,7 @@ def step(x: Array) -> Array:
 
 
 def step_backward(dy: Array, x: Array, y: Array) -> Array:
+    """``dx = 0``: the step has no useful gradient (see :func:`step`)."""
     return dy * 0
 
 
@@ -58,6 +104,7 @@ def hard_sigmoid(x: Array) -> Array:
 
 
 def hard_sigmoid_backward(dy: Array, x: Array, y: Array) -> Array:
+    """``dx = dy / 6`` where ``-3 < x < 3``, else 0."""
     xp = array_namespace(x)
     return xp.where((x > -3) & (x < 3), dy / 6, 0.0)
 
@@ -88,6 +135,7 @@ def relu6(x: Array) -> Array:
 
 
 def relu6_backward(dy: Array, x: Array, y: Array) -> Array:
+    """``dx = dy * [0 < x < 6]``."""
     return array_namespace(x).where((x > 0) & (x < 6), dy, 0.0)
 
 
@@ -97,6 +145,7 @@ def leaky_relu(x: Array, alpha: float = 0.01) -> Array:
 
 
 def leaky_relu_backward(dy: Array, x: Array, y: Array, alpha: float = 0.01) -> Array:
+    """``dx = dy`` where ``x > 0``, else ``alpha * dy``."""
     return array_namespace(x).where(x > 0, dy, alpha * dy)
 
 
@@ -117,6 +166,7 @@ def selu(x: Array) -> Array:
 
 
 def selu_backward(dy: Array, x: Array, y: Array) -> Array:
+    """``dx = scale * dy`` where ``x > 0``, else ``dy * (y + scale * alpha)``."""
     return array_namespace(x).where(x > 0, SELU_SCALE * dy, dy * (y + SELU_SCALE * SELU_ALPHA))
 
 
@@ -127,6 +177,7 @@ def gelu(x: Array) -> Array:
 
 
 def gelu_backward(dy: Array, x: Array, y: Array) -> Array:
+    """``dx = dy * (1/2 (1 + t) + x/2 * c (1 + 3 * 0.044715 x^2) (1 - t^2))``, ``t`` the tanh."""
     xp = array_namespace(x)
     t = xp.tanh(_GELU_C * (x + 0.044715 * x * x * x))
     dt = _GELU_C * (1 + 3 * 0.044715 * x * x) * (1 - t * t)
@@ -178,6 +229,7 @@ def softsign(x: Array) -> Array:
 
 
 def softsign_backward(dy: Array, x: Array, y: Array) -> Array:
+    """``dx = dy / (1 + |x|)^2``."""
     d = 1 + array_namespace(x).abs(x)
     return dy / (d * d)
 

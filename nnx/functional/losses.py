@@ -3,6 +3,11 @@
 Every function returns one value per sample (shape ``(n,)``); the loss objects in
 :mod:`nnx.losses` average them over the batch. Gradients are with respect to the prediction
 (or the logits, for the ``*_logits`` forms) and do *not* include the ``1/n`` of the mean.
+
+>>> from nnx.backends import get_backend
+>>> b = get_backend("numpy")
+>>> squared_error(b.asarray([[0.0, 0.0], [1.0, 1.0]]), b.asarray([[1.0, 3.0], [1.0, 1.0]])).tolist()
+[5.0, 0.0]
 """
 
 from __future__ import annotations
@@ -10,8 +15,50 @@ from __future__ import annotations
 from nnx.backends.base import Array, array_namespace
 from nnx.functional.activations import log_softmax, sigmoid, softmax
 
+__all__ = [
+    "EPSILON",
+    "absolute_error",
+    "absolute_error_grad",
+    "binary_crossentropy",
+    "binary_crossentropy_grad",
+    "binary_crossentropy_logits",
+    "binary_crossentropy_logits_grad",
+    "binary_crossentropy_logits_value_and_grad",
+    "categorical_crossentropy",
+    "categorical_crossentropy_grad",
+    "categorical_crossentropy_logits",
+    "categorical_crossentropy_logits_grad",
+    "categorical_crossentropy_logits_value_and_grad",
+    "huber",
+    "huber_grad",
+    "squared_error",
+    "squared_error_grad",
+    "weight_samples",
+]
+
 # Keras's fuzz factor: probabilities are clipped to [EPSILON, 1 - EPSILON] before the log.
 EPSILON = 1e-7
+
+
+def weight_samples(a: Array, sample_weight: Array | None) -> Array:
+    """``a`` with each sample's entries scaled by its weight (``a`` itself without weights).
+
+    Args:
+        a: per-sample values ``(n,)`` or per-sample rows ``(n, ...)`` (a gradient).
+        sample_weight: ``(n,)`` or ``(n, 1)`` weights, or None.
+
+    Returns:
+        ``w_i a_i``, the shape of ``a``.
+
+    >>> from nnx.backends import get_backend
+    >>> b = get_backend("numpy")
+    >>> weight_samples(b.asarray([[1.0, 1.0], [1.0, 1.0]]), b.asarray([[2.0], [0.5]])).tolist()
+    [[2.0, 2.0], [0.5, 0.5]]
+    """
+    if sample_weight is None:
+        return a
+    xp = array_namespace(a)
+    return a * xp.reshape(sample_weight, (a.shape[0],) + (1,) * (a.ndim - 1))
 
 
 def _mean_last(v: Array) -> Array:

@@ -1,4 +1,4 @@
-"""Tests of nnx.datasets: shapes, dtypes, balance, seeds, geometry, validation, splits."""
+"""nnx.datasets.synthetic: shapes, dtypes, balance, seeds, geometry, validation."""
 
 from __future__ import annotations
 
@@ -31,7 +31,16 @@ def test_spirals_classes() -> None:
     assert np.all(np.linalg.norm(X, axis=1) <= 1.0 + 1e-6)
 
 
-@pytest.mark.parametrize("make", [*CLASSIFICATION, ds.make_regression_1d])
+@pytest.mark.parametrize(
+    "make",
+    [
+        *CLASSIFICATION,
+        ds.make_blobs,
+        ds.make_regression_1d,
+        ds.make_regression,
+        ds.make_tutorial_regression,
+    ],
+)
 def test_seed_reproducible(make: Callable[..., Any]) -> None:
     a, b, c = make(50, seed=3), make(50, seed=3), make(50, seed=4)
     np.testing.assert_array_equal(a[0], b[0])
@@ -50,28 +59,11 @@ def test_moons_geometry() -> None:
     assert not np.array_equal(y[:50], np.zeros(50)), "the points are shuffled"
 
 
-def test_moons_match_scikit_learn() -> None:
-    datasets = pytest.importorskip("sklearn.datasets")
-    X, y = ds.make_moons(60, noise=0.0, seed=0)
-    X_ref, y_ref = datasets.make_moons(60, noise=0.0, shuffle=False)
-    for label in (0, 1):
-        ours = np.sort(X[y == label].round(5), axis=0)
-        np.testing.assert_allclose(ours, np.sort(X_ref[y_ref == label], axis=0), atol=1e-5)
-
-
 def test_circles_geometry() -> None:
     X, y = ds.make_circles(40, noise=0.0, factor=0.3, seed=0)
     radius = np.linalg.norm(X, axis=1)
     np.testing.assert_allclose(radius[y == 0], 1.0, atol=1e-6)
     np.testing.assert_allclose(radius[y == 1], 0.3, atol=1e-6)
-
-
-def test_regression_1d() -> None:
-    X, y = ds.make_regression_1d(100, noise=0.0, seed=0)
-    assert X.shape == y.shape == (100, 1) and X.dtype == y.dtype == np.float32
-    assert X.min() >= -2.0 and X.max() <= 2.0
-    x = X.astype(np.float64)
-    np.testing.assert_allclose(y, np.sin(3 * x) + 0.5 * x**2, atol=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -101,7 +93,7 @@ def test_make_xor() -> None:
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: ds.make_moons(1), "n_samples=1"),
+        (lambda: ds.make_moons(1), "make_moons: n_samples must be an int 2 <= n.*n_samples=1"),
         (lambda: ds.make_moons(10.5), "n_samples=10.5"),
         (lambda: ds.make_moons(True), "n_samples=True"),
         (lambda: ds.make_moons(10, noise=-0.1), "noise=-0.1"),
@@ -111,12 +103,13 @@ def test_make_xor() -> None:
         (lambda: ds.make_circles(10, factor=1.0), "factor=1.0"),
         (lambda: ds.make_spirals(10, n_classes=1), "n_classes=1"),
         (lambda: ds.make_spirals(2, n_classes=3), "n_samples=2"),
-        (lambda: ds.make_regression_1d(0), "n_samples=0"),
-        (lambda: ds.logic_gate("xnor"), "name='xnor'"),
-        (lambda: ds.train_test_split([[1], [2]], [1], 0.5), "y.shape=.1,"),
-        (lambda: ds.train_test_split([[1], [2]], [1, 2], 1.5), "test_size=1.5"),
-        (lambda: ds.train_test_split([[1], [2]], [1, 2], 0.0), "test_size=0.0"),
-        (lambda: ds.train_test_split([[1], [2]], [1, 2], 2), "test_size=2"),
+        (lambda: ds.logic_gate("xnor"), "logic_gate: name must be one of 'and', .*name='xnor'"),
+        (lambda: ds.logic_gate(3), "name=3"),
+        (lambda: ds.make_blobs(2, centers=3), "make_blobs: n_samples .*n_samples=2"),
+        (lambda: ds.make_blobs(centers=0), "make_blobs: centers .*centers=0"),
+        (lambda: ds.make_blobs(cluster_std=-1.0), "cluster_std=-1.0"),
+        (lambda: ds.make_blobs(n_features=0), "n_features=0"),
+        (lambda: ds.make_blobs(seed=-1), "make_blobs: seed .*seed=-1"),
     ],
 )
 def test_bad_arguments(call: Callable[[], Any], match: str) -> None:
@@ -124,17 +117,12 @@ def test_bad_arguments(call: Callable[[], Any], match: str) -> None:
         call()
 
 
-def test_train_test_split() -> None:
-    X = np.arange(40, dtype=np.float32).reshape(20, 2)
-    y = np.arange(20, dtype=np.int64)
-    X_train, X_test, y_train, y_test = ds.train_test_split(X, y, test_size=0.25, seed=0)
-    assert X_train.shape == (15, 2) and X_test.shape == (5, 2)
-    assert y_train.shape == (15,) and y_test.shape == (5,)
-    assert X_train.dtype == np.float32 and y_train.dtype == np.int64
-    assert sorted(np.concatenate([y_train, y_test]).tolist()) == list(range(20))
-    np.testing.assert_array_equal(X_train[:, 0], 2 * y_train)  # rows stay paired
-    assert y_train.tolist() != sorted(y_train.tolist()), "the split is shuffled"
-    again = ds.train_test_split(X, y, test_size=0.25, seed=0)
-    np.testing.assert_array_equal(again[3], y_test)
-    assert ds.train_test_split(X, y, test_size=3, seed=0)[1].shape == (3, 2)
-    assert ds.train_test_split(X, y, test_size=0.01, seed=0)[1].shape == (1, 2)
+def test_blobs_are_balanced_and_around_their_centres() -> None:
+    X, y = ds.make_blobs(90, centers=3, cluster_std=0.1, n_features=4, seed=0)
+    assert X.shape == (90, 4) and X.dtype == np.float32 and y.dtype == np.int64
+    assert np.bincount(y).tolist() == [30, 30, 30]
+    assert y.tolist() != [i % 3 for i in range(90)], "labels are shuffled"
+    centres = np.stack([X[y == c].mean(0) for c in range(3)])
+    assert np.all(np.abs(centres) <= 5.0 + 0.1)
+    for c in range(3):
+        assert np.linalg.norm(X[y == c] - centres[c], axis=1).max() < 1.0

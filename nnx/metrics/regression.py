@@ -1,5 +1,5 @@
-"""Regression metrics: MSE, RMSE, MAE and R^2 as functions on arrays of any backend, and
-exact streaming RMSE and R^2 for ``compile(metrics=[...])`` (re-exported by :mod:`nnx.metrics`).
+"""Regression metrics: MSE, RMSE, MAE and R^2 as functions on arrays of any backend, and their
+exact streaming classes for ``compile(metrics=[...])``.
 
 Multi-output values are averaged over outputs, as scikit-learn's ``uniform_average``.
 
@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import array_namespace
-
-from nnx.backends.base import Array
-from nnx.metrics import Metric
+from nnx.backends.base import Array, array_namespace
+from nnx.functional import losses as F
+from nnx.metrics.base import MeanMetricWrapper, Metric
 
 __all__ = [
+    "MeanAbsoluteError",
+    "MeanSquaredError",
     "R2Score",
     "RootMeanSquaredError",
     "mean_absolute_error",
@@ -29,6 +30,7 @@ __all__ = [
 
 
 def _pair(y_true: Array, y_pred: Array) -> tuple[Any, Array]:
+    """``(xp, y_pred - y_true)`` with both as ``(n, outputs)`` of the prediction's dtype."""
     xp = array_namespace(y_true, y_pred)
     p = xp.reshape(y_pred, (y_pred.shape[0], -1))
     return xp, p - xp.astype(xp.reshape(y_true, p.shape), p.dtype)
@@ -82,8 +84,39 @@ def r2_score(y_true: Array, y_pred: Array) -> Array:
     return xp.mean(1.0 - xp.sum(d * d, axis=0) / total)
 
 
+class MeanSquaredError(MeanMetricWrapper):
+    """Streaming mean squared error.
+
+    Args:
+        name: the metric's name.
+
+    >>> MeanSquaredError().name
+    'mse'
+    """
+
+    def __init__(self, name: str = "mse") -> None:
+        super().__init__(F.squared_error, name)
+
+
+class MeanAbsoluteError(MeanMetricWrapper):
+    """Streaming mean absolute error.
+
+    Args:
+        name: the metric's name.
+
+    >>> MeanAbsoluteError().name
+    'mae'
+    """
+
+    def __init__(self, name: str = "mae") -> None:
+        super().__init__(F.absolute_error, name)
+
+
 class R2Score(Metric):
     """Exact streaming R^2 (uniform average over outputs) from per-output sums.
+
+    Args:
+        name: the metric's name.
 
     >>> from nnx.backends import get_backend
     >>> b = get_backend("numpy")
@@ -99,11 +132,13 @@ class R2Score(Metric):
         self.reset_state()
 
     def reset_state(self) -> None:
+        """Zero the running sums."""
         self.sums: list[Any] = [0.0, 0.0, 0.0, 0.0]  # weight, sum y, sum y^2, sum residual^2
 
     def update_state(
         self, y_true: Array, y_pred: Array, sample_weight: Array | None = None
     ) -> None:
+        """Add the batch's weight, sums of ``y``, ``y^2`` and squared residuals per output."""
         xp = array_namespace(y_pred)
         p = xp.reshape(y_pred, (y_pred.shape[0], -1))
         y = xp.astype(xp.reshape(y_true, p.shape), p.dtype)
@@ -120,6 +155,7 @@ class R2Score(Metric):
         self.sums = [a + b for a, b in zip(self.sums, batch, strict=True)]
 
     def result(self) -> Array:
+        """``1 - SS_res / SS_tot`` per output, averaged."""
         n, sy, syy, sse = self.sums
         xp = array_namespace(sse)
         return xp.mean(1.0 - sse / (syy - sy * sy / n))
@@ -129,6 +165,9 @@ class RootMeanSquaredError(R2Score):
     """Epoch RMSE of each output (root of the summed squares, not a mean of batch roots),
     averaged over outputs as scikit-learn's ``root_mean_squared_error``.
 
+    Args:
+        name: the metric's name.
+
     >>> RootMeanSquaredError().name
     'rmse'
     """
@@ -137,6 +176,7 @@ class RootMeanSquaredError(R2Score):
         super().__init__(name)
 
     def result(self) -> Array:
+        """``sqrt(SS_res / n)`` per output, averaged."""
         n, _, _, sse = self.sums
         xp = array_namespace(sse)
         return xp.mean(xp.sqrt(sse / n))

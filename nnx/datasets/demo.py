@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from nnx.backends import get_backend
+from nnx.data import StandardScaler, train_test_split
+from nnx.datasets.sklearn import load_breast_cancer, load_digits
+from nnx.datasets.synthetic import make_circles, make_moons, make_xor
+from nnx.validation import check_choice
 
 __all__ = ["DEMO_DATASETS", "DemoSplit", "load_demo"]
 
@@ -21,6 +25,11 @@ DEMO_DATASETS = {"moons": 50, "circles": 50, "xor": 300, "breast_cancer": 50, "d
 @dataclass
 class DemoSplit:
     """Train/test arrays (host), the number of classes and a one-line description.
+
+    Attributes:
+        X_train, X_test, y_train, y_test: the split, host arrays.
+        classes: the number of classes.
+        description: one line for the demo's report.
 
     >>> load_demo("circles", samples=100).X_test.shape
     (25, 2)
@@ -50,30 +59,26 @@ def load_demo(name: str, seed: int = 0, samples: int = 1000, noise: float = 0.15
     >>> load_demo("moons", samples=200).y_train.shape
     (150, 1)
     """
-    from nnx import datasets
-    from nnx.data import StandardScaler
-
-    if name not in DEMO_DATASETS:
-        raise ValueError(f"Unknown demo dataset {name!r}; valid: {', '.join(DEMO_DATASETS)}.")
+    check_choice(name, "name", DEMO_DATASETS, who="load_demo")
     if name == "xor":
-        X, y = datasets.make_xor()
+        X, y = make_xor()
         return DemoSplit(X, X, y, y, 2, "XOR truth table (4 rows, train = test)")
     if name == "moons":
-        X, y = datasets.make_moons(samples, noise=noise, seed=seed)
+        X, y = make_moons(samples, noise=noise, seed=seed)
         text = f"two moons, {samples} points, noise {noise}"
     elif name == "circles":
-        X, y = datasets.make_circles(samples, noise=0.1, factor=0.5, seed=seed)
+        X, y = make_circles(samples, noise=0.1, factor=0.5, seed=seed)
         text = f"two circles, {samples} points, noise 0.1"
     elif name == "breast_cancer":
-        X, y = datasets.load_breast_cancer()
+        X, y = load_breast_cancer()
         text = "breast cancer (569 x 30, scikit-learn)"
     else:
-        X, y = datasets.load_digits()
+        X, y = load_digits()
         text = "8x8 digits (1797 x 64, 10 classes, scikit-learn)"
     classes = int(y.max()) + 1
     if classes == 2:
         y = y.reshape(-1, 1).astype("float32")
-    X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.25, seed=seed)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, seed=seed)
     if name in ("breast_cancer", "digits"):
         scaler = StandardScaler().fit(X_train)
         xp = get_backend("numpy").xp
