@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-EXAMPLES = pathlib.Path(__file__).parents[1] / "examples"
+EXAMPLES = pathlib.Path(__file__).parents[2] / "examples"
 
 
 def _example(stem: str):

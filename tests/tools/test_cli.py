@@ -48,7 +48,7 @@ def test_demo_unknown_backend(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_python_dash_m() -> None:
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),

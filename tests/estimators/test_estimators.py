@@ -171,7 +171,7 @@ def test_without_scikit_learn_the_perceptron_works_and_mlps_name_the_extra():
         print("ok")
         """
     )
-    root = pathlib.Path(__file__).parents[1]
+    root = pathlib.Path(__file__).parents[2]
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False
     )
