@@ -12,7 +12,6 @@ from nnx import optimizers as optimizers_module
 from nnx.backends import Backend, get_backend
 from nnx.backends.base import Array
 from nnx.callbacks import Callback, History
-from nnx.flat import FlatParameters
 from nnx.inputs import (
     check_batch_size,
     check_distributions,
@@ -22,6 +21,7 @@ from nnx.inputs import (
 )
 from nnx.layers.activation import ActivatedLayer
 from nnx.layers.base import Backprop, Layer, Parameter, Shape
+from nnx.layers.parameter import FlatParameters
 
 __all__ = ["Sequential"]
 

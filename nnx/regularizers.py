@@ -13,22 +13,29 @@ A regularizer ``R`` gives the penalty ``R(w)`` (a 0-d array, added to the loss) 
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from nnx.backends.base import Array, array_namespace
-from nnx.config import Configurable, from_named_config
+from nnx.registry import Configurable, Registry, deserialize, serialize
+from nnx.validation import check_float
 
-__all__ = ["L1", "L1L2", "L2", "Regularizer", "get", "l1", "l1_l2", "l2", "names"]
+__all__ = [
+    "L1",
+    "L1L2",
+    "L2",
+    "Regularizer",
+    "get",
+    "l1",
+    "l1_l2",
+    "l2",
+    "names",
+    "serialize",
+]
 
 
 def _factor(value: Any, arg: str, who: str) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok:
-        raise ValueError(f"{who}: {arg} must be a finite number, received {arg}={value!r}")
-    if value < 0:
-        raise ValueError(f"{who}: {arg} must be >= 0, received {arg}={value!r}")
-    return float(value)
+    return check_float(value, arg, who=who, minimum=0.0)
 
 
 class Regularizer(Configurable):
@@ -40,7 +47,9 @@ class Regularizer(Configurable):
     ``get_config``.
 
     >>> L1L2(l1=0.5).get_config()
-    {'name': 'l1_l2', 'l1': 0.5, 'l2': 0.0}
+    {'l1': 0.5, 'l2': 0.0}
+    >>> serialize(L1L2(l1=0.5))
+    {'class_name': 'L1L2', 'config': {'l1': 0.5, 'l2': 0.0}}
     """
 
     name: ClassVar[str] = "regularizer"
@@ -84,7 +93,7 @@ class L1(Regularizer):
         self.l1 = _factor(l1, "l1", "L1")
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "l1": self.l1}
+        return {"l1": self.l1}
 
 
 class L2(Regularizer):
@@ -105,7 +114,7 @@ class L2(Regularizer):
         self.l2 = _factor(l2, "l2", "L2")
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "l2": self.l2}
+        return {"l2": self.l2}
 
 
 class L1L2(Regularizer):
@@ -131,7 +140,7 @@ class L1L2(Regularizer):
         self.l2 = _factor(l2, "l2", "L1L2")
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "l1": self.l1, "l2": self.l2}
+        return {"l1": self.l1, "l2": self.l2}
 
 
 def l1(l1: float = 0.01) -> L1:
@@ -171,9 +180,9 @@ def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
     return L1L2(l1=l1, l2=l2)
 
 
-_CLASSES: dict[str, type[Regularizer]] = {"l1": L1, "l2": L2, "l1_l2": L1L2}
-# NOTE: Keras class names ("L1L2") and the dash-less spelling resolve too.
-_ALIASES = {"l1l2": "l1_l2"}
+_REGULARIZERS: Registry[type[Regularizer]] = Registry("regularizer")
+for _cls in (L1, L2, L1L2):
+    _REGULARIZERS.add(_cls.name, _cls)  # "l1l2" and "L1L2" resolve too: case and "_" are ignored
 
 
 def names() -> list[str]:
@@ -182,27 +191,18 @@ def names() -> list[str]:
     >>> names()
     ['l1', 'l1_l2', 'l2']
     """
-    return sorted(_CLASSES)
+    return _REGULARIZERS.names()
 
 
-def _lookup(name: Any) -> type[Regularizer]:
-    key = name.strip().lower() if isinstance(name, str) else None
-    key = _ALIASES.get(key, key) if key is not None else None
-    if key not in _CLASSES:
-        raise ValueError(
-            f"Unknown regularizer {name!r}. Valid regularizers: {', '.join(names())} (or None)."
-        )
-    return _CLASSES[key]
-
-
-def get(spec: str | Regularizer | dict[str, Any] | None) -> Regularizer | None:
+def get(spec: str | Regularizer | Mapping[str, Any] | None) -> Regularizer | None:
     """Resolve a regularizer specification.
 
     Args:
         spec: a name (``"l1"``, ``"l2"``, ``"l1_l2"``, with the factory defaults 0.01), a
             :class:`Regularizer` or any object with ``__call__`` and ``gradient`` (returned as
-            is), a config dict ``{"name": ..., **factors}`` (missing factors take the class
-            defaults, as in :meth:`Regularizer.from_config`), or None (no penalty).
+            is), a config dict (``{"class_name": ..., "config": {...}}`` as :func:`serialize`
+            writes, or nnx 0.1's ``{"name": ..., **factors}``; missing factors take the class
+            defaults), or None (no penalty).
 
     Returns:
         The regularizer, or None.
@@ -212,17 +212,19 @@ def get(spec: str | Regularizer | dict[str, Any] | None) -> Regularizer | None:
 
     >>> get("l1_l2")
     L1L2(l1=0.01, l2=0.01)
-    >>> get({"name": "l2", "l2": 0.001})
+    >>> get({"class_name": "L2", "config": {"l2": 0.001}})
+    L2(l2=0.001)
+    >>> get({"name": "l2", "l2": 0.001})  # as nnx 0.1 wrote it
     L2(l2=0.001)
     >>> get(None) is None
     True
     """
     if spec is None or isinstance(spec, Regularizer):
         return spec
-    if isinstance(spec, dict):
-        return from_named_config(spec, _lookup, "regularizer", names())
+    if isinstance(spec, Mapping):
+        return deserialize(spec, _REGULARIZERS)
     if isinstance(spec, str):
-        cls = _lookup(spec)
+        cls = _REGULARIZERS.lookup(spec)
         # NOTE: as in Keras, the name "l1_l2" means the factory's 0.01s, not the class's 0s.
         return l1_l2() if cls is L1L2 else cls()
     if callable(spec) and callable(getattr(spec, "gradient", None)):

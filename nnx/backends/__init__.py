@@ -18,20 +18,22 @@ from contextvars import ContextVar
 from typing import Any
 
 from nnx.backends.base import Array, Backend, Generator
+from nnx.backends.coefficients import AdamCoefficients, SGDCoefficients
 
 __all__ = [
+    "AdamCoefficients",
     "Array",
     "Backend",
     "BackendUnavailableError",
     "Generator",
+    "SGDCoefficients",
     "available",
+    "backend_of",
     "get_backend",
     "names",
     "set_backend",
     "use_backend",
 ]
-
-BackendSpec = "str | Backend | None"
 
 
 class BackendUnavailableError(ImportError):

@@ -1,23 +1,43 @@
 """The backend contract: one small object per array library.
 
 A backend carries the Array-API namespace (``xp``), the device, host<->device transfers, a seeded
-random generator (the Array API has none) and optional fast paths. Everything above
+random generator (the Array API has none) and named fast paths. Everything above
 ``nnx.backends`` reaches array libraries only through this object or ``array_namespace(x)``.
+
+The methods a backend may override to go faster are in :mod:`nnx.backends.fast_paths`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import array_api_compat
 import numpy as np
 
-Array = Any
+from nnx.backends.fast_paths import FastPaths
 
-_FLOAT_DTYPES = ("float32", "float64")
+__all__ = ["Array", "Backend", "Generator", "array_namespace", "views_of"]
+
+Array = Any
 _NAMESPACES: dict[type, Any] = {}
+_DTYPE_NAMES = (
+    "float32",
+    "float64",
+    "float16",
+    "int64",
+    "int32",
+    "int8",
+    "uint8",
+    "int16",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
+    "complex64",
+    "complex128",
+)
 
 
 def array_namespace(*xs: Any) -> Any:
@@ -42,13 +62,19 @@ def array_namespace(*xs: Any) -> Any:
 class Generator:
     """A seeded random generator that returns arrays of one backend.
 
-    Draws are made on the host with NumPy's PCG64 and moved once, so a given seed gives the same
-    numbers on every backend (initial weights can be compared across backends). Backends with a
-    device-side generator override :meth:`bernoulli` for the hot path (dropout masks).
+    Draws are made on the host with NumPy's PCG64, in float64, and moved once, so a given seed
+    gives the same numbers on every backend (initial weights can be compared across backends).
+    Backends with a device-side generator override :meth:`bernoulli` for the hot path (dropout
+    masks).
 
     Args:
         backend: the backend whose arrays are returned.
         seed: an int, or None for fresh OS entropy.
+
+    >>> from nnx.backends import get_backend
+    >>> rng = get_backend("numpy").rng(42)
+    >>> rng.integers(0, 10, (3,)).tolist()
+    [0, 7, 6]
     """
 
     def __init__(self, backend: Backend, seed: int | None = None) -> None:
@@ -103,7 +129,7 @@ class Generator:
         self.host.bit_generator.state = state
 
 
-class Backend:
+class Backend(FastPaths):
     """An array library seen through the Array API, plus what the standard lacks.
 
     Attributes:
@@ -111,6 +137,11 @@ class Backend:
         xp: the Array-API namespace.
         device: the device arrays are created on.
         default_float: the float dtype name used when none is given (``"float32"``).
+
+    >>> from nnx.backends import get_backend
+    >>> numpy = get_backend("numpy")
+    >>> numpy.dtype_name(numpy.asarray([1.0], dtype="float32"))
+    'float32'
     """
 
     name: str = "abstract"
@@ -146,28 +177,10 @@ class Backend:
 
     def dtype_name(self, x: Array) -> str:
         """The name (``"float32"``) of an array's dtype."""
-        for name in (
-            "float32",
-            "float64",
-            "float16",
-            "int64",
-            "int32",
-            "int8",
-            "uint8",
-            "int16",
-            "uint16",
-            "uint32",
-            "uint64",
-            "bool",
-            "complex64",
-            "complex128",
-        ):
+        for name in _DTYPE_NAMES:
             if hasattr(self.xp, name) and x.dtype == getattr(self.xp, name):
                 return name
         return str(x.dtype)
-
-    def is_float(self, x: Array) -> bool:
-        return self.xp.isdtype(x.dtype, "real floating")
 
     # --- randomness, devices ---------------------------------------------------------------------
     def rng(self, seed: int | None = None) -> Generator:
@@ -182,74 +195,8 @@ class Backend:
         return "cpu"
 
     def library_version(self) -> str:
+        """The array library's version string (for ``nnx info`` and benchmarks)."""
         return "unknown"
-
-    # --- optional fast paths (each has a portable fallback here) ---------------------------------
-    def matmul(self, a: Array, b: Array, out: Array | None = None) -> Array:
-        """``a @ b``, written into ``out`` where the library supports it."""
-        return a @ b
-
-    def im2col(
-        self,
-        x: Array,
-        kernel: tuple[int, int],
-        strides: tuple[int, int],
-        dilation: tuple[int, int],
-    ) -> Array:
-        """The sliding windows of a padded channels-last image batch, one row per position.
-
-        ``cols[b, p, q, (i kw + j) C + c] = x[b, i dh + p sh, j dw + q sw, c]``: a strided
-        slice per kernel offset ``(i, j)``, stacked (portable; NumPy overrides it with a
-        ``sliding_window_view``). Shape: ``(b, h, w, C) -> (b, oh, ow, kh kw C)``.
-        """
-        xp = self.xp
-        b, h, w, c = x.shape
-        (kh, kw), (sh, sw), (dh, dw) = kernel, strides, dilation
-        oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
-        parts = [
-            x[
-                :,
-                i * dh : i * dh + (oh - 1) * sh + 1 : sh,
-                j * dw : j * dw + (ow - 1) * sw + 1 : sw,
-                :,
-            ]
-            for i in range(kh)
-            for j in range(kw)
-        ]
-        if len(parts) == 1:
-            return parts[0]
-        return xp.reshape(xp.stack(parts, axis=3), (b, oh, ow, kh * kw * c))
-
-    def sum_rows(self, x: Array, out: Array | None = None) -> Array:
-        """``sum(x, axis=0)`` of a 2-d array (bias gradients), into ``out`` where supported."""
-        total = self.xp.sum(x, axis=0)
-        if out is None:
-            return total
-        out[...] = total
-        return out
-
-    def fast_backward(self, activation: str) -> Callable[[Array, Array, Array], Array] | None:
-        """A faster ``backward(dy, x, y)`` of the named (parameter-free) activation, or None.
-
-        Each one equals :mod:`nnx.functional.activations`'s within float32 rounding."""
-        return None
-
-    def fast_update(self, rule: str) -> Callable[..., None] | None:
-        """A fused optimizer update ``f(xp, w, g, slots, coefficients)`` for the rule named by
-        :attr:`nnx.optimizers.Optimizer.fast_rule` (e.g. ``"adam"``), or None."""
-        return None
-
-    def flat_views(
-        self, shapes: Sequence[tuple[int, ...]], dtype: str
-    ) -> tuple[Array, list[Array]] | None:
-        """One zeroed 1-d buffer holding arrays of ``shapes`` back to back, and a writable view
-        of each; None where the library has no writable views (the portable default)."""
-        return None
-
-    def map_chunks(self, fn: Callable[[slice], Any], n: int) -> None:
-        """Call ``fn`` on slices covering ``range(n)``: an elementwise update of flat buffers.
-        Backends may run the slices on several threads; the default is one call."""
-        fn(slice(0, n))
 
     def erf(self, x: Array) -> Array:
         """The error function, elementwise (not in the Array API: each backend supplies it)."""
@@ -261,7 +208,12 @@ class Backend:
 
 
 def views_of(xp: Any, flat: Array, shapes: Sequence[tuple[int, ...]]) -> tuple[Array, list[Array]]:
-    """Views of consecutive pieces of ``flat`` shaped as ``shapes`` (libraries with views)."""
+    """Views of consecutive pieces of ``flat`` shaped as ``shapes`` (libraries with views).
+
+    >>> import numpy as np
+    >>> [v.shape for v in views_of(np, np.zeros(7), [(2, 2), (3,)])[1]]
+    [(2, 2), (3,)]
+    """
     views, start = [], 0
     for shape in shapes:
         size = math.prod(shape)
@@ -276,8 +228,6 @@ def _np_erf(x: np.ndarray) -> np.ndarray:
 
         return erf(x)
     except ImportError:
-        import math
-
         return np.vectorize(math.erf, otypes=[x.dtype])(x)
 
 

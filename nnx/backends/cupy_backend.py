@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from nnx.backends.base import Array, Backend, Generator, views_of
+from nnx.backends.coefficients import AdamCoefficients, SGDCoefficients
 
 
 class CupyGenerator(Generator):
@@ -80,11 +81,24 @@ class CupyBackend(Backend):
         with self.cupy_device:
             return views_of(self._cupy, self._cupy.zeros(size, dtype=dtype), shapes)
 
-    def fast_backward(self, activation: str) -> Callable[[Array, Array, Array], Array] | None:
-        return _kernels().get(f"{activation}_backward")
+    def relu_backward(self, dy: Array, x: Array, y: Array) -> Array | None:
+        return _kernels().relu(dy, x)
 
-    def fast_update(self, rule: str) -> Callable[..., None] | None:
-        return _kernels().get(f"{rule}_update")
+    def sigmoid_backward(self, dy: Array, x: Array, y: Array) -> Array | None:
+        return _kernels().sigmoid(dy, y)
+
+    def tanh_backward(self, dy: Array, x: Array, y: Array) -> Array | None:
+        return _kernels().tanh(dy, y)
+
+    def adam_update(self, w: Array, g: Array, m: Array, v: Array, c: AdamCoefficients) -> bool:
+        b1, b2, step, eps = (w.dtype.type(value) for value in c)
+        _kernels().adam(g, b1, b2, step, eps, w, m, v)
+        return True
+
+    def sgd_momentum_update(self, w: Array, g: Array, velocity: Array, c: SGDCoefficients) -> bool:
+        lr, mu = (w.dtype.type(value) for value in c)
+        _kernels().momentum(g, lr, mu, w, velocity)
+        return True
 
     def erf(self, x: Array) -> Array:
         from cupyx.scipy.special import erf
@@ -95,36 +109,30 @@ class CupyBackend(Backend):
         return str(self._cupy.__version__)
 
 
+class _Kernels(NamedTuple):
+    relu: Any
+    sigmoid: Any
+    tanh: Any
+    momentum: Any
+    adam: Any
+
+
 @cache
-def _kernels() -> dict[str, Callable[..., Any]]:
+def _kernels() -> _Kernels:
     """Fused elementwise CUDA kernels: one pass over memory instead of one per operation."""
     import cupy
 
-    relu = cupy.ElementwiseKernel("T dy, T x", "T dx", "dx = x > 0 ? dy : (T)0", "nnx_relu_bwd")
-    sigmoid = cupy.ElementwiseKernel("T dy, T y", "T dx", "dx = dy * y * (1 - y)", "nnx_sig_bwd")
-    tanh = cupy.ElementwiseKernel("T dy, T y", "T dx", "dx = dy * (1 - y * y)", "nnx_tanh_bwd")
-    momentum = cupy.ElementwiseKernel(
-        "T g, T lr, T mu", "T w, T v", "v = mu * v - lr * g; w += v;", "nnx_sgd_momentum"
+    return _Kernels(
+        relu=cupy.ElementwiseKernel("T dy, T x", "T dx", "dx = x > 0 ? dy : (T)0", "nnx_relu_bwd"),
+        sigmoid=cupy.ElementwiseKernel("T dy, T y", "T dx", "dx = dy * y * (1 - y)", "nnx_sig_bwd"),
+        tanh=cupy.ElementwiseKernel("T dy, T y", "T dx", "dx = dy * (1 - y * y)", "nnx_tanh_bwd"),
+        momentum=cupy.ElementwiseKernel(
+            "T g, T lr, T mu", "T w, T v", "v = mu * v - lr * g; w += v;", "nnx_sgd_momentum"
+        ),
+        adam=cupy.ElementwiseKernel(
+            "T g, T b1, T b2, T step, T eps",
+            "T w, T m, T v",
+            "m = b1 * (m - g) + g; v = b2 * (v - g * g) + g * g; w -= step * m / (sqrt(v) + eps);",
+            "nnx_adam",
+        ),
     )
-    adam = cupy.ElementwiseKernel(
-        "T g, T b1, T b2, T step, T eps",
-        "T w, T m, T v",
-        "m = b1 * (m - g) + g; v = b2 * (v - g * g) + g * g; w -= step * m / (sqrt(v) + eps);",
-        "nnx_adam",
-    )
-
-    def sgd_momentum_update(xp: Any, w: Array, g: Array, s: dict[str, Array], c: Any) -> None:
-        lr, mu = (w.dtype.type(v) for v in c)
-        momentum(g, lr, mu, w, s["momentum"])
-
-    def adam_update(xp: Any, w: Array, g: Array, s: dict[str, Array], c: Any) -> None:
-        b1, b2, step, eps = (w.dtype.type(v) for v in c)
-        adam(g, b1, b2, step, eps, w, s["momentum"], s["velocity"])
-
-    return {
-        "relu_backward": lambda dy, x, y: relu(dy, x),
-        "sigmoid_backward": lambda dy, x, y: sigmoid(dy, y),
-        "tanh_backward": lambda dy, x, y: tanh(dy, y),
-        "sgd_momentum_update": sgd_momentum_update,
-        "adam_update": adam_update,
-    }

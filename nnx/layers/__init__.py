@@ -1,23 +1,31 @@
-"""Layers. Each has ``build``, ``forward(x, training) -> (y, backprop)`` and ``__call__``."""
+"""Layers. Each has ``build``, ``forward(x, training) -> (y, backprop)`` and ``__call__``.
+
+``Parameter`` (a weight with its gradient) lives in :mod:`nnx.layers.parameter`, the ``Layer``
+contract and the registry in :mod:`nnx.layers.base`, and each family of layers in its own file.
+
+>>> from nnx.layers import Dense, layer_class
+>>> layer_class("Dense") is Dense
+True
+"""
 
 from nnx.layers.activation import ActivatedLayer, Activation
 from nnx.layers.augmentation import GaussianNoise, RandomFlip, RandomRotation, RandomTranslation
-from nnx.layers.base import Layer, Parameter, layer_class, register_layer
+from nnx.layers.base import Layer, layer_class, layer_names, register_layer
+from nnx.layers.batch_normalization import BatchNormalization
 from nnx.layers.conv import Conv1D, Conv2D
 from nnx.layers.dense import Dense
 from nnx.layers.dropout import Dropout
-from nnx.layers.normalization import BatchNormalization, LayerNormalization
-from nnx.layers.padding import ZeroPadding2D
-from nnx.layers.pooling import (
-    AveragePooling1D,
-    AveragePooling2D,
+from nnx.layers.global_pooling import (
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
-    MaxPooling1D,
-    MaxPooling2D,
 )
+from nnx.layers.normalization import LayerNormalization
+from nnx.layers.padding import ZeroPadding2D
+from nnx.layers.parameter import Parameter
+from nnx.layers.pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
+from nnx.layers.random_layer import RandomLayer
 from nnx.layers.reshaping import Flatten, Input, Reshape
 from nnx.layers.spatial_dropout import SpatialDropout2D
 from nnx.layers.upsampling import UpSampling2D
@@ -45,6 +53,7 @@ __all__ = [
     "Parameter",
     "GaussianNoise",
     "RandomFlip",
+    "RandomLayer",
     "RandomRotation",
     "RandomTranslation",
     "Reshape",
@@ -52,5 +61,6 @@ __all__ = [
     "UpSampling2D",
     "ZeroPadding2D",
     "layer_class",
+    "layer_names",
     "register_layer",
 ]

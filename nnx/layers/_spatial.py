@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from nnx.backends.base import Array
+from nnx.validation import check_choice, is_int
 
 __all__ = [
     "as_pair",
@@ -27,19 +28,17 @@ DATA_FORMATS = ("channels_last", "channels_first")
 
 def int_tuple(value: Any, rank: int, arg: str, who: str, minimum: int = 1) -> tuple[int, ...]:
     """``3 -> (3, 3)`` for rank 2; validates every entry is an int >= ``minimum``."""
-    values = (value,) * rank if isinstance(value, int) and not isinstance(value, bool) else value
+    values = (value,) * rank if is_int(value) else value
     try:
         values = tuple(values)
     except TypeError:
         values = ()
-    if len(values) != rank or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in values
-    ):
+    if len(values) != rank or not all(is_int(v) and v >= minimum for v in values):
         raise ValueError(
             f"{who}: {arg} must be an int >= {minimum} or a tuple of {rank} such ints, "
             f"received {arg}={value!r}."
         )
-    return tuple(values)
+    return tuple(int(v) for v in values)
 
 
 def as_pair(values: tuple[int, ...]) -> tuple[int, int]:
@@ -56,12 +55,7 @@ def check_padding(padding: Any, who: str) -> str:
 
 def check_data_format(data_format: Any, who: str) -> str:
     """``"channels_last"`` or ``"channels_first"``; a ValueError naming ``who`` otherwise."""
-    if data_format not in DATA_FORMATS:
-        raise ValueError(
-            f"{who}: data_format must be one of {DATA_FORMATS}, "
-            f"received data_format={data_format!r}."
-        )
-    return str(data_format)
+    return str(check_choice(data_format, "data_format", DATA_FORMATS, who=who))
 
 
 def split_shape(input_shape: Any, rank: int, data_format: str, who: str) -> tuple[Any, Any]:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
-from nnx import activations
-from nnx.backends.base import Array
-from nnx.layers.base import Backprop, Layer, register_layer
+import nnx.activations as activations
+from nnx.backends.base import Array, Backend
+from nnx.layers.base import Backprop, Layer, identity_backprop, register_layer
+
+__all__ = ["ActivatedLayer", "Activation"]
+
+#: ``backward(dy, x, y) -> dx`` of a backend fast path, None where the backend declines
+FastBackward = Callable[[Array, Array, Array], "Array | None"]
 
 
 class ActivatedLayer(Layer):
@@ -31,12 +37,15 @@ class ActivatedLayer(Layer):
         raise NotImplementedError
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        """``y = activation(z)`` with ``z`` from :meth:`forward_logits`; backward
+        ``dz = activation'(z) dy`` (the backend's fast path where it has one)."""
         z, backprop_z = self.forward_logits(x, training=training)
         act = self.activation
         if act.name == "linear":
             return z, backprop_z
         y = act.forward(z)
-        backward = self._backward(act)
+        backward = act.backward
+        fast = _fast_backward(act, self.backend)
 
         def backprop(dy: Array) -> Array:
             if act.zero_gradient and not self._warned_zero_gradient:
@@ -48,16 +57,13 @@ class ActivatedLayer(Layer):
                     RuntimeWarning,
                     stacklevel=2,
                 )
-            return backprop_z(backward(dy, z, y))
+            dz = None if fast is None else fast(dy, z, y)  # None: the backend declined
+            return backprop_z(backward(dy, z, y) if dz is None else dz)
 
         return y, backprop
 
-    def _backward(self, act: activations.ActivationFunction) -> Any:
-        """The activation's backward: the backend's fast path where it has one."""
-        fast = None if act.config else self.backend.fast_backward(act.name)  # type: ignore[union-attr]
-        return fast or act.backward
-
     def get_config(self) -> dict[str, Any]:
+        """The layer's config plus ``activation`` (its name, or its config when it has one)."""
         config = self.activation.get_config()
         return {
             **super().get_config(),
@@ -96,8 +102,19 @@ class Activation(ActivatedLayer):
 
     def forward_logits(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         self.check_input(x)
-        return x, _identity
+        return x, identity_backprop
 
 
-def _identity(dy: Array) -> Array:
-    return dy
+def _fast_backward(
+    act: activations.ActivationFunction, backend: Backend | None
+) -> FastBackward | None:
+    """The backend's named fast path for the backward of ``act``, if it has one."""
+    if backend is None or act.config:
+        return None
+    if act.name == "relu":
+        return backend.relu_backward
+    if act.name == "sigmoid":
+        return backend.sigmoid_backward
+    if act.name == "tanh":
+        return backend.tanh_backward
+    return None

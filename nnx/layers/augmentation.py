@@ -13,37 +13,11 @@ from array_api_compat import device as device_of
 from nnx.backends.base import Array, Generator
 from nnx.functional import image
 from nnx.layers import _spatial as sp
-from nnx.layers.base import Backprop, Layer, Shape, register_layer
+from nnx.layers.base import Backprop, identity_backprop, register_layer
+from nnx.layers.random_layer import RandomLayer
+from nnx.validation import check_choice, check_float
 
 __all__ = ["GaussianNoise", "RandomFlip", "RandomRotation", "RandomTranslation"]
-
-
-class _Random(Layer):
-    """A layer with its own seeded stream (replayed by ``nnx.gradcheck``), identity at
-    inference."""
-
-    def __init__(self, seed: int | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.seed = seed
-        self.rng: Generator | None = None
-
-    def build_parameters(self, input_shape: Shape, rng: Generator) -> None:
-        assert self.backend is not None
-        self.rng = self.backend.rng(self.seed) if self.seed is not None else rng.spawn()
-
-    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
-        self.check_input(x)
-        if not training:
-            return x, _identity
-        assert self.rng is not None
-        return self.augment(x, self.rng)
-
-    def augment(self, x: Array, rng: Generator) -> tuple[Array, Backprop]:
-        """The training-mode transform and its backprop."""
-        raise NotImplementedError
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "seed": self.seed}
 
 
 def _range(factor: Any, arg: str, who: str) -> tuple[float, float]:
@@ -60,7 +34,7 @@ def _range(factor: Any, arg: str, who: str) -> tuple[float, float]:
     return lo, hi
 
 
-class _Affine(_Random):
+class _Affine(RandomLayer):
     """Per-sample rotation/translation by bilinear resampling with zero fill."""
 
     def __init__(self, data_format: str = "channels_last", **kwargs: Any) -> None:
@@ -71,7 +45,7 @@ class _Affine(_Random):
         """Per-sample ``angle (n,)`` in radians and ``shift (n, 2)`` in pixels."""
         raise NotImplementedError
 
-    def augment(self, x: Array, rng: Generator) -> tuple[Array, Backprop]:
+    def forward_training(self, x: Array, rng: Generator) -> tuple[Array, Backprop]:
         xp, fmt = self.backend.xp, self.data_format  # type: ignore[union-attr]
         x2 = sp.to_2d(xp, x, 2, fmt)
         n, h, w, _ = x2.shape
@@ -173,7 +147,7 @@ class RandomTranslation(_Affine):
 
 
 @register_layer
-class RandomFlip(_Random):
+class RandomFlip(RandomLayer):
     """Mirror each training image with probability 1/2 per sample and per direction.
 
     ``y = x + m (flip(x) - x)`` with ``m ~ Bernoulli(1/2)`` per sample; backward
@@ -204,12 +178,10 @@ class RandomFlip(_Random):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if mode not in self.MODES:
-            raise ValueError(f"RandomFlip: mode must be one of {self.MODES}, received {mode!r}.")
-        self.mode = mode
+        self.mode = check_choice(mode, "mode", self.MODES, who="RandomFlip")
         self.data_format = sp.check_data_format(data_format, "RandomFlip")
 
-    def augment(self, x: Array, rng: Generator) -> tuple[Array, Backprop]:
+    def forward_training(self, x: Array, rng: Generator) -> tuple[Array, Backprop]:
         xp = self.backend.xp  # type: ignore[union-attr]
         first = 1 if self.data_format == "channels_last" else 2
         axes = {"vertical": [first], "horizontal": [first + 1]}.get(self.mode, [first, first + 1])
@@ -230,7 +202,7 @@ class RandomFlip(_Random):
 
 
 @register_layer
-class GaussianNoise(_Random):
+class GaussianNoise(RandomLayer):
     """Add ``N(0, stddev^2)`` noise to every input in training (regularization); identity at
     inference. Backward: ``dx = dy``.
 
@@ -251,16 +223,11 @@ class GaussianNoise(_Random):
 
     def __init__(self, stddev: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if isinstance(stddev, bool) or not isinstance(stddev, (int, float)) or stddev < 0:
-            raise ValueError(f"GaussianNoise: stddev must be >= 0, received stddev={stddev!r}.")
-        self.stddev = float(stddev)
+        self.stddev = check_float(stddev, "stddev", who="GaussianNoise", minimum=0.0)
 
-    def augment(self, x: Array, rng: Generator) -> tuple[Array, Backprop]:
-        return x + rng.normal(tuple(x.shape), 0.0, self.stddev, dtype=self.dtype), _identity
+    def forward_training(self, x: Array, rng: Generator) -> tuple[Array, Backprop]:
+        noise = rng.normal(tuple(x.shape), 0.0, self.stddev, dtype=self.dtype)
+        return x + noise, identity_backprop
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "stddev": self.stddev}
-
-
-def _identity(dy: Array) -> Array:
-    return dy

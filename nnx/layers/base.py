@@ -1,8 +1,8 @@
-"""The layer contract: ``Parameter``, ``Layer`` and the layer registry.
+"""The layer contract: ``Layer`` and the layer registry (``Parameter`` is in ``parameter.py``).
 
-A layer is built lazily once its input shape is known (``build``), creating its
-:class:`Parameter` s; ``forward(x, training=...)`` returns the output and a ``backprop``
-closure that, given ``dL/dy``, writes every parameter's ``.grad`` and returns ``dL/dx``.
+A layer is built lazily once its input shape is known (``build``), creating its parameters;
+``forward(x, training=...)`` returns the output and a ``backprop`` closure that, given ``dL/dy``,
+writes every parameter's ``.grad`` and returns ``dL/dx``.
 """
 
 from __future__ import annotations
@@ -11,71 +11,91 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
-from nnx.backends import Backend, get_backend
+import nnx.initializers as initializers
+from nnx.backends import Backend, backend_of, get_backend
 from nnx.backends.base import Array, Generator
+from nnx.layers.parameter import Parameter
+from nnx.registry import Registry, serialize
 
 Shape = tuple[int | None, ...]
 Backprop = Callable[[Array], Array]
 
-__all__ = ["Backprop", "Layer", "Parameter", "Shape", "layer_class", "register_layer"]
-
-
-class Parameter:
-    """A weight array with its gradient.
-
-    Attributes:
-        value: the weights (updated in place by optimizers).
-        grad: ``dL/dvalue`` from the last backward pass, same shape and dtype (None before).
-        name: e.g. ``"dense/kernel"``.
-        regularizer: optional penalty ``R(value)`` with ``R.gradient(value)``.
-        trainable: False for state such as batch-norm moving statistics.
-    """
-
-    __slots__ = ("grad", "name", "regularizer", "trainable", "value")
-
-    def __init__(
-        self, value: Array, name: str, regularizer: Any = None, trainable: bool = True
-    ) -> None:
-        self.value = value
-        self.grad: Array | None = None
-        self.name = name
-        self.regularizer = regularizer
-        self.trainable = trainable
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(self.value.shape)
-
-    @property
-    def size(self) -> int:
-        n = 1
-        for d in self.value.shape:
-            n *= d
-        return n
-
-    def __repr__(self) -> str:
-        return f"Parameter({self.name!r}, shape={self.shape}, trainable={self.trainable})"
+__all__ = [
+    "Backprop",
+    "Layer",
+    "Parameter",
+    "Shape",
+    "identity_backprop",
+    "layer_class",
+    "layer_names",
+    "register_layer",
+    "serialize_or_none",
+]
 
 
 L = TypeVar("L", bound=type)
-_REGISTRY: dict[str, type[Layer]] = {}
+
+
+class _LayerRegistry(Registry["type[Layer]"]):
+    # NOTE: ``_REGISTRY[name]`` and ``sorted(_REGISTRY)`` keep working for code written against
+    # 0.1's plain dict (tests/test_io.py); new code calls layer_class() and layer_names().
+    def __getitem__(self, name: str) -> type[Layer]:
+        return self.lookup(name)
+
+
+_REGISTRY = _LayerRegistry("layer type")
 
 
 def register_layer(cls: L) -> L:
-    """Class decorator: make a layer loadable from a saved model by its class name."""
-    _REGISTRY[cls.__name__] = cls
+    """Class decorator: make a layer loadable from a saved model by its class name.
+
+    >>> @register_layer
+    ... class Twice(Layer):
+    ...     def forward(self, x, *, training=False):
+    ...         return 2 * x, lambda dy: 2 * dy
+    >>> layer_class("Twice") is Twice
+    True
+    """
+    _REGISTRY.add(cls.__name__, cls)
     return cls
 
 
 def layer_class(name: str) -> type[Layer]:
-    """The registered layer class called ``name``; ValueError listing the known ones."""
+    """The registered layer class called ``name``; ValueError listing the known ones.
+
+    >>> layer_class("Dense").__name__
+    'Dense'
+    """
     try:
-        return _REGISTRY[name]
-    except KeyError:
+        return _REGISTRY.lookup(name)
+    except ValueError as error:
         raise ValueError(
-            f"Unknown layer type {name!r}. Registered layers: {', '.join(sorted(_REGISTRY))}. "
-            "Custom layers must be decorated with @nnx.layers.register_layer."
+            f"{error} Custom layers must be decorated with @nnx.layers.register_layer."
         ) from None
+
+
+def layer_names() -> list[str]:
+    """The class names of every registered layer, sorted.
+
+    >>> "Dense" in layer_names()
+    True
+    """
+    return _REGISTRY.names()
+
+
+def identity_backprop(dy: Array) -> Array:
+    """The backprop of a layer that passes its input through unchanged: ``dx = dy``."""
+    return dy
+
+
+def serialize_or_none(obj: Any) -> dict[str, Any] | None:
+    """``{"class_name": ..., "config": ...}`` of an initializer or regularizer; None for None.
+
+    >>> from nnx.regularizers import L2
+    >>> serialize_or_none(L2(0.5)), serialize_or_none(None)
+    ({'class_name': 'L2', 'config': {'l2': 0.5}}, None)
+    """
+    return None if obj is None else serialize(obj)
 
 
 def _snake(name: str) -> str:
@@ -164,8 +184,6 @@ class Layer:
         trainable: bool = True,
     ) -> Parameter:
         """Create, register and return a :class:`Parameter` initialised by ``initializer``."""
-        from nnx import initializers
-
         value = initializers.get(initializer)(shape, rng, self.dtype)
         param = Parameter(value, f"{self.name}/{name}", regularizer, trainable and self.trainable)
         self._weights.append(param)
@@ -179,7 +197,7 @@ class Layer:
     def __call__(self, x: Array) -> Array:
         """Inference: ``forward(x, training=False)[0]``, building the layer on first use."""
         if not self.built:
-            self.build(tuple(x.shape[1:]), _owner(x))
+            self.build(tuple(x.shape[1:]), backend_of(x))
         return self.forward(x, training=False)[0]
 
     def check_input(self, x: Array) -> None:
@@ -208,9 +226,11 @@ class Layer:
         return list(self._weights)
 
     def trainable_parameters(self) -> list[Parameter]:
+        """The weights an optimizer updates, in creation order."""
         return [p for p in self._weights if p.trainable]
 
     def count_params(self) -> int:
+        """The number of weights, trainable and not."""
         return sum(p.size for p in self._weights)
 
     def get_config(self) -> dict[str, Any]:
@@ -222,6 +242,7 @@ class Layer:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
+        """Rebuild a layer from :meth:`get_config` (unbuilt: weights come with ``build``)."""
         return cls(**config)
 
     def __repr__(self) -> str:
@@ -244,9 +265,3 @@ def _matches(received: tuple[int, ...], expected: Shape) -> bool:
     return len(received) == len(expected) and all(
         e is None or r == e for r, e in zip(received, expected, strict=True)
     )
-
-
-def _owner(x: Any) -> Backend:
-    from nnx.backends import backend_of
-
-    return backend_of(x)

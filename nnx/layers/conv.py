@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from nnx import initializers, regularizers
+import nnx.initializers as initializers
+import nnx.regularizers as regularizers
 from nnx.backends.base import Array, Generator
 from nnx.functional.conv import col2im, conv_output_length, crop2d, pad2d, spatial_pads
 from nnx.layers import _spatial as sp
 from nnx.layers.activation import ActivatedLayer
-from nnx.layers.base import Backprop, Parameter, Shape, register_layer
+from nnx.layers.base import Backprop, Shape, register_layer, serialize_or_none
+from nnx.layers.parameter import Parameter
+from nnx.validation import check_int
 
 __all__ = ["Conv1D", "Conv2D"]
 
@@ -37,11 +40,7 @@ class _Conv(ActivatedLayer):
     ) -> None:
         super().__init__(activation, **kwargs)
         who = type(self).__name__
-        if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
-            raise ValueError(
-                f"{who}: filters must be a positive int, received filters={filters!r}."
-            )
-        self.filters = filters
+        self.filters = check_int(filters, "filters", who=who, minimum=1)
         self.kernel_size = sp.int_tuple(kernel_size, self.rank, "kernel_size", who)
         self.strides = sp.int_tuple(strides, self.rank, "strides", who)
         self.dilation_rate = sp.int_tuple(dilation_rate, self.rank, "dilation_rate", who)
@@ -136,10 +135,10 @@ class _Conv(ActivatedLayer):
             "data_format": self.data_format,
             "dilation_rate": list(self.dilation_rate),
             "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer.get_config(),
-            "bias_initializer": self.bias_initializer.get_config(),
-            "kernel_regularizer": _config_or_none(self.kernel_regularizer),
-            "bias_regularizer": _config_or_none(self.bias_regularizer),
+            "kernel_initializer": serialize_or_none(self.kernel_initializer),
+            "bias_initializer": serialize_or_none(self.bias_initializer),
+            "kernel_regularizer": serialize_or_none(self.kernel_regularizer),
+            "bias_regularizer": serialize_or_none(self.bias_regularizer),
         }
 
 
@@ -197,7 +196,3 @@ class Conv1D(_Conv):
     """
 
     rank = 1
-
-
-def _config_or_none(obj: Any) -> Any:
-    return None if obj is None else obj.get_config()

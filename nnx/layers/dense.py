@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from nnx import initializers, regularizers
+import nnx.initializers as initializers
+import nnx.regularizers as regularizers
 from nnx.backends.base import Array, Generator
 from nnx.layers.activation import ActivatedLayer
-from nnx.layers.base import Backprop, Parameter, Shape, register_layer
+from nnx.layers.base import Backprop, Shape, register_layer, serialize_or_none
+from nnx.layers.parameter import Parameter
+from nnx.validation import check_int
+
+__all__ = ["Dense"]
 
 
 @register_layer
@@ -50,9 +55,7 @@ class Dense(ActivatedLayer):
         **kwargs: Any,
     ) -> None:
         super().__init__(activation, **kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
-            raise ValueError(f"Dense: units must be a positive int, received units={units!r}.")
-        self.units = units
+        self.units = check_int(units, "units", who="Dense", minimum=1)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -104,10 +107,10 @@ class Dense(ActivatedLayer):
             **super().get_config(),
             "units": self.units,
             "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer.get_config(),
-            "bias_initializer": self.bias_initializer.get_config(),
-            "kernel_regularizer": _config_or_none(self.kernel_regularizer),
-            "bias_regularizer": _config_or_none(self.bias_regularizer),
+            "kernel_initializer": serialize_or_none(self.kernel_initializer),
+            "bias_initializer": serialize_or_none(self.bias_initializer),
+            "kernel_regularizer": serialize_or_none(self.kernel_regularizer),
+            "bias_regularizer": serialize_or_none(self.bias_regularizer),
         }
 
 
@@ -115,7 +118,3 @@ def _reusable(param: Parameter) -> Array | None:
     """The parameter's previous gradient buffer, when it can be overwritten in place."""
     grad = param.grad
     return grad if grad is not None and grad.shape == param.value.shape else None
-
-
-def _config_or_none(obj: Any) -> Any:
-    return None if obj is None else obj.get_config()

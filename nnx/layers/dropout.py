@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from nnx.backends.base import Array, Generator
-from nnx.layers.base import Backprop, Layer, Shape, register_layer
+from nnx.layers.base import Backprop, identity_backprop, register_layer
+from nnx.layers.random_layer import RandomLayer
+from nnx.validation import check_float
+
+__all__ = ["Dropout"]
 
 
 @register_layer
-class Dropout(Layer):
+class Dropout(RandomLayer):
     """Randomly zero a fraction ``rate`` of the inputs during training (inverted dropout).
 
     Training: ``y = x * m / (1 - rate)`` with ``m ~ Bernoulli(1 - rate)``, so the expected
@@ -31,35 +35,28 @@ class Dropout(Layer):
     """
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-            raise ValueError(f"Dropout: rate must be a float in [0, 1), received rate={rate!r}.")
-        self.rate = float(rate)
-        self.seed = seed
-        self.rng: Generator | None = None
+        super().__init__(seed, **kwargs)
+        self.rate = check_float(
+            rate, "rate", who=type(self).__name__, minimum=0.0, maximum=1.0, maximum_open=True
+        )
 
-    def build_parameters(self, input_shape: Shape, rng: Generator) -> None:
-        assert self.backend is not None
-        self.rng = self.backend.rng(self.seed) if self.seed is not None else rng.spawn()
+    def mask_shape(self, x: Array) -> tuple[int, ...]:
+        """The shape of the Bernoulli mask for ``x`` (broadcast against it): ``x``'s own."""
+        return tuple(x.shape)
 
-    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
-        self.check_input(x)
-        if not training or self.rate == 0.0:
-            return x, _identity
-        assert self.rng is not None
+    def forward_training(self, x: Array, rng: Generator) -> tuple[Array, Backprop]:
+        """``y = x * m / (1 - rate)``, ``dx = dy * m / (1 - rate)``."""
+        if self.rate == 0.0:
+            return x, identity_backprop
         keep = 1.0 - self.rate
-        mask = self.rng.bernoulli(tuple(x.shape), keep, dtype=self.dtype)
+        mask = rng.bernoulli(self.mask_shape(x), keep, dtype=self.dtype)
         mask /= keep
-        y = x * mask
 
         def backprop(dy: Array) -> Array:
             return dy * mask
 
-        return y, backprop
+        return x * mask, backprop
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
-
-
-def _identity(dy: Array) -> Array:
-    return dy
+        """The layer's config plus ``rate``."""
+        return {**super().get_config(), "rate": self.rate}

@@ -8,14 +8,15 @@ from nnx.backends.base import Array
 from nnx.functional.conv import crop2d, pad2d
 from nnx.layers import _spatial as sp
 from nnx.layers.base import Backprop, Layer, Shape, register_layer
+from nnx.validation import is_int
 
 __all__ = ["ZeroPadding2D"]
 
 
 def _pads(padding: Any) -> tuple[tuple[int, int], tuple[int, int]]:
-    if isinstance(padding, int) and not isinstance(padding, bool):
+    if is_int(padding):
         padding = ((padding, padding), (padding, padding))
-    elif len(padding) == 2 and all(isinstance(p, int) for p in padding):
+    elif len(padding) == 2 and all(is_int(p) for p in padding):
         padding = ((padding[0], padding[0]), (padding[1], padding[1]))
     rows = sp.int_tuple(tuple(padding[0]), 2, "padding", "ZeroPadding2D", minimum=0)
     cols = sp.int_tuple(tuple(padding[1]), 2, "padding", "ZeroPadding2D", minimum=0)

@@ -1,4 +1,4 @@
-"""Pooling layers: max and average over windows, and their global (whole-image) forms."""
+"""Pooling layers: max and average over windows (the global forms are in ``global_pooling``)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,7 @@ from nnx.functional.conv import conv_output_length, crop2d, pad2d, spatial_pads
 from nnx.layers import _spatial as sp
 from nnx.layers.base import Backprop, Layer, Shape, register_layer
 
-__all__ = [
-    "AveragePooling1D",
-    "AveragePooling2D",
-    "GlobalAveragePooling1D",
-    "GlobalAveragePooling2D",
-    "GlobalMaxPooling1D",
-    "GlobalMaxPooling2D",
-    "MaxPooling1D",
-    "MaxPooling2D",
-]
+__all__ = ["AveragePooling1D", "AveragePooling2D", "MaxPooling1D", "MaxPooling2D"]
 
 
 class _Pooling(Layer):
@@ -182,125 +173,3 @@ class AveragePooling1D(_Pooling):
 
 for _cls in (MaxPooling2D, AveragePooling2D, MaxPooling1D, AveragePooling1D):
     _cls.__doc__ = (_cls.__doc__ or "").replace("\n\n    Shape:", _POOL_DOC + "\n    Shape:", 1)
-
-
-class _GlobalPooling(Layer):
-    rank = 2
-    kind = "avg"
-
-    def __init__(
-        self, data_format: str = "channels_last", keepdims: bool = False, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.data_format = sp.check_data_format(data_format, type(self).__name__)
-        self.keepdims = bool(keepdims)
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        _, channels = sp.split_shape(input_shape, self.rank, self.data_format, self.name)
-        if not self.keepdims:
-            return (channels,)
-        return sp.join_shape((1,) * self.rank, channels, self.data_format)
-
-    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
-        self.check_input(x)
-        xp, rank, fmt = self.backend.xp, self.rank, self.data_format  # type: ignore[union-attr]
-        x2 = sp.to_2d(xp, x, rank, fmt)
-        b, h, w, c = x2.shape
-        flat = xp.reshape(x2, (b, h * w, c))
-        if self.kind == "avg":
-            y = xp.mean(flat, axis=1)
-        else:
-            winner = xp.argmax(flat, axis=1)  # the first maximum: one winner per channel
-            pick = xp.arange(h * w, device=device_of(x))[None, :, None] == winner[:, None, :]
-            y = xp.max(flat, axis=1)
-        out_shape = (b, *self.compute_output_shape(tuple(x.shape[1:])))
-
-        def backprop(dy: Array) -> Array:
-            g = xp.reshape(dy, (b, 1, c))
-            if self.kind == "avg":
-                dflat = xp.broadcast_to(g / (h * w), (b, h * w, c))
-            else:
-                dflat = xp.where(pick, g, xp.zeros((), dtype=dy.dtype, device=device_of(dy)))
-            return sp.from_2d(xp, xp.reshape(dflat, (b, h, w, c)), rank, fmt)
-
-        return xp.reshape(y, out_shape), backprop
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
-
-
-@register_layer
-class GlobalAveragePooling2D(_GlobalPooling):
-    """Mean over all pixels of each channel; backward spreads ``dy / (h w)`` evenly.
-
-    Args:
-        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
-        keepdims: keep the spatial axes with size 1.
-
-    Shape:
-        Input ``(batch, h, w, c)``; output ``(batch, c)`` (keepdims: ``(batch, 1, 1, c)``).
-
-    >>> from nnx.backends import get_backend
-    >>> xp = get_backend("numpy").xp
-    >>> GlobalAveragePooling2D()(xp.reshape(xp.arange(8.0), (1, 2, 2, 2))).tolist()
-    [[3.0, 4.0]]
-    """
-
-
-@register_layer
-class GlobalMaxPooling2D(_GlobalPooling):
-    """Maximum over all pixels of each channel; backward gives ``dy`` to the first arg-max.
-
-    Args:
-        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
-        keepdims: keep the spatial axes with size 1.
-
-    Shape:
-        Input ``(batch, h, w, c)``; output ``(batch, c)`` (keepdims: ``(batch, 1, 1, c)``).
-
-    >>> from nnx.backends import get_backend
-    >>> xp = get_backend("numpy").xp
-    >>> GlobalMaxPooling2D()(xp.reshape(xp.arange(8.0), (1, 2, 2, 2))).tolist()
-    [[6.0, 7.0]]
-    """
-
-    kind = "max"
-
-
-@register_layer
-class GlobalAveragePooling1D(_GlobalPooling):
-    """Mean over the steps of a sequence, per channel.
-
-    Args:
-        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
-        keepdims: keep the length axis with size 1.
-
-    Shape:
-        Input ``(batch, length, c)``; output ``(batch, c)``.
-
-    >>> from nnx.backends import get_backend
-    >>> GlobalAveragePooling1D()(get_backend("numpy").asarray([[[1.0], [3.0]]])).tolist()
-    [[2.0]]
-    """
-
-    rank = 1
-
-
-@register_layer
-class GlobalMaxPooling1D(_GlobalPooling):
-    """Maximum over the steps of a sequence, per channel (first arg-max gets the gradient).
-
-    Args:
-        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
-        keepdims: keep the length axis with size 1.
-
-    Shape:
-        Input ``(batch, length, c)``; output ``(batch, c)``.
-
-    >>> from nnx.backends import get_backend
-    >>> GlobalMaxPooling1D()(get_backend("numpy").asarray([[[1.0], [3.0]]])).tolist()
-    [[3.0]]
-    """
-
-    rank = 1
-    kind = "max"

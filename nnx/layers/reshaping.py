@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nnx.backends.base import Array
-from nnx.layers.base import Backprop, Layer, Shape, _as_shape, register_layer
+from nnx.layers.base import Backprop, Layer, Shape, _as_shape, identity_backprop, register_layer
 
 
 @register_layer
@@ -26,7 +26,7 @@ class Input(Layer):
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         self.check_input(x)
-        return x, _identity
+        return x, identity_backprop
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "shape": list(self.input_shape or ())}
@@ -109,7 +109,3 @@ class Reshape(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "target_shape": list(self.target_shape)}
-
-
-def _identity(dy: Array) -> Array:
-    return dy

@@ -48,28 +48,20 @@ class SpatialDropout2D(Dropout):
         self.data_format = sp.check_data_format(data_format, "SpatialDropout2D")
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
-        self.check_input(x)
+        """As :meth:`Dropout.forward`, for 4-d image batches only."""
         if x.ndim != 4:
             raise ValueError(
                 f"SpatialDropout2D {self.name!r} expects (batch, h, w, c) images, "
                 f"received shape {tuple(x.shape)}."
             )
-        if not training or self.rate == 0.0:
-            return x, _identity
-        assert self.rng is not None
-        keep = 1.0 - self.rate
-        b, c = x.shape[0], x.shape[3 if self.data_format == "channels_last" else 1]
-        shape = (b, 1, 1, c) if self.data_format == "channels_last" else (b, c, 1, 1)
-        mask = self.rng.bernoulli(shape, keep, dtype=self.dtype) / keep
+        return super().forward(x, training=training)
 
-        def backprop(dy: Array) -> Array:
-            return dy * mask
-
-        return x * mask, backprop
+    def mask_shape(self, x: Array) -> tuple[int, ...]:
+        """``(batch, 1, 1, c)`` (channels-first: ``(batch, c, 1, 1)``): one draw per map."""
+        if self.data_format == "channels_last":
+            return (x.shape[0], 1, 1, x.shape[3])
+        return (x.shape[0], x.shape[1], 1, 1)
 
     def get_config(self) -> dict[str, Any]:
+        """The layer's config plus ``data_format``."""
         return {**super().get_config(), "data_format": self.data_format}
-
-
-def _identity(dy: Array) -> Array:
-    return dy

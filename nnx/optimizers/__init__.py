@@ -6,6 +6,8 @@ that :func:`serialize` writes.
 
 >>> get("Adam").get_config()["learning_rate"]
 0.001
+>>> serialize(SGD(0.1))["class_name"]
+'SGD'
 >>> names()
 ['adadelta', 'adagrad', 'adam', 'adamw', 'nadam', 'rmsprop', 'sgd']
 """
@@ -17,10 +19,12 @@ from typing import Any
 
 from nnx.optimizers.adadelta import Adadelta
 from nnx.optimizers.adagrad import Adagrad
-from nnx.optimizers.adam import Adam, AdamW, Nadam
+from nnx.optimizers.adam import Adam, AdamW
 from nnx.optimizers.base import LearningRate, Optimizer
+from nnx.optimizers.nadam import Nadam
 from nnx.optimizers.rmsprop import RMSprop
 from nnx.optimizers.sgd import SGD
+from nnx.registry import Registry, deserialize, serialize
 
 __all__ = [
     "SGD",
@@ -37,36 +41,31 @@ __all__ = [
     "serialize",
 ]
 
-_REGISTRY: dict[str, type[Optimizer]] = {
-    cls.__name__.lower(): cls for cls in (SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Nadam)
-}
+_OPTIMIZERS: Registry[type[Optimizer[Any]]] = Registry("optimizer")
+for _cls in (SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Nadam):
+    _OPTIMIZERS.add(_cls.__name__.lower(), _cls)
 
 
 def names() -> list[str]:
     """The registered optimizer names, sorted."""
-    return sorted(_REGISTRY)
+    return _OPTIMIZERS.names()
 
 
-def _lookup(name: Any) -> type[Optimizer]:
-    cls = _REGISTRY.get(name.strip().lower()) if isinstance(name, str) else None
-    if cls is None:
-        raise ValueError(f"Unknown optimizer {name!r}. Valid optimizers: {', '.join(names())}.")
-    return cls
-
-
-def get(spec: str | Optimizer | Mapping[str, Any]) -> Optimizer:
+def get(spec: str | Optimizer[Any] | Mapping[str, Any]) -> Optimizer[Any]:
     """Resolve an optimizer name, instance or config dict to an :class:`Optimizer`.
 
     Args:
         spec: a registered name (any case) giving an instance with default arguments; an
-            :class:`Optimizer` (returned as is); ``{"name": <registered name>, **kwargs}``; or
-            ``{"class_name": ..., "config": {...}}`` as written by :func:`serialize`.
+            :class:`Optimizer` (returned as is); ``{"class_name": ..., "config": {...}}`` as
+            written by :func:`serialize` (and by nnx 0.1); or 0.1's ``{"name": <registered
+            name>, **kwargs}``.
 
     Returns:
         The optimizer.
 
     Raises:
-        ValueError: the name is unknown (the message lists the valid names).
+        ValueError: the name is unknown (the message lists the valid names) or the config
+            has arguments the optimizer does not take.
         TypeError: ``spec`` is none of the above.
 
     >>> get({"name": "sgd", "momentum": 0.9}).momentum
@@ -75,22 +74,10 @@ def get(spec: str | Optimizer | Mapping[str, Any]) -> Optimizer:
     if isinstance(spec, Optimizer):
         return spec
     if isinstance(spec, str):
-        return _lookup(spec)()
+        return _OPTIMIZERS.lookup(spec)()
     if isinstance(spec, Mapping):
-        if "class_name" in spec:
-            return _lookup(spec["class_name"]).from_config(dict(spec.get("config", {})))
-        config = dict(spec)
-        return _lookup(config.pop("name", None)).from_config(config)
+        return deserialize(spec, _OPTIMIZERS)
     raise TypeError(
         f"Expected an optimizer name ({', '.join(names())}), an Optimizer or a "
         f"config dict, received {type(spec).__name__}: {spec!r}"
     )
-
-
-def serialize(optimizer: Optimizer) -> dict[str, Any]:
-    """``{"class_name": ..., "config": optimizer.get_config()}``, which :func:`get` rebuilds.
-
-    >>> serialize(SGD())["class_name"]
-    'SGD'
-    """
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from nnx.backends.base import Array
 from nnx.optimizers.base import LearningRate, Optimizer, Options, Slots
+from nnx.validation import check_float
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["Adadelta"]
+__all__ = ["Adadelta", "AdadeltaCoefficients"]
 
 
-class Adadelta(Optimizer):
+class AdadeltaCoefficients(NamedTuple):
+    """Adadelta's per-step floats: the learning rate, ``rho`` and ``1 - rho``, and ``epsilon``
+    (see :class:`Adadelta`)."""
+
+    learning_rate: float
+    rho: float
+    one_minus_rho: float
+    epsilon: float
+
+
+class Adadelta(Optimizer[AdadeltaCoefficients]):
     """Adadelta (Zeiler, 2012), Keras 3 form (identical to ``torch.optim.Adadelta``).
 
     Update, with ``lr`` the learning rate and ``g`` the gradient::
@@ -31,7 +42,7 @@ class Adadelta(Optimizer):
         weight_decay, clipnorm, clipvalue, global_clipnorm, name: see :class:`Optimizer`.
 
     >>> from nnx.backends import get_backend
-    >>> from nnx.layers.base import Parameter
+    >>> from nnx.layers import Parameter
     >>> b = get_backend("numpy")
     >>> p = Parameter(b.asarray([1.0, 2.0], dtype="float64"), "w")
     >>> p.grad = b.asarray([0.5, -0.5], dtype="float64")
@@ -48,16 +59,16 @@ class Adadelta(Optimizer):
         **kwargs: Unpack[Options],
     ) -> None:
         super().__init__(learning_rate, **kwargs)
-        self.rho = self._check("rho", rho, "in [0, 1]")
-        self.epsilon = self._check("epsilon", epsilon)
+        self.rho = check_float(rho, "rho", who=self._who, minimum=0.0, maximum=1.0)
+        self.epsilon = check_float(epsilon, "epsilon", who=self._who, minimum=0.0)
 
     def slot_names(self) -> tuple[str, ...]:
         return ("accumulated_grad", "accumulated_delta_var")
 
-    def coefficients(self, lr: float, t: int) -> tuple[float, ...]:
-        return (lr, self.rho, 1.0 - self.rho, self.epsilon)
+    def coefficients(self, lr: float, t: int) -> AdadeltaCoefficients:
+        return AdadeltaCoefficients(lr, self.rho, 1.0 - self.rho, self.epsilon)
 
-    def update(self, xp: Any, w: Array, g: Array, s: Slots, c: tuple[float, ...]) -> None:
+    def update(self, xp: Any, w: Array, g: Array, s: Slots, c: AdadeltaCoefficients) -> None:
         lr, rho, one_minus_rho, eps = c
         eg, edx = s["accumulated_grad"], s["accumulated_delta_var"]
         gg = g * g
@@ -76,4 +87,5 @@ class Adadelta(Optimizer):
         w -= delta
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, this optimizer's own included."""
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

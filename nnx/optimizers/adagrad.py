@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from nnx.backends.base import Array
 from nnx.optimizers.base import LearningRate, Optimizer, Options, Slots
+from nnx.validation import check_float
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["Adagrad"]
+__all__ = ["Adagrad", "AdagradCoefficients"]
 
 
-class Adagrad(Optimizer):
+class AdagradCoefficients(NamedTuple):
+    """Adagrad's per-step floats: the learning rate and ``epsilon`` (see :class:`Adagrad`)."""
+
+    learning_rate: float
+    epsilon: float
+
+
+class Adagrad(Optimizer[AdagradCoefficients]):
     """Adagrad (Duchi et al., 2011), Keras 3 form.
 
     Update, with ``lr`` the learning rate, ``g`` the gradient and the accumulator starting at
@@ -32,7 +40,7 @@ class Adagrad(Optimizer):
         weight_decay, clipnorm, clipvalue, global_clipnorm, name: see :class:`Optimizer`.
 
     >>> from nnx.backends import get_backend
-    >>> from nnx.layers.base import Parameter
+    >>> from nnx.layers import Parameter
     >>> b = get_backend("numpy")
     >>> p = Parameter(b.asarray([1.0, 2.0], dtype="float64"), "w")
     >>> p.grad = b.asarray([3.0, -4.0], dtype="float64")
@@ -49,10 +57,10 @@ class Adagrad(Optimizer):
         **kwargs: Unpack[Options],
     ) -> None:
         super().__init__(learning_rate, **kwargs)
-        self.initial_accumulator_value = self._check(
-            "initial_accumulator_value", initial_accumulator_value
+        self.initial_accumulator_value = check_float(
+            initial_accumulator_value, "initial_accumulator_value", who=self._who, minimum=0.0
         )
-        self.epsilon = self._check("epsilon", epsilon)
+        self.epsilon = check_float(epsilon, "epsilon", who=self._who, minimum=0.0)
 
     def slot_names(self) -> tuple[str, ...]:
         return ("accumulator",)
@@ -60,10 +68,10 @@ class Adagrad(Optimizer):
     def create_slots(self, xp: Any, w: Array) -> Slots:
         return {"accumulator": xp.full_like(w, self.initial_accumulator_value)}
 
-    def coefficients(self, lr: float, t: int) -> tuple[float, ...]:
-        return (lr, self.epsilon)
+    def coefficients(self, lr: float, t: int) -> AdagradCoefficients:
+        return AdagradCoefficients(lr, self.epsilon)
 
-    def update(self, xp: Any, w: Array, g: Array, s: Slots, c: tuple[float, ...]) -> None:
+    def update(self, xp: Any, w: Array, g: Array, s: Slots, c: AdagradCoefficients) -> None:
         lr, eps = c
         acc = s["accumulator"]
         acc += g * g
@@ -74,6 +82,7 @@ class Adagrad(Optimizer):
         w -= inc
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, this optimizer's own included."""
         return {
             **super().get_config(),
             "initial_accumulator_value": self.initial_accumulator_value,

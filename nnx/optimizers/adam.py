@@ -1,20 +1,23 @@
-"""Adam and its variants: AdamW (decoupled weight decay) and Nadam (Nesterov momentum)."""
+"""Adam and AdamW (decoupled weight decay); Nadam is in ``nadam.py``."""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from nnx.backends.base import Array
+from nnx.backends.base import Array, Backend
+from nnx.backends.coefficients import AdamCoefficients
 from nnx.optimizers.base import ClipOptions, LearningRate, Optimizer, Options, Slots
+from nnx.validation import check_bool, check_float
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["Adam", "AdamW", "Nadam"]
+__all__ = ["Adam", "AdamW", "moments"]
 
 
-def _moments(m: Array, v: Array, g: Array, b1: float, b2: float) -> None:
+def moments(m: Array, v: Array, g: Array, b1: float, b2: float) -> None:
+    """Adam's moment updates in place: ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``."""
     # NOTE: b * m + (1 - b) * g is computed as b * (m - g) + g: in place, no temporary.
     m -= g
     m *= b1
@@ -25,7 +28,7 @@ def _moments(m: Array, v: Array, g: Array, b1: float, b2: float) -> None:
     v += gg
 
 
-class Adam(Optimizer):
+class Adam(Optimizer[AdamCoefficients]):
     """Adam (Kingma & Ba, 2015) in its published form, as ``torch.optim.Adam``.
 
     Update at step ``t = iterations + 1``, with ``lr`` the learning rate and ``g`` the gradient::
@@ -47,7 +50,7 @@ class Adam(Optimizer):
         weight_decay, clipnorm, clipvalue, global_clipnorm, name: see :class:`Optimizer`.
 
     >>> from nnx.backends import get_backend
-    >>> from nnx.layers.base import Parameter
+    >>> from nnx.layers import Parameter
     >>> b = get_backend("numpy")
     >>> p = Parameter(b.asarray([1.0, 2.0], dtype="float64"), "w")
     >>> p.grad = b.asarray([0.5, -0.5], dtype="float64")
@@ -66,28 +69,33 @@ class Adam(Optimizer):
         **kwargs: Unpack[Options],
     ) -> None:
         super().__init__(learning_rate, **kwargs)
-        self.beta_1 = self._check("beta_1", beta_1, "in [0, 1)")
-        self.beta_2 = self._check("beta_2", beta_2, "in [0, 1)")
-        self.epsilon = self._check("epsilon", epsilon)
-        self.amsgrad = self._check_bool("amsgrad", amsgrad)
-
-    @property
-    def fast_rule(self) -> str | None:
-        return None if self.amsgrad else "adam"
+        self.beta_1 = check_float(
+            beta_1, "beta_1", who=self._who, minimum=0.0, maximum=1.0, maximum_open=True
+        )
+        self.beta_2 = check_float(
+            beta_2, "beta_2", who=self._who, minimum=0.0, maximum=1.0, maximum_open=True
+        )
+        self.epsilon = check_float(epsilon, "epsilon", who=self._who, minimum=0.0)
+        self.amsgrad = check_bool(amsgrad, "amsgrad", who=self._who)
 
     def slot_names(self) -> tuple[str, ...]:
         return ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
 
-    def coefficients(self, lr: float, t: int) -> tuple[float, ...]:
+    def coefficients(self, lr: float, t: int) -> AdamCoefficients:
         # lr / bc1 * m / (sqrt(v / bc2) + eps) == step * m / (sqrt(v) + eps * sqrt(bc2))
         root_bc2 = math.sqrt(1.0 - self.beta_2 ** (t + 1))
         step = lr * root_bc2 / (1.0 - self.beta_1 ** (t + 1))
-        return (self.beta_1, self.beta_2, step, self.epsilon * root_bc2)
+        return AdamCoefficients(self.beta_1, self.beta_2, step, self.epsilon * root_bc2)
 
-    def update(self, xp: Any, w: Array, g: Array, s: Slots, c: tuple[float, ...]) -> None:
+    def fused_update(
+        self, backend: Backend, w: Array, g: Array, s: Slots, c: AdamCoefficients
+    ) -> bool:
+        return not self.amsgrad and backend.adam_update(w, g, s["momentum"], s["velocity"], c)
+
+    def update(self, xp: Any, w: Array, g: Array, s: Slots, c: AdamCoefficients) -> None:
         b1, b2, step, eps = c
         m, v = s["momentum"], s["velocity"]
-        _moments(m, v, g, b1, b2)
+        moments(m, v, g, b1, b2)
         if self.amsgrad:
             v_max = s["velocity_hat"]
             v_max[...] = xp.maximum(v_max, v)
@@ -99,6 +107,7 @@ class Adam(Optimizer):
         w -= inc
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, the betas and ``epsilon`` included."""
         return {
             **super().get_config(),
             "beta_1": self.beta_1,
@@ -120,7 +129,7 @@ class AdamW(Adam):
         clipnorm, clipvalue, global_clipnorm, name: see :class:`Optimizer`.
 
     >>> from nnx.backends import get_backend
-    >>> from nnx.layers.base import Parameter
+    >>> from nnx.layers import Parameter
     >>> b = get_backend("numpy")
     >>> p = Parameter(b.asarray([1.0, 2.0], dtype="float64"), "w")
     >>> p.grad = b.asarray([0.5, -0.5], dtype="float64")
@@ -140,90 +149,7 @@ class AdamW(Adam):
         **kwargs: Unpack[ClipOptions],
     ) -> None:
         if weight_decay is None:
-            raise ValueError("AdamW: weight_decay must be a float, received weight_decay=None")
+            raise ValueError("AdamW: weight_decay must be a float, received weight_decay=None.")
         super().__init__(
             learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay=weight_decay, **kwargs
         )
-
-
-class Nadam(Optimizer):
-    """Adam with Nesterov momentum (Dozat, 2016), Keras 3 / ``torch.optim.NAdam`` form.
-
-    Update at step ``t = iterations + 1``, with ``u_t = beta_1 * (1 - 0.5 * 0.96^(0.004 t))``
-    and ``U_t = u_1 * ... * u_t`` (a python float kept in the optimizer)::
-
-        m = beta_1 * m + (1 - beta_1) * g
-        v = beta_2 * v + (1 - beta_2) * g^2
-        m_hat = u_{t+1} * m / (1 - U_t * u_{t+1}) + (1 - u_t) * g / (1 - U_t)
-        w -= lr * m_hat / (sqrt(v / (1 - beta_2^t)) + epsilon)
-
-    Args:
-        learning_rate: a float ``>= 0`` or a schedule ``f(step) -> float``. Default 0.001.
-        beta_1: decay of the first moment, in ``[0, 1)``.
-        beta_2: decay of the second moment, in ``[0, 1)``.
-        epsilon: ``>= 0``, added to the denominator for numerical stability.
-        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see :class:`Optimizer`.
-
-    >>> from nnx.backends import get_backend
-    >>> from nnx.layers.base import Parameter
-    >>> b = get_backend("numpy")
-    >>> p = Parameter(b.asarray([1.0, 2.0], dtype="float64"), "w")
-    >>> p.grad = b.asarray([0.5, -0.5], dtype="float64")
-    >>> Nadam(learning_rate=0.1, epsilon=0.0).step([p])
-    >>> b.to_numpy(p.value).round(6).tolist()
-    [0.894355, 2.105645]
-    """
-
-    scalar_state: ClassVar[tuple[str, ...]] = ("u_product",)
-
-    def __init__(
-        self,
-        learning_rate: LearningRate = 0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        **kwargs: Unpack[Options],
-    ) -> None:
-        super().__init__(learning_rate, **kwargs)
-        self.beta_1 = self._check("beta_1", beta_1, "in [0, 1)")
-        self.beta_2 = self._check("beta_2", beta_2, "in [0, 1)")
-        self.epsilon = self._check("epsilon", epsilon)
-        self._u_product = 1.0
-
-    def slot_names(self) -> tuple[str, ...]:
-        return ("momentum", "velocity")
-
-    def coefficients(self, lr: float, t: int) -> tuple[float, ...]:
-        # NOTE: called once per step; it advances the running product U_t.
-        b1, t = self.beta_1, t + 1
-        u_t = b1 * (1.0 - 0.5 * 0.96 ** (0.004 * t))
-        u_next = b1 * (1.0 - 0.5 * 0.96 ** (0.004 * (t + 1)))
-        u_prod = self._u_product = self._u_product * u_t
-        root_bc2 = math.sqrt(1.0 - self.beta_2**t)
-        scale = lr * root_bc2
-        return (
-            b1,
-            self.beta_2,
-            scale * u_next / (1.0 - u_prod * u_next),
-            scale * (1.0 - u_t) / (1.0 - u_prod),
-            self.epsilon * root_bc2,
-        )
-
-    def update(self, xp: Any, w: Array, g: Array, s: Slots, c: tuple[float, ...]) -> None:
-        b1, b2, cm, cg, eps = c
-        m, v = s["momentum"], s["velocity"]
-        _moments(m, v, g, b1, b2)
-        denom = v**0.5
-        denom += eps
-        inc = m * cm
-        inc += g * cg
-        inc /= denom
-        w -= inc
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-        }

@@ -9,30 +9,23 @@ clipping stays on the device. Clipping works on a copy: ``p.grad`` is never modi
 
 from __future__ import annotations
 
-import importlib
-import numbers
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
+from typing import Any, ClassVar, Generic, TypedDict, TypeVar
 
-from array_api_compat import device
+import nnx.schedules as schedules
+from nnx.backends.base import Array, Backend, array_namespace
+from nnx.layers.parameter import FlatParameters, Parameter
+from nnx.optimizers.clipping import clip_by_norm, clip_by_value, global_clip_scale
+from nnx.optimizers.slots import Slots, SlotState
+from nnx.registry import serialize
+from nnx.validation import check_float
 
-from nnx.backends.base import Array, array_namespace
-from nnx.flat import FlatParameters
-
-if TYPE_CHECKING:
-    from nnx.layers.base import Parameter
-
-__all__ = ["ClipOptions", "LearningRate", "Optimizer", "Options"]
+__all__ = ["ClipOptions", "Coefficients", "LearningRate", "Optimizer", "Options", "Slots"]
 
 #: a float, or a schedule: a callable of the step (updates done so far) returning a float
 LearningRate = float | Callable[[int], float]
-Slots = dict[str, Array]
-_RULES = {
-    ">= 0": lambda x: x >= 0,
-    "> 0": lambda x: x > 0,
-    "in [0, 1]": lambda x: 0 <= x <= 1,
-    "in [0, 1)": lambda x: 0 <= x < 1,
-}
+#: the per-step python-float coefficients of an optimizer's update (a named tuple)
+Coefficients = TypeVar("Coefficients", bound=tuple[float, ...])
 
 
 class ClipOptions(TypedDict, total=False):
@@ -50,11 +43,12 @@ class Options(ClipOptions, total=False):
     weight_decay: float | None
 
 
-class Optimizer:
+class Optimizer(SlotState, Generic[Coefficients]):
     """Base class: turns each trainable parameter's ``.grad`` into an in-place update of ``.value``.
 
-    Subclasses name their slots, give the per-step python-float coefficients
-    (:meth:`coefficients`) and the in-place update of one parameter (:meth:`update`).
+    Subclasses name their slots, give the per-step python-float coefficients as a named tuple
+    (:meth:`coefficients`), the portable in-place update of one parameter (:meth:`update`) and,
+    where a backend has a fused kernel for it, :meth:`fused_update`.
 
     Args:
         learning_rate: a float ``>= 0`` or a schedule ``f(step) -> float``.
@@ -72,7 +66,7 @@ class Optimizer:
         the subclass's update of w and its slots from g, in place
 
     >>> from nnx.backends import get_backend
-    >>> from nnx.layers.base import Parameter
+    >>> from nnx.layers import Parameter
     >>> from nnx.optimizers import SGD
     >>> b = get_backend("numpy")
     >>> p = Parameter(b.asarray([3.0, 4.0], dtype="float64"), "w")
@@ -95,47 +89,37 @@ class Optimizer:
         weight_decay: float | None = None,
         name: str | None = None,
     ) -> None:
+        super().__init__()
+        who = self._who
         self.learning_rate = learning_rate
-        self.clipnorm = self._check("clipnorm", clipnorm, "> 0", optional=True)
-        self.clipvalue = self._check("clipvalue", clipvalue, "> 0", optional=True)
-        self.global_clipnorm = self._check("global_clipnorm", global_clipnorm, "> 0", True)
+        self.clipnorm, self.clipvalue, self.global_clipnorm = (
+            None
+            if value is None
+            else check_float(value, arg, who=who, minimum=0.0, minimum_open=True)
+            for arg, value in (
+                ("clipnorm", clipnorm),
+                ("clipvalue", clipvalue),
+                ("global_clipnorm", global_clipnorm),
+            )
+        )
         clips = [f"{k}={getattr(self, k)}" for k in ("clipnorm", "clipvalue", "global_clipnorm")]
         clips = [c for c in clips if not c.endswith("=None")]
         if len(clips) > 1:
             raise ValueError(
-                f"{self._who}: only one of clipnorm, clipvalue and global_clipnorm can be set, "
-                f"received {', '.join(clips)}"
+                f"{who}: only one of clipnorm, clipvalue and global_clipnorm can be set, "
+                f"received {', '.join(clips)}."
             )
-        self.weight_decay = self._check("weight_decay", weight_decay, optional=True)
+        self.weight_decay = (
+            None
+            if weight_decay is None
+            else check_float(weight_decay, "weight_decay", who=who, minimum=0.0)
+        )
         if name is not None and not isinstance(name, str):
-            raise ValueError(f"{self._who}: name must be a str, received name={name!r}")
+            raise ValueError(f"{who}: name must be a str, received name={name!r}.")
         self.name = name or type(self).__name__.lower()
         self.iterations = 0
-        self._slots: list[Slots | None] = []
-        self._xps: list[Any] = []
-        self._unchecked = False  # loaded slots not yet checked against the parameters
-        self._flat: tuple[Array, Slots] | None = None  # (weights buffer, flat slots)
 
-    # --- arguments --------------------------------------------------------------------------
-    @property
-    def _who(self) -> str:
-        return type(self).__name__
-
-    def _check(self, arg: str, value: Any, rule: str = ">= 0", optional: bool = False) -> Any:
-        if value is None and optional:
-            return None
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            kind = "a float or a schedule f(step)" if arg == "learning_rate" else "a float"
-            raise ValueError(f"{self._who}: {arg} must be {kind}, received {arg}={value!r}")
-        if not _RULES[rule](value):
-            raise ValueError(f"{self._who}: {arg} must be {rule}, received {arg}={value!r}")
-        return float(value)
-
-    def _check_bool(self, arg: str, value: Any) -> bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"{self._who}: {arg} must be True or False, received {arg}={value!r}")
-        return value
-
+    # --- the learning rate ------------------------------------------------------------------
     @property
     def learning_rate(self) -> float:
         """The learning rate of the next update (a schedule is evaluated at ``iterations``)."""
@@ -144,31 +128,34 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value: LearningRate) -> None:
-        lr = value if callable(value) else self._check("learning_rate", value)
-        self._learning_rate: LearningRate = lr
+        if not callable(value):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(
+                    f"{self._who}: learning_rate must be a float or a schedule f(step), "
+                    f"received learning_rate={value!r}."
+                )
+            value = check_float(value, "learning_rate", who=self._who, minimum=0.0)
+        self._learning_rate: LearningRate = value
+
+    @property
+    def learning_rate_schedule(self) -> LearningRate:
+        """The learning rate as it was set: a float, or the schedule ``f(step)`` that
+        :attr:`learning_rate` evaluates (assign it back to :attr:`learning_rate` to restore)."""
+        return self._learning_rate
 
     # --- the update -------------------------------------------------------------------------
-    @property
-    def fast_rule(self) -> str | None:
-        """The name of a backend's fused kernel computing :meth:`update` for this optimizer's
-        settings (see :meth:`nnx.backends.Backend.fast_update`), or None."""
-        return None
-
-    def slot_names(self) -> tuple[str, ...]:
-        """The names of the per-parameter slot arrays this optimizer keeps."""
-        return ()
-
-    def create_slots(self, xp: Any, w: Array) -> Slots:
-        """Fresh slot arrays for weights ``w`` (zeros unless a subclass says otherwise)."""
-        return {name: xp.zeros_like(w) for name in self.slot_names()}
-
-    def coefficients(self, lr: float, t: int) -> tuple[float, ...]:
+    def coefficients(self, lr: float, t: int) -> Coefficients:
         """Python floats shared by all parameters at step ``t`` (0-based), computed once."""
-        return (lr,)
+        return (lr,)  # type: ignore[return-value]
 
-    def update(self, xp: Any, w: Array, g: Array, s: Slots, c: tuple[float, ...]) -> None:
-        """Update weights ``w`` and slots ``s`` in place from gradient ``g``."""
+    def update(self, xp: Any, w: Array, g: Array, s: Slots, c: Coefficients) -> None:
+        """Update weights ``w`` and slots ``s`` in place from gradient ``g`` (portable)."""
         raise NotImplementedError
+
+    def fused_update(self, backend: Backend, w: Array, g: Array, s: Slots, c: Coefficients) -> bool:
+        """:meth:`update` as one of ``backend``'s fused kernels (e.g.
+        :meth:`nnx.backends.Backend.adam_update`); False, doing nothing, where none applies."""
+        return False
 
     def step(self, parameters: Sequence[Parameter]) -> None:
         """Update every trainable parameter that has a gradient, in place; ``iterations += 1``.
@@ -192,8 +179,10 @@ class Optimizer:
             xps.extend([None] * (len(parameters) - len(xps)))
         if self._unchecked:
             self._adopt(parameters)
-        clip = self.clipnorm or self.clipvalue
-        scale = self._global_scale(parameters) if self.global_clipnorm else None
+        clipnorm, clipvalue = self.clipnorm, self.clipvalue
+        scale = (
+            global_clip_scale(parameters, self.global_clipnorm) if self.global_clipnorm else None
+        )
         for i, p in enumerate(parameters):
             g = p.grad
             if g is None or not p.trainable:
@@ -207,8 +196,10 @@ class Optimizer:
                 xp = xps[i]
             if scale is not None:
                 g = g * scale
-            elif clip:
-                g = self._clip(xp, g)
+            elif clipnorm:
+                g = clip_by_norm(xp, g, clipnorm)
+            elif clipvalue:
+                g = clip_by_value(xp, g, clipvalue)
             if decay is not None:
                 w *= decay  # == w -= lr * weight_decay * w, without a temporary
             self.update(xp, w, g, s, c)
@@ -217,8 +208,9 @@ class Optimizer:
     def _step_flat(self, parameters: FlatParameters) -> None:
         """:meth:`step` on flat buffers: one elementwise update of all weights at once.
 
-        The same :meth:`update` runs on the whole buffer (split over threads by the backend);
-        the slots are flat buffers too, and ``_slots[i]`` holds views of them, so
+        The same update runs on the whole buffer (split over threads by the backend): the
+        backend's fused kernel where :meth:`fused_update` finds one, else :meth:`update`. The
+        slots are flat buffers too, and ``_slots[i]`` holds views of them, so
         :meth:`state_dict` and :meth:`load_state_dict` see per-parameter arrays as before.
         """
         parameters.sync()
@@ -232,142 +224,48 @@ class Optimizer:
         xp = array_namespace(w)
         flat = self._flat_slots(parameters, xp)
         decay = 1.0 - lr * self.weight_decay if self.weight_decay else None
-        rule = self.fast_rule
-        update = (rule and parameters.backend.fast_update(rule)) or self.update
+        backend, fused, update = parameters.backend, self.fused_update, self.update
+
+        n = w.shape[0]
 
         def chunk(s: slice) -> None:
-            ws = w[s]
+            if s.start == 0 and s.stop == n:  # the whole buffer: no views to make
+                ws, gs, ss = w, g, flat
+            else:
+                ws, gs, ss = w[s], g[s], {k: v[s] for k, v in flat.items()}
             if decay is not None:
                 ws *= decay
-            update(xp, ws, g[s], {k: v[s] for k, v in flat.items()}, c)
+            if not fused(backend, ws, gs, ss, c):
+                update(xp, ws, gs, ss, c)
 
-        parameters.backend.map_chunks(chunk, w.shape[0])
+        backend.map_chunks(chunk, n)
         self.iterations = t + 1
 
-    def _flat_slots(self, parameters: FlatParameters, xp: Any) -> Slots:
-        """The flat slot buffers for ``parameters``, made (from any existing slots) when new."""
-        cached = self._flat
-        if cached is not None and cached[0] is parameters.value:
-            return cached[1]
-        n = len(parameters)
-        self._slots = (self._slots + [None] * n)[: max(n, len(self._slots))]
-        self._xps = (self._xps + [None] * n)[: len(self._slots)]
-        flat: Slots = {name: parameters.empty_like() for name in self.slot_names()}
-        views = {name: parameters.views(buffer) for name, buffer in flat.items()}
-        for i, p in enumerate(parameters):
-            old = self._slots[i] or self.create_slots(xp, p.value)
-            for name in flat:
-                views[name][i][...] = old[name]
-            self._slots[i] = {name: views[name][i] for name in flat}
-            self._xps[i] = xp
-        self._flat = (parameters.value, flat)
-        return flat
-
-    def _clip(self, xp: Any, g: Array) -> Array:
-        if self.clipnorm:
-            c = self.clipnorm
-            return g * (c / xp.clip(xp.sum(g * g) ** 0.5, min=c))
-        return xp.clip(g, -self.clipvalue, self.clipvalue)
-
-    def _global_scale(self, parameters: Sequence[Parameter]) -> Array | None:
-        grads = [p.grad for p in parameters if p.grad is not None and p.trainable]
-        if not grads:
-            return None
-        xp = array_namespace(grads[0])
-        c = self.global_clipnorm
-        return c / xp.clip(sum(xp.sum(g * g) for g in grads) ** 0.5, min=c)
-
-    # --- config and checkpoints -------------------------------------------------------------
+    # --- config -----------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
-        """Constructor arguments (JSON-serialisable). A schedule with ``get_config`` is stored as
-        ``{"class_name", "config"}``; a plain callable only as its ``repr`` (not rebuildable)."""
+        """Constructor arguments (JSON-serialisable). A schedule is stored in the serialised
+        form ``{"class_name", "config"}``; a plain callable only as its ``repr`` (not
+        rebuildable)."""
         lr: Any = self._learning_rate
         if callable(lr):
-            config = getattr(lr, "get_config", None)
-            lr = (
-                repr(lr)
-                if config is None
-                else {"class_name": type(lr).__name__, "config": config()}
-            )
+            lr = serialize(lr) if hasattr(lr, "get_config") else repr(lr)
         names = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
         return {"name": self.name, "learning_rate": lr, **{k: getattr(self, k) for k in names}}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Optimizer:
-        """Rebuild an optimizer from :meth:`get_config` (schedules from ``nnx.schedules``)."""
+    def from_config(cls, config: dict[str, Any]) -> Optimizer[Any]:
+        """Rebuild an optimizer from :meth:`get_config` (schedules through
+        :func:`nnx.schedules.get`)."""
         config = dict(config)
         lr = config.get("learning_rate")
         if isinstance(lr, str):
             raise ValueError(
                 f"{cls.__name__}: learning_rate={lr} is a plain callable and cannot be rebuilt "
-                "from a config; pass it to the constructor"
+                "from a config; pass it to the constructor."
             )
         if isinstance(lr, dict):
-            schedule = getattr(importlib.import_module("nnx.schedules"), lr["class_name"], None)
-            if schedule is None:
-                raise ValueError(
-                    f"{cls.__name__}: no schedule {lr['class_name']!r} in nnx.schedules"
-                )
-            config["learning_rate"] = schedule.from_config(lr["config"])
+            config["learning_rate"] = schedules.get(lr)
         return cls(**config)
-
-    def state_dict(self) -> dict[str, Any]:
-        """``iterations``, the config, python-float state and copies of the slot arrays (a list
-        over parameter positions of ``{slot name: array}``, None where never updated)."""
-        slots = [None if s is None else {k: _copy(v) for k, v in s.items()} for s in self._slots]
-        scalars = {k: getattr(self, f"_{k}") for k in self.scalar_state}
-        config = {"class_name": self._who, "config": self.get_config()}
-        return {**config, "iterations": self.iterations, **scalars, "slots": slots}
-
-    def load_state_dict(
-        self, state: dict[str, Any], parameters: Sequence[Parameter] | None = None
-    ) -> None:
-        """Restore :meth:`state_dict`, copying the arrays. Shapes are checked against
-        ``parameters`` when given, else against the current slots and at the next step."""
-        if state.get("class_name", self._who) != self._who:
-            raise ValueError(f"{self._who}: cannot load the state of a {state['class_name']}")
-        names, slots = sorted(self.slot_names()), []
-        for i, entry in enumerate(state["slots"]):
-            if entry is not None and sorted(entry) != names:
-                raise ValueError(
-                    f"{self._who}: parameter {i} has slots {sorted(entry)}, not {names}"
-                )
-            old = self._slots[i] if i < len(self._slots) else None
-            for k, v in (entry or {}).items():
-                if old:
-                    self._check_shape(k, i, v, old[k].shape)
-            slots.append(None if entry is None else {k: _copy(v) for k, v in entry.items()})
-        self._slots, self._flat = slots, None
-        self._xps = [array_namespace(*s.values()) if s else None for s in slots]
-        self.iterations = int(state["iterations"])
-        for k in self.scalar_state:
-            setattr(self, f"_{k}", float(state[k]))
-        self._unchecked = True
-        if parameters is not None:
-            self._adopt(parameters)
-
-    def _check_shape(self, k: str, i: int, v: Array, shape: Any, name: str = "") -> None:
-        if tuple(v.shape) != tuple(shape):
-            raise ValueError(
-                f"{self._who}: slot {k!r} of parameter {i}{name} has shape {tuple(v.shape)}, "
-                f"expected {tuple(shape)}"
-            )
-
-    def _adopt(self, parameters: Sequence[Parameter]) -> None:
-        for i, (s, p) in enumerate(zip(self._slots, parameters, strict=False)):
-            if s is None:
-                continue
-            w = p.value
-            xp = self._xps[i] = array_namespace(w)
-            for k, v in s.items():
-                self._check_shape(k, i, v, w.shape, f" ({p.name!r})")
-                if array_namespace(v) is not xp or v.dtype != w.dtype:
-                    s[k] = xp.asarray(v, dtype=w.dtype, device=device(w))
-        self._unchecked = False
 
     def __repr__(self) -> str:
         return f"{self._who}(learning_rate={self._learning_rate!r}, name={self.name!r})"
-
-
-def _copy(x: Array) -> Array:
-    return array_namespace(x).asarray(x, copy=True)

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from nnx.backends.base import Array
 from nnx.optimizers.base import LearningRate, Optimizer, Options, Slots
+from nnx.validation import check_bool, check_float
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["RMSprop"]
+__all__ = ["RMSprop", "RMSpropCoefficients"]
 
 
-class RMSprop(Optimizer):
+class RMSpropCoefficients(NamedTuple):
+    """RMSprop's per-step floats: the learning rate, ``rho`` and ``1 - rho``, the momentum and
+    ``epsilon`` (see :class:`RMSprop`)."""
+
+    learning_rate: float
+    rho: float
+    one_minus_rho: float
+    momentum: float
+    epsilon: float
+
+
+class RMSprop(Optimizer[RMSpropCoefficients]):
     """RMSprop (Hinton), with optional momentum and centering (Keras 3 form).
 
     Update, with ``lr`` the learning rate and ``g`` the gradient::
@@ -37,7 +49,7 @@ class RMSprop(Optimizer):
         weight_decay, clipnorm, clipvalue, global_clipnorm, name: see :class:`Optimizer`.
 
     >>> from nnx.backends import get_backend
-    >>> from nnx.layers.base import Parameter
+    >>> from nnx.layers import Parameter
     >>> b = get_backend("numpy")
     >>> p = Parameter(b.asarray([1.0, 2.0], dtype="float64"), "w")
     >>> p.grad = b.asarray([0.5, -0.5], dtype="float64")
@@ -56,10 +68,10 @@ class RMSprop(Optimizer):
         **kwargs: Unpack[Options],
     ) -> None:
         super().__init__(learning_rate, **kwargs)
-        self.rho = self._check("rho", rho, "in [0, 1]")
-        self.momentum = self._check("momentum", momentum, "in [0, 1]")
-        self.epsilon = self._check("epsilon", epsilon)
-        self.centered = self._check_bool("centered", centered)
+        self.rho = check_float(rho, "rho", who=self._who, minimum=0.0, maximum=1.0)
+        self.momentum = check_float(momentum, "momentum", who=self._who, minimum=0.0, maximum=1.0)
+        self.epsilon = check_float(epsilon, "epsilon", who=self._who, minimum=0.0)
+        self.centered = check_bool(centered, "centered", who=self._who)
 
     def slot_names(self) -> tuple[str, ...]:
         return (
@@ -68,10 +80,10 @@ class RMSprop(Optimizer):
             + (("average_gradient",) if self.centered else ())
         )
 
-    def coefficients(self, lr: float, t: int) -> tuple[float, ...]:
-        return (lr, self.rho, 1.0 - self.rho, self.momentum, self.epsilon)
+    def coefficients(self, lr: float, t: int) -> RMSpropCoefficients:
+        return RMSpropCoefficients(lr, self.rho, 1.0 - self.rho, self.momentum, self.epsilon)
 
-    def update(self, xp: Any, w: Array, g: Array, s: Slots, c: tuple[float, ...]) -> None:
+    def update(self, xp: Any, w: Array, g: Array, s: Slots, c: RMSpropCoefficients) -> None:
         lr, rho, one_minus_rho, mu, eps = c
         v = s["velocity"]
         gg = g * g
@@ -99,6 +111,7 @@ class RMSprop(Optimizer):
             w -= inc
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, this optimizer's own included."""
         return {
             **super().get_config(),
             "rho": self.rho,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nnx.backends.base import Array
+from nnx.backends.base import Array, Backend
+from nnx.backends.coefficients import SGDCoefficients
 from nnx.optimizers.base import LearningRate, Optimizer, Options, Slots
+from nnx.validation import check_bool, check_float
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -13,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["SGD"]
 
 
-class SGD(Optimizer):
+class SGD(Optimizer[SGDCoefficients]):
     """Gradient descent with optional momentum and Nesterov momentum (Keras 3 form).
 
     Update, with ``lr`` the learning rate and ``g`` the gradient::
@@ -32,7 +34,7 @@ class SGD(Optimizer):
         weight_decay, clipnorm, clipvalue, global_clipnorm, name: see :class:`Optimizer`.
 
     >>> from nnx.backends import get_backend
-    >>> from nnx.layers.base import Parameter
+    >>> from nnx.layers import Parameter
     >>> b = get_backend("numpy")
     >>> p = Parameter(b.asarray([1.0, 2.0], dtype="float64"), "w")
     >>> p.grad = b.asarray([0.5, -0.5], dtype="float64")
@@ -50,20 +52,23 @@ class SGD(Optimizer):
         **kwargs: Unpack[Options],
     ) -> None:
         super().__init__(learning_rate, **kwargs)
-        self.momentum = self._check("momentum", momentum, "in [0, 1]")
-        self.nesterov = self._check_bool("nesterov", nesterov)
-
-    @property
-    def fast_rule(self) -> str | None:
-        return "sgd_momentum" if self.momentum and not self.nesterov else None
+        self.momentum = check_float(momentum, "momentum", who=self._who, minimum=0.0, maximum=1.0)
+        self.nesterov = check_bool(nesterov, "nesterov", who=self._who)
 
     def slot_names(self) -> tuple[str, ...]:
         return ("momentum",) if self.momentum else ()
 
-    def coefficients(self, lr: float, t: int) -> tuple[float, ...]:
-        return (lr, self.momentum)
+    def coefficients(self, lr: float, t: int) -> SGDCoefficients:
+        return SGDCoefficients(lr, self.momentum)
 
-    def update(self, xp: Any, w: Array, g: Array, s: Slots, c: tuple[float, ...]) -> None:
+    def fused_update(
+        self, backend: Backend, w: Array, g: Array, s: Slots, c: SGDCoefficients
+    ) -> bool:
+        if not self.momentum or self.nesterov:
+            return False
+        return backend.sgd_momentum_update(w, g, s["momentum"], c)
+
+    def update(self, xp: Any, w: Array, g: Array, s: Slots, c: SGDCoefficients) -> None:
         lr, mu = c
         lg = g * lr
         if not mu:
@@ -79,4 +84,5 @@ class SGD(Optimizer):
             w += v
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, ``momentum`` and ``nesterov`` included."""
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

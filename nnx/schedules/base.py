@@ -9,35 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["LearningRateSchedule", "positive"]
+from nnx.registry import Configurable
+
+__all__ = ["LearningRateSchedule"]
 
 
-def positive(who: str, name: str, value: Any, allow_zero: bool = False) -> float:
-    """``value`` as a float, checked ``> 0`` (or ``>= 0``); the error names ``who`` and ``name``.
-
-    >>> positive("StepDecay", "steps", 10)
-    10.0
-    """
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not (value >= 0 if allow_zero else value > 0):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{who}: {name} must be a number {bound}, received {name}={value!r}.")
-    return float(value)
-
-
-class LearningRateSchedule:
+class LearningRateSchedule(Configurable):
     """Base class: ``schedule(step) -> float``; subclasses define :meth:`rate`.
+
+    Subclasses keep their constructor arguments in ``_config``, which :meth:`get_config`
+    returns, so ``type(s).from_config(s.get_config())`` rebuilds a schedule.
 
     >>> from nnx.schedules import ExponentialDecay
     >>> ExponentialDecay(1.0, decay_steps=1, decay_rate=0.5)(3)
     0.125
     """
 
+    _config: dict[str, Any]
+
     def rate(self, step: int) -> float:
         """The learning rate at ``step`` (0-based count of updates already made)."""
         raise NotImplementedError
 
     def __call__(self, step: int) -> float:
+        """:meth:`rate` at ``step``, an int >= 0, as a python float."""
         if isinstance(step, bool) or int(step) != step or step < 0:
             raise ValueError(f"{type(self).__name__}: step must be an int >= 0, received {step!r}.")
         return float(self.rate(int(step)))
@@ -45,14 +40,3 @@ class LearningRateSchedule:
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments, JSON-serialisable."""
         return dict(self._config)
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
-        """Rebuild from :meth:`get_config`."""
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self._config.items())
-        return f"{type(self).__name__}({args})"
-
-    _config: dict[str, Any]

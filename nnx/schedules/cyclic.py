@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from nnx.schedules.base import LearningRateSchedule
-from nnx.schedules.base import positive as _positive
+from nnx.validation import check_choice, check_float
 
 __all__ = ["CosineDecay", "CyclicalLearningRate"]
 
@@ -44,11 +44,15 @@ class CosineDecay(LearningRateSchedule):
         warmup_start: float = 0.0,
     ) -> None:
         who = "CosineDecay"
-        self.peak = _positive(who, "initial_learning_rate", initial_learning_rate, True)
-        self.steps = _positive(who, "decay_steps", decay_steps)
-        self.alpha = _positive(who, "alpha", alpha, True)
-        self.warmup = int(_positive(who, "warmup_steps", warmup_steps, True))
-        self.start = _positive(who, "warmup_start", warmup_start, True)
+        self.peak = check_float(
+            initial_learning_rate, "initial_learning_rate", who=who, minimum=0.0
+        )
+        self.steps = check_float(
+            decay_steps, "decay_steps", who=who, minimum=0.0, minimum_open=True
+        )
+        self.alpha = check_float(alpha, "alpha", who=who, minimum=0.0)
+        self.warmup = int(check_float(warmup_steps, "warmup_steps", who=who, minimum=0.0))
+        self.start = check_float(warmup_start, "warmup_start", who=who, minimum=0.0)
         self._config = {
             "initial_learning_rate": initial_learning_rate,
             "decay_steps": decay_steps,
@@ -96,15 +100,13 @@ class CyclicalLearningRate(LearningRateSchedule):
         gamma: float = 1.0,
     ) -> None:
         who = "CyclicalLearningRate"
-        self.base = _positive(who, "base_learning_rate", base_learning_rate, True)
-        self.max = _positive(who, "max_learning_rate", max_learning_rate, True)
-        self.step_size = _positive(who, "step_size", step_size)
-        if mode not in ("triangular", "triangular2", "exp_range"):
-            raise ValueError(
-                f"{who}: mode must be 'triangular', 'triangular2' or 'exp_range', "
-                f"received mode={mode!r}."
-            )
-        self.mode, self.gamma = mode, _positive(who, "gamma", gamma)
+        self.base = check_float(base_learning_rate, "base_learning_rate", who=who, minimum=0.0)
+        self.max = check_float(max_learning_rate, "max_learning_rate", who=who, minimum=0.0)
+        self.step_size = check_float(
+            step_size, "step_size", who=who, minimum=0.0, minimum_open=True
+        )
+        self.mode = check_choice(mode, "mode", ("triangular", "triangular2", "exp_range"), who=who)
+        self.gamma = check_float(gamma, "gamma", who=who, minimum=0.0, minimum_open=True)
         self._config = {
             "base_learning_rate": base_learning_rate,
             "max_learning_rate": max_learning_rate,

@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 
 from nnx.schedules.base import LearningRateSchedule
-from nnx.schedules.base import positive as _positive
+from nnx.validation import check_float
 
 __all__ = ["ExponentialDecay", "InverseTimeDecay", "PiecewiseConstant", "StepDecay"]
 
@@ -39,9 +39,11 @@ class ExponentialDecay(LearningRateSchedule):
         staircase: bool = False,
     ) -> None:
         who = "ExponentialDecay"
-        self.lr = _positive(who, "initial_learning_rate", initial_learning_rate, True)
-        self.steps = _positive(who, "decay_steps", decay_steps)
-        self.decay = _positive(who, "decay_rate", decay_rate)
+        self.lr = check_float(initial_learning_rate, "initial_learning_rate", who=who, minimum=0.0)
+        self.steps = check_float(
+            decay_steps, "decay_steps", who=who, minimum=0.0, minimum_open=True
+        )
+        self.decay = check_float(decay_rate, "decay_rate", who=who, minimum=0.0, minimum_open=True)
         self.staircase = bool(staircase)
         self._config = {
             "initial_learning_rate": initial_learning_rate,
@@ -71,9 +73,13 @@ class StepDecay(LearningRateSchedule):
     """
 
     def __init__(self, initial_learning_rate: float, rate: float = 0.5, steps: int = 10) -> None:
-        self.lr = _positive("StepDecay", "initial_learning_rate", initial_learning_rate, True)
-        self.factor = _positive("StepDecay", "rate", rate)
-        self.steps = int(_positive("StepDecay", "steps", steps))
+        self.lr = check_float(
+            initial_learning_rate, "initial_learning_rate", who="StepDecay", minimum=0.0
+        )
+        self.factor = check_float(rate, "rate", who="StepDecay", minimum=0.0, minimum_open=True)
+        self.steps = int(
+            check_float(steps, "steps", who="StepDecay", minimum=0.0, minimum_open=True)
+        )
         self._config = {
             "initial_learning_rate": initial_learning_rate,
             "rate": rate,
@@ -103,9 +109,11 @@ class InverseTimeDecay(LearningRateSchedule):
         self, initial_learning_rate: float, decay_rate: float, decay_steps: int = 1
     ) -> None:
         who = "InverseTimeDecay"
-        self.lr = _positive(who, "initial_learning_rate", initial_learning_rate, True)
-        self.k = _positive(who, "decay_rate", decay_rate, True)
-        self.steps = _positive(who, "decay_steps", decay_steps)
+        self.lr = check_float(initial_learning_rate, "initial_learning_rate", who=who, minimum=0.0)
+        self.k = check_float(decay_rate, "decay_rate", who=who, minimum=0.0)
+        self.steps = check_float(
+            decay_steps, "decay_steps", who=who, minimum=0.0, minimum_open=True
+        )
         self._config = {
             "initial_learning_rate": initial_learning_rate,
             "decay_rate": decay_rate,

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import nnx
-from nnx.backends.base import Backend
 from nnx.layers import Conv1D, Conv2D, layer_class
 
 RNG = np.random.default_rng(4)
@@ -160,21 +159,6 @@ def test_conv_gradients_are_stable_across_calls(backend):
     dx2 = backend.to_numpy(backprop(dy))  # the first closure still holds its own inputs
     np.testing.assert_allclose(dx1, dx2)
     np.testing.assert_allclose(k1, backend.to_numpy(layer.kernel.grad))
-
-
-def test_numpy_im2col_fast_path_equals_the_portable_one():
-    backend = nnx.backends.get_backend("numpy")
-    x = RNG.normal(size=(2, 9, 8, 3)).astype("float32")
-    for kernel, strides, dilation in [
-        ((3, 3), (1, 1), (1, 1)),
-        ((2, 3), (2, 1), (1, 1)),
-        ((3, 2), (1, 1), (2, 3)),
-        ((1, 1), (2, 3), (1, 1)),
-        ((1, 4), (1, 2), (1, 1)),
-    ]:
-        fast = backend.im2col(x, kernel, strides, dilation)
-        portable = Backend.im2col(backend, x, kernel, strides, dilation)
-        assert fast.dtype == portable.dtype and np.array_equal(fast, portable)
 
 
 def test_conv_config_round_trip_and_errors():

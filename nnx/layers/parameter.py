@@ -1,31 +1,74 @@
-"""Flat parameter buffers: every weight and every gradient of a model in one contiguous array.
+"""``Parameter`` (a weight array with its gradient) and ``FlatParameters`` (flat buffers).
 
-Each :class:`~nnx.layers.base.Parameter` keeps ``.value`` and ``.grad`` as *views* into the two
-flat buffers, so layers read and write them as before, while an optimizer updates all weights
-with a few whole-buffer in-place operations instead of a few per parameter (see
+``FlatParameters`` puts every weight and every gradient of a model in one contiguous array each.
+Each :class:`Parameter` keeps ``.value`` and ``.grad`` as *views* into the two flat buffers, so
+layers read and write them as before, while an optimizer updates all weights with a few
+whole-buffer in-place operations instead of a few per parameter (see
 :meth:`nnx.optimizers.Optimizer.step`). This is a backend capability: a backend whose arrays
 have no writable views (``array_api_strict``) returns None from ``flat_views`` and the model
 keeps its separate arrays.
 
->>> import nnx
->>> from nnx.layers import Dense
->>> model = nnx.Sequential([Dense(2, input_shape=(3,))], seed=0)
->>> flat = FlatParameters.create(model.parameters(), model.backend)
->>> flat.value.shape, flat.grad.shape
-((8,), (8,))
+>>> from nnx.backends import get_backend
+>>> b = get_backend("numpy")
+>>> params = [Parameter(b.asarray([[1.0, 2.0]]), "w"), Parameter(b.asarray([3.0]), "b")]
+>>> flat = FlatParameters.create(params, b)
+>>> flat.value.tolist(), params[0].value.base is flat.value
+([1.0, 2.0, 3.0], True)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any
 
 from nnx.backends.base import Array, Backend
 
-if TYPE_CHECKING:
-    from nnx.layers.base import Parameter
+__all__ = ["FlatParameters", "Parameter"]
 
-__all__ = ["FlatParameters"]
+
+class Parameter:
+    """A weight array with its gradient.
+
+    Args:
+        value: the weights (updated in place by optimizers).
+        name: e.g. ``"dense/kernel"``.
+        regularizer: optional penalty ``R(value)`` with ``R.gradient(value)``.
+        trainable: False for state such as batch-norm moving statistics.
+
+    Attributes:
+        grad: ``dL/dvalue`` from the last backward pass, same shape and dtype (None before).
+
+    >>> from nnx.backends import get_backend
+    >>> Parameter(get_backend("numpy").asarray([[1.0, 2.0]]), "dense/kernel")
+    Parameter('dense/kernel', shape=(1, 2), trainable=True)
+    """
+
+    __slots__ = ("grad", "name", "regularizer", "trainable", "value")
+
+    def __init__(
+        self, value: Array, name: str, regularizer: Any = None, trainable: bool = True
+    ) -> None:
+        self.value = value
+        self.grad: Array | None = None
+        self.name = name
+        self.regularizer = regularizer
+        self.trainable = trainable
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of :attr:`value`."""
+        return tuple(self.value.shape)
+
+    @property
+    def size(self) -> int:
+        """The number of weights."""
+        n = 1
+        for d in self.value.shape:
+            n *= d
+        return n
+
+    def __repr__(self) -> str:
+        return f"Parameter({self.name!r}, shape={self.shape}, trainable={self.trainable})"
 
 
 class FlatParameters(list):  # type: ignore[type-arg]
