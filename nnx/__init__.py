@@ -29,9 +29,9 @@ from nnx import (
 )
 from nnx.backends import available, get_backend, set_backend, use_backend
 from nnx.gradcheck import GradientCheckError, gradcheck
-from nnx.io import load
 from nnx.lr_find import lr_find
 from nnx.models import Sequential
+from nnx.saving.files import load
 
 __version__ = "0.1.0"
 

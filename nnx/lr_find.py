@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nnx.io import copy_state, restore_state
+from nnx.saving.files import copy_state, restore_state
 
 if TYPE_CHECKING:
     from nnx.models import Sequential

@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 
 import nnx
-from nnx.backends.host_io import (
+from nnx.layers import Activation, Dense, Dropout, Flatten, Input, Layer, Reshape, register_layer
+from nnx.layers.base import _REGISTRY
+from nnx.saving.container import (
     METADATA_KEY,
     FileFormatError,
     encode_tensors,
     read_tensors,
     write_tensors,
 )
-from nnx.layers import Activation, Dense, Dropout, Flatten, Input, Layer, Reshape, register_layer
-from nnx.layers.base import _REGISTRY
 
 
 @register_layer

@@ -10,7 +10,7 @@ import pytest
 import nnx
 from nnx.callbacks import Callback
 from nnx.layers import Dense
-from nnx.nonfinite import NonFiniteWarning
+from nnx.training.nonfinite import NonFiniteWarning
 
 
 def _diverging(backend, lr=0.6, **opt):

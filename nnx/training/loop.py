@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from nnx.backends.base import Array
 from nnx.callbacks import Callback, CallbackList, History
-from nnx.inputs import check_batch_size, check_lengths, class_weights
 from nnx.metrics import Mean
-from nnx.nonfinite import NonFiniteGuard
+from nnx.training.inputs import check_batch_size, check_lengths, class_weights
+from nnx.training.nonfinite import NonFiniteGuard
 
 if TYPE_CHECKING:
     from nnx.models import Sequential
@@ -133,7 +133,7 @@ def fit_loop(
     class_weight: dict[int, float] | None = None,
 ) -> History:
     """Implementation of :meth:`nnx.Sequential.fit`."""
-    from nnx.progress import ProgbarLogger
+    from nnx.callbacks.progress import ProgbarLogger
 
     model._check_compiled("fit")
     batch_size = check_batch_size(batch_size)

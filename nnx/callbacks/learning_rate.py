@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from nnx.callbacks import Callback, Logs
+from nnx.callbacks.base import Callback, Logs
 
 __all__ = ["LearningRateScheduler", "ReduceLROnPlateau"]
 

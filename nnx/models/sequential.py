@@ -13,15 +13,15 @@ from nnx.backends import Backend, get_backend
 from nnx.backends.base import Array
 from nnx.callbacks import Callback, History
 from nnx.flat import FlatParameters
-from nnx.inputs import (
+from nnx.layers.activation import ActivatedLayer
+from nnx.layers.base import Backprop, Layer, Parameter, Shape
+from nnx.training.inputs import (
     check_batch_size,
     check_distributions,
     check_integer_labels,
     check_lengths,
     to_backend,
 )
-from nnx.layers.activation import ActivatedLayer
-from nnx.layers.base import Backprop, Layer, Parameter, Shape
 
 __all__ = ["Sequential"]
 
@@ -352,7 +352,7 @@ class Sequential:
             class_weight: ``{class index: weight}`` multiplying each sample's loss by its
                 class's weight (classes not listed weigh 1); needs a classification loss.
         """
-        from nnx.training import fit_loop
+        from nnx.training.loop import fit_loop
 
         return fit_loop(
             self,
@@ -380,7 +380,7 @@ class Sequential:
         return_dict: bool = False,
     ) -> float | list[float] | dict[str, float]:
         """Loss and metrics on data: a float (no metrics), a list, or a dict."""
-        from nnx.training import evaluate_arrays
+        from nnx.training.loop import evaluate_arrays
 
         self._check_compiled("evaluate")
         self._check_built("evaluate")
@@ -412,7 +412,7 @@ class Sequential:
 
     def summary(self, print_fn: Any = print) -> None:
         """Print each layer's type, output shape and parameter count, and the totals."""
-        from nnx.summary import summary_lines
+        from nnx.models.summary import summary_lines
 
         for line in summary_lines(self):
             print_fn(line)
@@ -459,19 +459,19 @@ class Sequential:
         settings, optionally the optimizer state, and the random generators' states; the write
         is atomic. Load it back with :func:`nnx.load`, on any backend.
         """
-        from nnx import io
+        from nnx.saving import files as io
 
         io.save(self, path, include_optimizer)
 
     def save_weights(self, path: str | PathLike[str]) -> None:
         """Write only the parameter values (atomic ``.npz`` file)."""
-        from nnx import io
+        from nnx.saving import files as io
 
         io.save_weights(self, path)
 
     def load_weights(self, path: str | PathLike[str]) -> None:
         """Load parameter values written by :meth:`save_weights` or :meth:`save` (shapes and
         dtypes must match this model's)."""
-        from nnx import io
+        from nnx.saving import files as io
 
         io.load_weights(self, path)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from nnx.backends import Backend, get_backend
 from nnx.backends.base import Generator
-from nnx.backends.host_io import FileFormatError, read_tensors, write_tensors
+from nnx.saving.container import FileFormatError, read_tensors, write_tensors
 
 if TYPE_CHECKING:
     from nnx.models import Sequential

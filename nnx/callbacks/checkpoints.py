@@ -16,8 +16,8 @@ import os
 import warnings
 from typing import Any
 
-from nnx import io
-from nnx.callbacks import Callback, Logs
+from nnx.callbacks.base import Callback, Logs
+from nnx.saving import files as io
 
 __all__ = ["BackupAndRestore", "ModelCheckpoint"]
 

@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from nnx.callbacks import Callback, Logs
+from nnx.callbacks.base import Callback, Logs
 
 REFRESH_SECONDS = 0.25
 

@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from nnx.io import copy_state, restore_state
+from nnx.saving.files import copy_state, restore_state
 
 if TYPE_CHECKING:
     from nnx.models import Sequential

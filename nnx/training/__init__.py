@@ -1,0 +1,1 @@
+"""Training: the fit/evaluate loop, batching, input conversion and the non-finite guard."""
