@@ -115,7 +115,7 @@ def test_save_freq_in_batches(tmp_path):
     [
         ({"save_freq": 0}, "save_freq must be 'epoch' or a positive int"),
         ({"save_freq": "batch"}, "save_freq must be"),
-        ({"mode": "up"}, "mode must be 'auto', 'min' or 'max'"),
+        ({"mode": "up"}, "mode must be one of 'auto', 'min', 'max', received mode='up'"),
     ],
 )
 def test_checkpoint_arguments_are_validated(kwargs, match, tmp_path):

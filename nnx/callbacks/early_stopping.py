@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
-import math
-import warnings
 from typing import Any
 
-from nnx.callbacks.base import Callback, Logs
+from nnx.callbacks.base import Logs
+from nnx.callbacks.monitor import MonitorCallback
+from nnx.validation import check_int
 
 __all__ = ["EarlyStopping"]
 
 
-class EarlyStopping(Callback):
+class EarlyStopping(MonitorCallback):
     """Stop training when a monitored quantity stops improving.
+
+    Each epoch without an improvement on the best value so far (by more than ``min_delta``)
+    counts one; ``patience`` of them in a row stop training. An improvement that does not beat
+    ``baseline`` updates the best value but does not reset the count.
 
     Args:
         monitor: a key of the epoch logs, e.g. ``"val_loss"``.
         min_delta: smallest change that counts as an improvement.
         patience: epochs without improvement before stopping.
+        verbose: 1 prints a message when stopping.
         mode: ``"min"``, ``"max"`` or ``"auto"`` (max for accuracy-like names).
         baseline: a value the monitored quantity must beat.
         restore_best_weights: at the end, restore the weights of the best epoch.
-        verbose: 1 prints a message when stopping.
+
+    Attributes:
+        best, best_epoch: the best value and its (0-based) epoch.
+        stopped_epoch: the epoch at whose end training stopped (0 when it did not).
 
     >>> EarlyStopping(monitor="val_loss", patience=5).mode
     'min'
@@ -37,51 +45,28 @@ class EarlyStopping(Callback):
         baseline: float | None = None,
         restore_best_weights: bool = False,
     ) -> None:
-        super().__init__()
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(
-                f"EarlyStopping: mode must be 'auto', 'min' or 'max', received mode={mode!r}."
-            )
-        if patience < 0:
-            raise ValueError(f"EarlyStopping: patience must be >= 0, received {patience}.")
-        if mode == "auto":
-            mode = (
-                "max"
-                if any(k in monitor for k in ("acc", "auc", "precision", "recall", "f1", "r2"))
-                else "min"
-            )
-        self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
-        self.verbose, self.mode, self.baseline = verbose, mode, baseline
-        self.restore_best_weights = restore_best_weights
-
-    def _improved(self, value: float, reference: float) -> bool:
-        if self.mode == "min":
-            return value < reference - self.min_delta
-        return value > reference + self.min_delta
+        super().__init__(monitor, mode, min_delta, baseline, who="EarlyStopping")
+        self.patience = check_int(patience, "patience", who="EarlyStopping", minimum=0)
+        self.verbose, self.restore_best_weights = verbose, restore_best_weights
+        self.on_train_begin()
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self.wait = 0
         self.stopped_epoch = 0
         self.best_epoch = 0
-        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best = self.worst
         self.best_weights: list[Any] | None = None
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        value = (logs or {}).get(self.monitor)
+        value = self.monitored(logs, warn="")
         if value is None:
-            warnings.warn(
-                f"EarlyStopping: monitor {self.monitor!r} is not in the logs "
-                f"(available: {', '.join(sorted(logs or {}))}).",
-                stacklevel=2,
-            )
             return
-        assert self.model is not None
         self.wait += 1
-        if self._improved(value, self.best):
+        if self.is_improvement(value, self.best):
             self.best, self.best_epoch = value, epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights(copy=True, host=False)
-            if self.baseline is None or self._improved(value, self.baseline):
+            if self.beats_baseline(value):
                 self.wait = 0
                 return
         if self.wait >= self.patience and epoch > 0:
@@ -89,7 +74,6 @@ class EarlyStopping(Callback):
             self.model.stop_training = True
 
     def on_train_end(self, logs: Logs | None = None) -> None:
-        assert self.model is not None
         if self.stopped_epoch and self.verbose:
             print(
                 f"Epoch {self.stopped_epoch + 1}: early stopping "

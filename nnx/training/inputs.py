@@ -3,16 +3,38 @@
 Host data (lists, NumPy arrays) and arrays of other backends are moved to the model's backend
 once; integer and bool features are cast to the model's float dtype; object/string data, empty
 inputs, NaN/Inf and mismatched lengths are refused with errors that name the argument.
+:func:`model_inputs`, :func:`model_targets` and :func:`model_sample_weights` do it for a model
+(its backend, dtype, compiled loss and output shape); ``fit``, ``evaluate``, ``predict``,
+``nnx.lr_find`` and ``nnx.diagnostics`` all go through them.
+
+>>> import nnx
+>>> from nnx.layers import Dense
+>>> model = nnx.Sequential([Dense(1, activation="sigmoid", input_shape=(2,))])
+>>> model.compile("sgd", "binary_crossentropy")
+>>> model_inputs(model, [[1, 2]]).dtype, model_targets(model, [[1]]).shape
+(dtype('float32'), (1, 1))
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import array_namespace
-
 from nnx.backends import Backend
-from nnx.backends.base import Array
+from nnx.backends.base import Array, array_namespace
+from nnx.losses import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
+from nnx.validation import check_int
+
+__all__ = [
+    "check_batch_size",
+    "check_distributions",
+    "check_integer_labels",
+    "check_lengths",
+    "model_inputs",
+    "model_sample_weights",
+    "model_targets",
+    "require_compiled",
+    "to_backend",
+]
 
 
 def to_backend(backend: Backend, data: Any, argument: str, dtype: str | None) -> Array:
@@ -51,7 +73,14 @@ def to_backend(backend: Backend, data: Any, argument: str, dtype: str | None) ->
 
 
 def check_lengths(**arrays: Any) -> int:
-    """All given arrays have the same number of samples; return it."""
+    """All given arrays have the same number of samples; return it.
+
+    >>> import numpy as np
+    >>> check_lengths(x=np.zeros((2, 1)), y=np.zeros(1))
+    Traceback (most recent call last):
+    ...
+    ValueError: Data cardinality is ambiguous: ... received x has 2, y has 1.
+    """
     lengths = {name: a.shape[0] for name, a in arrays.items() if a is not None}
     if len(set(lengths.values())) > 1:
         detail = ", ".join(f"{name} has {n}" for name, n in lengths.items())
@@ -63,9 +92,8 @@ def check_lengths(**arrays: Any) -> int:
 
 
 def check_batch_size(batch_size: Any) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive int, received batch_size={batch_size!r}.")
-    return batch_size
+    """``batch_size`` as a positive int, else a ``ValueError`` echoing it."""
+    return check_int(batch_size, "batch_size", minimum=1)
 
 
 def check_integer_labels(backend: Backend, data: Any, argument: str) -> None:
@@ -98,52 +126,72 @@ def check_distributions(y: Array, argument: str, loss_name: str) -> None:
         )
 
 
-def class_weights(
-    backend: Backend, y: Array, class_weight: Any, kind: str, n_classes: int, dtype: str
-) -> Array:
-    """Per-sample weights ``class_weight[label]`` (classes missing from the dict weigh 1).
+def require_compiled(model: Any, what: str) -> None:
+    """Raise ``RuntimeError`` unless ``model`` is compiled; ``what`` names the call needing it.
 
-    Args:
-        backend: the model's backend.
-        y: targets already on the backend.
-        class_weight: ``{class index: weight}``.
-        kind: ``"sparse"`` (integer labels), ``"categorical"`` (one-hot rows) or ``"binary"``
-            (0/1 targets of shape ``(n, 1)``).
-        n_classes: number of classes (2 for binary).
-        dtype: the float dtype of the weights.
-
-    >>> from nnx.backends import get_backend
-    >>> b = get_backend("numpy")
-    >>> class_weights(b, b.asarray([0, 1, 1]), {1: 3.0}, "sparse", 2, "float32")
-    array([1., 3., 3.], dtype=float32)
+    >>> import nnx
+    >>> require_compiled(nnx.Sequential(), "fit")
+    Traceback (most recent call last):
+    ...
+    RuntimeError: You must call compile() before fit().
     """
-    if not isinstance(class_weight, dict) or not class_weight:
-        raise ValueError(
-            f"class_weight must be a non-empty dict {{class index: weight}}, "
-            f"received class_weight={class_weight!r}."
+    if not model.compiled:
+        raise RuntimeError(f"You must call compile() before {what}().")
+
+
+def model_inputs(model: Any, x: Any, argument: str = "x") -> Array:
+    """``x`` as an array of the model's backend and float dtype (checked, see the module)."""
+    return to_backend(model.backend, x, argument, model.dtype)
+
+
+def model_targets(model: Any, y: Any, argument: str = "y") -> Array:
+    """``y`` on the model's backend, checked against its compiled loss and output shape.
+
+    Sparse losses take integer labels in ``[0, classes)``; binary cross-entropy takes values in
+    ``[0, 1]``; categorical cross-entropy takes probability rows; every other loss compares
+    ``y`` with the output element by element, so the shapes must match (nothing is broadcast).
+    """
+    loss = model.loss
+    sparse = isinstance(loss, SparseCategoricalCrossentropy)
+    if sparse:
+        check_integer_labels(model.backend, y, argument)
+    y = to_backend(model.backend, y, argument, "int64" if sparse else model.dtype)
+    expected = tuple(model.output_shape)
+    if sparse:
+        loss.validate_targets(y, int(expected[-1] or 0))
+        return y
+    if isinstance(loss, BinaryCrossentropy):
+        loss.validate_targets(y)
+    if tuple(y.shape[1:]) != expected:
+        hint = (
+            "Reshape it with y.reshape(-1, 1)."
+            if y.ndim == 1 and expected == (1,)
+            else "One-hot encode integer labels or use sparse_categorical_crossentropy."
+            if y.ndim == 1
+            else ""
         )
-    table = [1.0] * n_classes
-    for key, weight in class_weight.items():
-        if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key < n_classes:
-            raise ValueError(
-                f"class_weight keys must be class indices in [0, {n_classes}), received "
-                f"key {key!r} in class_weight={class_weight!r}."
-            )
-        if (
-            isinstance(weight, bool)
-            or not isinstance(weight, (int, float))
-            or not (0 <= weight < float("inf"))
-        ):
-            raise ValueError(
-                f"class_weight values must be finite numbers >= 0, received "
-                f"class_weight[{key}]={weight!r}."
-            )
-        table[key] = float(weight)
-    xp = backend.xp
-    if kind == "sparse":
-        labels = xp.reshape(xp.astype(y, xp.int64), (-1,))
-    elif kind == "categorical":
-        labels = xp.argmax(y, axis=-1)
-    else:
-        labels = xp.astype(xp.reshape(y, (-1,)) > 0.5, xp.int64)
-    return xp.take(backend.asarray(table, dtype=dtype), labels, axis=0)
+        raise ValueError(
+            f"{argument} has shape {tuple(y.shape)} but the model's output shape is "
+            f"(batch, {', '.join(str(d) for d in expected)}) and the {loss.name} loss "
+            f"compares them element by element (nothing is broadcast). {hint}"
+        )
+    if isinstance(loss, CategoricalCrossentropy):
+        check_distributions(y, argument, loss.name)
+    return y
+
+
+def model_sample_weights(
+    model: Any, sample_weight: Any, n: int, argument: str = "sample_weight"
+) -> Array | None:
+    """Per-sample loss weights on the model's backend, shape ``(n,)`` and ``>= 0``; None stays."""
+    if sample_weight is None:
+        return None
+    w = to_backend(model.backend, sample_weight, argument, model.dtype)
+    if tuple(w.shape) != (n,):
+        raise ValueError(
+            f"{argument} must have shape ({n},), one weight per sample, "
+            f"received shape {tuple(w.shape)}."
+        )
+    if bool(model.backend.xp.any(w < 0)):
+        raise ValueError(f"{argument} must be >= 0, received negative weights.")
+    return w

@@ -1,217 +1,173 @@
-"""The training loop behind ``Sequential.fit`` and ``evaluate``.
+"""The loops behind ``Sequential.fit``, ``evaluate`` and ``predict``.
 
-Per batch it only queues device work: the loss and metrics accumulate on the device and are
-read once per epoch (or when the progress bar refreshes, or when a callback asks).
+Per batch they only queue device work: the loss and metrics accumulate on the device and are
+read once per epoch (or when the progress bar refreshes, or when a callback asks). Data
+preparation lives in :mod:`nnx.training.batching` and :mod:`nnx.training.inputs`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nnx.backends.base import Array
-from nnx.callbacks import Callback, CallbackList, History
+from nnx.callbacks.base import Callback, CallbackList, History
+from nnx.callbacks.progress import ProgbarLogger, format_logs
 from nnx.metrics import Mean
-from nnx.training.inputs import check_batch_size, check_lengths, class_weights
+from nnx.saving.state import require_built
+from nnx.training.batching import Dataset, batch_slices, fit_data, model_data
+from nnx.training.inputs import check_batch_size, model_inputs, require_compiled
 from nnx.training.nonfinite import NonFiniteGuard
+from nnx.validation import check_bool, check_choice, check_int
 
-if TYPE_CHECKING:
-    from nnx.models import Sequential
+__all__ = ["evaluate", "evaluate_data", "fit", "predict", "read_logs"]
 
 
-def _read(model: Sequential, values: dict[str, Any]) -> dict[str, float]:
-    """Move a dict of 0-d device arrays to Python floats with one transfer."""
+def read_logs(model: Any, values: dict[str, Any]) -> dict[str, float]:
+    """A dict of 0-d device arrays as Python floats, read with one transfer."""
     xp = model.backend.xp
     arrays = [xp.asarray(v, dtype=model.backend.dtype(model.dtype)) for v in values.values()]
     host: Any = model.backend.to_numpy(xp.stack(arrays)) if arrays else []
     return {k: float(v) for k, v in zip(values, host, strict=True)}
 
 
-def _running(model: Sequential, loss: Mean) -> dict[str, Any]:
+def _running(model: Any, loss: Mean) -> dict[str, Any]:
     return {"loss": loss.result(), **{m.name: m.result() for m in model.metrics}}
 
 
-def _batches(n: int, batch_size: int) -> list[slice]:
-    return [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
-
-
-def _take(xp: Any, a: Array | None, index: Array | None) -> Array | None:
-    return a if a is None or index is None else xp.take(a, index, axis=0)
-
-
-def evaluate_arrays(
-    model: Sequential,
-    x: Array,
-    y: Array,
-    w: Array | None,
-    batch_size: int,
-) -> dict[str, float]:
-    """Loss and metrics over backend arrays, in inference mode, as floats."""
-    loss = Mean("loss")
+def _reset(model: Any, loss: Mean) -> None:
+    loss.reset_state()
     for metric in model.metrics:
         metric.reset_state()
-    for s in _batches(x.shape[0], batch_size):
-        wb = None if w is None else w[s]
-        loss.update_value(model.test_step(x[s, ...], y[s, ...], wb), s.stop - s.start)
-    return _read(model, _running(model, loss))
 
 
-def _validation(
-    model: Sequential,
-    x: Array,
-    y: Array,
-    w: Array | None,
-    validation_split: float,
-    validation_data: tuple[Any, ...] | None,
-) -> tuple[Array, Array, Array | None, tuple[Array, Array, Array | None] | None]:
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise ValueError(
-                "validation_data must be (x_val, y_val) or (x_val, y_val, "
-                f"sample_weight_val), received {type(validation_data).__name__}."
-            )
-        xv = model._inputs(validation_data[0], "validation_data[0]")
-        yv = model._targets(validation_data[1], "validation_data[1]")
-        nv = check_lengths(**{"validation_data[0]": xv, "validation_data[1]": yv})
-        wv = model._sample_weights(validation_data[2], nv) if len(validation_data) == 3 else None
-        return x, y, w, (xv, yv, wv)
-    if not 0.0 <= validation_split < 1.0:
-        raise ValueError(
-            f"validation_split must be in [0, 1), received validation_split={validation_split!r}."
-        )
-    if validation_split == 0.0:
-        return x, y, w, None
-    n = x.shape[0]
-    split = n - math.floor(n * validation_split)
-    if split <= 0 or split >= n:
-        raise ValueError(
-            f"validation_split={validation_split} leaves no training or no "
-            f"validation samples out of {n}."
-        )
-    wv = None if w is None else w[split:]
-    return (
-        x[:split, ...],
-        y[:split, ...],
-        None if w is None else w[:split],
-        (x[split:, ...], y[split:, ...], wv),
-    )
+def _hooks(
+    model: Any,
+    callbacks: Sequence[Callback] | None,
+    history: History,
+    loss: Mean,
+    verbose: int,
+    **params: Any,
+) -> CallbackList:
+    """The user's callbacks, then ``History`` (as in Keras: it records the keys they add to
+    the epoch logs), then the progress bar, which reads the running values when it refreshes."""
+    running = lambda: read_logs(model, _running(model, loss))  # noqa: E731
+    progress = [ProgbarLogger(verbose, running)] if verbose else []
+    params["verbose"] = verbose
+    return CallbackList([*(callbacks or []), history, *progress], model, params)
 
 
-def _class_weights(model: Sequential, y: Array, class_weight: Any) -> Array:
-    from nnx import losses
-
-    loss, outputs = model.loss, int((model.output_shape or (1,))[-1] or 1)
-    if isinstance(loss, losses.SparseCategoricalCrossentropy):  # before its base class
-        kind = "sparse"
-    elif isinstance(loss, losses.CategoricalCrossentropy):
-        kind = "categorical"
-    elif isinstance(loss, losses.BinaryCrossentropy) and outputs == 1:
-        kind, outputs = "binary", 2
-    else:
-        raise ValueError(
-            "class_weight needs a single-label classification loss (binary_crossentropy with "
-            "one output, categorical_crossentropy or sparse_categorical_crossentropy), "
-            f"received loss={getattr(loss, 'name', loss)!r} with {outputs} output(s)."
-        )
-    return class_weights(model.backend, y, class_weight, kind, outputs, model.dtype)
+def evaluate_data(model: Any, data: Dataset, batch_size: int) -> dict[str, float]:
+    """Loss and metrics over a dataset on the model's backend, in inference mode, as floats."""
+    loss = Mean("loss")
+    _reset(model, loss)
+    for s in batch_slices(len(data), batch_size):
+        loss.update_value(model.test_step(*data.batch(s)), s.stop - s.start)
+    return read_logs(model, _running(model, loss))
 
 
-def fit_loop(
-    model: Sequential,
+def fit(
+    model: Any,
     x: Any,
     y: Any,
-    batch_size: int,
-    epochs: int,
-    verbose: int,
-    callbacks: Sequence[Callback] | None,
-    validation_split: float,
-    validation_data: tuple[Any, ...] | None,
-    shuffle: bool,
-    initial_epoch: int,
-    sample_weight: Any,
+    batch_size: int = 32,
+    epochs: int = 1,
+    verbose: int = 1,
+    callbacks: Sequence[Callback] | None = None,
+    validation_split: float = 0.0,
+    validation_data: tuple[Any, ...] | None = None,
+    shuffle: bool = True,
+    initial_epoch: int = 0,
+    sample_weight: Any = None,
     class_weight: dict[int, float] | None = None,
 ) -> History:
-    """Implementation of :meth:`nnx.Sequential.fit`."""
-    from nnx.callbacks.progress import ProgbarLogger
-
-    model._check_compiled("fit")
+    """Implementation of :meth:`nnx.Sequential.fit` (same arguments, ``model`` first)."""
+    require_compiled(model, "fit")
     batch_size = check_batch_size(batch_size)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative int, received epochs={epochs!r}.")
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be 0, 1 or 2, received verbose={verbose!r}.")
-    xb = model._inputs(x)
-    if not model.built:
-        model.build(tuple(xb.shape[1:]))
-    yb = model._targets(y)
-    n = check_lengths(x=xb, y=yb)
-    wb = model._sample_weights(sample_weight, n)
-    if class_weight is not None:
-        cw = _class_weights(model, yb, class_weight)
-        wb = cw if wb is None else wb * cw
-    xb, yb, wb, val = _validation(model, xb, yb, wb, validation_split, validation_data)
-    n = xb.shape[0]
-    batches = _batches(n, batch_size)
-
-    history = History()
-    loss = Mean("loss")
-    user_callbacks = list(callbacks or [])
-    progress = (
-        [ProgbarLogger(verbose, running=lambda: _read(model, _running(model, loss)))]
-        if verbose
-        else []
+    epochs = check_int(epochs, "epochs", minimum=0)
+    initial_epoch = check_int(initial_epoch, "initial_epoch", minimum=0)
+    check_choice(verbose, "verbose", (0, 1, 2))
+    check_bool(shuffle, "shuffle")
+    train, val = fit_data(
+        model, x, y, sample_weight, class_weight, validation_split, validation_data
     )
-    cbs = CallbackList(
-        [history, *user_callbacks, *progress],
+    batches = batch_slices(len(train), batch_size)
+    loss, history = Mean("loss"), History()
+    hooks = _hooks(
         model,
-        {
-            "epochs": epochs,
-            "steps": len(batches),
-            "verbose": verbose,
-            "batch_size": batch_size,
-            "samples": n,
-        },
+        callbacks,
+        history,
+        loss,
+        verbose,
+        epochs=epochs,
+        steps=len(batches),
+        batch_size=batch_size,
+        samples=len(train),
     )
-    model.history = history
-    model.stop_training = False
-    xp = model.backend.xp
     guard = NonFiniteGuard(model) if model.stop_on_nonfinite else None
 
-    def shuffled() -> tuple[Array, Array, Array | None]:
-        order = model.rng.permutation(n) if shuffle else None
-        return _take(xp, xb, order), _take(xp, yb, order), _take(xp, wb, order)
+    def epoch_data() -> Dataset:
+        return train.shuffled(model.rng.permutation(len(train)) if shuffle else None)
 
-    cbs.on_train_begin()
-    # NOTE: BackupAndRestore sets _resume_epoch in on_train_begin after restoring a backup.
-    initial_epoch = max(initial_epoch, vars(model).pop("_resume_epoch", 0))
-    for epoch in range(initial_epoch, epochs):
-        cbs.on_epoch_begin(epoch)
-        loss.reset_state()
-        for metric in model.metrics:
-            metric.reset_state()
+    model.history, model.stop_training = history, False
+    hooks.on_train_begin()
+    for epoch in range(hooks.start_epoch(initial_epoch), epochs):
+        hooks.on_epoch_begin(epoch)
+        _reset(model, loss)
         if guard is not None:
             guard.snapshot()
-        xs, ys, ws = shuffled()
+        data = epoch_data()
         for step, s in enumerate(batches):
-            cbs.on_train_batch_begin(step)
-            assert xs is not None and ys is not None
-            batch_loss = model.train_step(xs[s, ...], ys[s, ...], None if ws is None else ws[s])
+            hooks.on_train_batch_begin(step)
+            batch_loss = model.train_step(*data.batch(s))
             loss.update_value(batch_loss, s.stop - s.start)
-            cbs.on_train_batch_end(step, {"loss": batch_loss})
+            hooks.on_train_batch_end(step, {"loss": batch_loss})
             if model.stop_training:
                 break
-        logs = _read(model, _running(model, loss))
+        logs = read_logs(model, _running(model, loss))
         if guard is not None and not math.isfinite(logs["loss"]):
-            history.nonfinite = guard.locate(epoch, batches, shuffled)
+            history.nonfinite = guard.locate(epoch, batches, epoch_data)
             break
         if val is not None:
-            cbs.on_test_begin()
-            val_logs = evaluate_arrays(model, *val, batch_size)
-            cbs.on_test_end(val_logs)
+            hooks.on_test_begin()
+            val_logs = evaluate_data(model, val, batch_size)
+            hooks.on_test_end(val_logs)
             logs.update({f"val_{k}": v for k, v in val_logs.items()})
-        cbs.on_epoch_end(epoch, logs)
+        hooks.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
-    cbs.on_train_end()
+    hooks.on_train_end()
     return history
+
+
+def evaluate(
+    model: Any,
+    x: Any,
+    y: Any,
+    batch_size: int = 32,
+    verbose: int = 0,
+    sample_weight: Any = None,
+    return_dict: bool = False,
+) -> float | list[float] | dict[str, float]:
+    """Implementation of :meth:`nnx.Sequential.evaluate` (same arguments, ``model`` first)."""
+    require_compiled(model, "evaluate")
+    require_built(model, "evaluate")
+    data = model_data(model, x, y, sample_weight)
+    logs = evaluate_data(model, data, check_batch_size(batch_size))
+    if verbose:
+        print(format_logs(logs))
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def predict(model: Any, x: Any, batch_size: int = 32) -> Array:
+    """Outputs of ``model`` for ``x`` in inference mode, on the model's backend, batch by batch."""
+    require_built(model, "predict")
+    xb = model_inputs(model, x)
+    batch_size = check_batch_size(batch_size)
+    batches = batch_slices(xb.shape[0], batch_size)
+    outputs = [model.forward(xb[s, ...], training=False)[0] for s in batches]
+    return outputs[0] if len(outputs) == 1 else model.backend.xp.concat(outputs, axis=0)
