@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from nnx.saving import copy_state, restore_state
 from nnx.training.batching import Dataset, model_data
 from nnx.training.inputs import check_batch_size, require_compiled
+from nnx.validation import check_float, check_int
 
 if TYPE_CHECKING:
     from nnx.models import Sequential
@@ -84,8 +85,11 @@ def lr_find(
     """
     if not 0 < start_lr < end_lr:
         raise ValueError(f"lr_find needs 0 < start_lr < end_lr, got {start_lr!r}, {end_lr!r}.")
-    if num_steps < 2:
-        raise ValueError(f"lr_find: num_steps must be >= 2, got num_steps={num_steps!r}.")
+    num_steps = check_int(num_steps, "num_steps", who="lr_find", minimum=2)
+    smoothing = check_float(
+        smoothing, "smoothing", who="lr_find", minimum=0, maximum=1, maximum_open=True
+    )
+    diverge = check_float(diverge, "diverge", who="lr_find", minimum=1, minimum_open=True)
     require_compiled(model, "lr_find")
     data = model_data(model, x, y)
     batch_size = check_batch_size(batch_size)

@@ -50,20 +50,47 @@ class Callback:
         """Attach the ``fit`` parameters."""
         self.params = params
 
-    def on_train_begin(self, logs: Logs | None = None) -> None: ...
-    def on_train_end(self, logs: Logs | None = None) -> None: ...
-    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None: ...
-    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None: ...
-    def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None: ...
-    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None: ...
-    def on_test_begin(self, logs: Logs | None = None) -> None: ...
-    def on_test_end(self, logs: Logs | None = None) -> None: ...
-    def on_test_batch_begin(self, batch: int, logs: Logs | None = None) -> None: ...
-    def on_test_batch_end(self, batch: int, logs: Logs | None = None) -> None: ...
-    def on_predict_begin(self, logs: Logs | None = None) -> None: ...
-    def on_predict_end(self, logs: Logs | None = None) -> None: ...
-    def on_predict_batch_begin(self, batch: int, logs: Logs | None = None) -> None: ...
-    def on_predict_batch_end(self, batch: int, logs: Logs | None = None) -> None: ...
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """At the start of ``fit`` (a callback may set ``resume_epoch`` here)."""
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        """At the end of ``fit``, also after an early stop."""
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        """Before the epoch ``epoch`` (0-based)."""
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """After the epoch; ``logs`` holds its floats (``loss``, metrics, ``val_*``)."""
+
+    def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Before the training batch ``batch`` (0-based, within the epoch)."""
+
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """After the batch; ``logs['loss']`` is a 0-d device array."""
+
+    def on_test_begin(self, logs: Logs | None = None) -> None:
+        """Before the validation pass of an epoch."""
+
+    def on_test_end(self, logs: Logs | None = None) -> None:
+        """After the validation pass; ``logs`` holds its floats."""
+
+    def on_test_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Before a validation batch (Keras's hook: nnx's loops do not call it yet)."""
+
+    def on_test_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """After a validation batch (Keras's hook: nnx's loops do not call it yet)."""
+
+    def on_predict_begin(self, logs: Logs | None = None) -> None:
+        """At the start of ``predict`` (Keras's hook: nnx's loops do not call it yet)."""
+
+    def on_predict_end(self, logs: Logs | None = None) -> None:
+        """At the end of ``predict`` (Keras's hook: nnx's loops do not call it yet)."""
+
+    def on_predict_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Before a prediction batch (Keras's hook: nnx's loops do not call it yet)."""
+
+    def on_predict_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """After a prediction batch (Keras's hook: nnx's loops do not call it yet)."""
 
 
 class CallbackList(Callback):

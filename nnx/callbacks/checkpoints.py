@@ -21,7 +21,7 @@ from nnx.callbacks.base import Callback, Logs
 from nnx.callbacks.monitor import MonitorCallback
 from nnx.saving import files
 from nnx.saving.state import restore_state
-from nnx.validation import is_int
+from nnx.validation import check_bool, is_int
 
 __all__ = ["BackupAndRestore", "ModelCheckpoint"]
 
@@ -104,7 +104,10 @@ class ModelCheckpoint(MonitorCallback):
         super().__init__(monitor, mode, baseline=initial_value_threshold, who="ModelCheckpoint")
         self.filepath = os.fspath(filepath)
         self.verbose = verbose
-        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.save_best_only = check_bool(save_best_only, "save_best_only", who="ModelCheckpoint")
+        self.save_weights_only = check_bool(
+            save_weights_only, "save_weights_only", who="ModelCheckpoint"
+        )
         self.save_freq = _check_freq("ModelCheckpoint", save_freq)
         self.best = self.worst if initial_value_threshold is None else initial_value_threshold
         self._batches = 0
@@ -184,7 +187,9 @@ class BackupAndRestore(Callback):
         super().__init__()
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = _check_freq("BackupAndRestore", save_freq)
-        self.delete_checkpoint = delete_checkpoint
+        self.delete_checkpoint = check_bool(
+            delete_checkpoint, "delete_checkpoint", who="BackupAndRestore"
+        )
         self.path = os.path.join(self.backup_dir, "latest.nnx")
         self._batches = 0
         self._epoch = 0

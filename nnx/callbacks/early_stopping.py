@@ -6,7 +6,7 @@ from typing import Any
 
 from nnx.callbacks.base import Logs
 from nnx.callbacks.monitor import MonitorCallback
-from nnx.validation import check_int
+from nnx.validation import check_bool, check_int
 
 __all__ = ["EarlyStopping"]
 
@@ -47,7 +47,10 @@ class EarlyStopping(MonitorCallback):
     ) -> None:
         super().__init__(monitor, mode, min_delta, baseline, who="EarlyStopping")
         self.patience = check_int(patience, "patience", who="EarlyStopping", minimum=0)
-        self.verbose, self.restore_best_weights = verbose, restore_best_weights
+        self.restore_best_weights = check_bool(
+            restore_best_weights, "restore_best_weights", who="EarlyStopping"
+        )
+        self.verbose = verbose
         self.on_train_begin()
 
     def on_train_begin(self, logs: Logs | None = None) -> None:

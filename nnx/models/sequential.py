@@ -44,6 +44,13 @@ class Sequential:
         dtype: float dtype of weights and activations (``"float32"`` or ``"float64"``).
         name: the model's name.
 
+    Attributes:
+        built: whether the weights exist (:meth:`build`, or the first ``fit``).
+        compiled: whether :meth:`compile` set an optimizer and a loss.
+        stop_on_nonfinite: the ``compile`` setting read by ``fit``.
+        stop_training: set True by a callback to end ``fit`` after the current batch/epoch.
+        history: the :class:`~nnx.callbacks.History` of the last ``fit``.
+
     >>> import nnx
     >>> from nnx.layers import Dense
     >>> model = nnx.Sequential([Dense(4, activation="relu", input_shape=(3,)), Dense(1)], seed=0)
