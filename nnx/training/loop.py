@@ -52,7 +52,10 @@ def _hooks(
 ) -> CallbackList:
     """The user's callbacks, then ``History`` (as in Keras: it records the keys they add to
     the epoch logs), then the progress bar, which reads the running values when it refreshes."""
-    running = lambda: read_logs(model, _running(model, loss))  # noqa: E731
+
+    def running() -> dict[str, float]:
+        return read_logs(model, _running(model, loss))
+
     progress = [ProgbarLogger(verbose, running)] if verbose else []
     params["verbose"] = verbose
     return CallbackList([*(callbacks or []), history, *progress], model, params)
