@@ -19,8 +19,7 @@ from typing import Any
 
 from nnx.callbacks.base import Callback, Logs
 from nnx.callbacks.monitor import MonitorCallback
-from nnx.saving import files
-from nnx.saving.state import restore_state
+from nnx.saving import read, restore_state, save, save_weights
 from nnx.validation import check_bool, is_int
 
 __all__ = ["BackupAndRestore", "ModelCheckpoint"]
@@ -57,9 +56,9 @@ def _save_if_finite(who: str, model: Any, path: str, weights_only: bool, **extra
         )
         return False
     if weights_only:
-        files.save_weights(model, path)
+        save_weights(model, path)
     else:
-        files.save(model, path, **extra)
+        save(model, path, **extra)
     return True
 
 
@@ -197,7 +196,7 @@ class BackupAndRestore(Callback):
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self.resume_epoch = 0
         if os.path.exists(self.path):
-            arrays, meta = files.read(self.path)
+            arrays, meta = read(self.path)
             restore_state(self.model, arrays, meta.get("state", {}))
             self.resume_epoch = int(meta.get("extra", {}).get("epoch", 0))
 
