@@ -9,6 +9,8 @@ array-api-strict (the conformance reference). Not related to Flax's ``flax.nnx``
 """
 
 import importlib
+from functools import cache
+from types import ModuleType
 from typing import Any
 
 from nnx import (
@@ -29,9 +31,8 @@ from nnx import (
 )
 from nnx.backends import available, get_backend, set_backend, use_backend
 from nnx.gradcheck import GradientCheckError, gradcheck
-from nnx.io import load
 from nnx.lr_find import lr_find
-from nnx.models import Sequential
+from nnx.models import Sequential, load
 
 __version__ = "0.1.0"
 
@@ -39,10 +40,26 @@ __version__ = "0.1.0"
 _ESTIMATORS = ("MLPClassifier", "MLPRegressor", "Perceptron")
 
 
+@cache
+def _legacy_io() -> ModuleType:
+    """nnx 0.1's ``nnx.io``: the names of :mod:`nnx.saving`, plus ``load`` (:func:`nnx.load`)."""
+    from nnx import saving
+
+    module = ModuleType("nnx.io", "nnx 0.1's nnx.io: now nnx.saving, and nnx.load.")
+    module.__dict__.update({name: getattr(saving, name) for name in saving.__all__}, load=load)
+    return module
+
+
 def __getattr__(name: str) -> Any:
+    """Load the estimators on first use; resolve nnx 0.1's module names (``nnx.io``,
+    ``nnx.nonfinite``) to where their contents live now."""
     if name == "estimators" or name in _ESTIMATORS:
         module = importlib.import_module("nnx.estimators")
         return module if name == "estimators" else getattr(module, name)
+    if name == "io":
+        return _legacy_io()
+    if name == "nonfinite":
+        return importlib.import_module("nnx.training.nonfinite")
     raise AttributeError(f"module 'nnx' has no attribute {name!r}")
 
 

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from nnx.backends import get_backend
+from nnx.training.batching import model_data
+from nnx.training.inputs import model_inputs, require_compiled
 
 if TYPE_CHECKING:
     from nnx.models import Sequential
@@ -21,10 +23,13 @@ __all__ = ["activation_stats", "depth_gradient_ratio", "gradcheck_report", "grad
 
 
 def gradient_norms(model: Sequential, x: Any, y: Any) -> dict[str, float]:
-    """L2 norm of the loss gradient of every trainable parameter on one batch (no update).
+    """L2 norm of the training gradient of every trainable parameter on one batch (no update).
+
+    The gradient is the model's own (:meth:`~nnx.Sequential.compute_gradients`): the one
+    ``fit`` applies, with the regularization penalties and the fused output gradient.
 
     Args:
-        model: a compiled, built model.
+        model: a compiled model (built here from ``x`` if it is not yet).
         x, y: a batch.
 
     Returns:
@@ -37,13 +42,9 @@ def gradient_norms(model: Sequential, x: Any, y: Any) -> dict[str, float]:
     >>> sorted(gradient_norms(m, [[1.0, 2.0]], [[1.0]]))
     ['a/bias', 'a/kernel', 'b/bias', 'b/kernel']
     """
-    model._check_compiled("gradient_norms")
-    xb, yb = model._inputs(x), model._targets(y)
-    if not model.built:
-        model.build(tuple(xb.shape[1:]))
-    assert model.loss is not None
-    y_pred, backprop = model.forward(xb, training=True)
-    backprop(model.loss.gradient(yb, y_pred))
+    require_compiled(model, "gradient_norms")
+    data = model_data(model, x, y)
+    model.compute_gradients(data.x, data.y)
     xp = model.backend.xp
     params = model.trainable_parameters()
     norms = xp.stack([xp.sqrt(xp.sum(xp.astype(p.grad, xp.float64) ** 2)) for p in params])
@@ -65,7 +66,7 @@ def activation_stats(model: Sequential, x: Any) -> list[dict[str, Any]]:
     >>> activation_stats(m, [[1.0, -1.0]])[0]["activation"]
     'relu'
     """
-    h = model._inputs(x)
+    h = model_inputs(model, x)
     xp = model.backend.xp
     rows = []
     for layer in model.layers:

@@ -3,8 +3,10 @@
 The learning rate grows exponentially from ``start_lr`` to ``end_lr`` over ``num_steps``
 batches while the (smoothed) loss is recorded; the suggestion is the rate where the smoothed
 loss falls fastest. The model's weights, optimizer state and random generators are restored
-afterwards, so the test leaves the model exactly as it found it. It reads the loss every
-batch (one host synchronisation per step): it is a diagnostic, not a training loop.
+afterwards, so the test leaves the model exactly as it found it: the steps are taken by a copy
+of the model's optimizer (same class, settings and state), and the model's own optimizer is
+never touched. It reads the loss every batch (one host synchronisation per step): it is a
+diagnostic, not a training loop.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nnx.io import copy_state, restore_state
+from nnx.saving import copy_state, restore_state
+from nnx.training.batching import Dataset, model_data
+from nnx.training.inputs import check_batch_size, require_compiled
+from nnx.validation import check_float, check_int
 
 if TYPE_CHECKING:
     from nnx.models import Sequential
@@ -80,45 +85,65 @@ def lr_find(
     """
     if not 0 < start_lr < end_lr:
         raise ValueError(f"lr_find needs 0 < start_lr < end_lr, got {start_lr!r}, {end_lr!r}.")
-    if num_steps < 2:
-        raise ValueError(f"lr_find: num_steps must be >= 2, got num_steps={num_steps!r}.")
-    model._check_compiled("lr_find")
-    xb = model._inputs(x)
-    if not model.built:
-        model.build(tuple(xb.shape[1:]))
-    yb = model._targets(y)
+    num_steps = check_int(num_steps, "num_steps", who="lr_find", minimum=2)
+    smoothing = check_float(
+        smoothing, "smoothing", who="lr_find", minimum=0, maximum=1, maximum_open=True
+    )
+    diverge = check_float(diverge, "diverge", who="lr_find", minimum=1, minimum_open=True)
+    require_compiled(model, "lr_find")
+    data = model_data(model, x, y)
+    batch_size = check_batch_size(batch_size)
     optimizer = model.optimizer
     assert optimizer is not None
-    saved, schedule = copy_state(model), optimizer._learning_rate
-    n = xb.shape[0]
+    saved = copy_state(model, include_optimizer=False)
+    probe = type(optimizer).from_config({**optimizer.get_config(), "learning_rate": start_lr})
+    probe.load_state_dict(optimizer.state_dict())
+    model.optimizer = probe
+    try:
+        rates, losses = _range_test(
+            model, data, start_lr, end_lr, num_steps, batch_size, smoothing, diverge
+        )
+    finally:
+        model.optimizer = optimizer
+        restore_state(model, *saved)
+        for metric in model.metrics:
+            metric.reset_state()
+    return LRFinderResult(rates, losses, _steepest(rates, losses))
+
+
+def _range_test(
+    model: Sequential,
+    data: Dataset,
+    start_lr: float,
+    end_lr: float,
+    num_steps: int,
+    batch_size: int,
+    smoothing: float,
+    diverge: float,
+) -> tuple[list[float], list[float]]:
+    """Train ``num_steps`` batches with exponentially growing rates; ``(rates, losses)``."""
+    assert model.optimizer is not None
+    n = len(data)
     ratio = (end_lr / start_lr) ** (1.0 / (num_steps - 1))
     rates: list[float] = []
     losses: list[float] = []
     average, best = 0.0, math.inf
-    try:
-        order = model.rng.permutation(n)
-        xs, ys = model.backend.xp.take(xb, order, axis=0), model.backend.xp.take(yb, order, axis=0)
-        for step in range(num_steps):
-            lr = start_lr * ratio**step
-            optimizer.learning_rate = lr
-            start = (step * batch_size) % n
-            s = slice(start, min(start + batch_size, n))
-            loss = float(model.train_step(xs[s, ...], ys[s, ...]))
-            if not math.isfinite(loss):
-                break
-            average = smoothing * average + (1 - smoothing) * loss
-            smoothed = average / (1 - smoothing ** (step + 1))
-            rates.append(lr)
-            losses.append(smoothed)
-            best = min(best, smoothed)
-            if smoothed > diverge * best:
-                break
-    finally:
-        restore_state(model, *saved)
-        optimizer.learning_rate = schedule
-        for metric in model.metrics:
-            metric.reset_state()
-    return LRFinderResult(rates, losses, _steepest(rates, losses))
+    data = data.shuffled(model.rng.permutation(n))
+    for step in range(num_steps):
+        lr = start_lr * ratio**step
+        model.optimizer.learning_rate = lr
+        start = (step * batch_size) % n
+        loss = float(model.train_step(*data.batch(slice(start, min(start + batch_size, n)))))
+        if not math.isfinite(loss):
+            break
+        average = smoothing * average + (1 - smoothing) * loss
+        smoothed = average / (1 - smoothing ** (step + 1))
+        rates.append(lr)
+        losses.append(smoothed)
+        best = min(best, smoothed)
+        if smoothed > diverge * best:
+            break
+    return rates, losses
 
 
 def _steepest(rates: list[float], losses: list[float]) -> float:

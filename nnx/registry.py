@@ -143,7 +143,8 @@ def deserialize(spec: Mapping[str, Any], registry: Registry[Any]) -> Any:
         name = config.pop("name")
     else:
         raise ValueError(
-            f"{'An' if registry.kind[0] in 'aeiou' else 'A'} {registry.kind} config needs a 'class_name' key (one of "
+            f"{'An' if registry.kind[0] in 'aeiou' else 'A'} {registry.kind} config needs a "
+            "'class_name' key (one of "
             f"{', '.join(registry.names())}), received {dict(spec)!r}."
         )
     cls = registry.lookup(name)

@@ -12,9 +12,9 @@ from typing import Any
 
 from nnx.backends import get_backend
 from nnx.estimators.compat import BaseEstimator, ClassifierMixin
-from nnx.inputs import to_backend
 from nnx.layers import Dense
 from nnx.models import Sequential
+from nnx.training.inputs import to_backend
 
 __all__ = ["Perceptron"]
 

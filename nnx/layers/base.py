@@ -36,14 +36,7 @@ __all__ = [
 L = TypeVar("L", bound=type)
 
 
-class _LayerRegistry(Registry["type[Layer]"]):
-    # NOTE: ``_REGISTRY[name]`` and ``sorted(_REGISTRY)`` keep working for code written against
-    # 0.1's plain dict (tests/test_io.py); new code calls layer_class() and layer_names().
-    def __getitem__(self, name: str) -> type[Layer]:
-        return self.lookup(name)
-
-
-_REGISTRY = _LayerRegistry("layer type")
+_REGISTRY: Registry[type[Layer]] = Registry("layer type")
 
 
 def register_layer(cls: L) -> L:

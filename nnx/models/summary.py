@@ -1,11 +1,19 @@
-"""The text table printed by ``Sequential.summary()``."""
+"""The text table printed by ``Sequential.summary()``.
+
+>>> import nnx
+>>> model = nnx.Sequential([nnx.layers.Dense(4, input_shape=(3,), name="hidden")])
+>>> for line in summary_lines(model)[2:5]:
+...     print(line)
+Layer (type)     Output Shape   Param #
+==========================================
+hidden (Dense)   (None, 4)      16
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from nnx.models import Sequential
+__all__ = ["summary_lines"]
 
 
 def _shape(shape: object) -> str:
@@ -14,8 +22,13 @@ def _shape(shape: object) -> str:
     return "(None, " + ", ".join("None" if d is None else str(d) for d in shape) + ")"  # type: ignore[attr-defined]
 
 
-def summary_lines(model: Sequential) -> list[str]:
-    """Lines of the summary table: layer (type), output shape, parameter count, totals."""
+def summary_lines(model: Any) -> list[str]:
+    """Lines of the summary table: layer (type), output shape, parameter count, totals.
+
+    Args:
+        model: a ``Sequential`` (anything with ``name``, ``backend``, ``dtype``, ``built``,
+            ``layers`` and ``parameters()``).
+    """
     rows = [
         (
             f"{layer.name} ({type(layer).__name__})",

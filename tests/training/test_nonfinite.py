@@ -10,15 +10,15 @@ import pytest
 import nnx
 from nnx.callbacks import Callback
 from nnx.layers import Dense
-from nnx.nonfinite import NonFiniteWarning
+from nnx.training.nonfinite import NonFiniteWarning
 
 
-def _diverging(backend, lr=0.6, **opt):
+def _diverging(backend, lr=0.6, stop_on_nonfinite=True, **opt):
     rng = np.random.default_rng(0)
     x = (rng.normal(size=(64, 3)) * 4).astype("float32")
     y = x @ np.ones((3, 1), "float32")
     model = nnx.Sequential([Dense(1, input_shape=(3,))], backend=backend, seed=0)
-    model.compile(nnx.optimizers.SGD(lr, **opt), "mse")
+    model.compile(nnx.optimizers.SGD(lr, **opt), "mse", stop_on_nonfinite=stop_on_nonfinite)
     return model, x, y
 
 
@@ -53,14 +53,23 @@ def test_fit_stops_at_the_first_bad_batch_with_the_last_finite_weights(backend):
     )
 
 
-def test_opting_out_trains_on(backend):
-    model, x, y = _diverging(backend)
-    model.stop_on_nonfinite = False
+@pytest.mark.parametrize("how", ["compile", "attribute"])
+def test_opting_out_trains_on(backend, how):
+    model, x, y = _diverging(backend, stop_on_nonfinite=how != "compile")
+    if how == "attribute":  # what compile(stop_on_nonfinite=False) sets
+        model.stop_on_nonfinite = False
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("error", NonFiniteWarning)
         history = model.fit(x, y, epochs=20, batch_size=8, verbose=0)
     assert len(history.epoch) == 20 and history.nonfinite is None
     assert not np.isfinite(history.history["loss"][-1])
+
+
+def test_stop_on_nonfinite_must_be_a_bool():
+    model = nnx.Sequential([Dense(1, input_shape=(3,))])
+    with pytest.raises(ValueError, match="stop_on_nonfinite must be True or False, received"):
+        model.compile("sgd", "mse", stop_on_nonfinite="no")
+    assert model.stop_on_nonfinite is True
 
 
 def test_clipping_keeps_the_same_run_finite(backend):

@@ -1,4 +1,4 @@
-"""Host-side tensor files: NumPy's ``.npz`` container, read without pickle, written atomically.
+"""The file container: NumPy's ``.npz`` archive, read without pickle, written atomically.
 
 This is the only place nnx touches files of arrays. A file is an uncompressed ``.npz`` (a zip
 archive of ``.npy`` members as :func:`numpy.savez` writes it, with fixed timestamps) holding
@@ -8,6 +8,10 @@ the digest. It is read with ``np.load(..., allow_pickle=False)`` from the bytes 
 was verified, after checking that every member is a stored ``.npy`` of a numeric dtype whose
 header describes exactly the bytes it holds: nothing in it is ever executed or unpickled, so a
 file from a stranger can at worst fail to load.
+
+The arrays here are host arrays, the NumPy backend's: the ``.npy`` members are encoded and decoded
+with that backend's namespace (NumPy's own ``.npy`` reader and writer), so nothing outside
+:mod:`nnx.backends` imports an array library.
 
 >>> import os, tempfile
 >>> import numpy as np
@@ -29,8 +33,9 @@ import struct
 import tempfile
 import zipfile
 import zlib
+from typing import Any
 
-import numpy as np
+from nnx.backends import get_backend
 
 __all__ = [
     "CHECKSUM_PREFIX",
@@ -68,6 +73,11 @@ _PARSE_ERRORS = (
     RuntimeError,
     OverflowError,
 )
+
+
+def _np() -> Any:
+    """NumPy, through the host (NumPy) backend's namespace."""
+    return get_backend("numpy").xp
 
 
 class FileFormatError(ValueError):
@@ -115,10 +125,11 @@ def sign(archive: bytes) -> bytes:
     return body + hashlib.sha256(body).hexdigest().encode()
 
 
-def encode_tensors(tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
+def encode_tensors(tensors: dict[str, Any], metadata: dict[str, str]) -> bytes:
     """The bytes of the file :func:`write_tensors` writes (an ``.npz`` archive, signed)."""
     if METADATA_KEY in tensors:
         raise ValueError(f"{METADATA_KEY!r} is reserved for the metadata.")
+    np = _np()
     text = json.dumps(dict(metadata), sort_keys=True)
     members = {**tensors, METADATA_KEY: np.frombuffer(text.encode(), dtype=np.uint8)}
     buffer = io.BytesIO()
@@ -137,7 +148,7 @@ def encode_tensors(tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> 
 
 
 def write_tensors(
-    path: str | os.PathLike[str], tensors: dict[str, np.ndarray], metadata: dict[str, str]
+    path: str | os.PathLike[str], tensors: dict[str, Any], metadata: dict[str, str]
 ) -> None:
     """Save host arrays and string metadata as one signed ``.npz`` file, atomically."""
     atomic_write_bytes(path, encode_tensors(tensors, metadata))
@@ -179,7 +190,7 @@ def _describe_unsigned(data: bytes, where: str) -> str:
 
 def read_tensors(
     path: str | os.PathLike[str], require_checksum: bool = False
-) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Load a file written by :func:`write_tensors`: ``(name -> host array, metadata)``.
 
     The SHA-256 in the archive comment is verified before anything is parsed (required when
@@ -236,6 +247,7 @@ def _check_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         raise FileFormatError(f"holds a member {info.filename!r} that is not a .npy array.")
     if info.compress_type != zipfile.ZIP_STORED:
         raise FileFormatError(f"holds a compressed member {info.filename!r} (nnx stores them).")
+    np = _np()
     with archive.open(info) as member:
         version = np.lib.format.read_magic(member)
         if version == (1, 0):
@@ -254,8 +266,9 @@ def _check_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         )
 
 
-def _parse(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    tensors: dict[str, np.ndarray] = {}
+def _parse(data: bytes) -> tuple[dict[str, Any], dict[str, str]]:
+    np = _np()
+    tensors: dict[str, Any] = {}
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
         names = npz.zip.namelist()
         if len(set(names)) != len(names):

@@ -1,7 +1,8 @@
-"""Callbacks that change the learning rate between epochs (re-exported by ``nnx.callbacks``).
+"""Callbacks that change the learning rate between epochs.
 
-Both set ``model.optimizer.learning_rate`` to a python float and add ``"learning_rate"`` to the
-epoch logs, so ``history.history["learning_rate"]`` records the rate of every epoch.
+Both set ``model.optimizer.learning_rate`` to a python float and write the epoch's rate to the
+epoch logs as ``"learning_rate"``; ``History`` runs after them and records it, so
+``history.history["learning_rate"]`` holds the rate of every epoch.
 """
 
 from __future__ import annotations
@@ -11,26 +12,22 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from nnx.callbacks import Callback, Logs
+from nnx.callbacks.base import Callback, Logs
+from nnx.callbacks.monitor import MonitorCallback
+from nnx.validation import check_float, check_int
 
 __all__ = ["LearningRateScheduler", "ReduceLROnPlateau"]
-
-
-def _record(cb: Callback, logs: Logs | None, lr: float) -> None:
-    """Put the rate in the epoch logs and in History (which has already read the logs)."""
-    if logs is not None:
-        logs["learning_rate"] = lr
-    history = getattr(cb.model, "history", None)
-    if history is not None:
-        rates = history.history.setdefault("learning_rate", [])
-        if len(rates) < len(history.epoch):
-            rates.append(lr)
 
 
 def _optimizer(cb: Callback) -> Any:
     if cb.model is None or cb.model.optimizer is None:
         raise RuntimeError(f"{type(cb).__name__} needs a compiled model (call compile first).")
     return cb.model.optimizer
+
+
+def _log_rate(cb: Callback, logs: Logs | None) -> None:
+    if logs is not None:
+        logs["learning_rate"] = float(_optimizer(cb).learning_rate)
 
 
 class LearningRateScheduler(Callback):
@@ -54,18 +51,14 @@ class LearningRateScheduler(Callback):
         try:
             params = inspect.signature(schedule).parameters.values()
             required = [p for p in params if p.default is p.empty and p.kind.name != "VAR_KEYWORD"]
-            self._two_args = len(required) >= 2
+            self.takes_lr = len(required) >= 2
         except (TypeError, ValueError):
-            self._two_args = False
+            self.takes_lr = False
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         optimizer = _optimizer(self)
-        lr = (
-            self.schedule(epoch, optimizer.learning_rate)
-            if self._two_args
-            else self.schedule(epoch)
-        )
-        lr = float(lr)
+        args = (epoch, optimizer.learning_rate) if self.takes_lr else (epoch,)
+        lr = float(self.schedule(*args))
         if not math.isfinite(lr) or lr < 0:
             raise ValueError(
                 f"LearningRateScheduler: schedule returned lr={lr!r} at epoch {epoch}."
@@ -75,10 +68,10 @@ class LearningRateScheduler(Callback):
             print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr:.6g}.")
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        _record(self, logs, float(_optimizer(self).learning_rate))
+        _log_rate(self, logs)
 
 
-class ReduceLROnPlateau(Callback):
+class ReduceLROnPlateau(MonitorCallback):
     """Multiply the learning rate by ``factor`` when ``monitor`` stops improving.
 
     Args:
@@ -106,50 +99,45 @@ class ReduceLROnPlateau(Callback):
         cooldown: int = 0,
         min_lr: float = 0.0,
     ) -> None:
-        super().__init__()
-        if not 0.0 < factor < 1.0:
-            raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1), received {factor!r}.")
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"ReduceLROnPlateau: mode must be auto/min/max, received {mode!r}.")
-        if mode == "auto":
-            accuracy_like = ("acc", "auc", "precision", "recall", "f1", "r2")
-            mode = "max" if any(k in monitor for k in accuracy_like) else "min"
-        self.monitor, self.factor, self.patience, self.verbose = monitor, factor, patience, verbose
-        self.mode, self.min_delta, self.cooldown, self.min_lr = mode, min_delta, cooldown, min_lr
+        who = "ReduceLROnPlateau"
+        super().__init__(monitor, mode, min_delta, who=who)
+        self.factor = check_float(
+            factor, "factor", who=who, minimum=0, maximum=1, minimum_open=True, maximum_open=True
+        )
+        self.patience = check_int(patience, "patience", who=who, minimum=0)
+        self.cooldown = check_int(cooldown, "cooldown", who=who, minimum=0)
+        self.min_lr = check_float(min_lr, "min_lr", who=who, minimum=0)
+        self.verbose = verbose
+        self.on_train_begin()
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
-        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best = self.worst
         self.wait = 0
         self.cooldown_counter = 0
 
-    def _improved(self, value: float) -> bool:
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
-
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        logs = logs if logs is not None else {}
-        optimizer = _optimizer(self)
-        _record(self, logs, float(optimizer.learning_rate))
-        value = logs.get(self.monitor)
+        _log_rate(self, logs)
+        value = self.monitored(logs)
         if value is None:
             return
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
             self.wait = 0
-        if self._improved(value):
+        if self.is_improvement(value, self.best):
             self.best, self.wait = value, 0
             return
         if self.cooldown_counter > 0:
             return
         self.wait += 1
         if self.wait >= self.patience:
-            old = float(optimizer.learning_rate)
-            new = max(old * self.factor, self.min_lr)
-            if old - new > 1e-12:
-                optimizer.learning_rate = new
-                if self.verbose:
-                    print(
-                        f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new:.6g}."
-                    )
+            self._reduce(epoch)
             self.cooldown_counter, self.wait = self.cooldown, 0
+
+    def _reduce(self, epoch: int) -> None:
+        optimizer = _optimizer(self)
+        old = float(optimizer.learning_rate)
+        new = max(old * self.factor, self.min_lr)
+        if old - new > 1e-12:
+            optimizer.learning_rate = new
+            if self.verbose:
+                print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new:.6g}.")

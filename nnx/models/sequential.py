@@ -1,4 +1,8 @@
-"""``Sequential``: a stack of layers with Keras's compile / fit / evaluate / predict."""
+"""``Sequential``: a stack of layers with Keras's compile / fit / evaluate / predict.
+
+The model holds the layers, the compile settings and the training step; the loops are in
+:mod:`nnx.training`, files in :mod:`nnx.saving`, the summary table in :mod:`nnx.models.summary`.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,21 @@ from collections.abc import Iterable, Sequence
 from os import PathLike
 from typing import Any
 
-from nnx import losses as losses_module
-from nnx import metrics as metrics_module
-from nnx import optimizers as optimizers_module
+import nnx.losses as losses_module
+import nnx.metrics as metrics_module
+import nnx.optimizers as optimizers_module
+import nnx.saving as saving
+import nnx.training as training
 from nnx.backends import Backend, get_backend
 from nnx.backends.base import Array
-from nnx.callbacks import Callback, History
-from nnx.inputs import (
-    check_batch_size,
-    check_distributions,
-    check_integer_labels,
-    check_lengths,
-    to_backend,
-)
-from nnx.layers.activation import ActivatedLayer
-from nnx.layers.base import Backprop, Layer, Parameter, Shape
+from nnx.callbacks.base import Callback, History
+from nnx.layers import ActivatedLayer, Layer, Parameter
+from nnx.layers.base import Backprop, Shape
 from nnx.layers.parameter import FlatParameters
+from nnx.models.summary import summary_lines
+from nnx.saving.state import require_built
+from nnx.training.inputs import require_compiled
+from nnx.validation import check_bool, check_choice
 
 __all__ = ["Sequential"]
 
@@ -41,16 +44,19 @@ class Sequential:
         dtype: float dtype of weights and activations (``"float32"`` or ``"float64"``).
         name: the model's name.
 
+    Attributes:
+        built: whether the weights exist (:meth:`build`, or the first ``fit``).
+        compiled: whether :meth:`compile` set an optimizer and a loss.
+        stop_on_nonfinite: the ``compile`` setting read by ``fit``.
+        stop_training: set True by a callback to end ``fit`` after the current batch/epoch.
+        history: the :class:`~nnx.callbacks.History` of the last ``fit``.
+
     >>> import nnx
     >>> from nnx.layers import Dense
     >>> model = nnx.Sequential([Dense(4, activation="relu", input_shape=(3,)), Dense(1)], seed=0)
     >>> model.count_params()
     21
     """
-
-    #: stop ``fit`` at the first batch whose loss goes NaN/Inf, keeping the last finite
-    #: weights (see :mod:`nnx.nonfinite`); set False to train on regardless
-    stop_on_nonfinite: bool = True
 
     def __init__(
         self,
@@ -61,10 +67,7 @@ class Sequential:
         dtype: str = "float32",
         name: str = "sequential",
     ) -> None:
-        if dtype not in ("float32", "float64"):
-            raise ValueError(
-                f"Sequential: dtype must be 'float32' or 'float64', received dtype={dtype!r}."
-            )
+        check_choice(dtype, "dtype", ("float32", "float64"), who="Sequential")
         self.backend = get_backend(backend)
         self.seed, self.dtype, self.name = seed, dtype, name
         self.layers: list[Layer] = []
@@ -73,6 +76,9 @@ class Sequential:
         self.loss: losses_module.Loss | None = None
         self.metrics: list[metrics_module.Metric] = []
         self.stop_training = False
+        #: set by :meth:`compile`; read by ``fit`` (see :mod:`nnx.training.nonfinite`)
+        self.stop_on_nonfinite = True
+        self._fused_loss: losses_module.Loss | None = None
         self.history: History | None = None
         self.rng = self.backend.rng(seed)
         self.input_shape: Shape = ()
@@ -82,7 +88,12 @@ class Sequential:
 
     # --- structure --------------------------------------------------------------------------
     def add(self, layer: Layer) -> None:
-        """Append a layer (built at once when the model's input shape is known)."""
+        """Append a layer (built at once when the model's input shape is known).
+
+        Raises:
+            TypeError: not an nnx layer.
+            ValueError: a layer of the same name is already in the model.
+        """
         if not isinstance(layer, Layer):
             raise TypeError(
                 f"Sequential.add expects an nnx Layer, received {type(layer).__name__}."
@@ -97,7 +108,11 @@ class Sequential:
             self.build()
 
     def build(self, input_shape: Sequence[int | None] | None = None) -> None:
-        """Create every layer's weights for samples of ``input_shape`` (no batch axis)."""
+        """Create every layer's weights for samples of ``input_shape`` (no batch axis).
+
+        Args:
+            input_shape: the shape of one sample; None takes the first layer's ``input_shape``.
+        """
         if not self.layers:
             raise ValueError("Sequential.build: the model has no layers.")
         shape = input_shape if input_shape is not None else self.layers[0].input_shape
@@ -119,21 +134,44 @@ class Sequential:
         return [p for layer in self.layers for p in layer.parameters()]
 
     def trainable_parameters(self) -> list[Parameter]:
+        """The parameters the optimizer updates, in layer order."""
         return [p for p in self.parameters() if p.trainable]
 
     def count_params(self) -> int:
+        """The number of scalars in every parameter."""
         return sum(p.size for p in self.parameters())
+
+    @property
+    def compiled(self) -> bool:
+        """Whether :meth:`compile` has set an optimizer and a loss."""
+        return self.loss is not None and self.optimizer is not None
 
     # --- compile, steps ---------------------------------------------------------------------
     def compile(
-        self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Sequence[Any] | None = None
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        metrics: Sequence[Any] | None = None,
+        stop_on_nonfinite: bool = True,
     ) -> None:
         """Choose the optimizer, the loss and the metrics reported during training.
 
         When the last layer's activation pairs with the loss (sigmoid + binary cross-entropy,
         softmax + (sparse) categorical cross-entropy), training uses the fused gradient
         ``dz = p - y`` on the logits: exact, stable and cheaper.
+
+        Args:
+            optimizer: a name (``"adam"``), a config dict or an ``nnx.optimizers`` object.
+            loss: a name (``"binary_crossentropy"``), a config dict or an ``nnx.losses`` object.
+            metrics: names or ``nnx.metrics`` objects with a scalar result, logged per epoch.
+            stop_on_nonfinite: ``fit`` stops at the first batch whose loss, a gradient or an
+                updated weight is NaN/Inf, keeping the weights from before it (see
+                :mod:`nnx.training.nonfinite`); False trains on regardless. Stored as
+                ``model.stop_on_nonfinite``.
         """
+        self.stop_on_nonfinite = check_bool(
+            stop_on_nonfinite, "stop_on_nonfinite", who="Sequential.compile"
+        )
         if loss is None:
             raise ValueError(
                 f"Sequential.compile needs a loss; valid losses: "
@@ -158,12 +196,8 @@ class Sequential:
         ):
             self._fused_loss = self.loss.with_logits()
 
-    def _check_compiled(self, what: str) -> None:
-        if self.loss is None or self.optimizer is None:
-            raise RuntimeError(f"You must call compile() before {what}().")
-
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
-        """The whole stack as one layer: ``(y, backprop)``."""
+        """The whole stack as one layer: ``(y, backprop)``, ``backprop(dy) -> dx``."""
         backprops = []
         for layer in self.layers:
             x, backprop = layer.forward(x, training=training)
@@ -178,7 +212,7 @@ class Sequential:
 
     def __call__(self, x: Array) -> Array:
         """Inference on an array of the model's backend."""
-        self._check_built("__call__")
+        require_built(self, "__call__")
         return self.forward(x, training=False)[0]
 
     def compute_loss(self, y: Array, y_pred: Array, sample_weight: Array | None = None) -> Array:
@@ -195,7 +229,7 @@ class Sequential:
     ) -> tuple[Array, Array]:
         """Forward and backward on a batch: sets every parameter's ``.grad`` (penalties
         included) and returns ``(loss, y_pred)``; the weights are not changed."""
-        self._check_compiled("compute_gradients")
+        require_compiled(self, "compute_gradients")
         assert self.loss is not None
         # NOTE: nothing reads the gradient of the data, so the first layer with weights may
         # skip its input gradient (a third of its backward) and layers before it need no backward.
@@ -235,7 +269,7 @@ class Sequential:
 
         Updates the compiled metrics' running state. Never synchronises with the device.
         """
-        self._check_compiled("train_step")
+        require_compiled(self, "train_step")
         assert self.optimizer is not None
         loss, y_pred = self.compute_gradients(x, y, sample_weight)
         self.optimizer.step(self._trainable)
@@ -245,7 +279,7 @@ class Sequential:
 
     def test_step(self, x: Array, y: Array, sample_weight: Array | None = None) -> Array:
         """Loss (with penalties) of a batch in inference mode; updates the metrics' state."""
-        self._check_compiled("test_step")
+        require_compiled(self, "test_step")
         y_pred = self.forward(x, training=False)[0]
         for metric in self.metrics:
             metric.update_state(y, y_pred, sample_weight)
@@ -254,7 +288,7 @@ class Sequential:
     @property
     def _trainable(self) -> list[Parameter]:
         """The trainable parameters, moved into flat buffers where the backend can
-        (:class:`~nnx.flat.FlatParameters`: whole-buffer optimizer updates)."""
+        (:class:`~nnx.layers.parameter.FlatParameters`: whole-buffer optimizer updates)."""
         params = self.trainable_parameters()
         flat = self.__dict__.get("_flat")
         if flat is not None and flat.matches(params):
@@ -264,60 +298,8 @@ class Sequential:
 
     @property
     def _regularized(self) -> list[Parameter]:
+        """The trainable parameters with a penalty."""
         return [p for p in self.trainable_parameters() if p.regularizer is not None]
-
-    # --- data at the boundary ---------------------------------------------------------------
-    def _check_built(self, what: str) -> None:
-        if not self.built:
-            raise RuntimeError(
-                f"Model {self.name!r} is not built, so {what}() has no weights to use: call "
-                "fit() first, or build(input_shape), or give the first layer input_shape=(...)."
-            )
-
-    def _inputs(self, x: Any, argument: str = "x") -> Array:
-        return to_backend(self.backend, x, argument, self.dtype)
-
-    def _targets(self, y: Any, argument: str = "y") -> Array:
-        loss = self.loss
-        assert loss is not None
-        sparse = isinstance(loss, losses_module.SparseCategoricalCrossentropy)
-        if sparse:
-            check_integer_labels(self.backend, y, argument)
-        y = to_backend(self.backend, y, argument, "int64" if sparse else self.dtype)
-        if isinstance(loss, losses_module.SparseCategoricalCrossentropy):
-            loss.validate_targets(y, int(self.output_shape[-1] or 0))
-        elif isinstance(loss, losses_module.BinaryCrossentropy):
-            loss.validate_targets(y)
-        expected = tuple(self.output_shape)
-        if not sparse and tuple(y.shape[1:]) != expected:
-            raise ValueError(
-                f"{argument} has shape {tuple(y.shape)} but the model's output shape is "
-                f"(batch, {', '.join(str(d) for d in expected)}) and the {loss.name} loss "
-                "compares them element by element (nothing is broadcast). "
-                + (
-                    "Reshape it with y.reshape(-1, 1)."
-                    if y.ndim == 1 and expected == (1,)
-                    else "One-hot encode integer labels or use sparse_categorical_crossentropy."
-                    if y.ndim == 1
-                    else ""
-                )
-            )
-        if not sparse and isinstance(self.loss, losses_module.CategoricalCrossentropy):
-            check_distributions(y, argument, self.loss.name)
-        return y
-
-    def _sample_weights(self, sample_weight: Any, n: int) -> Array | None:
-        if sample_weight is None:
-            return None
-        w = to_backend(self.backend, sample_weight, "sample_weight", self.dtype)
-        if tuple(w.shape) != (n,):
-            raise ValueError(
-                f"sample_weight must have shape ({n},), one weight per sample, "
-                f"received shape {tuple(w.shape)}."
-            )
-        if bool(self.backend.xp.any(w < 0)):
-            raise ValueError("sample_weight must be >= 0, received negative weights.")
-        return w
 
     # --- Keras API --------------------------------------------------------------------------
     def fit(
@@ -342,19 +324,23 @@ class Sequential:
             batch_size: samples per update.
             epochs: index of the last epoch (training runs from ``initial_epoch``).
             verbose: 0 silent, 1 progress bar, 2 one line per epoch.
-            callbacks: :class:`~nnx.callbacks.Callback` instances.
+            callbacks: :class:`~nnx.callbacks.Callback` instances, called in order before
+                the ``History`` and the progress bar.
             validation_split: fraction of the data (taken from the end, before shuffling)
                 held out for validation.
             validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``.
             shuffle: reshuffle the training data each epoch (seeded by the model's seed).
-            initial_epoch: epoch to start from (for resuming).
+            initial_epoch: epoch to start from (for resuming; a callback such as
+                ``BackupAndRestore`` may raise it through its ``resume_epoch``).
             sample_weight: per-sample weights of the loss, shape ``(n,)``.
             class_weight: ``{class index: weight}`` multiplying each sample's loss by its
                 class's weight (classes not listed weigh 1); needs a classification loss.
-        """
-        from nnx.training import fit_loop
 
-        return fit_loop(
+        Returns:
+            The ``History``; ``history.nonfinite`` says where training stopped on a NaN/Inf
+            (see ``compile(stop_on_nonfinite=...)``).
+        """
+        return training.fit(
             self,
             x,
             y,
@@ -379,46 +365,25 @@ class Sequential:
         sample_weight: Any = None,
         return_dict: bool = False,
     ) -> float | list[float] | dict[str, float]:
-        """Loss and metrics on data: a float (no metrics), a list, or a dict."""
-        from nnx.training import evaluate_arrays
+        """Loss (penalties included) and metrics on data, in inference mode.
 
-        self._check_compiled("evaluate")
-        self._check_built("evaluate")
-        xb, yb = self._inputs(x), self._targets(y)
-        n = check_lengths(x=xb, y=yb)
-        logs = evaluate_arrays(
-            self, xb, yb, self._sample_weights(sample_weight, n), check_batch_size(batch_size)
-        )
-        if verbose:
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        Returns:
+            A float (no metrics), a list ``[loss, *metrics]``, or with ``return_dict`` a dict.
+        """
+        return training.evaluate(self, x, y, batch_size, verbose, sample_weight, return_dict)
 
     def predict(self, x: Any, batch_size: int = 32, verbose: int = 0) -> Any:
         """Outputs for ``x`` in inference mode, as a host NumPy array (like Keras)."""
-        self._check_built("predict")
-        xb = self._inputs(x)
-        xp = self.backend.xp
-        batch_size = check_batch_size(batch_size)
-        n = xb.shape[0]
-        outputs = [
-            self.forward(xb[i : min(i + batch_size, n), ...], training=False)[0]
-            for i in range(0, n, batch_size)
-        ]
-        y = outputs[0] if len(outputs) == 1 else xp.concat(outputs, axis=0)
-        return self.backend.to_numpy(y)
+        return self.backend.to_numpy(training.predict(self, x, batch_size))
 
     def summary(self, print_fn: Any = print) -> None:
         """Print each layer's type, output shape and parameter count, and the totals."""
-        from nnx.summary import summary_lines
-
         for line in summary_lines(self):
             print_fn(line)
 
     def get_weights(self, copy: bool = True, host: bool = True) -> list[Any]:
-        """Every parameter's value, in order: host NumPy arrays (default) or backend copies."""
+        """Every parameter's value, in order: host NumPy arrays (default), or backend arrays
+        (copies unless ``copy=False``)."""
         xp = self.backend.xp
         if host:
             return [self.backend.to_numpy(p.value).copy() for p in self.parameters()]
@@ -440,7 +405,8 @@ class Sequential:
             p.value[...] = value
 
     def get_config(self) -> dict[str, Any]:
-        """The architecture as JSON-serialisable data."""
+        """The architecture as JSON-serialisable data (each layer as ``{"class_name",
+        "config"}``)."""
         return {
             "name": self.name,
             "dtype": self.dtype,
@@ -451,7 +417,7 @@ class Sequential:
             ],
         }
 
-    # --- files (nnx/io.py) ------------------------------------------------------------------
+    # --- files (nnx.saving) ---------------------------------------------------------------
     def save(self, path: str | PathLike[str], include_optimizer: bool = True) -> None:
         """Write the whole model to one ``.npz`` file (see "Saving" in the README).
 
@@ -459,19 +425,13 @@ class Sequential:
         settings, optionally the optimizer state, and the random generators' states; the write
         is atomic. Load it back with :func:`nnx.load`, on any backend.
         """
-        from nnx import io
-
-        io.save(self, path, include_optimizer)
+        saving.save(self, path, include_optimizer)
 
     def save_weights(self, path: str | PathLike[str]) -> None:
         """Write only the parameter values (atomic ``.npz`` file)."""
-        from nnx import io
-
-        io.save_weights(self, path)
+        saving.save_weights(self, path)
 
     def load_weights(self, path: str | PathLike[str]) -> None:
         """Load parameter values written by :meth:`save_weights` or :meth:`save` (shapes and
         dtypes must match this model's)."""
-        from nnx import io
-
-        io.load_weights(self, path)
+        saving.load_weights(self, path)

@@ -6,7 +6,8 @@ checkpoint holds the weights, the optimizer state (slots and ``iterations``) and
 every random generator (the model's shuffling stream and each layer's, e.g. dropout masks), so
 ``fit(..., initial_epoch=k)`` after loading the checkpoint written at the end of epoch ``k``
 continues the very same run: on NumPy the final weights equal the uninterrupted run's bit for
-bit.
+bit. Each file's metadata records ``extra={"epoch": epochs completed[, "batch": batches
+completed in the epoch in progress]}``.
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ import os
 import warnings
 from typing import Any
 
-from nnx import io
-from nnx.callbacks import Callback, Logs
+from nnx.callbacks.base import Callback, Logs
+from nnx.callbacks.monitor import MonitorCallback
+from nnx.saving import read, restore_state, save, save_weights
+from nnx.validation import check_bool, is_int
 
 __all__ = ["BackupAndRestore", "ModelCheckpoint"]
 
 
 def _check_freq(who: str, save_freq: Any) -> str | int:
-    if save_freq == "epoch" or (
-        isinstance(save_freq, int) and not isinstance(save_freq, bool) and save_freq > 0
-    ):
-        return save_freq
+    if save_freq == "epoch" or (is_int(save_freq) and save_freq > 0):
+        return save_freq if save_freq == "epoch" else int(save_freq)
     raise ValueError(
         f"{who}: save_freq must be 'epoch' or a positive int (batches), "
         f"received save_freq={save_freq!r}."
@@ -55,18 +56,25 @@ def _save_if_finite(who: str, model: Any, path: str, weights_only: bool, **extra
         )
         return False
     if weights_only:
-        io.save_weights(model, path)
+        save_weights(model, path)
     else:
-        io.save(model, path, **extra)
+        save(model, path, **extra)
     return True
 
 
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(MonitorCallback):
     """Save the model (or its weights) during training.
 
+    File names count as Keras does: ``{epoch}`` is the 1-based number of the epoch the save
+    belongs to (at an epoch end, the epoch just finished; with ``save_freq=N``, the epoch in
+    progress), and ``{batch}``, filled for ``save_freq=N`` saves only, is the 1-based number
+    of the batch just finished within that epoch. With 6 batches per epoch, ``save_freq=4`` and
+    ``"b-{epoch}-{batch}.nnx"`` write ``b-1-4``, ``b-2-2``, ``b-2-6``; ``"e-{epoch}.nnx"`` at
+    epoch ends writes ``e-1``, ``e-2``.
+
     Args:
-        filepath: where to write; may hold ``str.format`` fields filled from ``epoch``
-            (1-based) and the epoch logs, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.nnx"``.
+        filepath: where to write; may hold ``str.format`` fields ``{epoch}``, ``{batch}`` and
+            the epoch logs, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.nnx"``.
         monitor: the log key compared when ``save_best_only`` (e.g. ``"val_loss"``).
         verbose: 1 prints a line per save.
         save_best_only: only write when ``monitor`` improved on the best value so far.
@@ -92,20 +100,15 @@ class ModelCheckpoint(Callback):
         save_freq: str | int = "epoch",
         initial_value_threshold: float | None = None,
     ) -> None:
-        super().__init__()
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(
-                f"ModelCheckpoint: mode must be 'auto', 'min' or 'max', received mode={mode!r}."
-            )
-        if mode == "auto":
-            accuracy_like = ("acc", "auc", "precision", "recall", "f1", "r2")
-            mode = "max" if any(k in monitor for k in accuracy_like) else "min"
+        super().__init__(monitor, mode, baseline=initial_value_threshold, who="ModelCheckpoint")
         self.filepath = os.fspath(filepath)
-        self.monitor, self.verbose, self.mode = monitor, verbose, mode
-        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.verbose = verbose
+        self.save_best_only = check_bool(save_best_only, "save_best_only", who="ModelCheckpoint")
+        self.save_weights_only = check_bool(
+            save_weights_only, "save_weights_only", who="ModelCheckpoint"
+        )
         self.save_freq = _check_freq("ModelCheckpoint", save_freq)
-        default = math.inf if mode == "min" else -math.inf
-        self.best = default if initial_value_threshold is None else initial_value_threshold
+        self.best = self.worst if initial_value_threshold is None else initial_value_threshold
         self._batches = 0
         self._epoch = 0
 
@@ -119,14 +122,16 @@ class ModelCheckpoint(Callback):
         if self._batches % int(self.save_freq) == 0:
             loss = (logs or {}).get("loss")
             values = {} if loss is None else {"loss": float(loss)}
-            self._save(self._epoch, values, {"epoch": self._epoch, "batch": batch + 1})
+            names = {"epoch": self._epoch + 1, "batch": batch + 1}
+            self._save(values, names, {"epoch": self._epoch, "batch": batch + 1})
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         if self.save_freq == "epoch":
-            self._save(epoch + 1, dict(logs or {}), {"epoch": epoch + 1})
+            self._save(dict(logs or {}), {"epoch": epoch + 1}, {"epoch": epoch + 1})
 
-    def _save(self, epoch: int, logs: dict[str, float], extra: dict[str, Any]) -> None:
-        assert self.model is not None
+    def _save(self, logs: dict[str, float], names: dict[str, int], extra: dict[str, int]) -> None:
+        """Write the file named from ``names`` and ``logs``; ``extra`` goes into its metadata."""
+        epoch = names["epoch"]
         if not all(math.isfinite(v) for v in logs.values() if isinstance(v, float)):
             warnings.warn(
                 f"ModelCheckpoint: not saving at epoch {epoch}, non-finite logs {logs}.",
@@ -135,24 +140,16 @@ class ModelCheckpoint(Callback):
             )
             return
         if self.save_best_only:
-            value = logs.get(self.monitor)
-            if value is None:
-                warnings.warn(
-                    f"ModelCheckpoint: monitor {self.monitor!r} is not in the logs "
-                    f"(available: {', '.join(sorted(logs))}); saving nothing.",
-                    stacklevel=3,
-                )
-                return
-            better = value < self.best if self.mode == "min" else value > self.best
-            if not better:
+            value = self.monitored(logs, warn="; saving nothing")
+            if value is None or not self.is_improvement(value, self.best):
                 return
             self.best = value
         try:
-            path = self.filepath.format(epoch=epoch, **logs)
+            path = self.filepath.format(**names, **logs)
         except (KeyError, IndexError, ValueError) as error:
             raise ValueError(
-                f"ModelCheckpoint: cannot fill filepath={self.filepath!r} from epoch and "
-                f"the logs {sorted(logs)}: {error!r}"
+                f"ModelCheckpoint: cannot fill filepath={self.filepath!r} from "
+                f"{sorted(names)} and the logs {sorted(logs)}: {error!r}"
             ) from None
         saved = _save_if_finite(
             "ModelCheckpoint", self.model, path, self.save_weights_only, **extra
@@ -165,9 +162,10 @@ class BackupAndRestore(Callback):
     """Back up the whole training state each epoch and resume from it after a crash.
 
     Re-run the same script with the same callback after the process died: ``fit`` restores the
-    weights, optimizer state and random generators from ``backup_dir`` and continues at the
-    epoch after the last backup, as ``fit(..., initial_epoch=k)`` would, and ends exactly where
-    the uninterrupted run would have (bit for bit on NumPy).
+    weights, optimizer state and random generators from ``backup_dir`` in ``on_train_begin``
+    and sets :attr:`resume_epoch`, which ``fit`` reads to continue at the epoch after the last
+    backup, as ``fit(..., initial_epoch=k)`` would; it ends exactly where the uninterrupted run
+    would have (bit for bit on NumPy).
 
     Args:
         backup_dir: a directory for the backup file (``latest.nnx``).
@@ -188,19 +186,19 @@ class BackupAndRestore(Callback):
         super().__init__()
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = _check_freq("BackupAndRestore", save_freq)
-        self.delete_checkpoint = delete_checkpoint
+        self.delete_checkpoint = check_bool(
+            delete_checkpoint, "delete_checkpoint", who="BackupAndRestore"
+        )
         self.path = os.path.join(self.backup_dir, "latest.nnx")
         self._batches = 0
         self._epoch = 0
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
-        assert self.model is not None
-        if not os.path.exists(self.path):
-            return
-        arrays, meta = io.read(self.path)
-        io.restore_state(self.model, arrays, meta.get("state", {}))
-        # NOTE: read by the fit loop right after on_train_begin; see nnx/training.py.
-        self.model._resume_epoch = int(meta.get("extra", {}).get("epoch", 0))  # type: ignore[attr-defined]
+        self.resume_epoch = 0
+        if os.path.exists(self.path):
+            arrays, meta = read(self.path)
+            restore_state(self.model, arrays, meta.get("state", {}))
+            self.resume_epoch = int(meta.get("extra", {}).get("epoch", 0))
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         self._epoch = epoch
@@ -209,17 +207,13 @@ class BackupAndRestore(Callback):
         if self.save_freq != "epoch":
             self._batches += 1
             if self._batches % int(self.save_freq) == 0:
-                _save_if_finite(
-                    "BackupAndRestore",
-                    self.model,
-                    self.path,
-                    False,
-                    epoch=self._epoch,
-                    batch=batch + 1,
-                )
+                self._backup(epoch=self._epoch, batch=batch + 1)
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        _save_if_finite("BackupAndRestore", self.model, self.path, False, epoch=epoch + 1)
+        self._backup(epoch=epoch + 1)
+
+    def _backup(self, **extra: int) -> None:
+        _save_if_finite("BackupAndRestore", self.model, self.path, False, **extra)
 
     def on_train_end(self, logs: Logs | None = None) -> None:
         if self.delete_checkpoint and os.path.exists(self.path):

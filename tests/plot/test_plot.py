@@ -1,5 +1,4 @@
-"""nnx.plot (rendered with Agg) and nnx.diagnostics (the data tests are in tests/test_data.py
-and tests/datasets/)."""
+"""nnx.plot, rendered headless with Agg."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ import numpy as np
 import pytest
 
 import nnx
-from nnx import datasets, diagnostics, plot
+from nnx import datasets, plot
 from nnx.layers import Dense
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -80,33 +79,3 @@ def test_plot_without_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r"nnx-array\[plot\]"):
         plot.plot_activations()
-
-
-def test_gradient_norms_and_activation_stats():
-    model, _, X, y = _trained_moons()
-    before = model.get_weights()
-    norms = diagnostics.gradient_norms(model, X[:32], y[:32].reshape(-1, 1))
-    assert list(norms) == [p.name for p in model.trainable_parameters()]
-    assert all(v > 0 for v in norms.values())
-    assert all((a == b).all() for a, b in zip(before, model.get_weights(), strict=True))
-    stats = diagnostics.activation_stats(model, X)
-    assert [s["activation"] for s in stats] == ["tanh", "sigmoid"]
-    assert all(0 <= s["saturated_fraction"] <= 1 for s in stats)
-
-
-def test_vanishing_gradients_by_depth():
-    sigmoid = diagnostics.depth_gradient_ratio("sigmoid", depths=(2, 6, 12))
-    relu = diagnostics.depth_gradient_ratio(
-        "relu", depths=(2, 6, 12), kernel_initializer="he_normal"
-    )
-    assert sigmoid[12] < sigmoid[6] < sigmoid[2] and sigmoid[12] < 1e-3
-    assert relu[12] > 100 * sigmoid[12]
-
-
-def test_gradcheck_report_over_shallow_and_deep_models():
-    x = np.random.default_rng(0).normal(size=(3, 4))
-    for depth in (1, 4, 8):
-        report = diagnostics.gradcheck_report(
-            diagnostics.deep_mlp(depth, "tanh", width=5, n_inputs=4), x
-        )
-        assert report["max"] < 1e-6 and len(report) == 2 * (depth + 1) + 2

@@ -7,7 +7,8 @@ of the epoch: a sum of batch losses is finite exactly when every batch loss was.
 not does the guard restore the copy and replay the epoch (the same shuffle and dropout masks,
 since the RNG states are restored), this time checking every batch, to stop at the first bad
 one with the weights from just before it. The cost in the normal case is one device copy of the
-weights and optimizer slots per epoch and no extra synchronisation.
+weights and optimizer slots per epoch and no extra synchronisation. The guard is on unless the
+model was compiled with ``stop_on_nonfinite=False``.
 
 >>> import warnings, nnx
 >>> from nnx.layers import Dense
@@ -26,28 +27,34 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from nnx.io import copy_state, restore_state
-
-if TYPE_CHECKING:
-    from nnx.models import Sequential
+from nnx.saving.state import copy_state, restore_state
+from nnx.training.batching import Dataset
 
 __all__ = ["NonFiniteGuard", "NonFiniteWarning"]
 
 
 class NonFiniteWarning(RuntimeWarning):
-    """``fit`` stopped because a loss, gradient or weight became NaN or infinite."""
+    """``fit`` stopped because a loss, gradient or weight became NaN or infinite.
+
+    >>> issubclass(NonFiniteWarning, RuntimeWarning)
+    True
+    """
 
 
 class NonFiniteGuard:
     """Epoch snapshots and the replay that finds the first non-finite batch.
 
     Args:
-        model: the model being trained.
+        model: the model being trained (an ``nnx.Sequential``).
+
+    >>> import nnx
+    >>> guard = NonFiniteGuard(nnx.Sequential([nnx.layers.Dense(1, input_shape=(1,))]))
+    >>> guard.snapshot()
     """
 
-    def __init__(self, model: Sequential) -> None:
+    def __init__(self, model: Any) -> None:
         self.model = model
         self._state: tuple[dict[str, Any], dict[str, Any]] | None = None
 
@@ -69,19 +76,29 @@ class NonFiniteGuard:
     def locate(
         self,
         epoch: int,
-        batches: Sequence[Any],
-        data: Callable[[], tuple[Any, Any, Any]],
+        batches: Sequence[slice],
+        data: Callable[[], Dataset],
     ) -> dict[str, Any]:
-        """Replay ``epoch`` from the snapshot, stop before the first bad batch, warn and return
-        ``{"epoch", "batch", "quantity"}``. ``data()`` redraws the epoch's shuffled arrays."""
+        """Replay ``epoch`` from the snapshot, stop before the first bad batch, warn.
+
+        Args:
+            epoch: the epoch whose mean loss was not finite.
+            batches: the epoch's batch slices.
+            data: redraws the epoch's (shuffled) data; the generators are back at the
+                snapshot, so it draws the same order.
+
+        Returns:
+            ``{"epoch", "batch", "quantity"}`` (``batch`` None when no single step is to
+            blame), also found in ``history.nonfinite``.
+        """
         model = self.model
         assert self._state is not None
         restore_state(model, *self._state)
-        xs, ys, ws = data()
+        epoch_data = data()
         event: dict[str, Any] = {"epoch": epoch, "batch": None, "quantity": "loss"}
         for step, s in enumerate(batches):
             before = copy_state(self.model)
-            loss = model.train_step(xs[s, ...], ys[s, ...], None if ws is None else ws[s])
+            loss = model.train_step(*epoch_data.batch(s))
             quantity = self._problem(loss)
             if quantity is not None:
                 restore_state(model, *before)

@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
-from nnx.callbacks import Callback, Logs
+from nnx.callbacks.base import Callback, Logs
 
 REFRESH_SECONDS = 0.25
 
 
+__all__ = ["REFRESH_SECONDS", "ProgbarLogger", "format_logs"]
+
+
 def format_logs(logs: dict[str, float]) -> str:
+    """``"loss: 0.1234 - accuracy: 0.9000"``.
+
+    >>> format_logs({"loss": 0.12345, "accuracy": 0.9})
+    'loss: 0.1235 - accuracy: 0.9000'
+    """
     return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
 
 
@@ -27,9 +36,14 @@ class ProgbarLogger(Callback):
     Args:
         verbose: 1 for a live bar per epoch, 2 for one line per epoch.
         running: a callable returning the running epoch logs as floats (it synchronises).
+
+    >>> ProgbarLogger(verbose=2).verbose
+    2
     """
 
-    def __init__(self, verbose: int = 1, running: Any = None) -> None:
+    def __init__(
+        self, verbose: int = 1, running: Callable[[], dict[str, float]] | None = None
+    ) -> None:
         super().__init__()
         self.verbose = verbose
         self.running = running

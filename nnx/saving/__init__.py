@@ -1,0 +1,26 @@
+"""Saving: the ``.npz`` container, a model's training state, and model files.
+
+- :mod:`nnx.saving.container`: the file format (signed ``.npz``, atomic writes, no pickle);
+- :mod:`nnx.saving.state`: capture, copy and restore a model's training state in memory;
+- :mod:`nnx.saving.files`: :func:`save`, :func:`save_weights`, :func:`read`, :func:`load_weights`.
+
+Rebuilding a whole model from a file builds a ``Sequential``, a floor above saving: that is
+:func:`nnx.load` (:mod:`nnx.models.loading`). nnx 0.1's ``nnx.io`` names resolve to these (and
+``nnx.io.load`` to :func:`nnx.load`).
+"""
+
+from nnx.saving.container import FileFormatError
+from nnx.saving.files import FORMAT_VERSION, load_weights, read, save, save_weights
+from nnx.saving.state import capture_state, copy_state, restore_state
+
+__all__ = [
+    "FORMAT_VERSION",
+    "FileFormatError",
+    "capture_state",
+    "copy_state",
+    "load_weights",
+    "read",
+    "restore_state",
+    "save",
+    "save_weights",
+]

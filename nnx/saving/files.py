@@ -1,0 +1,142 @@
+"""Model files: one ``.npz`` container, JSON architecture, no code from files.
+
+A model file (see :mod:`nnx.saving.container` for the container) holds, as ``.npy`` members,
+every parameter (trainable and not: batch-norm statistics too) and the optimizer's slot arrays;
+as JSON strings in its metadata member, the architecture (layer types by registered class
+name + ``get_config()``), the compile settings, the optimizer's scalar state, every random
+generator's state and a format version.
+Loading (:func:`nnx.load`, in :mod:`nnx.models.loading`) builds layers only through
+:func:`nnx.layers.layer_class`, so a file can name a layer but never import or run code. Arrays
+travel through the host as their exact bytes: the round trip is bit-exact and a file saved on
+one backend loads on any other.
+
+>>> import os, tempfile, nnx
+>>> from nnx.layers import Dense
+>>> model = nnx.Sequential([Dense(2, input_shape=(3,))], seed=0)
+>>> model.compile("adam", "mse")
+>>> path = os.path.join(tempfile.mkdtemp(), "model.nnx")
+>>> save(model, path)
+>>> read(path)[1]["compile"]["optimizer"]["class_name"]
+'Adam'
+>>> clone = nnx.load(path)
+>>> all((a == b).all() for a, b in zip(model.get_weights(), clone.get_weights()))
+True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Protocol
+
+from nnx.registry import serialize
+from nnx.saving.container import FileFormatError, read_tensors, write_tensors
+from nnx.saving.state import StatefulModel, assign_weights, capture_state, require_built
+
+__all__ = ["FORMAT_VERSION", "SavableModel", "load_weights", "read", "save", "save_weights"]
+
+#: version of the file layout written by this nnx; files with a larger one are refused
+FORMAT_VERSION = 1
+FORMAT = "nnx"
+PathLike = str | os.PathLike[str]
+_PLAIN = ("format", "format_version", "kind", "backend")  # metadata kept as plain strings
+
+
+class SavableModel(StatefulModel, Protocol):
+    """What :func:`save` needs beyond the training state: the architecture and compile settings."""
+
+    input_shape: Any
+    loss: Any
+    metrics: Any
+    stop_on_nonfinite: bool
+
+    def get_config(self) -> dict[str, Any]: ...
+
+
+def _write(path: PathLike, kind: str, model: StatefulModel, arrays: dict, meta: dict) -> None:
+    backend = model.backend
+    host = {k: backend.to_numpy(v) for k, v in arrays.items()}
+    header = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "kind": kind,
+        "backend": backend.name,
+        "weight_names": json.dumps([p.name for p in model.parameters()]),
+        **{k: json.dumps(v) for k, v in meta.items()},
+    }
+    write_tensors(path, host, header)
+
+
+def save(model: SavableModel, path: PathLike, include_optimizer: bool = True, **extra: Any) -> None:
+    """Write ``model`` to ``path``, atomically (see :meth:`nnx.Sequential.save`).
+
+    Args:
+        model: a built model.
+        path: the file to write.
+        include_optimizer: also write the optimizer's state (slots, ``iterations``).
+        **extra: JSON values stored alongside (e.g. ``epoch=3`` from checkpoints).
+    """
+    require_built(model, "save")
+    arrays, info = capture_state(model, include_optimizer)
+    config = {**model.get_config(), "input_shape": list(model.input_shape)}
+    meta: dict[str, Any] = {"model": config, "state": info, "extra": extra}
+    if model.loss is not None and model.optimizer is not None:
+        meta["compile"] = {
+            "optimizer": serialize(model.optimizer),
+            "loss": serialize(model.loss),
+            "metrics": [m.name for m in model.metrics],
+            "stop_on_nonfinite": model.stop_on_nonfinite,
+        }
+    _write(path, "model", model, arrays, meta)
+
+
+def save_weights(model: StatefulModel, path: PathLike) -> None:
+    """Write only the parameter values of ``model`` (see :meth:`nnx.Sequential.save_weights`)."""
+    require_built(model, "save_weights")
+    arrays = {f"weights/{i}": p.value for i, p in enumerate(model.parameters())}
+    _write(path, "weights", model, arrays, {})
+
+
+def read(path: PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read and check an nnx file.
+
+    Args:
+        path: a file written by :func:`save` or :func:`save_weights`.
+
+    Returns:
+        ``(host arrays by name, decoded metadata)``; the metadata's ``"kind"`` is ``"model"``
+        or ``"weights"``.
+
+    Raises:
+        TypeError: ``path`` is not a ``str`` or ``os.PathLike``.
+        FileFormatError: not an nnx file, or written by a newer nnx.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, received {type(path).__name__}.")
+    arrays, header = read_tensors(path, require_checksum=True)
+    where = repr(os.fspath(path))
+    if header.get("format") != FORMAT:
+        raise FileFormatError(f"{where} is an .npz file but not one written by nnx.")
+    try:
+        version = int(header["format_version"])
+        meta = {k: json.loads(v) for k, v in header.items() if k not in _PLAIN}
+    except (KeyError, ValueError) as error:
+        raise FileFormatError(f"{where} has a corrupted nnx header: {error}") from None
+    if version > FORMAT_VERSION:
+        raise FileFormatError(
+            f"{where} uses nnx file format version {version}, newer than this nnx supports "
+            f"({FORMAT_VERSION}); upgrade nnx to load it."
+        )
+    meta.update({k: header.get(k) for k in _PLAIN})
+    return arrays, meta
+
+
+def load_weights(model: StatefulModel, path: PathLike) -> None:
+    """Read parameter values saved by :func:`save_weights` or :func:`save` into ``model``.
+
+    Raises:
+        ValueError: the weights do not fit the model (count, shape or dtype).
+    """
+    require_built(model, "load_weights")
+    arrays, _ = read(path)
+    assign_weights(model, {k: v for k, v in arrays.items() if k.startswith("weights/")})
