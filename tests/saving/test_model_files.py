@@ -211,7 +211,10 @@ def test_compile_settings_are_written_in_the_registry_form_and_read_back(tmp_pat
     settings = meta["compile"]
     assert settings["optimizer"] == nnx.registry.serialize(model.optimizer)
     assert settings["optimizer"]["class_name"] == "SGD"
-    assert settings["loss"] == model.loss.get_config()  # 0.1's form (see nnx.saving.files)
+    assert settings["loss"] == {
+        "class_name": "SparseCategoricalCrossentropy",
+        "config": model.loss.get_config(),
+    }
     assert settings["metrics"] == ["accuracy"] and settings["stop_on_nonfinite"] is False
     clone = nnx.load(tmp_path / "m.nnx")
     assert clone.optimizer.get_config() == model.optimizer.get_config()
@@ -227,3 +230,12 @@ def test_save_load_functions_are_the_methods(tmp_path, backend):
     assert _exact(model.get_weights(), other.get_weights())
     arrays, meta = nnx.saving.read(tmp_path / "w.nnx")
     assert meta["kind"] == "weights" and sorted(arrays) == ["weights/0", "weights/1"]
+
+
+def test_a_loss_with_its_own_name_and_arguments_round_trips(tmp_path):
+    model = nnx.Sequential([Dense(1, input_shape=(3,))], seed=0)
+    model.compile("adam", nnx.losses.Huber(delta=0.5, name="robust"))
+    model.save(tmp_path / "m.nnx")
+    clone = nnx.load(tmp_path / "m.nnx")
+    assert isinstance(clone.loss, nnx.losses.Huber)
+    assert (clone.loss.name, clone.loss.delta) == ("robust", 0.5)
