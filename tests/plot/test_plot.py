@@ -24,9 +24,16 @@ def _trained_moons():
     return model, history, X, y
 
 
-def _is_png(path):
-    content = path.read_bytes()
-    return content.startswith(PNG) and len(content) > 5000
+def _drawn(path, fig):
+    """The PNG read back has the figure's size in pixels (saved at 100 dpi) and shows a picture:
+    many distinct colours, not a blank or single-colour canvas."""
+    from matplotlib.image import imread
+
+    assert path.read_bytes().startswith(PNG), path
+    pixels = imread(path)
+    width, height = (round(v * 100) for v in fig.get_size_inches())
+    colours = np.unique(np.round(pixels[..., :3].reshape(-1, 3) * 255), axis=0)
+    return pixels.shape[:2] == (height, width) and len(colours) > 20
 
 
 def test_every_plot_renders_a_png(tmp_path):
@@ -55,7 +62,7 @@ def test_every_plot_renders_a_png(tmp_path):
         ),
     }
     for name, fig in figures.items():
-        assert _is_png(tmp_path / f"{name}.png"), name
+        assert _drawn(tmp_path / f"{name}.png", fig), name
         assert fig.axes, name
     assert [ax.get_title() for ax in figures["history"].axes] == ["loss", "accuracy"]
     est = nnx.MLPClassifier((8,), max_iter=5, random_state=0)
@@ -64,8 +71,8 @@ def test_every_plot_renders_a_png(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est.fit(X, y)
-    plot.plot_decision_boundary(est, X, y, resolution=30, path=tmp_path / "est.png")
-    assert _is_png(tmp_path / "est.png")
+    fig = plot.plot_decision_boundary(est, X, y, resolution=30, path=tmp_path / "est.png")
+    assert _drawn(tmp_path / "est.png", fig)
 
 
 def test_optimizer_trajectory_converges_on_the_bowl():
