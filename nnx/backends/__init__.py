@@ -15,10 +15,11 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, NamedTuple
 
 from nnx.backends.base import Array, Backend, Generator
 from nnx.backends.coefficients import AdamCoefficients, SGDCoefficients
+from nnx.registry import Registry
 
 __all__ = [
     "AdamCoefficients",
@@ -60,42 +61,31 @@ def _cupy() -> Backend:
     return backend
 
 
-# name -> (factory, the pip requirement that provides it, a hint)
-_FACTORIES: dict[str, tuple[Callable[[], Backend], str, str]] = {
-    "numpy": (_numpy, "nnx-array", ""),
-    "array_api_strict": (_strict, "nnx-array[strict]", ""),
-    "cupy": (
+class _Entry(NamedTuple):
+    factory: Callable[[], Backend]
+    requirement: str  # the pip requirement that provides it
+    hint: str
+
+
+_BACKENDS: Registry[_Entry] = Registry("backend")
+_BACKENDS.add("numpy", _Entry(_numpy, "nnx-array", ""), aliases=("np",))
+_BACKENDS.add("array_api_strict", _Entry(_strict, "nnx-array[strict]", ""), aliases=("strict",))
+_BACKENDS.add(
+    "cupy",
+    _Entry(
         _cupy,
         "nnx-array[cupy]",
         " (CUDA 12; nnx-array[cupy-cuda13] for CUDA 13) on a machine with a CUDA device",
     ),
-}
-_ALIASES = {
-    "np": "numpy",
-    "strict": "array_api_strict",
-    "array-api-strict": "array_api_strict",
-    "cp": "cupy",
-    "cuda": "cupy",
-    "gpu": "cupy",
-}
+    aliases=("cp", "cuda", "gpu"),
+)
 _instances: dict[str, Backend] = {}
 _default: ContextVar[str | Backend | None] = ContextVar("nnx_default_backend", default=None)
 
 
 def names() -> list[str]:
-    """All backend names nnx knows (available here or not)."""
-    return list(_FACTORIES)
-
-
-def _canonical(name: str) -> str:
-    key = name.strip().lower()
-    key = _ALIASES.get(key, key)
-    if key not in _FACTORIES:
-        raise ValueError(
-            f"Unknown backend {name!r}. Valid backends: {', '.join(names())} "
-            f"(aliases: {', '.join(sorted(_ALIASES))})."
-        )
-    return key
+    """All backend names nnx knows (available here or not), the default first."""
+    return sorted(_BACKENDS.names(), key=("numpy", "array_api_strict", "cupy").index)
 
 
 def get_backend(spec: str | Backend | None = None) -> Backend:
@@ -118,9 +108,9 @@ def get_backend(spec: str | Backend | None = None) -> Backend:
         if isinstance(spec, Backend):
             return spec
         spec = spec or os.environ.get("NNX_BACKEND") or "numpy"
-    key = _canonical(spec)
+    key = _BACKENDS.canonical(spec)
     if key not in _instances:
-        factory, extra, hint = _FACTORIES[key]
+        factory, extra, hint = _BACKENDS.lookup(key)
         try:
             _instances[key] = factory()
         except Exception as exc:
@@ -134,7 +124,7 @@ def get_backend(spec: str | Backend | None = None) -> Backend:
 def available() -> list[str]:
     """Names of the backends that work on this machine (``cupy`` only with a CUDA device)."""
     found = []
-    for name in _FACTORIES:
+    for name in names():
         try:
             get_backend(name)
         except BackendUnavailableError:
