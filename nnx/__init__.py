@@ -24,10 +24,15 @@ from nnx import (
     layers,
     losses,
     metrics,
+    models,
     optimizers,
     plot,
+    registry,
     regularizers,
+    saving,
     schedules,
+    training,
+    validation,
 )
 from nnx.backends import available, get_backend, set_backend, use_backend
 from nnx.gradcheck import GradientCheckError, gradcheck
@@ -86,10 +91,15 @@ __all__ = [
     "losses",
     "lr_find",
     "metrics",
+    "models",
     "optimizers",
     "plot",
+    "registry",
     "regularizers",
+    "saving",
     "schedules",
     "set_backend",
+    "training",
     "use_backend",
+    "validation",
 ]
