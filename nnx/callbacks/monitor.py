@@ -17,16 +17,15 @@ import math
 import warnings
 
 from nnx.callbacks.base import Callback, Logs
+from nnx.metrics import direction
 from nnx.validation import check_choice, check_float
 
-__all__ = ["ACCURACY_LIKE", "MonitorCallback", "resolve_mode"]
-
-#: parts of a monitor name that mean "higher is better" for ``mode="auto"``
-ACCURACY_LIKE = ("acc", "auc", "precision", "recall", "f1", "r2")
+__all__ = ["MonitorCallback", "resolve_mode"]
 
 
 def resolve_mode(monitor: str, mode: str, who: str = "") -> str:
-    """``"min"`` or ``"max"``: ``mode`` itself, or for ``"auto"`` the direction of ``monitor``.
+    """``"min"`` or ``"max"``: ``mode`` itself, or for ``"auto"`` the direction of ``monitor``
+    (:func:`nnx.metrics.direction`: accuracy-like names are maximised).
 
     Raises:
         ValueError: ``mode`` is not ``"auto"``, ``"min"`` or ``"max"``.
@@ -36,7 +35,7 @@ def resolve_mode(monitor: str, mode: str, who: str = "") -> str:
     """
     check_choice(mode, "mode", ("auto", "min", "max"), who=who)
     if mode == "auto":
-        return "max" if any(k in monitor for k in ACCURACY_LIKE) else "min"
+        return direction(monitor)
     return mode
 
 
