@@ -49,7 +49,10 @@ def test_parameter_imports_from_every_place_0_1_showed():
 
 def test_flat_parameters_hold_views_of_two_buffers(backend):
     if backend.flat_views([(1,)], "float32") is None:
-        pytest.skip("no writable views on this backend")
+        # NOTE: array_api_strict has no writable views: the model then keeps separate arrays.
+        p = Parameter(backend.asarray([1.0], "float32"), "p")
+        assert FlatParameters.create([p], backend) is None
+        return
     a = Parameter(backend.asarray([[1.0, 2.0], [3.0, 4.0]], "float32"), "a")
     b = Parameter(backend.asarray([5.0], "float32"), "b")
     b.grad = backend.asarray([7.0], "float32")
