@@ -1,11 +1,13 @@
-"""Models: :class:`Sequential`, its summary table, and :func:`load` (``nnx.load``).
+"""Models: :class:`Model`, :class:`Sequential`, the summary table, and :func:`load` (``nnx.load``).
 
-- :mod:`~nnx.models.sequential`: ``Sequential``;
+- :mod:`~nnx.models.model`: ``Model``, the training surface every model shares;
+- :mod:`~nnx.models.sequential`: ``Sequential``, a stack of layers;
 - :mod:`~nnx.models.summary`: the text table of ``Sequential.summary()``;
 - :mod:`~nnx.models.loading`: ``load``, which rebuilds a ``Sequential`` from a model file.
 """
 
 from nnx.models.loading import load
+from nnx.models.model import Model
 from nnx.models.sequential import Sequential
 
-__all__ = ["Sequential", "load"]
+__all__ = ["Model", "Sequential", "load"]

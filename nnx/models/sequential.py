@@ -1,40 +1,27 @@
-"""``Sequential``: a stack of layers with Keras's compile / fit / evaluate / predict.
+"""``Sequential``: a linear stack of layers, each feeding the next.
 
-The model holds the layers, the compile settings and the training step; the loops are in
-:mod:`nnx.training`, files in :mod:`nnx.saving`, the summary table in :mod:`nnx.models.summary`.
+The training surface (``compile``, ``fit``, ``evaluate``, ``predict``, files) comes from
+:class:`~nnx.models.model.Model`; this class builds the stack, runs it forward and backward,
+and describes it for files.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from os import PathLike
 from typing import Any
 
-import nnx.losses as losses_module
-import nnx.metrics as metrics_module
-import nnx.optimizers as optimizers_module
-import nnx.saving as saving
-import nnx.training as training
-from nnx.backends import Backend, get_backend
+from nnx.backends import Backend
 from nnx.backends.base import Array
-from nnx.callbacks.base import Callback, History
-from nnx.layers import ActivatedLayer, Layer, Parameter
-from nnx.layers.base import Backprop, Shape
-from nnx.layers.parameter import FlatParameters
-from nnx.models.summary import summary_lines
-from nnx.saving.state import require_built
+from nnx.layers import ActivatedLayer, Layer
+from nnx.layers.base import Backprop
+from nnx.models.model import Model
 from nnx.training.inputs import require_compiled
-from nnx.validation import check_bool, check_choice
 
 __all__ = ["Sequential"]
 
 
-class Sequential:
+class Sequential(Model):
     """A linear stack of layers, trained with ``compile`` + ``fit`` as in Keras.
-
-    The backend is resolved when the model is created and kept for its life: changing the
-    default backend later never moves a live model. ``fit``/``evaluate``/``predict`` accept host
-    data (NumPy arrays, lists) or arrays of the model's backend.
 
     Args:
         layers: the layers, first to last.
@@ -43,13 +30,6 @@ class Sequential:
         seed: seed of the weight initialisation, dropout masks and shuffling.
         dtype: float dtype of weights and activations (``"float32"`` or ``"float64"``).
         name: the model's name.
-
-    Attributes:
-        built: whether the weights exist (:meth:`build`, or the first ``fit``).
-        compiled: whether :meth:`compile` set an optimizer and a loss.
-        stop_on_nonfinite: the ``compile`` setting read by ``fit``.
-        stop_training: set True by a callback to end ``fit`` after the current batch/epoch.
-        history: the :class:`~nnx.callbacks.History` of the last ``fit``.
 
     >>> import nnx
     >>> from nnx.layers import Dense
@@ -67,22 +47,7 @@ class Sequential:
         dtype: str = "float32",
         name: str = "sequential",
     ) -> None:
-        check_choice(dtype, "dtype", ("float32", "float64"), who="Sequential")
-        self.backend = get_backend(backend)
-        self.seed, self.dtype, self.name = seed, dtype, name
-        self.layers: list[Layer] = []
-        self.built = False
-        self.optimizer: optimizers_module.Optimizer | None = None
-        self.loss: losses_module.Loss | None = None
-        self.metrics: list[metrics_module.Metric] = []
-        self.stop_training = False
-        #: set by :meth:`compile`; read by ``fit`` (see :mod:`nnx.training.nonfinite`)
-        self.stop_on_nonfinite = True
-        self._fused_loss: losses_module.Loss | None = None
-        self.history: History | None = None
-        self.rng = self.backend.rng(seed)
-        self.input_shape: Shape = ()
-        self.output_shape: Shape = ()
+        super().__init__(backend=backend, seed=seed, dtype=dtype, name=name)
         for layer in layers or []:
             self.add(layer)
 
@@ -129,73 +94,6 @@ class Sequential:
         self.output_shape = shape
         self.built = True
 
-    def parameters(self) -> list[Parameter]:
-        """Every weight of every layer (trainable and not), in layer order."""
-        return [p for layer in self.layers for p in layer.parameters()]
-
-    def trainable_parameters(self) -> list[Parameter]:
-        """The parameters the optimizer updates, in layer order."""
-        return [p for p in self.parameters() if p.trainable]
-
-    def count_params(self) -> int:
-        """The number of scalars in every parameter."""
-        return sum(p.size for p in self.parameters())
-
-    @property
-    def compiled(self) -> bool:
-        """Whether :meth:`compile` has set an optimizer and a loss."""
-        return self.loss is not None and self.optimizer is not None
-
-    # --- compile, steps ---------------------------------------------------------------------
-    def compile(
-        self,
-        optimizer: Any = "rmsprop",
-        loss: Any = None,
-        metrics: Sequence[Any] | None = None,
-        stop_on_nonfinite: bool = True,
-    ) -> None:
-        """Choose the optimizer, the loss and the metrics reported during training.
-
-        When the last layer's activation pairs with the loss (sigmoid + binary cross-entropy,
-        softmax + (sparse) categorical cross-entropy), training uses the fused gradient
-        ``dz = p - y`` on the logits: exact, stable and cheaper.
-
-        Args:
-            optimizer: a name (``"adam"``), a config dict or an ``nnx.optimizers`` object.
-            loss: a name (``"binary_crossentropy"``), a config dict or an ``nnx.losses`` object.
-            metrics: names or ``nnx.metrics`` objects with a scalar result, logged per epoch.
-            stop_on_nonfinite: ``fit`` stops at the first batch whose loss, a gradient or an
-                updated weight is NaN/Inf, keeping the weights from before it (see
-                :mod:`nnx.training.nonfinite`); False trains on regardless. Stored as
-                ``model.stop_on_nonfinite``.
-        """
-        self.stop_on_nonfinite = check_bool(
-            stop_on_nonfinite, "stop_on_nonfinite", who="Sequential.compile"
-        )
-        if loss is None:
-            raise ValueError(
-                f"Sequential.compile needs a loss; valid losses: "
-                f"{', '.join(losses_module.names())}."
-            )
-        self.optimizer = optimizers_module.get(optimizer)
-        self.loss = losses_module.get(loss)
-        self.metrics = [metrics_module.get(m, self.loss.registry_name) for m in metrics or []]
-        for metric in self.metrics:
-            if not metric.scalar:
-                raise ValueError(
-                    f"compile: metric {metric.name!r} ({type(metric).__name__}) has a "
-                    "non-scalar result and cannot be logged per epoch; update it yourself "
-                    "with metric.update_state(y, model.predict(x)) after fit."
-                )
-        last = self.layers[-1] if self.layers else None
-        self._fused_loss = None
-        if (
-            isinstance(last, ActivatedLayer)
-            and not self.loss.from_logits
-            and self.loss.fuses_with == last.activation.name
-        ):
-            self._fused_loss = self.loss.with_logits()
-
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         """The whole stack as one layer: ``(y, backprop)``, ``backprop(dy) -> dx``."""
         backprops = []
@@ -209,20 +107,6 @@ class Sequential:
             return dy
 
         return x, backprop_all
-
-    def __call__(self, x: Array) -> Array:
-        """Inference on an array of the model's backend."""
-        require_built(self, "__call__")
-        return self.forward(x, training=False)[0]
-
-    def compute_loss(self, y: Array, y_pred: Array, sample_weight: Array | None = None) -> Array:
-        """The compiled loss plus every regularization penalty (a 0-d array)."""
-        assert self.loss is not None
-        total = self.loss(y, y_pred, sample_weight)
-        for p in self.parameters():
-            if p.regularizer is not None:
-                total = total + p.regularizer(p.value)
-        return total
 
     def compute_gradients(
         self, x: Array, y: Array, sample_weight: Array | None = None
@@ -264,146 +148,6 @@ class Sequential:
             p.grad += p.regularizer.gradient(p.value)
         return loss, y_pred
 
-    def train_step(self, x: Array, y: Array, sample_weight: Array | None = None) -> Array:
-        """One optimizer update on a batch; returns the batch loss as a 0-d array.
-
-        Updates the compiled metrics' running state. Never synchronises with the device.
-        """
-        require_compiled(self, "train_step")
-        assert self.optimizer is not None
-        loss, y_pred = self.compute_gradients(x, y, sample_weight)
-        self.optimizer.step(self._trainable)
-        for metric in self.metrics:
-            metric.update_state(y, y_pred, sample_weight)
-        return loss
-
-    def test_step(self, x: Array, y: Array, sample_weight: Array | None = None) -> Array:
-        """Loss (with penalties) of a batch in inference mode; updates the metrics' state."""
-        require_compiled(self, "test_step")
-        y_pred = self.forward(x, training=False)[0]
-        for metric in self.metrics:
-            metric.update_state(y, y_pred, sample_weight)
-        return self.compute_loss(y, y_pred, sample_weight)
-
-    @property
-    def _trainable(self) -> list[Parameter]:
-        """The trainable parameters, moved into flat buffers where the backend can
-        (:class:`~nnx.layers.parameter.FlatParameters`: whole-buffer optimizer updates)."""
-        params = self.trainable_parameters()
-        flat = self.__dict__.get("_flat")
-        if flat is not None and flat.matches(params):
-            return flat
-        flat = self._flat = FlatParameters.create(params, self.backend)
-        return params if flat is None else flat
-
-    @property
-    def _regularized(self) -> list[Parameter]:
-        """The trainable parameters with a penalty."""
-        return [p for p in self.trainable_parameters() if p.regularizer is not None]
-
-    # --- Keras API --------------------------------------------------------------------------
-    def fit(
-        self,
-        x: Any = None,
-        y: Any = None,
-        batch_size: int = 32,
-        epochs: int = 1,
-        verbose: int = 1,
-        callbacks: Sequence[Callback] | None = None,
-        validation_split: float = 0.0,
-        validation_data: tuple[Any, ...] | None = None,
-        shuffle: bool = True,
-        initial_epoch: int = 0,
-        sample_weight: Any = None,
-        class_weight: dict[int, float] | None = None,
-    ) -> History:
-        """Train for ``epochs`` epochs; returns a :class:`~nnx.callbacks.History`.
-
-        Args:
-            x, y: training inputs and targets (host or backend arrays).
-            batch_size: samples per update.
-            epochs: index of the last epoch (training runs from ``initial_epoch``).
-            verbose: 0 silent, 1 progress bar, 2 one line per epoch.
-            callbacks: :class:`~nnx.callbacks.Callback` instances, called in order before
-                the ``History`` and the progress bar.
-            validation_split: fraction of the data (taken from the end, before shuffling)
-                held out for validation.
-            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``.
-            shuffle: reshuffle the training data each epoch (seeded by the model's seed).
-            initial_epoch: epoch to start from (for resuming; a callback such as
-                ``BackupAndRestore`` may raise it through its ``resume_epoch``).
-            sample_weight: per-sample weights of the loss, shape ``(n,)``.
-            class_weight: ``{class index: weight}`` multiplying each sample's loss by its
-                class's weight (classes not listed weigh 1); needs a classification loss.
-
-        Returns:
-            The ``History``; ``history.nonfinite`` says where training stopped on a NaN/Inf
-            (see ``compile(stop_on_nonfinite=...)``).
-        """
-        return training.fit(
-            self,
-            x,
-            y,
-            batch_size,
-            epochs,
-            verbose,
-            callbacks,
-            validation_split,
-            validation_data,
-            shuffle,
-            initial_epoch,
-            sample_weight,
-            class_weight,
-        )
-
-    def evaluate(
-        self,
-        x: Any = None,
-        y: Any = None,
-        batch_size: int = 32,
-        verbose: int = 0,
-        sample_weight: Any = None,
-        return_dict: bool = False,
-    ) -> float | list[float] | dict[str, float]:
-        """Loss (penalties included) and metrics on data, in inference mode.
-
-        Returns:
-            A float (no metrics), a list ``[loss, *metrics]``, or with ``return_dict`` a dict.
-        """
-        return training.evaluate(self, x, y, batch_size, verbose, sample_weight, return_dict)
-
-    def predict(self, x: Any, batch_size: int = 32, verbose: int = 0) -> Any:
-        """Outputs for ``x`` in inference mode, as a host NumPy array (like Keras)."""
-        return self.backend.to_numpy(training.predict(self, x, batch_size))
-
-    def summary(self, print_fn: Any = print) -> None:
-        """Print each layer's type, output shape and parameter count, and the totals."""
-        for line in summary_lines(self):
-            print_fn(line)
-
-    def get_weights(self, copy: bool = True, host: bool = True) -> list[Any]:
-        """Every parameter's value, in order: host NumPy arrays (default), or backend arrays
-        (copies unless ``copy=False``)."""
-        xp = self.backend.xp
-        if host:
-            return [self.backend.to_numpy(p.value).copy() for p in self.parameters()]
-        return [xp.asarray(p.value, copy=True) if copy else p.value for p in self.parameters()]
-
-    def set_weights(self, weights: Sequence[Any]) -> None:
-        """Replace every parameter's value (shapes must match :meth:`get_weights`)."""
-        params = self.parameters()
-        if len(weights) != len(params):
-            raise ValueError(
-                f"set_weights: the model has {len(params)} weight arrays, received {len(weights)}."
-            )
-        for p, w in zip(params, weights, strict=True):
-            value = self.backend.asarray(w, dtype=self.dtype)
-            if tuple(value.shape) != p.shape:
-                raise ValueError(
-                    f"set_weights: {p.name} has shape {p.shape}, received {tuple(value.shape)}."
-                )
-            p.value[...] = value
-
     def get_config(self) -> dict[str, Any]:
         """The architecture as JSON-serialisable data (each layer as ``{"class_name",
         "config"}``)."""
@@ -416,22 +160,3 @@ class Sequential:
                 for layer in self.layers
             ],
         }
-
-    # --- files (nnx.saving) ---------------------------------------------------------------
-    def save(self, path: str | PathLike[str], include_optimizer: bool = True) -> None:
-        """Write the whole model to one ``.npz`` file (see "Saving" in the README).
-
-        Architecture (as JSON, registered layer names only), every parameter, the compile
-        settings, optionally the optimizer state, and the random generators' states; the write
-        is atomic. Load it back with :func:`nnx.load`, on any backend.
-        """
-        saving.save(self, path, include_optimizer)
-
-    def save_weights(self, path: str | PathLike[str]) -> None:
-        """Write only the parameter values (atomic ``.npz`` file)."""
-        saving.save_weights(self, path)
-
-    def load_weights(self, path: str | PathLike[str]) -> None:
-        """Load parameter values written by :meth:`save_weights` or :meth:`save` (shapes and
-        dtypes must match this model's)."""
-        saving.load_weights(self, path)
