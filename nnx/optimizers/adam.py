@@ -28,6 +28,17 @@ def moments(m: Array, v: Array, g: Array, b1: float, b2: float) -> None:
     v += gg
 
 
+def check_moment_rates(
+    who: str, beta_1: Any, beta_2: Any, epsilon: Any
+) -> tuple[float, float, float]:
+    """Adam-family arguments: the decay rates in ``[0, 1)`` and ``epsilon >= 0``, as floats."""
+    rates = [
+        check_float(value, name, who=who, minimum=0.0, maximum=1.0, maximum_open=True)
+        for name, value in (("beta_1", beta_1), ("beta_2", beta_2))
+    ]
+    return rates[0], rates[1], check_float(epsilon, "epsilon", who=who, minimum=0.0)
+
+
 class Adam(Optimizer[AdamCoefficients]):
     """Adam (Kingma & Ba, 2015) in its published form, as ``torch.optim.Adam``.
 
@@ -69,13 +80,9 @@ class Adam(Optimizer[AdamCoefficients]):
         **kwargs: Unpack[Options],
     ) -> None:
         super().__init__(learning_rate, **kwargs)
-        self.beta_1 = check_float(
-            beta_1, "beta_1", who=self._who, minimum=0.0, maximum=1.0, maximum_open=True
+        self.beta_1, self.beta_2, self.epsilon = check_moment_rates(
+            self._who, beta_1, beta_2, epsilon
         )
-        self.beta_2 = check_float(
-            beta_2, "beta_2", who=self._who, minimum=0.0, maximum=1.0, maximum_open=True
-        )
-        self.epsilon = check_float(epsilon, "epsilon", who=self._who, minimum=0.0)
         self.amsgrad = check_bool(amsgrad, "amsgrad", who=self._who)
 
     def slot_names(self) -> tuple[str, ...]:

@@ -6,9 +6,8 @@ import math
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from nnx.backends.base import Array
-from nnx.optimizers.adam import moments
+from nnx.optimizers.adam import check_moment_rates, moments
 from nnx.optimizers.base import LearningRate, Optimizer, Options, Slots
-from nnx.validation import check_float
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -67,13 +66,9 @@ class Nadam(Optimizer[NadamCoefficients]):
         **kwargs: Unpack[Options],
     ) -> None:
         super().__init__(learning_rate, **kwargs)
-        self.beta_1 = check_float(
-            beta_1, "beta_1", who=self._who, minimum=0.0, maximum=1.0, maximum_open=True
+        self.beta_1, self.beta_2, self.epsilon = check_moment_rates(
+            self._who, beta_1, beta_2, epsilon
         )
-        self.beta_2 = check_float(
-            beta_2, "beta_2", who=self._who, minimum=0.0, maximum=1.0, maximum_open=True
-        )
-        self.epsilon = check_float(epsilon, "epsilon", who=self._who, minimum=0.0)
         self._u_product = 1.0
 
     def slot_names(self) -> tuple[str, ...]:
