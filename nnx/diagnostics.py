@@ -77,7 +77,7 @@ def activation_stats(model: Sequential, x: Any) -> list[dict[str, Any]]:
         elif act == "sigmoid":
             saturated = (h < 0.01) | (h > 0.99)
         else:
-            saturated = xp.zeros(h.shape, dtype=xp.bool)
+            saturated = xp.zeros(h.shape, dtype=xp.bool, device=h.device)
         values = xp.stack(
             [
                 xp.mean(h),

@@ -83,3 +83,14 @@ def test_gradcheck_report_over_shallow_and_deep_models():
             diagnostics.deep_mlp(depth, "tanh", width=5, n_inputs=4), x
         )
         assert report["max"] < 1e-6 and len(report) == 2 * (depth + 1) + 2
+
+
+def test_activation_stats_stay_on_the_backend_device(backend):
+    model = nnx.Sequential(
+        [Dense(4, "relu", input_shape=(2,)), Dense(3, "linear"), Dense(1, "sigmoid")],
+        backend=backend,
+        seed=0,
+    )
+    stats = diagnostics.activation_stats(model, np.array([[1.0, -1.0], [0.5, 2.0]]))
+    assert [s["activation"] for s in stats] == ["relu", "linear", "sigmoid"]
+    assert stats[1]["saturated_fraction"] == 0.0

@@ -53,6 +53,12 @@ def _strict() -> Backend:
     return StrictBackend()
 
 
+def _strict_device1() -> Backend:
+    from nnx.backends.strict_backend import SIMULATED_DEVICE, StrictBackend
+
+    return StrictBackend(SIMULATED_DEVICE)
+
+
 def _cupy() -> Backend:
     from nnx.backends.cupy_backend import CupyBackend
 
@@ -71,6 +77,11 @@ _BACKENDS: Registry[_Entry] = Registry("backend")
 _BACKENDS.add("numpy", _Entry(_numpy, "nnx-array", ""), aliases=("np",))
 _BACKENDS.add("array_api_strict", _Entry(_strict, "nnx-array[strict]", ""), aliases=("strict",))
 _BACKENDS.add(
+    "array_api_strict:device1",
+    _Entry(_strict_device1, "nnx-array[strict]", " (array-api-strict >= 2.2 has device1)"),
+    aliases=("strict:device1",),
+)
+_BACKENDS.add(
     "cupy",
     _Entry(
         _cupy,
@@ -85,7 +96,8 @@ _default: ContextVar[str | Backend | None] = ContextVar("nnx_default_backend", d
 
 def names() -> list[str]:
     """All backend names nnx knows (available here or not), the default first."""
-    return sorted(_BACKENDS.names(), key=("numpy", "array_api_strict", "cupy").index)
+    order = ("numpy", "array_api_strict", "array_api_strict:device1", "cupy")
+    return sorted(_BACKENDS.names(), key=order.index)
 
 
 def get_backend(spec: str | Backend | None = None) -> Backend:

@@ -113,7 +113,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         self.errors_: list[int] = []
         for _ in range(self.max_iter):
             order = model.rng.host_permutation(Xb.shape[0]) if self.shuffle else range(Xb.shape[0])
-            mistakes = xp.zeros((), dtype=xp.float64)
+            mistakes = xp.zeros((), dtype=xp.float64, device=b.device)
             for i in order:
                 x = Xb[int(i) : int(i) + 1, :]
                 delta = yb[int(i), 0] - layer(x)[0, 0]

@@ -149,7 +149,11 @@ class ConfusionMatrix(Metric):
         true, pred, k = labels_of(y_true, y_pred, self.threshold)
         k = self.num_classes or k
         xp = array_namespace(y_pred)
-        w = sample_weight if sample_weight is not None else xp.ones(true.shape, dtype=y_pred.dtype)
+        w = (
+            sample_weight
+            if sample_weight is not None
+            else xp.ones(true.shape, dtype=y_pred.dtype, device=y_pred.device)
+        )
         batch = confusion_counts(true, pred, k, xp.astype(w, y_pred.dtype))
         self.counts = batch if self.counts is None else self.counts + batch
 

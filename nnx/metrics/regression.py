@@ -142,7 +142,7 @@ class R2Score(Metric):
         xp = array_namespace(y_pred)
         p = xp.reshape(y_pred, (y_pred.shape[0], -1))
         y = xp.astype(xp.reshape(y_true, p.shape), p.dtype)
-        w = xp.ones((p.shape[0], 1), dtype=p.dtype)
+        w = xp.ones((p.shape[0], 1), dtype=p.dtype, device=p.device)
         if sample_weight is not None:
             w = xp.reshape(xp.astype(sample_weight, p.dtype), (-1, 1))
         d = p - y

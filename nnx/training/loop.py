@@ -27,7 +27,8 @@ __all__ = ["evaluate", "evaluate_data", "fit", "predict", "read_logs"]
 def read_logs(model: Any, values: dict[str, Any]) -> dict[str, float]:
     """A dict of 0-d device arrays as Python floats, read with one transfer."""
     xp = model.backend.xp
-    arrays = [xp.asarray(v, dtype=model.backend.dtype(model.dtype)) for v in values.values()]
+    dtype, device = model.backend.dtype(model.dtype), model.backend.device
+    arrays = [xp.asarray(v, dtype=dtype, device=device) for v in values.values()]
     host: Any = model.backend.to_numpy(xp.stack(arrays)) if arrays else []
     return {k: float(v) for k, v in zip(values, host, strict=True)}
 

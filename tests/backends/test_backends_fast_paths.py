@@ -110,10 +110,10 @@ def test_matmul_writes_into_out_and_matches_the_operator(backend):
     rng = np.random.default_rng(0)
     a = backend.asarray(rng.normal(size=(5, 4)), "float32")
     b = backend.asarray(rng.normal(size=(4, 3)), "float32")
-    out = backend.xp.zeros((5, 3), dtype=backend.dtype("float32"))
+    out = backend.xp.zeros((5, 3), dtype=backend.dtype("float32"), device=backend.device)
     result = backend.matmul(a, b, out=out)
     np.testing.assert_allclose(backend.to_numpy(result), backend.to_numpy(a @ b), rtol=1e-6)
-    if backend.name != "array_api_strict":  # the portable matmul cannot write into out
+    if not backend.name.startswith("array_api_strict"):  # the portable matmul cannot use out
         np.testing.assert_allclose(backend.to_numpy(out), backend.to_numpy(a @ b), rtol=1e-6)
 
 
@@ -122,7 +122,7 @@ def test_sum_rows_equals_sum_over_the_batch(backend, rows):
     x = _random(backend, (rows, 17))
     expected = backend.to_numpy(backend.xp.sum(x, axis=0))
     np.testing.assert_allclose(backend.to_numpy(backend.sum_rows(x)), expected, rtol=1e-5)
-    out = backend.xp.zeros((17,), dtype=x.dtype)
+    out = backend.xp.zeros((17,), dtype=x.dtype, device=backend.device)
     result = backend.sum_rows(x, out=out)
     np.testing.assert_allclose(backend.to_numpy(out), expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(backend.to_numpy(result), expected, rtol=1e-5, atol=1e-6)

@@ -35,7 +35,8 @@ def test_selection_order(monkeypatch):
 
 def test_unknown_backend_lists_valid_names():
     with pytest.raises(
-        ValueError, match="Unknown backend 'torch'. Valid backends: array_api_strict, cupy, numpy"
+        ValueError,
+        match="Unknown backend 'torch'. Valid backends: array_api_strict, array_api_strict:device1, cupy, numpy",
     ):
         nb.get_backend("torch")
 

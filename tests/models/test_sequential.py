@@ -66,7 +66,7 @@ def test_unknown_names_list_valid_ones():
         model.compile("adamm", "mse")
     with pytest.raises(ValueError, match="Unknown metric 'acuracy'.*accuracy"):
         model.compile("adam", "mse", metrics=["acuracy"])
-    valid = "Valid backends: array_api_strict, cupy, numpy"
+    valid = "Valid backends: array_api_strict, array_api_strict:device1, cupy, numpy"
     with pytest.raises(ValueError, match=f"Unknown backend 'jax'. {valid}"):
         nnx.Sequential([], backend="jax")
     with pytest.raises(ValueError, match="needs a loss; valid losses:"):
