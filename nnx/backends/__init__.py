@@ -60,10 +60,23 @@ def _strict_device1() -> Backend:
 
 
 def _cupy() -> Backend:
+    import cupy  # ImportError: get_backend names the extra to install
+
     from nnx.backends.cupy_backend import CupyBackend
 
-    backend = CupyBackend()
-    backend.xp.zeros(1).sum()  # fails here, not mid-training, when no CUDA device answers
+    try:
+        backend = CupyBackend()
+        # NOTE: a reduction compiles a kernel with NVRTC, so this fails here, not mid-training,
+        # when no device answers or CUDA's libraries are missing (a driver-only machine).
+        backend.xp.zeros(1).sum()
+    except Exception as exc:
+        raise BackendUnavailableError(
+            f"Backend 'cupy' is not available on this machine: CuPy {cupy.__version__} is "
+            f"installed but cannot compute on a CUDA device ({type(exc).__name__}: {exc}). "
+            "Check the GPU and driver with nvidia-smi. Without a system CUDA Toolkit, CuPy "
+            'needs CUDA\'s libraries from wheels: pip install "cupy-cuda12x[ctk]>=14" '
+            '(what "nnx-array[cupy]" installs; "cupy-cuda13x[ctk]" for a CUDA 13 driver).'
+        ) from exc
     return backend
 
 
@@ -125,6 +138,8 @@ def get_backend(spec: str | Backend | None = None) -> Backend:
         factory, extra, hint = _BACKENDS.lookup(key)
         try:
             _instances[key] = factory()
+        except BackendUnavailableError:
+            raise
         except Exception as exc:
             raise BackendUnavailableError(
                 f"Backend {key!r} is not available on this machine ({type(exc).__name__}: "

@@ -18,7 +18,7 @@ import numpy as np
 
 from nnx.backends.fast_paths import FastPaths
 
-__all__ = ["Array", "Backend", "Generator", "array_namespace", "views_of"]
+__all__ = ["Array", "Backend", "Generator", "array_namespace", "register_namespace", "views_of"]
 
 Array = Any
 _NAMESPACES: dict[type, Any] = {}
@@ -57,6 +57,12 @@ def array_namespace(*xs: Any) -> Any:
             xp = _NAMESPACES[kind] = array_api_compat.array_namespace(xs[0])
         return xp
     return array_api_compat.array_namespace(*xs)
+
+
+def register_namespace(array_type: type, xp: Any) -> None:
+    """Make :func:`array_namespace` return ``xp`` for arrays of ``array_type`` (a backend's
+    own namespace, such as CuPy's device-entering one)."""
+    _NAMESPACES[array_type] = xp
 
 
 class Generator:

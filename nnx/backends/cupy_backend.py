@@ -1,67 +1,187 @@
-"""The CuPy backend: NVIDIA GPUs through CUDA. CuPy is imported only when it is asked for."""
+"""The CuPy backend: NVIDIA GPUs through CUDA. CuPy is imported only when it is asked for.
+
+What this code relies on, checked against the CuPy 13.6 and 14.2 sources:
+
+- ``cupy.random`` bit generators (``cupy/random/_bit_generator.pyx``) have no state get/set
+  (``state()`` is a device pointer), so nnx draws dropout masks from its own counter-based
+  kernel (``nnx_bernoulli`` of :mod:`nnx.backends.cuda_kernels`): the stream's whole state is
+  a key and a counter, saved and restored with the host generator.
+- ``array_api_compat.cupy``'s ``zeros``/``ones``/``empty``/``full``/``arange``... accept
+  ``device=`` but create on the *current* device (only ``asarray`` enters it), so the namespace
+  this backend hands out enters the array's or the requested device around every call.
+- ``cupy.matmul`` is a ``_GUFunc`` (``cupy/linalg/_product.py``) whose ``out=`` path returns a
+  new array; ``cupy.dot(a, b, out)`` writes into a C-contiguous ``out`` of the result dtype.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import cache
-from typing import Any, NamedTuple
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from nnx.backends.base import Array, Backend, Generator, views_of
+from nnx.backends.base import Array, Backend, Generator, register_namespace, views_of
 from nnx.backends.coefficients import AdamCoefficients, SGDCoefficients
+from nnx.backends.cuda_kernels import SPECS, bernoulli_threshold
+
+#: spawn-key element of the device stream: far from the small indices ``spawn()`` hands out
+DEVICE_STREAM = 0x6E6E78
+
+
+def device_stream_key(host: np.random.Generator) -> int:
+    """A 64-bit key for the device stream of a host generator, derived from its seed without
+    drawing from it (a ``SeedSequence`` child), so host draws match the other backends.
+
+    >>> device_stream_key(np.random.default_rng(0)) == device_stream_key(np.random.default_rng(0))
+    True
+    """
+    seed = host.bit_generator.seed_seq
+    entropy, spawn_key = getattr(seed, "entropy", None), getattr(seed, "spawn_key", ())
+    child = np.random.SeedSequence(entropy, spawn_key=(*spawn_key, DEVICE_STREAM))
+    return int(child.generate_state(1, np.uint64)[0])
 
 
 class CupyGenerator(Generator):
-    """Host draws for weights (identical to the other backends), device draws for dropout."""
+    """Host draws for weights (identical to the other backends), device draws for dropout.
+
+    Dropout masks come from a counter-based device stream: mask element ``j`` of the ``n``-th
+    drawn element overall is ``splitmix64(key + n golden) < p 2^64``, so ``(key, counter)`` is
+    the whole state: :meth:`get_state` saves it next to the host state, :meth:`spawn` gives
+    each child its own key.
+    """
 
     def __init__(self, backend: CupyBackend, seed: int | None = None) -> None:
         super().__init__(backend, seed)
-        import cupy
-
-        with backend.cupy_device:
-            self.device_rng = cupy.random.default_rng(int(self.host.integers(2**63)))
+        self.device_key = device_stream_key(self.host)
+        self.device_counter = 0
 
     def bernoulli(self, shape: tuple[int, ...], p: float, dtype: str | None = None) -> Array:
-        with self.backend.cupy_device:  # type: ignore[attr-defined]
-            draws = self.device_rng.random(shape, dtype=np.float32)
-            return (draws < p).astype(dtype or self.backend.default_float)
+        backend: CupyBackend = self.backend  # type: ignore[assignment]
+        mask = backend.bernoulli_mask(
+            shape, self.device_key, self.device_counter, p, dtype or backend.default_float
+        )
+        self.device_counter += math.prod(shape)
+        return mask
+
+    def spawn(self) -> Generator:
+        child = super().spawn()
+        assert isinstance(child, CupyGenerator)
+        child.device_key = device_stream_key(child.host)
+        child.device_counter = 0
+        return child
+
+    def get_state(self) -> dict[str, Any]:
+        return {**super().get_state(), "device": [self.device_key, self.device_counter]}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        host = {k: v for k, v in state.items() if k != "device"}
+        super().set_state(host)
+        if "device" in state:  # a state saved on another backend has no device stream
+            self.device_key, self.device_counter = (int(v) for v in state["device"])
+
+
+class DeviceNamespace:
+    """An Array-API namespace whose functions run on the device of their array arguments (or
+    of ``device=``), so arrays land on the backend's GPU whatever the current device is."""
+
+    def __init__(self, xp: Any, cupy: Any) -> None:
+        self._xp = xp
+        self._cupy = cupy
+        self.__name__ = getattr(xp, "__name__", "cupy")
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._xp, name)
+        if not callable(value) or isinstance(value, type) or name.startswith("__"):
+            return value
+        wrapped = self._on_device(value)
+        setattr(self, name, wrapped)
+        return wrapped
+
+    def _on_device(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        ndarray, device_of = self._cupy.ndarray, self._cupy.cuda.Device
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            device = kwargs.get("device")
+            if device is None:
+                first = next((a for a in args if isinstance(a, ndarray)), None)
+                if first is None and args and isinstance(args[0], list | tuple):
+                    first = next((a for a in args[0] if isinstance(a, ndarray)), None)
+                device = None if first is None else first.device
+            if device is None:
+                return fn(*args, **kwargs)
+            with device if isinstance(device, device_of) else device_of(device):
+                return fn(*args, **kwargs)
+
+        call.__name__ = getattr(fn, "__name__", "call")
+        call.__doc__ = fn.__doc__
+        return call
 
 
 class CupyBackend(Backend):
     """CuPy through ``array_api_compat.cupy`` on one CUDA device.
 
     Fast paths: flat parameter buffers; fused elementwise kernels for the ReLU, sigmoid and
-    tanh backward passes and for the SGD-momentum and Adam updates; cuBLAS matmul into ``out``.
+    tanh backward passes and for the SGD-momentum and Adam updates; cuBLAS matmul into ``out``;
+    dropout masks drawn on the device.
 
     Args:
         device_id: the CUDA device number.
+        cupy: the ``cupy`` module (tests pass a stand-in); None imports CuPy.
+        namespace: its Array-API namespace; None imports ``array_api_compat.cupy``.
     """
 
     name = "cupy"
 
-    def __init__(self, device_id: int = 0) -> None:
-        import array_api_compat.cupy as xp_cupy
-        import cupy
+    def __init__(self, device_id: int = 0, cupy: Any = None, namespace: Any = None) -> None:
+        if cupy is None:
+            import cupy as cupy_module
 
+            cupy = cupy_module
+        if namespace is None:
+            import array_api_compat.cupy as compat_cupy
+
+            namespace = compat_cupy
         self._cupy = cupy
         self.cupy_device = cupy.cuda.Device(device_id)
-        super().__init__(xp_cupy, device=self.cupy_device)
+        super().__init__(DeviceNamespace(namespace, cupy), device=self.cupy_device)
+        register_namespace(cupy.ndarray, self.xp)
+        self._kernels: dict[str, Any] = {}
+
+    def kernel(self, name: str) -> Any:
+        """The compiled ``cupy.ElementwiseKernel`` of the spec ``name`` (built once)."""
+        if name not in self._kernels:
+            spec = SPECS[name]
+            self._kernels[name] = self._cupy.ElementwiseKernel(
+                spec.in_params, spec.out_params, spec.operation, spec.name, preamble=spec.preamble
+            )
+        return self._kernels[name]
 
     def asarray(self, data: Any, dtype: str | None = None) -> Array:
         with self.cupy_device:
             if isinstance(data, self._cupy.ndarray) and data.device != self.cupy_device:
-                data = data.get()
+                data = self._cupy.asnumpy(data)
             return super().asarray(data, dtype)
 
     def owns(self, x: Any) -> bool:
         return isinstance(x, self._cupy.ndarray) and x.device == self.cupy_device
 
     def to_numpy(self, x: Array) -> np.ndarray:
-        return self._cupy.asnumpy(x)
+        with self.cupy_device:
+            return np.asarray(self._cupy.asnumpy(x))
 
     def rng(self, seed: int | None = None) -> Generator:
         return CupyGenerator(self, seed)
+
+    def bernoulli_mask(
+        self, shape: tuple[int, ...], key: int, counter: int, p: float, dtype: str
+    ) -> Array:
+        """A 0/1 mask of ``shape`` from the counter-based stream ``(key, counter)``."""
+        with self.cupy_device:
+            mask = self._cupy.empty(shape, dtype=dtype)
+            u64 = np.uint64
+            self.kernel("nnx_bernoulli")(u64(key), u64(counter), u64(bernoulli_threshold(p)), mask)
+            return mask
 
     def synchronize(self) -> None:
         self.cupy_device.synchronize()
@@ -72,67 +192,50 @@ class CupyBackend(Backend):
         return f"cuda:{self.cupy_device.id} ({name.decode() if isinstance(name, bytes) else name})"
 
     def matmul(self, a: Array, b: Array, out: Array | None = None) -> Array:
-        return self._cupy.matmul(a, b, out=out)
+        with self.cupy_device:
+            if out is not None and a.ndim == 2 and b.ndim == 2:
+                return self._cupy.dot(a, b, out)
+            result = self._cupy.matmul(a, b)
+            if out is None:
+                return result
+            out[...] = result
+            return out
 
     def flat_views(
         self, shapes: Sequence[tuple[int, ...]], dtype: str
     ) -> tuple[Array, list[Array]] | None:
-        size = sum(int(np.prod(s)) for s in shapes)
+        size = sum(math.prod(s) for s in shapes)
         with self.cupy_device:
             return views_of(self._cupy, self._cupy.zeros(size, dtype=dtype), shapes)
 
+    def _elementwise(self, name: str, *args: Any) -> Any:
+        with self.cupy_device:
+            return self.kernel(name)(*args)
+
     def relu_backward(self, dy: Array, x: Array, y: Array) -> Array | None:
-        return _kernels().relu(dy, x)
+        return self._elementwise("nnx_relu_bwd", dy, x)
 
     def sigmoid_backward(self, dy: Array, x: Array, y: Array) -> Array | None:
-        return _kernels().sigmoid(dy, y)
+        return self._elementwise("nnx_sigmoid_bwd", dy, y)
 
     def tanh_backward(self, dy: Array, x: Array, y: Array) -> Array | None:
-        return _kernels().tanh(dy, y)
+        return self._elementwise("nnx_tanh_bwd", dy, y)
 
     def adam_update(self, w: Array, g: Array, m: Array, v: Array, c: AdamCoefficients) -> bool:
         b1, b2, step, eps = (w.dtype.type(value) for value in c)
-        _kernels().adam(g, b1, b2, step, eps, w, m, v)
+        self._elementwise("nnx_adam", g, b1, b2, step, eps, w, m, v)
         return True
 
     def sgd_momentum_update(self, w: Array, g: Array, velocity: Array, c: SGDCoefficients) -> bool:
         lr, mu = (w.dtype.type(value) for value in c)
-        _kernels().momentum(g, lr, mu, w, velocity)
+        self._elementwise("nnx_sgd_momentum", g, lr, mu, w, velocity)
         return True
 
     def erf(self, x: Array) -> Array:
         from cupyx.scipy.special import erf
 
-        return erf(x)
+        with self.cupy_device:
+            return erf(x)
 
     def library_version(self) -> str:
         return str(self._cupy.__version__)
-
-
-class _Kernels(NamedTuple):
-    relu: Any
-    sigmoid: Any
-    tanh: Any
-    momentum: Any
-    adam: Any
-
-
-@cache
-def _kernels() -> _Kernels:
-    """Fused elementwise CUDA kernels: one pass over memory instead of one per operation."""
-    import cupy
-
-    return _Kernels(
-        relu=cupy.ElementwiseKernel("T dy, T x", "T dx", "dx = x > 0 ? dy : (T)0", "nnx_relu_bwd"),
-        sigmoid=cupy.ElementwiseKernel("T dy, T y", "T dx", "dx = dy * y * (1 - y)", "nnx_sig_bwd"),
-        tanh=cupy.ElementwiseKernel("T dy, T y", "T dx", "dx = dy * (1 - y * y)", "nnx_tanh_bwd"),
-        momentum=cupy.ElementwiseKernel(
-            "T g, T lr, T mu", "T w, T v", "v = mu * v - lr * g; w += v;", "nnx_sgd_momentum"
-        ),
-        adam=cupy.ElementwiseKernel(
-            "T g, T b1, T b2, T step, T eps",
-            "T w, T m, T v",
-            "m = b1 * (m - g) + g; v = b2 * (v - g * g) + g * g; w -= step * m / (sqrt(v) + eps);",
-            "nnx_adam",
-        ),
-    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextvars
+import sys
+import types
 
 import pytest
 
@@ -36,7 +38,8 @@ def test_selection_order(monkeypatch):
 def test_unknown_backend_lists_valid_names():
     with pytest.raises(
         ValueError,
-        match="Unknown backend 'torch'. Valid backends: array_api_strict, array_api_strict:device1, cupy, numpy",
+        match="Unknown backend 'torch'. Valid backends: array_api_strict, "
+        "array_api_strict:device1, cupy, numpy",
     ):
         nb.get_backend("torch")
 
@@ -50,3 +53,16 @@ def test_unavailable_backend_names_the_extra():
 
 def test_available_always_has_numpy():
     assert nb.available()[0] == "numpy"
+
+
+def test_cupy_installed_without_cuda_says_what_to_install(monkeypatch):
+    broken = types.ModuleType("cupy")
+    broken.__version__ = "14.0.0"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "cupy", broken)
+    monkeypatch.delitem(sys.modules, "array_api_compat.cupy", raising=False)
+    monkeypatch.delitem(nb._instances, "cupy", raising=False)
+    with pytest.raises(nb.BackendUnavailableError) as error:
+        nb.get_backend("cupy")
+    message = str(error.value)
+    assert "CuPy 14.0.0 is installed but cannot compute" in message
+    assert "nvidia-smi" in message and 'pip install "cupy-cuda12x[ctk]>=14"' in message

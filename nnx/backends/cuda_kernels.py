@@ -1,0 +1,224 @@
+"""The CUDA kernels of the CuPy backend, as specs nnx owns: one source for three uses.
+
+Each :class:`KernelSpec` holds a CuPy ``ElementwiseKernel`` (parameters, CUDA body, preamble)
+and the same maths as an Array-API ``reference``. The CuPy backend builds its kernels from the
+specs; :func:`cuda_source` writes the standalone CUDA C++ translation unit CuPy would generate
+for one dtype, which CI compiles with NVRTC for sm_80 and sm_90 without a GPU
+(``tests/backends/test_backends_cuda_compile.py``); the CuPy stand-in of the tests and
+``python -m nnx selfcheck`` run the ``reference`` to check the kernels' numbers.
+
+Kernel scalars are typed exactly (``T`` scalars as the arrays' dtype, ``uint64`` as
+``numpy.uint64``): CuPy casts Python scalars by its own rules, and a float64 scalar in a float32
+kernel would change the numbers.
+
+>>> sorted(SPECS)[:3]
+['nnx_adam', 'nnx_bernoulli', 'nnx_relu_bwd']
+>>> "typedef float T;" in cuda_source(SPECS["nnx_relu_bwd"], "float32")
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+__all__ = [
+    "C_TYPES",
+    "SPECS",
+    "KernelSpec",
+    "Param",
+    "bernoulli_threshold",
+    "cuda_source",
+    "parse_params",
+]
+
+Array = Any
+
+#: dtype name -> CUDA C type, as CuPy's ``_scalar.get_typename``
+C_TYPES = {
+    "float32": "float",
+    "float64": "double",
+    "int32": "int",
+    "int64": "long long",
+    "uint32": "unsigned int",
+    "uint64": "unsigned long long",
+    "bool": "bool",
+}
+
+
+class Param(NamedTuple):
+    """One kernel parameter: ``"T dy"`` is ``Param("T", "dy", is_output=False)``."""
+
+    type: str
+    name: str
+    is_output: bool
+
+
+class KernelSpec(NamedTuple):
+    """A fused elementwise kernel and its reference.
+
+    Attributes:
+        name: the CUDA function name (``"nnx_adam"``).
+        in_params, out_params: CuPy's parameter strings (``"T g, T lr"``); ``T`` is the arrays'
+            float dtype, other types are dtype names.
+        operation: the CUDA body run for each element ``i``; outputs are references.
+        reference: the same maths on any Array-API namespace:
+            ``reference(xp, *inputs, *outputs) -> tuple of new outputs``.
+        preamble: CUDA code placed before the kernel.
+        scalars: the inputs passed as scalars rather than arrays.
+    """
+
+    name: str
+    in_params: str
+    out_params: str
+    operation: str
+    reference: Callable[..., tuple[Array, ...]]
+    preamble: str = ""
+    scalars: frozenset[str] = frozenset()
+
+    def params(self) -> list[Param]:
+        """Inputs then outputs, in call order."""
+        return parse_params(self.in_params, False) + parse_params(self.out_params, True)
+
+
+def parse_params(text: str, is_output: bool) -> list[Param]:
+    """``"T g, uint64 key"`` as :class:`Param` s.
+
+    >>> parse_params("T g, uint64 key", False)[1]
+    Param(type='uint64', name='key', is_output=False)
+    """
+    params = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        kind, name = part.split()
+        params.append(Param(kind, name, is_output))
+    return params
+
+
+def _relu(xp: Any, dy: Array, x: Array, dx: Array) -> tuple[Array]:
+    return (xp.where(x > 0, dy, xp.zeros_like(dy)),)
+
+
+def _sigmoid(xp: Any, dy: Array, y: Array, dx: Array) -> tuple[Array]:
+    return (dy * y * (1 - y),)
+
+
+def _tanh(xp: Any, dy: Array, y: Array, dx: Array) -> tuple[Array]:
+    return (dy * (1 - y * y),)
+
+
+def _momentum(xp: Any, g: Array, lr: Any, mu: Any, w: Array, v: Array) -> tuple[Array, Array]:
+    v = mu * v - lr * g
+    return w + v, v
+
+
+def _adam(
+    xp: Any, g: Array, b1: Any, b2: Any, step: Any, eps: Any, w: Array, m: Array, v: Array
+) -> tuple[Array, Array, Array]:
+    m = b1 * (m - g) + g
+    v = b2 * (v - g * g) + g * g
+    return w - step * m / (xp.sqrt(v) + eps), m, v
+
+
+#: splitmix64 (Steele, Lea, Flood 2014): a counter-based stream, so the state is two integers
+_GOLDEN, _MIX1, _MIX2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+_BERNOULLI_BITS = 24
+
+
+def bernoulli_threshold(p: float) -> int:
+    """The integer threshold ``round(p 2^24)``: a draw ``u`` of 24 bits is 1 when ``u < t``.
+
+    >>> bernoulli_threshold(0.5), bernoulli_threshold(1.0)
+    (8388608, 16777216)
+    """
+    return round(min(max(p, 0.0), 1.0) * (1 << _BERNOULLI_BITS))
+
+
+def _bernoulli(xp: Any, key: Any, counter: Any, threshold: Any, mask: Array) -> tuple[Array]:
+    u64 = xp.uint64
+    device = mask.device
+
+    def c(value: int) -> Array:
+        return xp.asarray(value, dtype=u64, device=device)
+
+    n = 1
+    for side in mask.shape:
+        n *= side
+    z = c(int(key)) + (c(int(counter)) + xp.arange(n, dtype=u64, device=device)) * c(_GOLDEN)
+    z = (z ^ (z >> c(30))) * c(_MIX1)
+    z = (z ^ (z >> c(27))) * c(_MIX2)
+    z = z ^ (z >> c(31))
+    bits = z >> c(64 - _BERNOULLI_BITS)
+    return (xp.reshape(xp.astype(bits < c(int(threshold)), mask.dtype), mask.shape),)
+
+
+_SPECS = [
+    KernelSpec("nnx_relu_bwd", "T dy, T x", "T dx", "dx = x > 0 ? dy : (T)0", _relu),
+    KernelSpec("nnx_sigmoid_bwd", "T dy, T y", "T dx", "dx = dy * y * (1 - y)", _sigmoid),
+    KernelSpec("nnx_tanh_bwd", "T dy, T y", "T dx", "dx = dy * (1 - y * y)", _tanh),
+    KernelSpec(
+        "nnx_sgd_momentum",
+        "T g, T lr, T mu",
+        "T w, T v",
+        "v = mu * v - lr * g; w += v;",
+        _momentum,
+        scalars=frozenset({"lr", "mu"}),
+    ),
+    KernelSpec(
+        "nnx_adam",
+        "T g, T b1, T b2, T step, T eps",
+        "T w, T m, T v",
+        "m = b1 * (m - g) + g; v = b2 * (v - g * g) + g * g; w -= step * m / (sqrt(v) + eps);",
+        _adam,
+        scalars=frozenset({"b1", "b2", "step", "eps"}),
+    ),
+    KernelSpec(
+        "nnx_bernoulli",
+        "uint64 key, uint64 counter, uint64 threshold",
+        "T mask",
+        "mask = (nnx_splitmix64(key + (counter + (unsigned long long)i) * "
+        f"{_GOLDEN:#x}ull) >> {64 - _BERNOULLI_BITS}) < threshold ? (T)1 : (T)0",
+        _bernoulli,
+        scalars=frozenset({"key", "counter", "threshold"}),
+        preamble=(
+            "__device__ unsigned long long nnx_splitmix64(unsigned long long z) {\n"
+            f"  z = (z ^ (z >> 30)) * {_MIX1:#x}ull;\n"
+            f"  z = (z ^ (z >> 27)) * {_MIX2:#x}ull;\n"
+            "  return z ^ (z >> 31);\n"
+            "}\n"
+        ),
+    ),
+]
+#: name -> spec of every CUDA kernel nnx owns
+SPECS: dict[str, KernelSpec] = {spec.name: spec for spec in _SPECS}
+
+
+def cuda_source(spec: KernelSpec, dtype: str) -> str:
+    """The standalone CUDA C++ source of ``spec`` with ``T`` = ``dtype``.
+
+    It mirrors what CuPy's ``ElementwiseKernel`` generates (CuPy 13.6 / 14.2,
+    ``cupy/_core/_kernel.pyx``: ``typedef``s, the preamble, one ``extern "C" __global__``
+    function, array parameters bound as ``T &name = _raw_name[index]``, scalars by value, the
+    loop variable ``i``), with plain pointers and a grid-stride loop in place of CuPy's
+    ``CArray``/``CIndexer`` headers, so NVRTC compiles it alone.
+    """
+    declarations, bindings = [], []
+    for p in spec.params():
+        ctype = "T" if p.type == "T" else C_TYPES[p.type]
+        if p.name not in spec.scalars:
+            const = "" if p.is_output else "const "
+            declarations.append(f"{const}{ctype}* __restrict__ _raw_{p.name}")
+            bindings.append(f"{const}{ctype} &{p.name} = _raw_{p.name}[i];")
+        else:
+            declarations.append(f"const {ctype} {p.name}")
+    declarations.append("const long long _n")
+    body = "\n      ".join([*bindings, spec.operation.rstrip("; ") + ";"])
+    return (
+        f"typedef {C_TYPES[dtype]} T;\n"
+        f"{spec.preamble}\n"
+        f'extern "C" __global__ void {spec.name}({", ".join(declarations)}) {{\n'
+        "  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < _n;\n"
+        "       i += (long long)blockDim.x * gridDim.x) {\n"
+        f"      {body}\n"
+        "  }\n"
+        "}\n"
+    )

@@ -1,0 +1,186 @@
+"""The CuPy backend's own Python code, run on the CPU with ``cupy`` stood in by NumPy.
+
+``fake_cupy`` runs each fused kernel as its NumPy reference and refuses what CuPy would get
+wrong (arrays on another device than the current one, kernel scalars of the wrong dtype), so
+seeding, the saved device stream, the device context and fast-path dispatch are covered here.
+"""
+
+from __future__ import annotations
+
+import json
+
+import fake_cupy
+import numpy as np
+import pytest
+
+import nnx
+from nnx.backends.coefficients import AdamCoefficients, SGDCoefficients
+from nnx.backends.cupy_backend import CupyBackend
+from nnx.functional import activations as F
+from nnx.layers import Dense, Dropout
+from nnx.saving.state import capture_state, restore_state
+
+
+@pytest.fixture
+def fake():
+    """A stand-in ``cupy`` and a backend on device 1 while device 0 is current."""
+    cupy, namespace = fake_cupy.make()
+    yield cupy, CupyBackend(1, cupy=cupy, namespace=namespace)
+    fake_cupy._CURRENT.remove(cupy)
+
+
+def _mlp(backend, seed=0):
+    return nnx.Sequential(
+        [Dense(8, "relu", input_shape=(4,)), Dropout(0.5), Dense(1, "sigmoid")],
+        backend=backend,
+        seed=seed,
+    )
+
+
+def _data():
+    X = np.random.default_rng(0).normal(size=(48, 4)).astype("float32")
+    return X, (X[:, :1] > 0).astype("float32")
+
+
+def test_seed_gives_numpy_initial_weights_and_host_draws(fake):
+    _, backend = fake
+    for p, q in zip(_mlp(backend).parameters(), _mlp("numpy").parameters(), strict=True):
+        np.testing.assert_array_equal(backend.to_numpy(p.value), q.value)
+    rng, reference = backend.rng(7), nnx.backends.get_backend("numpy").rng(7)
+    rng.bernoulli((100,), 0.5)  # device draws do not move the host stream
+    np.testing.assert_array_equal(backend.to_numpy(rng.normal((5,))), reference.normal((5,)))
+
+
+def test_device_stream_is_counter_based_and_saved(fake):
+    _, backend = fake
+    rng = backend.rng(3)
+    state = json.loads(json.dumps(rng.get_state()))  # checkpoints store it as JSON
+    first = backend.to_numpy(rng.bernoulli((6, 5), 0.4))
+    second = backend.to_numpy(rng.bernoulli((7,), 0.4))
+    whole = backend.to_numpy(backend.rng(3).bernoulli((37,), 0.4))
+    np.testing.assert_array_equal(np.concatenate([first.ravel(), second]), whole)
+    rng.set_state(state)
+    np.testing.assert_array_equal(backend.to_numpy(rng.bernoulli((6, 5), 0.4)), first)
+    mask = backend.to_numpy(backend.rng(0).bernoulli((20000,), 0.3, dtype="float64"))
+    assert mask.dtype == np.float64 and set(np.unique(mask)) == {0.0, 1.0}
+    assert 0.28 < mask.mean() < 0.32
+    assert backend.to_numpy(rng.bernoulli((50,), 1.0)).min() == 1.0
+    assert backend.to_numpy(rng.bernoulli((50,), 0.0)).max() == 0.0
+
+
+def test_spawned_generators_have_their_own_device_stream(fake):
+    _, backend = fake
+    parent = backend.rng(5)
+    a, b = parent.spawn(), parent.spawn()
+    keys = {parent.device_key, a.device_key, b.device_key}
+    assert len(keys) == 3
+    before = parent.get_state()
+    a.bernoulli((10,), 0.5)
+    assert parent.get_state() == before
+    masks = [backend.to_numpy(g.bernoulli((64,), 0.5)) for g in (a, b)]
+    assert not np.array_equal(*masks)
+
+
+def test_arrays_and_kernels_stay_on_the_backend_device(fake):
+    cupy, backend = fake
+    assert cupy.current == 0
+    made = [
+        backend.asarray([1.0, 2.0]),
+        backend.xp.zeros((2,), dtype=backend.xp.float32, device=backend.device),
+        backend.xp.ones_like(backend.asarray([1.0])),
+        backend.rng(0).normal((3,)),
+        backend.rng(0).bernoulli((3,), 0.5),
+        backend.flat_views([(2, 2), (3,)], "float32")[0],  # type: ignore[index]
+    ]
+    assert all(backend.owns(x) and x.device.id == 1 for x in made)
+    assert cupy.current == 0  # every context was left
+    on_zero = cupy.zeros((3,), dtype="float32")
+    assert not backend.owns(on_zero)
+    assert backend.owns(backend.asarray(on_zero))  # moved through the host, by design
+    with pytest.raises(ValueError, match="current device is 0"):
+        backend.kernel("nnx_relu_bwd")(backend.asarray([1.0]), backend.asarray([1.0]))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_kernels_match_the_portable_code(fake, dtype):
+    cupy, backend = fake
+    numpy = nnx.backends.get_backend("numpy")
+    rng = np.random.default_rng(1)
+    dy, x = (rng.normal(size=(4, 5)).astype(dtype) for _ in range(2))
+    y = np.tanh(x)
+    for fast, reference in [
+        (backend.relu_backward, F.relu_backward),
+        (backend.sigmoid_backward, F.sigmoid_backward),
+        (backend.tanh_backward, F.tanh_backward),
+    ]:
+        got = fast(backend.asarray(dy), backend.asarray(x), backend.asarray(y))
+        assert got.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(backend.to_numpy(got), reference(dy, x, y), rtol=1e-6)
+    w, g, m, v = (rng.normal(size=(6,)).astype(dtype) for _ in range(4))
+    v = np.abs(v)
+    dev = [backend.asarray(a) for a in (w, g, m, v)]
+    c = AdamCoefficients(0.9, 0.999, 0.01, 1e-7)
+    assert backend.adam_update(dev[0], dev[1], dev[2], dev[3], c)
+    host = [a.copy() for a in (w, g, m, v)]
+    assert numpy.adam_update(host[0], host[1], host[2], host[3], c)
+    for a, b in zip(dev, host, strict=True):
+        np.testing.assert_allclose(backend.to_numpy(a), b, rtol=1e-5)
+    vel = backend.asarray(np.zeros(6, dtype))
+    assert backend.sgd_momentum_update(dev[0], dev[1], vel, SGDCoefficients(0.1, 0.9))
+    np.testing.assert_allclose(backend.to_numpy(vel), -0.1 * g, rtol=1e-6)
+    assert {"nnx_relu_bwd", "nnx_adam", "nnx_sgd_momentum"} <= set(cupy.kernel_calls)
+
+
+def test_kernel_scalars_must_have_the_arrays_dtype(fake):
+    _, backend = fake
+    w = backend.asarray(np.zeros(3, "float32"))
+    kernel = backend.kernel("nnx_sgd_momentum")
+    with backend.cupy_device:
+        with pytest.raises(TypeError, match="'lr' has dtype float64, expected float32"):
+            kernel(w, np.float64(0.1), np.float32(0.9), w, w)
+        with pytest.raises(TypeError, match="Python float"):
+            kernel(w, 0.1, np.float32(0.9), w, w)
+
+
+def test_matmul_writes_into_out(fake):
+    cupy, backend = fake
+    a, b = backend.asarray(np.ones((3, 4), "float32")), backend.asarray(np.ones((4, 2), "float32"))
+    out = backend.xp.zeros((3, 2), dtype=backend.xp.float32, device=backend.device)
+    assert backend.matmul(a, b, out=out) is out
+    np.testing.assert_array_equal(backend.to_numpy(out), np.full((3, 2), 4.0))
+    batched = backend.asarray(np.ones((2, 3, 4), "float32"))
+    out3 = backend.xp.zeros((2, 3, 2), dtype=backend.xp.float32, device=backend.device)
+    assert backend.matmul(batched, b, out=out3) is out3
+    assert cupy.kernel_calls[:2] == ["dot", "matmul"]
+
+
+def test_training_with_dropout_resumes_bit_exactly(fake):
+    _, backend = fake
+    X, y = _data()
+
+    def trained(epochs, model=None):
+        model = model or _mlp(backend)
+        if model.optimizer is None:
+            model.compile("adam", "binary_crossentropy")
+        model.fit(X, y, epochs=epochs, batch_size=16, verbose=0, shuffle=True)
+        return model
+
+    straight = trained(4)
+    half = trained(2)
+    arrays, info = capture_state(half)
+    info = json.loads(json.dumps(info))
+    resumed = _mlp(backend, seed=99)
+    resumed.compile("adam", "binary_crossentropy")
+    resumed.fit(X[:1], y[:1], epochs=1, verbose=0)  # builds the optimizer's slots
+    restore_state(resumed, {k: backend.to_numpy(v) for k, v in arrays.items()}, info)
+    trained(2, resumed)
+    for p, q in zip(straight.parameters(), resumed.parameters(), strict=True):
+        np.testing.assert_array_equal(backend.to_numpy(p.value), backend.to_numpy(q.value))
+
+
+def test_info_and_synchronize(fake):
+    cupy, backend = fake
+    backend.synchronize()
+    assert cupy.synchronizations == 1
+    assert backend.device_name() == "cuda:1 (nnx fake GPU)"
+    assert backend.library_version() == cupy.__version__
