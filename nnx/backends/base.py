@@ -143,6 +143,7 @@ class Backend(FastPaths):
         xp: the Array-API namespace.
         device: the device arrays are created on.
         default_float: the float dtype name used when none is given (``"float32"``).
+        on_host: whether arrays live in host memory (reading one does not synchronise).
 
     >>> from nnx.backends import get_backend
     >>> numpy = get_backend("numpy")
@@ -152,6 +153,8 @@ class Backend(FastPaths):
 
     name: str = "abstract"
     default_float: str = "float32"
+    #: arrays live in host memory, so reading a value costs no device synchronisation
+    on_host: bool = False
 
     def __init__(self, xp: Any, device: Any = None) -> None:
         self.xp = xp

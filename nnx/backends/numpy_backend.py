@@ -31,6 +31,7 @@ class NumpyBackend(Backend):
     """
 
     name = "numpy"
+    on_host = True
 
     def __init__(self) -> None:
         super().__init__(xp_numpy, device="cpu")

@@ -34,6 +34,7 @@ class StrictBackend(Backend):
         self.name = (
             "array_api_strict" if device_name == "CPU_DEVICE" else f"array_api_strict:{device_name}"
         )
+        self.on_host = device_name == "CPU_DEVICE"
         self._array_type = type(array_api_strict.asarray(0))
 
     def owns(self, x: Any) -> bool:

@@ -166,16 +166,36 @@ class History(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training as soon as the batch loss is NaN or infinite (reads it every batch).
+    """Stop training once the loss is NaN or infinite, never synchronising a device per batch.
+
+    On a host backend (NumPy) each batch loss is checked, and training stops right after the
+    first bad batch, as in Keras. On a device (GPU) reading it would synchronise every step, so
+    it is not read: the epoch's mean loss, which ``fit`` reads anyway, is finite exactly when
+    every batch loss was, and training stops at the end of that epoch. (``fit``'s non-finite
+    guard, on by default, stops at the bad batch itself on every backend.)
 
     >>> TerminateOnNaN().on_train_batch_end(0, {"loss": 0.5})  # finite: nothing happens
     """
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            print(f"Batch {batch}: invalid loss, terminating training.")
-            self.model.stop_training = True
+        if loss is None:
+            return
+        host = isinstance(loss, int | float)
+        if (host or getattr(self.model.backend, "on_host", False)) and not math.isfinite(
+            float(loss)
+        ):
+            self._stop(f"Batch {batch}")
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        stopped = self.model is not None and self.model.stop_training
+        if isinstance(loss, int | float) and not math.isfinite(loss) and not stopped:
+            self._stop(f"Epoch {epoch}")
+
+    def _stop(self, where: str) -> None:
+        print(f"{where}: invalid loss, terminating training.")
+        self.model.stop_training = True
 
 
 class LambdaCallback(Callback):

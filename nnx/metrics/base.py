@@ -119,8 +119,16 @@ class Mean(Metric):
         self.count = self.count + weight
 
     def result(self) -> Array:
-        """``total / count`` (the total itself while nothing was added)."""
-        return self.total / self.count if self.count else self.total
+        """``total / count`` (the total itself while the count is 0).
+
+        With device weights (sample weights) the count is a device value: the choice is then
+        made on the device, so reading the result never synchronises before it is needed.
+        """
+        if isinstance(self.count, int | float):
+            return self.total / self.count if self.count else self.total
+        xp = array_namespace(self.count)
+        empty = self.count == 0
+        return xp.where(empty, self.total, self.total / xp.where(empty, 1.0, self.count))
 
 
 class MeanMetricWrapper(Mean):
