@@ -167,8 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="default: 1")
     demo.set_defaults(func=_demo)
     from nnx.benchmarks.runner import add_parser as add_bench_parser
+    from nnx.selfcheck import add_parser as add_selfcheck_parser
 
     add_bench_parser(commands)
+    add_selfcheck_parser(commands)
     return parser
 
 

@@ -54,6 +54,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
             "nnx.plot",
             "nnx.environment",
             "nnx.benchmarks",
+            "nnx.selfcheck",
             "nnx.cli",
             "nnx.__main__",
             "nnx",

@@ -207,6 +207,15 @@ class Backend(FastPaths):
         """The array library's version string (for ``nnx info`` and benchmarks)."""
         return "unknown"
 
+    def device_info(self) -> dict[str, str]:
+        """What a report should say about the device: backend, device, library version (GPU
+        backends add driver and runtime versions)."""
+        return {
+            "backend": self.name,
+            "device": self.device_name(),
+            "library": self.library_version(),
+        }
+
     def erf(self, x: Array) -> Array:
         """The error function, elementwise (not in the Array API: each backend supplies it)."""
         host = self.to_numpy(x)

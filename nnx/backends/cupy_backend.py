@@ -239,3 +239,19 @@ class CupyBackend(Backend):
 
     def library_version(self) -> str:
         return str(self._cupy.__version__)
+
+    def device_info(self) -> dict[str, str]:
+        runtime = self._cupy.cuda.runtime
+
+        def version(number: int) -> str:  # CUDA's 12080 is 12.8
+            return f"{number // 1000}.{number % 1000 // 10}"
+
+        props = runtime.getDeviceProperties(self.cupy_device.id)
+        memory = props.get("totalGlobalMem")
+        return {
+            **super().device_info(),
+            "cuda_driver": version(runtime.driverGetVersion()),
+            "cuda_runtime": version(runtime.runtimeGetVersion()),
+            "compute_capability": f"{props.get('major', '?')}.{props.get('minor', '?')}",
+            "memory_gib": f"{memory / 2**30:.1f}" if memory else "unknown",
+        }

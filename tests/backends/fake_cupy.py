@@ -16,6 +16,7 @@ from __future__ import annotations
 import types
 from typing import Any
 
+import array_api_compat.common._helpers
 import array_api_compat.numpy as compat_numpy
 import numpy as np
 
@@ -138,7 +139,12 @@ class FakeCupy(types.ModuleType):
         self.cuda = types.SimpleNamespace(
             Device=type("Device", (FakeDevice,), {"module": self}),
             runtime=types.SimpleNamespace(
-                getDeviceProperties=lambda i: {"name": b"nnx fake GPU"},
+                getDeviceProperties=lambda i: {
+                    "name": b"nnx fake GPU",
+                    "major": 9,
+                    "minor": 0,
+                    "totalGlobalMem": 141 * 2**30,
+                },
                 driverGetVersion=lambda: 12080,
                 runtimeGetVersion=lambda: 12080,
             ),
@@ -204,8 +210,24 @@ class FakeNamespace(types.ModuleType):
         return call
 
 
+def _see_device_arrays() -> None:
+    """Let ``array_api_compat.device(x)`` return a FakeArray's device, as it does for CuPy's
+    arrays, rather than the ``"cpu"`` of the NumPy class it subclasses."""
+    helpers = array_api_compat.common._helpers
+    if getattr(helpers.is_numpy_array, "nnx_fake", False):
+        return
+    original = helpers.is_numpy_array
+
+    def is_numpy_array(x: Any) -> bool:
+        return not isinstance(x, FakeArray) and original(x)
+
+    is_numpy_array.nnx_fake = True  # type: ignore[attr-defined]
+    helpers.is_numpy_array = is_numpy_array
+
+
 def make() -> tuple[FakeCupy, FakeNamespace]:
     """A fresh stand-in ``cupy`` and its namespace (made the current stand-in)."""
+    _see_device_arrays()
     cupy = FakeCupy()
     _CURRENT.append(cupy)
     return cupy, FakeNamespace(cupy)

@@ -184,3 +184,20 @@ def test_info_and_synchronize(fake):
     assert cupy.synchronizations == 1
     assert backend.device_name() == "cuda:1 (nnx fake GPU)"
     assert backend.library_version() == cupy.__version__
+
+
+def test_selfcheck_passes_on_the_stand_in(fake):
+    from nnx import selfcheck
+
+    _, backend = fake
+    report = selfcheck.run(backend, skip=("tests", "bench"), out=None, echo=lambda s: None)
+    assert report["verdict"].startswith("selfcheck PASS on cupy (cuda:1 (nnx fake GPU), ")
+    env = report["environment"]
+    assert (env["cuda_driver"], env["compute_capability"], env["memory_gib"]) == (
+        "12.8",
+        "9.0",
+        "141.0",
+    )
+    kernels = report["checks"]["kernels"]
+    assert kernels["max_relative_error"]["bernoulli_mask/float32"] == 0.0
+    assert kernels["declined (portable code runs)"] == []
