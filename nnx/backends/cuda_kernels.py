@@ -192,7 +192,7 @@ _SPECS = [
 SPECS: dict[str, KernelSpec] = {spec.name: spec for spec in _SPECS}
 
 
-def cuda_source(spec: KernelSpec, dtype: str) -> str:
+def cuda_source(spec: KernelSpec, dtype: str, target: str = "cuda") -> str:
     """The standalone CUDA C++ source of ``spec`` with ``T`` = ``dtype``.
 
     It mirrors what CuPy's ``ElementwiseKernel`` generates (CuPy 13.6 / 14.2,
@@ -200,6 +200,9 @@ def cuda_source(spec: KernelSpec, dtype: str) -> str:
     function, array parameters bound as ``T &name = _raw_name[index]``, scalars by value, the
     loop variable ``i``), with plain pointers and a grid-stride loop in place of CuPy's
     ``CArray``/``CIndexer`` headers, so NVRTC compiles it alone.
+
+    ``target="host"`` gives the same body as plain C++ with a serial loop, which a host
+    compiler builds so the tests can run the CUDA body's arithmetic on the CPU.
     """
     declarations, bindings = [], []
     for p in spec.params():
@@ -212,12 +215,20 @@ def cuda_source(spec: KernelSpec, dtype: str) -> str:
             declarations.append(f"const {ctype} {p.name}")
     declarations.append("const long long _n")
     body = "\n      ".join([*bindings, spec.operation.rstrip("; ") + ";"])
+    if target == "host":
+        head = "#include <cmath>\n#define __device__\n#define __global__\nusing std::sqrt;\n"
+        loop = "  for (long long i = 0; i < _n; ++i) {\n"
+    else:
+        head = ""
+        loop = (
+            "  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < _n;\n"
+            "       i += (long long)blockDim.x * gridDim.x) {\n"
+        )
     return (
-        f"typedef {C_TYPES[dtype]} T;\n"
+        f"{head}typedef {C_TYPES[dtype]} T;\n"
         f"{spec.preamble}\n"
         f'extern "C" __global__ void {spec.name}({", ".join(declarations)}) {{\n'
-        "  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < _n;\n"
-        "       i += (long long)blockDim.x * gridDim.x) {\n"
+        f"{loop}"
         f"      {body}\n"
         "  }\n"
         "}\n"
