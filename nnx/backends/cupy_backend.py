@@ -81,9 +81,31 @@ class CupyGenerator(Generator):
             self.device_key, self.device_counter = (int(v) for v in state["device"])
 
 
+#: the namespace functions that allocate: CuPy allocates on the current device, whatever
+#: ``device=`` says (array_api_compat passes it on only in ``asarray``)
+CREATION = frozenset(
+    {
+        "arange",
+        "asarray",
+        "empty",
+        "empty_like",
+        "eye",
+        "from_dlpack",
+        "full",
+        "full_like",
+        "linspace",
+        "ones",
+        "ones_like",
+        "zeros",
+        "zeros_like",
+    }
+)
+
+
 class DeviceNamespace:
-    """An Array-API namespace whose functions run on the device of their array arguments (or
-    of ``device=``), so arrays land on the backend's GPU whatever the current device is."""
+    """An Array-API namespace whose creation functions allocate on ``device=`` (or on the
+    device of their array argument), so arrays land on the backend's GPU whatever the current
+    device is. Everything else is the wrapped namespace's own (no per-call cost)."""
 
     def __init__(self, xp: Any, cupy: Any) -> None:
         self._xp = xp
@@ -92,7 +114,7 @@ class DeviceNamespace:
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._xp, name)
-        if not callable(value) or isinstance(value, type) or name.startswith("__"):
+        if name not in CREATION:
             return value
         wrapped = self._on_device(value)
         setattr(self, name, wrapped)

@@ -201,6 +201,13 @@ class FakeNamespace(types.ModuleType):
 
         def call(*args: Any, **kwargs: Any) -> Any:
             kwargs.pop("device", None)  # as array_api_compat.cupy: the current device is used
+            flat = [a for arg in args for a in (arg if isinstance(arg, list | tuple) else [arg])]
+            for a in flat:  # as CuPy's kernels: inputs must be on the current device
+                if isinstance(a, FakeArray) and a.device_id != cupy.current:
+                    raise ValueError(
+                        f"Array device must be same as the current device: array device = "
+                        f"{a.device_id} while current = {cupy.current}"
+                    )
             if name == "asarray" and not isinstance(args[0], FakeArray):
                 kwargs["copy"] = True  # host to device is always a copy
             plain = [a.view(np.ndarray) if isinstance(a, FakeArray) else a for a in args]

@@ -44,7 +44,9 @@ def _data():
 
 def test_seed_gives_numpy_initial_weights_and_host_draws(fake):
     _, backend = fake
-    for p, q in zip(_mlp(backend).parameters(), _mlp("numpy").parameters(), strict=True):
+    with backend.cupy_device:  # CuPy computes on the current device
+        model = _mlp(backend)
+    for p, q in zip(model.parameters(), _mlp("numpy").parameters(), strict=True):
         np.testing.assert_array_equal(backend.to_numpy(p.value), q.value)
     rng, reference = backend.rng(7), nnx.backends.get_backend("numpy").rng(7)
     rng.bernoulli((100,), 0.5)  # device draws do not move the host stream
@@ -104,31 +106,32 @@ def test_arrays_and_kernels_stay_on_the_backend_device(fake):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_fused_kernels_match_the_portable_code(fake, dtype):
     cupy, backend = fake
-    numpy = nnx.backends.get_backend("numpy")
-    rng = np.random.default_rng(1)
-    dy, x = (rng.normal(size=(4, 5)).astype(dtype) for _ in range(2))
-    y = np.tanh(x)
-    for fast, reference in [
-        (backend.relu_backward, F.relu_backward),
-        (backend.sigmoid_backward, F.sigmoid_backward),
-        (backend.tanh_backward, F.tanh_backward),
-    ]:
-        got = fast(backend.asarray(dy), backend.asarray(x), backend.asarray(y))
-        assert got.dtype == np.dtype(dtype)
-        np.testing.assert_allclose(backend.to_numpy(got), reference(dy, x, y), rtol=1e-6)
-    w, g, m, v = (rng.normal(size=(6,)).astype(dtype) for _ in range(4))
-    v = np.abs(v)
-    dev = [backend.asarray(a) for a in (w, g, m, v)]
-    c = AdamCoefficients(0.9, 0.999, 0.01, 1e-7)
-    assert backend.adam_update(dev[0], dev[1], dev[2], dev[3], c)
-    host = [a.copy() for a in (w, g, m, v)]
-    assert numpy.adam_update(host[0], host[1], host[2], host[3], c)
-    for a, b in zip(dev, host, strict=True):
-        np.testing.assert_allclose(backend.to_numpy(a), b, rtol=1e-5)
-    vel = backend.asarray(np.zeros(6, dtype))
-    assert backend.sgd_momentum_update(dev[0], dev[1], vel, SGDCoefficients(0.1, 0.9))
-    np.testing.assert_allclose(backend.to_numpy(vel), -0.1 * g, rtol=1e-6)
-    assert {"nnx_relu_bwd", "nnx_adam", "nnx_sgd_momentum"} <= set(cupy.kernel_calls)
+    with backend.cupy_device:  # CuPy computes on the current device
+        numpy = nnx.backends.get_backend("numpy")
+        rng = np.random.default_rng(1)
+        dy, x = (rng.normal(size=(4, 5)).astype(dtype) for _ in range(2))
+        y = np.tanh(x)
+        for fast, reference in [
+            (backend.relu_backward, F.relu_backward),
+            (backend.sigmoid_backward, F.sigmoid_backward),
+            (backend.tanh_backward, F.tanh_backward),
+        ]:
+            got = fast(backend.asarray(dy), backend.asarray(x), backend.asarray(y))
+            assert got.dtype == np.dtype(dtype)
+            np.testing.assert_allclose(backend.to_numpy(got), reference(dy, x, y), rtol=1e-6)
+        w, g, m, v = (rng.normal(size=(6,)).astype(dtype) for _ in range(4))
+        v = np.abs(v)
+        dev = [backend.asarray(a) for a in (w, g, m, v)]
+        c = AdamCoefficients(0.9, 0.999, 0.01, 1e-7)
+        assert backend.adam_update(dev[0], dev[1], dev[2], dev[3], c)
+        host = [a.copy() for a in (w, g, m, v)]
+        assert numpy.adam_update(host[0], host[1], host[2], host[3], c)
+        for a, b in zip(dev, host, strict=True):
+            np.testing.assert_allclose(backend.to_numpy(a), b, rtol=1e-5)
+        vel = backend.asarray(np.zeros(6, dtype))
+        assert backend.sgd_momentum_update(dev[0], dev[1], vel, SGDCoefficients(0.1, 0.9))
+        np.testing.assert_allclose(backend.to_numpy(vel), -0.1 * g, rtol=1e-6)
+        assert {"nnx_relu_bwd", "nnx_adam", "nnx_sgd_momentum"} <= set(cupy.kernel_calls)
 
 
 def test_kernel_scalars_must_have_the_arrays_dtype(fake):
@@ -156,26 +159,27 @@ def test_matmul_writes_into_out(fake):
 
 def test_training_with_dropout_resumes_bit_exactly(fake):
     _, backend = fake
-    X, y = _data()
+    with backend.cupy_device:  # CuPy computes on the current device
+        X, y = _data()
 
-    def trained(epochs, model=None):
-        model = model or _mlp(backend)
-        if model.optimizer is None:
-            model.compile("adam", "binary_crossentropy")
-        model.fit(X, y, epochs=epochs, batch_size=16, verbose=0, shuffle=True)
-        return model
+        def trained(epochs, model=None):
+            model = model or _mlp(backend)
+            if model.optimizer is None:
+                model.compile("adam", "binary_crossentropy")
+            model.fit(X, y, epochs=epochs, batch_size=16, verbose=0, shuffle=True)
+            return model
 
-    straight = trained(4)
-    half = trained(2)
-    arrays, info = capture_state(half)
-    info = json.loads(json.dumps(info))
-    resumed = _mlp(backend, seed=99)
-    resumed.compile("adam", "binary_crossentropy")
-    resumed.fit(X[:1], y[:1], epochs=1, verbose=0)  # builds the optimizer's slots
-    restore_state(resumed, {k: backend.to_numpy(v) for k, v in arrays.items()}, info)
-    trained(2, resumed)
-    for p, q in zip(straight.parameters(), resumed.parameters(), strict=True):
-        np.testing.assert_array_equal(backend.to_numpy(p.value), backend.to_numpy(q.value))
+        straight = trained(4)
+        half = trained(2)
+        arrays, info = capture_state(half)
+        info = json.loads(json.dumps(info))
+        resumed = _mlp(backend, seed=99)
+        resumed.compile("adam", "binary_crossentropy")
+        resumed.fit(X[:1], y[:1], epochs=1, verbose=0)  # builds the optimizer's slots
+        restore_state(resumed, {k: backend.to_numpy(v) for k, v in arrays.items()}, info)
+        trained(2, resumed)
+        for p, q in zip(straight.parameters(), resumed.parameters(), strict=True):
+            np.testing.assert_array_equal(backend.to_numpy(p.value), backend.to_numpy(q.value))
 
 
 def test_info_and_synchronize(fake):
@@ -190,14 +194,15 @@ def test_selfcheck_passes_on_the_stand_in(fake):
     from nnx import selfcheck
 
     _, backend = fake
-    report = selfcheck.run(backend, skip=("tests", "bench"), out=None, echo=lambda s: None)
-    assert report["verdict"].startswith("selfcheck PASS on cupy (cuda:1 (nnx fake GPU), ")
-    env = report["environment"]
-    assert (env["cuda_driver"], env["compute_capability"], env["memory_gib"]) == (
-        "12.8",
-        "9.0",
-        "141.0",
-    )
-    kernels = report["checks"]["kernels"]
-    assert kernels["max_relative_error"]["bernoulli_mask/float32"] == 0.0
-    assert kernels["declined (portable code runs)"] == []
+    with backend.cupy_device:  # CuPy computes on the current device
+        report = selfcheck.run(backend, skip=("tests", "bench"), out=None, echo=lambda s: None)
+        assert report["verdict"].startswith("selfcheck PASS on cupy (cuda:1 (nnx fake GPU), ")
+        env = report["environment"]
+        assert (env["cuda_driver"], env["compute_capability"], env["memory_gib"]) == (
+            "12.8",
+            "9.0",
+            "141.0",
+        )
+        kernels = report["checks"]["kernels"]
+        assert kernels["max_relative_error"]["bernoulli_mask/float32"] == 0.0
+        assert kernels["declined (portable code runs)"] == []
