@@ -1,7 +1,9 @@
 """Shared fixtures: every array test runs once per backend.
 
 ``NNX_TEST_BACKENDS=numpy,cupy`` picks a subset; by default every backend that works here
-(numpy and array_api_strict in CI, cupy where a CUDA device answers).
+(numpy, array_api_strict and array_api_strict:device1 in CI, cupy where a CUDA device answers).
+``array_api_strict:device1`` plays a GPU: its arrays refuse ``numpy.asarray`` and mixing with
+arrays of another device, so a host conversion or a wrong-device array inside nnx fails here.
 """
 
 from __future__ import annotations
