@@ -45,6 +45,12 @@ def _candidates() -> list[str]:
             found += sorted(glob.glob(os.path.join(root, "lib", "libnvrtc.so*")))
     except ImportError:
         pass
+    try:  # what CuPy >= 14 uses to find CUDA's libraries (cupy/_environment.py)
+        from cuda.pathfinder import load_nvidia_dynamic_lib
+
+        found.append(load_nvidia_dynamic_lib("nvrtc").abs_path)
+    except Exception:  # not installed, or no NVRTC where it looks
+        pass
     system = ctypes.util.find_library("nvrtc")
     if system:
         found.append(system)
