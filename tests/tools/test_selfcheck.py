@@ -105,3 +105,17 @@ def test_cupy_without_cupy_is_a_clear_error(capsys):
 def test_unknown_check_name(capsys):
     assert main(["selfcheck", "--backend", "numpy", "--skip", "speed"]) == 2
     assert "unknown check(s) ['speed']" in capsys.readouterr().err
+
+
+def test_the_suite_gets_what_is_left_of_the_budget(monkeypatch):
+    seen = []
+
+    def tests(backend, timeout_s):
+        seen.append(timeout_s)
+        return {"status": "pass"}
+
+    monkeypatch.setattr(selfcheck, "check_tests", tests)
+    skip = [name for name in selfcheck.CHECKS if name not in ("tests", "seeds")]
+    report = selfcheck.run("numpy", skip=skip, out=None, echo=lambda s: None, budget_s=100.0)
+    assert list(report["checks"])[-1] == "tests" and report["checks"]["tests"]["status"] == "pass"
+    assert len(seen) == 1 and 30.0 <= seen[0] <= 95.0
