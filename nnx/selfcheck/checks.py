@@ -1,0 +1,167 @@
+"""The checks of ``selfcheck`` beyond the kernels: gradients of every layer, seeds, resume, the
+test suite and the benchmark, each returning ``{"status": "pass" | "fail" | "skip", ...}``."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from typing import Any
+
+import nnx.backends as nb
+
+__all__ = [
+    "LAYER_CASES",
+    "check_bench",
+    "check_gradients",
+    "check_resume",
+    "check_seeds",
+    "check_tests",
+]
+
+Result = dict[str, Any]
+
+#: one case per registered layer: (class name, constructor arguments, input shape, training)
+LAYER_CASES: list[tuple[str, dict[str, Any], tuple[int, ...], bool]] = [
+    ("Dense", {"units": 3, "activation": "tanh"}, (4,), False),
+    ("Activation", {"activation": "sigmoid"}, (5,), False),
+    ("Dropout", {"rate": 0.3}, (6,), True),
+    ("GaussianNoise", {"stddev": 0.3}, (3,), True),
+    ("BatchNormalization", {}, (4,), True),
+    ("LayerNormalization", {}, (5,), False),
+    ("Conv1D", {"filters": 2, "kernel_size": 3, "padding": "same"}, (6, 2), False),
+    ("Conv2D", {"filters": 2, "kernel_size": 2, "strides": 2}, (5, 5, 2), False),
+    ("MaxPooling1D", {"pool_size": 2}, (6, 2), False),
+    ("MaxPooling2D", {"pool_size": 2}, (4, 4, 2), False),
+    ("AveragePooling1D", {"pool_size": 3, "padding": "same"}, (5, 2), False),
+    ("AveragePooling2D", {"pool_size": 2, "strides": 1}, (3, 4, 2), False),
+    ("GlobalMaxPooling1D", {}, (4, 2), False),
+    ("GlobalMaxPooling2D", {}, (3, 3, 2), False),
+    ("GlobalAveragePooling1D", {}, (4, 2), False),
+    ("GlobalAveragePooling2D", {}, (3, 3, 2), False),
+    ("Flatten", {}, (2, 3), False),
+    ("Reshape", {"target_shape": (3, 2)}, (6,), False),
+    ("ZeroPadding2D", {"padding": 1}, (3, 3, 1), False),
+    ("UpSampling2D", {"size": 2}, (2, 3, 1), False),
+    ("SpatialDropout2D", {"rate": 0.5}, (3, 3, 4), True),
+    ("RandomFlip", {}, (3, 4, 2), True),
+    ("RandomRotation", {"factor": 0.1}, (5, 4, 2), True),
+    ("RandomTranslation", {"height_factor": 0.2, "width_factor": 0.2}, (4, 5, 1), True),
+]
+
+
+def check_gradients(backend: nb.Backend) -> Result:
+    """Every case of :data:`LAYER_CASES` through :func:`nnx.gradcheck`, float64."""
+    from nnx.gradcheck import gradcheck
+    from nnx.layers import layer_class
+
+    rng = nb.get_backend("numpy").rng(0)
+    errors = {}
+    for name, kwargs, shape, training in LAYER_CASES:
+        layer = layer_class(name)(**kwargs)
+        x = rng.normal((3, *shape), dtype="float64")
+        found = gradcheck(layer, x, backend=backend, training=training, tolerance=math.inf)
+        errors[name] = max(found.values())
+    bad = {k: v for k, v in errors.items() if not v < 1e-6}
+    return {"status": "fail" if bad else "pass", "max_relative_error": errors, "failed": bad}
+
+
+def _model(backend: nb.Backend | str, dropout: bool, seed: int = 0) -> Any:
+    from nnx.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
+    from nnx.models import Sequential
+
+    layers = [
+        Conv2D(4, 3, activation="relu", input_shape=(8, 8, 1)),
+        MaxPooling2D(2),
+        Flatten(),
+        Dense(16, activation="tanh"),
+        *([Dropout(0.3)] if dropout else []),
+        Dense(3, activation="softmax"),
+    ]
+    return Sequential(layers, backend=backend, seed=seed)
+
+
+def _data() -> tuple[Any, Any]:
+    host = nb.get_backend("numpy")
+    rng = host.rng(3)
+    x = host.to_numpy(rng.normal((96, 8, 8, 1), dtype="float32"))
+    y = host.to_numpy(rng.integers(0, 3, (96,)))
+    return x, y
+
+
+def check_seeds(backend: nb.Backend) -> Result:
+    """Initial weights and host draws equal NumPy's, bit for bit."""
+    host = nb.get_backend("numpy")
+    ours, theirs = _model(backend, True), _model(host, True)
+    differing = [
+        p.name
+        for p, q in zip(ours.parameters(), theirs.parameters(), strict=True)
+        if not (backend.to_numpy(p.value) == q.value).all()
+    ]
+    a, b = backend.rng(11), host.rng(11)
+    draws_equal = bool((backend.to_numpy(a.normal((50,))) == b.normal((50,))).all())
+    ok = not differing and draws_equal
+    return {"status": "pass" if ok else "fail", "differing": differing, "draws_equal": draws_equal}
+
+
+def check_resume(backend: nb.Backend) -> Result:
+    """Stop, save, restore, go on: bit-identical to a straight run; close to NumPy's run."""
+    import tempfile
+
+    from nnx.models.loading import load
+
+    x, y = _data()
+
+    def fit(model: Any, epochs: int) -> Any:
+        if model.optimizer is None:
+            model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit(x, y, epochs=epochs, batch_size=16, verbose=0)
+        return model
+
+    straight = fit(_model(backend, True), 4)
+    half = fit(_model(backend, True), 2)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "half.nnx")
+        half.save(path)
+        resumed = fit(load(path, backend=backend), 2)
+    exact = all(
+        (backend.to_numpy(p.value) == backend.to_numpy(q.value)).all()
+        for p, q in zip(straight.parameters(), resumed.parameters(), strict=True)
+    )
+    ours, theirs = fit(_model(backend, False), 2), fit(_model("numpy", False), 2)
+    drift = max(
+        float(abs(backend.to_numpy(p.value) - q.value).max())
+        for p, q in zip(ours.parameters(), theirs.parameters(), strict=True)
+    )
+    ok = exact and drift < 1e-3
+    return {
+        "status": "pass" if ok else "fail",
+        "bit_exact_resume": exact,
+        "max_drift_vs_numpy": drift,
+    }
+
+
+def check_tests(backend: nb.Backend, timeout_s: float = 420.0) -> Result:
+    """The test suite on this backend only, in a subprocess."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if not os.path.isdir(os.path.join(root, "tests")):
+        return {"status": "skip", "reason": "no tests/ folder beside the nnx package"}
+    env = {**os.environ, "NNX_TEST_BACKENDS": backend.name}
+    command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "tests"]
+    try:
+        done = subprocess.run(
+            command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout_s
+        )
+    except subprocess.TimeoutExpired:
+        return {"status": "fail", "reason": f"the suite ran past {timeout_s:.0f} s"}
+    tail = (done.stdout + done.stderr).strip().splitlines()[-15:]
+    return {"status": "pass" if done.returncode == 0 else "fail", "summary": tail}
+
+
+def check_bench(backend: nb.Backend) -> Result:
+    """``nnx bench --quick`` rows (samples/s of nnx, and of torch on the same device)."""
+    from nnx.benchmarks.runner import run as bench
+
+    rows = bench(backend.name, quick=True, print_fn=lambda line: None)
+    return {"status": "pass", "rows": rows}
