@@ -56,6 +56,9 @@ def array_namespace(*xs: Any) -> Any:
         if xp is None:
             xp = _NAMESPACES[kind] = array_api_compat.array_namespace(xs[0])
         return xp
+    kinds = {type(x) for x in xs if x is not None and not isinstance(x, int | float | complex)}
+    if len(kinds) == 1:  # one array type: its (possibly registered) namespace
+        return array_namespace(next(x for x in xs if type(x) in kinds))
     return array_api_compat.array_namespace(*xs)
 
 

@@ -165,7 +165,7 @@ def test_training_with_dropout_resumes_bit_exactly(fake):
         def trained(epochs, model=None):
             model = model or _mlp(backend)
             if model.optimizer is None:
-                model.compile("adam", "binary_crossentropy")
+                model.compile("adam", "binary_crossentropy", metrics=["accuracy", "mse"])
             model.fit(X, y, epochs=epochs, batch_size=16, verbose=0, shuffle=True)
             return model
 
@@ -174,7 +174,7 @@ def test_training_with_dropout_resumes_bit_exactly(fake):
         arrays, info = capture_state(half)
         info = json.loads(json.dumps(info))
         resumed = _mlp(backend, seed=99)
-        resumed.compile("adam", "binary_crossentropy")
+        resumed.compile("adam", "binary_crossentropy", metrics=["accuracy", "mse"])
         resumed.fit(X[:1], y[:1], epochs=1, verbose=0)  # builds the optimizer's slots
         restore_state(resumed, {k: backend.to_numpy(v) for k, v in arrays.items()}, info)
         trained(2, resumed)
