@@ -215,7 +215,12 @@ class CupyBackend(Backend):
 
     def matmul(self, a: Array, b: Array, out: Array | None = None) -> Array:
         with self.cupy_device:
-            if out is not None and a.ndim == 2 and b.ndim == 2:
+            if (
+                out is not None
+                and a.ndim == b.ndim == 2
+                and out.flags.c_contiguous
+                and out.dtype == a.dtype == b.dtype
+            ):
                 return self._cupy.dot(a, b, out)
             result = self._cupy.matmul(a, b)
             if out is None:

@@ -154,7 +154,10 @@ def test_matmul_writes_into_out(fake):
     batched = backend.asarray(np.ones((2, 3, 4), "float32"))
     out3 = backend.xp.zeros((2, 3, 2), dtype=backend.xp.float32, device=backend.device)
     assert backend.matmul(batched, b, out=out3) is out3
-    assert cupy.kernel_calls[:2] == ["dot", "matmul"]
+    strided = backend.xp.zeros((3, 4), dtype=backend.xp.float32, device=backend.device)[:, ::2]
+    assert backend.matmul(a, b, out=strided) is strided  # not contiguous: product, then copy
+    np.testing.assert_array_equal(backend.to_numpy(strided), np.full((3, 2), 4.0))
+    assert cupy.kernel_calls[:3] == ["dot", "matmul", "matmul"]
 
 
 def test_training_with_dropout_resumes_bit_exactly(fake):
