@@ -121,7 +121,8 @@ def test_confusion_matrix_writes_each_count_in_a_readable_colour():
 
 
 def test_lr_find_plot_marks_the_suggestion():
-    fig = plot.plot_lr_find(_sweep())
+    sweep = _sweep()
+    fig = plot.plot_lr_find(sweep)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log"
     marked = [line for line in ax.lines if line.get_label().startswith("steepest")]
