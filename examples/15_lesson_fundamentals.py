@@ -27,6 +27,7 @@ Run: python examples/15_lesson_fundamentals.py
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -71,7 +72,7 @@ def mlp_weights() -> list[np.ndarray]:
     rng = np.random.RandomState(42)
     sizes = [2, 10, 5, 1]
     out = []
-    for n_in, n_out in zip(sizes, sizes[1:], strict=False):
+    for n_in, n_out in itertools.pairwise(sizes):
         out += [rng.randn(n_in, n_out) * 0.1, np.zeros(n_out)]
     return out
 

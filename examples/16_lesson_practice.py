@@ -29,6 +29,7 @@ Run: python examples/16_lesson_practice.py
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -48,7 +49,7 @@ ACTIVATIONS = {
 
 def xavier(sizes: list[int]) -> list[np.ndarray]:
     rng, out = np.random.RandomState(42), []
-    for n_in, n_out in zip(sizes, sizes[1:], strict=False):
+    for n_in, n_out in itertools.pairwise(sizes):
         limit = np.sqrt(6 / (n_in + n_out))
         out += [rng.uniform(-limit, limit, (n_out, n_in)), np.zeros((n_out, 1))]
     return out
@@ -56,7 +57,7 @@ def xavier(sizes: list[int]) -> list[np.ndarray]:
 
 def he(sizes: list[int]) -> list[np.ndarray]:
     rng, out = np.random.RandomState(42), []
-    for n_in, n_out in zip(sizes, sizes[1:], strict=False):
+    for n_in, n_out in itertools.pairwise(sizes):
         out += [rng.normal(0, np.sqrt(2.0 / n_in), (n_out, n_in)), np.zeros((n_out, 1))]
     return out
 
