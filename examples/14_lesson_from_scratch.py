@@ -118,7 +118,7 @@ def main(quick: bool = False, out: Any = None) -> dict[str, Any]:
     step_lesson, step_nnx = gradient_step()
     neuron_lesson, neuron_nnx = neuron_step()
     and_lesson, and_nnx, and_weight_gap = and_perceptron()
-    epochs = 2000 if quick else 10000
+    epochs = 10000
     xor_lesson, xor_nnx, xor_modern = lesson_xor(epochs), nnx_xor(epochs), modern_xor(300)
     fmt = np.array2string
     rows = [

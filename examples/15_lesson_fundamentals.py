@@ -171,7 +171,7 @@ def nnx_paths(steps: int = 50) -> dict[str, np.ndarray]:
 
 
 def main(quick: bool = False, out: Any = None) -> dict[str, Any]:
-    epochs = 100 if quick else 1000
+    epochs = 1000
     w_lesson, w_nnx, p_accuracy = perceptron(20 if quick else 1000)
     X, y = moons()
     losses_lesson, out_lesson = lesson_mlp(X, y, epochs)
