@@ -135,3 +135,17 @@ def test_16_lesson_practice_matches_the_lessons_code(tmp_path):
 def test_every_example_has_a_runnable_docstring(path):
     text = path.read_text()
     assert "Run: python examples/" in text and 'if __name__ == "__main__":' in text
+
+
+def test_gallery_shows_every_plot_with_its_png():
+    text = (EXAMPLES / "README.md").read_text()
+    import nnx.plot
+
+    for name in nnx.plot.__all__:
+        if name.startswith("plot_") and name != "plot_summary":
+            assert f"plot.{name}(" in text, f"{name} is missing from the gallery"
+    images = [line.split("](")[1].rstrip(")") for line in text.splitlines() if "](gallery/" in line]
+    assert len(images) >= 18
+    for image in images:
+        data = (EXAMPLES / image).read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 5000, image
