@@ -2,7 +2,7 @@
 
 >>> fig = plot_loss_functions()
 >>> [line.get_label() for line in fig.axes[0].lines][:2]
-['mean_squared_error', 'huber (delta=1)']
+['MSE', 'Huber (delta=1)']
 """
 
 from __future__ import annotations
@@ -16,9 +16,13 @@ from nnx.plot.base import figure, finish, label, legend, style
 __all__ = ["plot_loss_functions"]
 
 
+_SHORT = {"mean_squared_error": "MSE", "mean_absolute_error": "MAE", "huber": "Huber"}
+
+
 def _name(loss: Any) -> str:
     delta = getattr(loss, "delta", None)
     base = getattr(loss, "registry_name", type(loss).__name__)
+    base = _SHORT.get(base, base)
     return f"{base} (delta={delta:g})" if delta is not None else str(base)
 
 

@@ -109,7 +109,7 @@ def plot_summary(
     """
     two_d = model is not None and X is not None and len(X[0]) == 2
     keys = _history_keys(history)
-    fig, axes = figure(len(keys) + two_d, (4.5 * len(keys) + 6.0 * two_d, 3.8))
+    fig, axes = figure(len(keys) + two_d)
     _draw_history(axes, history)
     if two_d:
         draw_decision_boundary(axes[-1], model, X, y, 150)
