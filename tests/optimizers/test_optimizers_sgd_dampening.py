@@ -34,17 +34,19 @@ def test_dampening_matches_torch_step_by_step(backend, momentum, dampening):
             np.testing.assert_allclose(w, tp.detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
-def test_dampening_is_the_lessons_moving_average_after_the_first_step(backend):
-    """``v = beta v + (1 - beta) g``, ``w -= lr v``, with ``v`` starting at the first gradient."""
-    beta, lr = 0.9, 0.1
+@pytest.mark.parametrize(("momentum", "dampening"), [(0.9, 0.9), (0.9, 0.5), (0.5, 1.0)])
+def test_dampening_follows_torchs_formula_without_torch(backend, momentum, dampening):
+    """torch's ``buf = g`` (first step), ``buf = mu buf + (1 - d) g``, ``w -= lr buf``; with
+    ``d = mu = beta`` that is the lessons' ``v = beta v + (1 - beta) g`` from the second step."""
+    lr = 0.1
     ws0, grads = data(4)
-    got = _steps(backend, SGD(lr, momentum=beta, dampening=beta), ws0, grads)
+    got = _steps(backend, SGD(lr, momentum=momentum, dampening=dampening), ws0, grads)
     ws = [w.copy() for w in ws0]
-    vs = [g.copy() for g in grads[0]]
+    bufs = [g.copy() for g in grads[0]]
     for step, gs in enumerate(grads):
         if step:
-            vs = [beta * v + (1 - beta) * g for v, g in zip(vs, gs, strict=True)]
-        ws = [w - lr * v for w, v in zip(ws, vs, strict=True)]
+            bufs = [momentum * b + (1 - dampening) * g for b, g in zip(bufs, gs, strict=True)]
+        ws = [w - lr * b for w, b in zip(ws, bufs, strict=True)]
         for w, e in zip(got[step], ws, strict=True):
             np.testing.assert_allclose(w, e, rtol=1e-12, atol=1e-14)
 
