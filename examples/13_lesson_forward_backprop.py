@@ -8,7 +8,8 @@
    ``dZ2 = A2 - Y`` is binary cross-entropy's, so nnx trains with ``binary_crossentropy`` and
    reports the MSE the lesson prints (before each update, as the lesson's loop does):
    0.4811 ... 0.0023; the house (1000, 3, 7) / 1000 is predicted 0.50.
-3. The lesson's "optimized" network (Adam, L2, dropout) prints losses stuck near 0.2: its Adam
+3. The lesson's "optimized" network (weights ``randn * 0.01``, Adam, L2, dropout) starts at
+   the loss 0.2500 it prints (nnx, same weights), then prints losses stuck near 0.2: its Adam
    divides by ``1 - beta_1`` instead of ``1 - beta_1^t`` (no bias correction that decays), its
    biases skip Adam, and its dropout masks come from NumPy's global generator, so those numbers
    are not reproducible by any other library. The modern variant below (nnx's Adam, an L2
@@ -68,6 +69,13 @@ def backprop(epochs: int = 1000) -> tuple[list[float], float]:
     return losses, float(model.predict(NEW_HOUSE / 1000)[0, 0])
 
 
+def optimized_start() -> float:
+    """The MSE of the lesson's "optimized" network before training (weights ``* 0.01``)."""
+    model = _network("sigmoid")
+    model.set_weights([w * 0.01 for w in lesson_weights()])
+    return float(((model.predict(HOUSES / 1000) - EXPENSIVE) ** 2).mean())
+
+
 def modern(epochs: int = 300) -> tuple[float, float]:
     """Standardized features, He-initialised ReLU layer, dropout, L2, Adam: (MSE, prediction)."""
     scaler = StandardScaler().fit(HOUSES)
@@ -95,6 +103,7 @@ def modern(epochs: int = 300) -> tuple[float, float]:
 def main(quick: bool = False, out: Any = None) -> dict[str, Any]:
     price = house_price()
     losses, prediction = backprop()
+    start = optimized_start()
     modern_mse, modern_prediction = modern(100 if quick else 300)
     rows = [["house price (3-3-1 forward)", f"{LESSON_PRICE:.2f}", f"{price:.2f}"]]
     rows += [
@@ -102,11 +111,13 @@ def main(quick: bool = False, out: Any = None) -> dict[str, Any]:
         for i, (a, b) in enumerate(zip(LESSON_LOSSES, losses, strict=True))
     ]
     rows += [["predicted category (1000, 3, 7)", f"{LESSON_PREDICTION:.2f}", f"{prediction:.2f}"]]
+    rows += [["optimized network, epoch 0 loss", "0.2500", f"{start:.4f}"]]
     rows += [["modern variant: training MSE", "0.2088 (stuck)", f"{modern_mse:.4f}"]]
     return {
         "house_price": price,
         "losses": losses,
         "prediction": prediction,
+        "optimized_start": start,
         "modern_mse": modern_mse,
         "modern_prediction": modern_prediction,
         "table": lesson_table(rows),

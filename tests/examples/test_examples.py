@@ -100,6 +100,7 @@ def test_13_lesson_forward_backprop_prints_the_lessons_numbers(tmp_path):
         "0.0139", "0.0072", "0.0046", "0.0033", "0.0023",
     ]  # fmt: skip
     assert f"{r['prediction']:.2f}" == "0.50"
+    assert f"{r['optimized_start']:.4f}" == "0.2500"
     assert r["modern_mse"] < 0.05
 
 
