@@ -11,6 +11,7 @@ that differ in colour, dash and marker, so no line can hide another unnoticed).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -102,11 +103,18 @@ def legend(ax: Any, **kwargs: Any) -> None:
 
 
 def plain_log_ticks(axis: Any) -> None:
-    """Log-axis tick labels as plain numbers (0.1, 0.01), no "1.6x10^-1" minor labels."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    """Log-axis tick labels as plain numbers (0.1, 0.01), never "1.6x10^-1"; minor ticks are
+    labelled (2, 3, 5 times a power of ten) only when the axis spans less than two decades, so a
+    narrow range still has numbers on it."""
+    from matplotlib.ticker import FuncFormatter
+
+    def minor(v: float, _: Any) -> str:
+        lo, hi = sorted(axis.get_view_interval())
+        mantissa = round(v / 10 ** math.floor(math.log10(v) + 1e-9), 6) if v > 0 else 0
+        return f"{v:g}" if lo > 0 and hi / lo < 100 and mantissa in (2, 3, 5) else ""
 
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    axis.set_minor_formatter(NullFormatter())
+    axis.set_minor_formatter(FuncFormatter(minor))
 
 
 def numeric_ticks(ax: Any, values: Sequence[float]) -> None:
