@@ -1,6 +1,6 @@
-"""Learning-rate sensitivity (test MSE vs SGD learning rate) and depth vs test MSE on the
-5-feature regression of example 08 (without outliers). Saves lr_sensitivity.png and
-depth_vs_mse.png.
+"""Learning-rate sensitivity (test MSE against the learning rate of SGD with momentum and of
+Adam) and depth against test MSE on the 5-feature regression of example 08 (without outliers).
+Saves lr_sensitivity.png and depth_vs_mse.png (true numeric axes: log rates, depths as numbers).
 
 Run: python examples/09_lr_sensitivity_and_depth.py
 """
@@ -19,7 +19,14 @@ from nnx.layers import Dense
 
 
 def _fit(
-    X_train: Any, y_train: Any, X_test: Any, y_test: Any, depth: int, lr: float, epochs: int
+    X_train: Any,
+    y_train: Any,
+    X_test: Any,
+    y_test: Any,
+    depth: int,
+    lr: float,
+    epochs: int,
+    adam: bool = False,
 ) -> float:
     layers = [
         Dense(
@@ -31,7 +38,8 @@ def _fit(
         for i in range(depth)
     ]
     model = nnx.Sequential([*layers, Dense(1)], seed=0)
-    model.compile(nnx.optimizers.SGD(lr, momentum=0.9), "mse", metrics=["mse"])
+    opt = nnx.optimizers.Adam(lr) if adam else nnx.optimizers.SGD(lr, momentum=0.9)
+    model.compile(opt, "mse", metrics=["mse"])
     model.fit(X_train, y_train, epochs=epochs, batch_size=32, verbose=0)
     mse = model.evaluate(X_test, y_test, return_dict=True)["mse"]
     return mse if math.isfinite(mse) else float("inf")
@@ -46,25 +54,41 @@ def main(quick: bool = False, out: Any = None) -> dict[str, Any]:
     rates = (1e-4, 1e-3, 1e-2) if quick else (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
     depths = (1, 2) if quick else (1, 2, 3, 4, 6, 8)
     by_rate = {lr: _fit(X_train, y_train, X_test, y_test, 2, lr, epochs) for lr in rates}
+    by_rate_adam = {
+        lr: _fit(X_train, y_train, X_test, y_test, 2, lr, epochs, adam=True) for lr in rates
+    }
     by_depth = {d: _fit(X_train, y_train, X_test, y_test, d, 3e-3, epochs) for d in depths}
     if out is not None:
-        from nnx.plot import plot_gradient_norms as plot_series  # a log-scale line plot
+        from nnx.plot import plot_study
 
-        fig = plot_series(
-            {"test MSE": {f"{lr:g}": v for lr, v in by_rate.items()}},
+        plot_study(
+            {"SGD momentum 0.9": by_rate, "Adam": by_rate_adam},
+            "learning rate",
+            "test MSE",
+            f"test MSE against learning rate (2 hidden layers, {epochs} epochs)",
             path=out / "lr_sensitivity.png",
-            title="test MSE vs learning rate",
+            logx=True,
+            logy=True,
         )
-        fig = plot_series(
-            {"test MSE": by_depth}, path=out / "depth_vs_mse.png", title="test MSE vs hidden layers"
+        plot_study(
+            {"SGD momentum 0.9, lr 0.003": by_depth},
+            "hidden layers",
+            "test MSE",
+            f"test MSE against depth ({epochs} epochs)",
+            path=out / "depth_vs_mse.png",
+            logy=True,
         )
-        del fig
     best_lr = min(by_rate, key=by_rate.__getitem__)
     return {
         "best_learning_rate": best_lr,
         "best_mse": by_rate[best_lr],
+        "best_adam_learning_rate": min(by_rate_adam, key=by_rate_adam.__getitem__),
+        "best_adam_mse": min(by_rate_adam.values()),
         "best_depth": min(by_depth, key=by_depth.__getitem__),
-        "table": table(["learning rate", "test MSE"], [[f"{k:g}", v] for k, v in by_rate.items()])
+        "table": table(
+            ["learning rate", "SGD momentum test MSE", "Adam test MSE"],
+            [[f"{k:g}", v, by_rate_adam[k]] for k, v in by_rate.items()],
+        )
         + "\n\n"
         + table(["hidden layers", "test MSE"], [[k, v] for k, v in by_depth.items()]),
     }

@@ -1,4 +1,6 @@
-"""Breast cancer (569 x 30) with a 30-16-8-1 network and Adam: test accuracy >= 0.95.
+"""Breast cancer (569 x 30) with the lesson's 30-16-8-1 network, Adam (Keras defaults), batch
+32 and 50 epochs, on the lesson's split (scikit-learn's ``train_test_split``, 20 % test,
+``random_state=42``, standardized): test accuracy >= 0.95, as the lesson expects ("~95%+").
 
 Run: python examples/11_breast_cancer.py
 """
@@ -10,15 +12,17 @@ from typing import Any
 from _util import run
 
 import nnx
-from nnx.data import StandardScaler, train_test_split
+from nnx.data import StandardScaler
 from nnx.datasets import load_breast_cancer
 from nnx.layers import Dense
 
 
 def main(quick: bool = False, out: Any = None) -> dict[str, Any]:
+    from sklearn.model_selection import train_test_split
+
     X, y = load_breast_cancer()
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y.reshape(-1, 1).astype("float32"), 0.2, seed=0
+        X, y.reshape(-1, 1).astype("float32"), test_size=0.2, random_state=42
     )
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
@@ -36,7 +40,7 @@ def main(quick: bool = False, out: Any = None) -> dict[str, Any]:
     history = model.fit(
         X_train,
         y_train,
-        epochs=20 if quick else 100,
+        epochs=20 if quick else 50,
         batch_size=32,
         verbose=0,
         validation_data=(X_test, y_test),

@@ -34,3 +34,8 @@ def run(main: Callable[..., dict[str, Any]], doc: str | None) -> None:
             print(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
     if "table" in results:
         print(results["table"])
+
+
+def lesson_table(rows: Sequence[Sequence[Any]]) -> str:
+    """``quantity | lesson prints | nnx gives`` rows as a Markdown table."""
+    return table(["quantity", "lesson prints", "nnx gives"], rows)

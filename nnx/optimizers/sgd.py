@@ -1,4 +1,4 @@
-"""Stochastic gradient descent, with optional (Nesterov) momentum."""
+"""Stochastic gradient descent, with optional (Nesterov, damped) momentum."""
 
 from __future__ import annotations
 
@@ -21,16 +21,21 @@ class SGD(Optimizer[SGDCoefficients]):
     Update, with ``lr`` the learning rate and ``g`` the gradient::
 
         momentum == 0:  w -= lr * g
-        momentum > 0:   v = momentum * v - lr * g
+        momentum > 0:   v = momentum * v - lr * (1 - dampening) * g
                         w += v                          (nesterov=False)
                         w += momentum * v - lr * g      (nesterov=True)
 
-    With a constant learning rate this equals ``torch.optim.SGD`` (``v = -lr * buf``).
+    With a constant learning rate this equals ``torch.optim.SGD`` (``v = -lr * buf``),
+    ``dampening`` included: as in torch the first step is not damped (``buf = g``), later ones
+    are. ``dampening = momentum`` gives the moving average ``v = beta v + (1 - beta) g`` that
+    many lessons write, at its natural learning rate (no hand rescaling by ``1 - beta``).
 
     Args:
         learning_rate: a float ``>= 0`` or a schedule ``f(step) -> float``. Default 0.01.
         momentum: in ``[0, 1]``; 0 disables the velocity slot.
-        nesterov: use Nesterov momentum.
+        nesterov: use Nesterov momentum (needs ``dampening == 0``, as in torch).
+        dampening: in ``[0, 1]``; the gradient enters the velocity scaled by
+            ``1 - dampening`` (after the first step). Default 0.
         weight_decay, clipnorm, clipvalue, global_clipnorm, name: see :class:`Optimizer`.
 
     >>> from nnx.backends import get_backend
@@ -49,23 +54,34 @@ class SGD(Optimizer[SGDCoefficients]):
         learning_rate: LearningRate = 0.01,
         momentum: float = 0.0,
         nesterov: bool = False,
+        dampening: float = 0.0,
         **kwargs: Unpack[Options],
     ) -> None:
         super().__init__(learning_rate, **kwargs)
         self.momentum = check_float(momentum, "momentum", who=self._who, minimum=0.0, maximum=1.0)
         self.nesterov = check_bool(nesterov, "nesterov", who=self._who)
+        self.dampening = check_float(
+            dampening, "dampening", who=self._who, minimum=0.0, maximum=1.0
+        )
+        if self.nesterov and self.dampening:
+            raise ValueError(
+                f"{self._who}: Nesterov momentum needs dampening=0 (as torch.optim.SGD). "
+                f"Received: dampening={dampening!r}"
+            )
 
     def slot_names(self) -> tuple[str, ...]:
         return ("momentum",) if self.momentum else ()
 
     def coefficients(self, lr: float, t: int) -> SGDCoefficients:
-        return SGDCoefficients(lr, self.momentum)
+        # NOTE: the dampened step scales the gradient's term only; torch skips it at step 0.
+        damped = self.momentum and self.dampening and t > 0
+        return SGDCoefficients(lr * (1.0 - self.dampening) if damped else lr, self.momentum)
 
     def fused_update(
         self, backend: Backend, w: Array, g: Array, s: Slots, c: SGDCoefficients
     ) -> bool:
         if not self.momentum or self.nesterov:
-            return False
+            return False  # the fused kernel knows the heavy-ball form only
         return backend.sgd_momentum_update(w, g, s["momentum"], c)
 
     def update(self, xp: Any, w: Array, g: Array, s: Slots, c: SGDCoefficients) -> None:
@@ -84,5 +100,10 @@ class SGD(Optimizer[SGDCoefficients]):
             w += v
 
     def get_config(self) -> dict[str, Any]:
-        """The constructor arguments, ``momentum`` and ``nesterov`` included."""
-        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+        """The constructor arguments, ``momentum``, ``nesterov`` and ``dampening`` included."""
+        return {
+            **super().get_config(),
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+            "dampening": self.dampening,
+        }

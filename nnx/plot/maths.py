@@ -1,146 +1,125 @@
-"""Plots of the maths: activations and derivatives, optimizer trajectories, gradient norms.
+"""Plots of the maths: each activation with its derivative, one panel per function; gradient
+norms and any ``{x: value}`` study on a true numeric axis.
 
->>> optimizer_trajectory("adam", steps=2).shape
-(3, 2)
+>>> fig = plot_activations(["relu", "tanh"])
+>>> [ax.get_title() for ax in fig.axes]
+['relu', 'tanh']
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nnx.backends import get_backend
-from nnx.plot.base import figure, finish
+from nnx.plot.base import figure, finish, grid, label, legend, numeric_ticks, plain_log_ticks, style
 
-__all__ = [
-    "optimizer_trajectory",
-    "plot_activations",
-    "plot_gradient_norms",
-    "plot_optimizer_trajectories",
-]
+__all__ = ["plot_activations", "plot_gradient_norms", "plot_study"]
 
 
 def plot_activations(
-    names: Sequence[str] = ("sigmoid", "tanh", "relu", "leaky_relu"), path: str | None = None
+    names: Sequence[str] = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "swish"),
+    path: Any = None,
+    columns: int = 3,
+    x_range: tuple[float, float] = (-4.0, 4.0),
 ) -> Any:
-    """Each activation (left panel) and its derivative from nnx's own backward (right panel).
+    """A grid of panels, one per activation: ``f(x)`` (solid) and ``f'(x)`` from nnx's own
+    backward (dashed), so no function hides under another.
 
     Args:
-        names: activation names.
+        names: activation names (see ``nnx.activations.names()``).
         path: where to save a PNG (optional).
+        columns: panels per row.
+        x_range: the input interval.
 
     Returns:
         The Figure.
-
-    >>> len(plot_activations(["relu"]).axes)
-    2
     """
     from nnx import activations
 
     b = get_backend("numpy")
-    x = b.xp.linspace(-4.0, 4.0, 401)
-    fig, axes = figure(2, (9, 3.6))
-    for name in names:
+    x = b.xp.linspace(x_range[0], x_range[1], 401)
+    fig, axes = grid(len(names), columns)
+    for ax, name in zip(axes, names, strict=True):
         fn = activations.get(name)
         y = fn.forward(x)
-        axes[0].plot(x, y, label=name)
-        axes[1].plot(x, fn.backward(b.xp.ones_like(x), x, y), label=f"{name}'")
-    axes[0].set_title("activation f(x)")
-    axes[1].set_title("derivative f'(x)")
-    for ax in axes:
-        ax.legend()
-        ax.set_xlabel("x")
+        dy = fn.backward(b.xp.ones_like(x), x, y)
+        ax.plot(x, y, color=style(0)["color"], linewidth=2, label="f(x)")
+        ax.plot(x, dy, color=style(1)["color"], linestyle="--", linewidth=2, label="f'(x)")
+        ax.axhline(0.0, color="0.6", linewidth=0.6)
+        ax.axvline(0.0, color="0.6", linewidth=0.6)
+        label(ax, "x", "f(x), f'(x)", name)
+        ax.legend(fontsize=8, loc="upper left")
     return finish(fig, path)
 
 
-def _bowl(w: Any) -> Any:
-    return w * get_backend("numpy").xp.asarray([2.0, 20.0])
+def _series(data: Mapping[Any, Any]) -> Mapping[Any, Mapping[Any, float]]:
+    nested = all(isinstance(v, Mapping) for v in data.values())
+    return data if nested else {"": data}
 
 
-def optimizer_trajectory(
-    optimizer: Any,
-    gradient: Callable[[Any], Any] = _bowl,
-    start: Sequence[float] = (-4.0, 2.0),
-    steps: int = 50,
+def plot_study(
+    results: Mapping[Any, Mapping[Any, float]] | Mapping[Any, float],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    path: Any = None,
+    logx: bool = False,
+    logy: bool = False,
 ) -> Any:
-    """The points visited by an nnx optimizer minimising a 2-D function from ``start``.
-
-    Args:
-        optimizer: an optimizer name or instance.
-        gradient: ``grad(w)`` for ``w`` of shape ``(2,)`` (default: of ``x^2 + 10 y^2``).
-        start: the initial point.
-        steps: number of updates.
-
-    Returns:
-        A ``(steps + 1, 2)`` float64 host array.
-
-    >>> path = optimizer_trajectory("sgd", steps=3)
-    >>> path.shape
-    (4, 2)
-    """
-    from nnx import optimizers
-    from nnx.layers.base import Parameter
-
-    b = get_backend("numpy")
-    opt = optimizers.get(optimizer)
-    p = Parameter(b.asarray(list(start), dtype="float64"), "w")
-    points = [b.xp.asarray(p.value, copy=True)]
-    for _ in range(steps):
-        p.grad = gradient(p.value)
-        opt.step([p])
-        points.append(b.xp.asarray(p.value, copy=True))
-    return b.xp.stack(points)
-
-
-def plot_optimizer_trajectories(
-    optimizers: Mapping[str, Any] | Sequence[str] = ("sgd", "adam", "rmsprop"),
-    function: Callable[[Any, Any], Any] | None = None,
-    gradient: Callable[[Any], Any] = _bowl,
-    start: Sequence[float] = (-4.0, 2.0),
-    steps: int = 50,
-    path: str | None = None,
-) -> Any:
-    """Optimizer paths over the contours of a 2-D function (default ``x^2 + 10 y^2``).
-
-    Args:
-        optimizers: names, or ``{label: optimizer}``.
-        function: ``f(x, y)`` for the contours (give it with ``gradient``).
-        gradient: ``grad(w)`` of the function.
-        start, steps: as :func:`optimizer_trajectory`.
-        path: where to save a PNG (optional).
+    """One line per series ``{label: {x: value}}`` (or one series ``{x: value}``) against a
+    true numeric x axis: depths 1, 2, 3, 4, 6, 8 are spaced as numbers, learning rates on a log
+    axis, ticks at the studied values. Non-numeric keys (layer names) are spread evenly with
+    slanted labels.
 
     Returns:
         The Figure.
 
-    >>> plot_optimizer_trajectories(["sgd"], steps=5).axes[0].get_title()
-    'optimizer trajectories'
+    >>> fig = plot_study({1: 0.3, 2: 0.2, 8: 0.1}, "hidden layers", "test MSE", "depth study")
+    >>> fig.axes[0].get_xticks().tolist()
+    [1, 2, 8]
     """
-    xp = get_backend("numpy").xp
-    items = optimizers.items() if isinstance(optimizers, Mapping) else [(o, o) for o in optimizers]
-    f = function or (lambda x, y: x**2 + 10 * y**2)
-    gx, gy = xp.meshgrid(xp.linspace(-5.0, 5.0, 200), xp.linspace(-3.0, 3.0, 200))
-    fig, (ax,) = figure(1, (6, 4))
-    ax.contour(gx, gy, f(gx, gy), levels=25, cmap="Greys", linewidths=0.5)
-    for label, opt in items:
-        points = optimizer_trajectory(opt, gradient, start, steps)
-        ax.plot(points[:, 0], points[:, 1], marker=".", markersize=3, label=str(label))
-    ax.set_title("optimizer trajectories")
-    ax.legend()
+    series = _series(results)
+    fig, (ax,) = figure(1, (6.4, 4.2))
+    numeric = all(isinstance(k, int | float) for s in series.values() for k in s)
+    xs_all: set[Any] = set()
+    for i, (name, values) in enumerate(series.items()):
+        keys = list(values)
+        xs = keys if numeric else list(range(len(keys)))
+        xs_all.update(xs)
+        ax.plot(xs, [values[k] for k in keys], **style(i), linewidth=1.8, label=str(name))
+        if not numeric:
+            slant = max(len(str(k)) for k in keys) > 4 or len(keys) > 6
+            ax.set_xticks(
+                xs,
+                [str(k) for k in keys],
+                rotation=40 if slant else 0,
+                ha="right" if slant else "center",
+                fontsize=8 if slant else 10,
+            )
+    if logx:
+        ax.set_xscale("log")
+        plain_log_ticks(ax.xaxis)
+    if logy:
+        ax.set_yscale("log")
+        plain_log_ticks(ax.yaxis)
+    if numeric:
+        numeric_ticks(ax, sorted(xs_all))
+    label(ax, xlabel, ylabel, title)
+    legend(ax)
     return finish(fig, path)
 
 
 def plot_gradient_norms(
     norms: Mapping[Any, Mapping[Any, float]] | Mapping[Any, float],
-    path: str | None = None,
+    path: Any = None,
     title: str = "",
+    xlabel: str = "",
+    ylabel: str = "gradient norm",
 ) -> Any:
     """Gradient norms on a log scale: one line per series of ``{x: norm}`` (e.g. per activation
-    ``{depth: ratio}`` from :func:`nnx.diagnostics.depth_gradient_ratio`), or one series.
-
-    Args:
-        norms: ``{label: {x: value}}`` or ``{x: value}``.
-        path: where to save a PNG (optional).
-        title: the panel title.
+    ``{depth: ratio}`` from :func:`nnx.diagnostics.depth_gradient_ratio`), or one series; a
+    numeric ``x`` (depth) gets a true numeric axis, parameter names slanted labels.
 
     Returns:
         The Figure.
@@ -148,15 +127,13 @@ def plot_gradient_norms(
     >>> plot_gradient_norms({2: 0.5, 8: 0.01}).axes[0].get_yscale()
     'log'
     """
-    nested = all(isinstance(v, Mapping) for v in norms.values())
-    series: Mapping[Any, Mapping[Any, float]] = norms if nested else {"": norms}  # type: ignore[assignment,dict-item]
-    fig, (ax,) = figure(1, (6, 4))
-    for label, values in series.items():
-        keys = list(values)
-        ax.plot(range(len(keys)), [values[k] for k in keys], marker="o", label=str(label))
-        ax.set_xticks(range(len(keys)), [str(k) for k in keys], rotation=45 if len(keys) > 6 else 0)
-    ax.set_yscale("log")
-    ax.set_title(title or "gradient norms")
-    if len(series) > 1:
-        ax.legend()
-    return finish(fig, path)
+    series = _series(norms)
+    numeric = all(isinstance(k, int | float) for s in series.values() for k in s)
+    return plot_study(
+        norms,
+        xlabel or ("network depth" if numeric else "parameter"),
+        ylabel,
+        title or "gradient norms",
+        path,
+        logy=True,
+    )

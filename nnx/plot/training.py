@@ -1,7 +1,8 @@
-"""Training plots: history, decision boundary, both together, confusion matrix.
+"""Training plots: one history (a panel per quantity, train and validation), several histories
+overlaid on a log scale, and the demo's summary (history plus decision boundary).
 
->>> len(plot_history({"loss": [1.0, 0.5]}).axes)
-1
+>>> [ax.get_title() for ax in plot_history({"loss": [1.0, 0.5], "accuracy": [0.5, 0.9]}).axes]
+['loss per epoch', 'accuracy per epoch']
 """
 
 from __future__ import annotations
@@ -9,13 +10,32 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from nnx.backends import get_backend
-from nnx.plot.base import figure, finish
+from nnx.plot.base import figure, finish, label, legend, plain_log_ticks, style
+from nnx.plot.boundary import draw_decision_boundary
 
-__all__ = ["plot_confusion_matrix", "plot_decision_boundary", "plot_history", "plot_summary"]
+__all__ = ["plot_histories", "plot_history", "plot_summary"]
 
 
-def plot_history(history: Any, path: str | None = None) -> Any:
+def _logs(history: Any) -> Mapping[str, Sequence[float]]:
+    return getattr(history, "history", history)  # type: ignore[no-any-return]
+
+
+def _history_keys(history: Any) -> list[str]:
+    return [k for k in _logs(history) if not k.startswith("val_") and k != "learning_rate"]
+
+
+def _draw_history(axes: Sequence[Any], history: Any) -> None:
+    logs = _logs(history)
+    for ax, key in zip(axes, _history_keys(history), strict=False):
+        epochs = range(1, len(logs[key]) + 1)
+        ax.plot(epochs, logs[key], **style(0), markersize=3, label=f"training {key}")
+        if f"val_{key}" in logs:
+            ax.plot(epochs, logs[f"val_{key}"], **style(1), markersize=3, label=f"validation {key}")
+        label(ax, "epoch", key, f"{key} per epoch")
+        legend(ax)
+
+
+def plot_history(history: Any, path: Any = None) -> Any:
     """Loss and every metric per epoch, each with its ``val_`` twin, one panel per quantity.
 
     Args:
@@ -24,9 +44,6 @@ def plot_history(history: Any, path: str | None = None) -> Any:
 
     Returns:
         The Figure.
-
-    >>> [ax.get_title() for ax in plot_history({"loss": [1.0, 0.5], "acc": [0.5, 0.9]}).axes]
-    ['loss', 'acc']
     """
     keys = _history_keys(history)
     fig, axes = figure(len(keys))
@@ -34,25 +51,52 @@ def plot_history(history: Any, path: str | None = None) -> Any:
     return finish(fig, path)
 
 
-def _history_keys(history: Any) -> list[str]:
-    logs: Mapping[str, Sequence[float]] = getattr(history, "history", history)
-    return [k for k in logs if not k.startswith("val_") and k != "learning_rate"]
+def plot_histories(
+    histories: Mapping[str, Any],
+    key: str = "loss",
+    path: Any = None,
+    log: bool = True,
+    title: str = "",
+) -> Any:
+    """Several runs' ``key`` per epoch on one panel (log scale by default), one style per run.
 
+    Args:
+        histories: ``{label: History or history dict or list of values}``.
+        key: the quantity to draw (``"loss"``, ``"val_loss"``, a metric).
+        path: where to save a PNG (optional).
+        log: logarithmic y axis.
+        title: the title (default names ``key``).
 
-def _draw_history(axes: Sequence[Any], history: Any) -> None:
-    logs: Mapping[str, Sequence[float]] = getattr(history, "history", history)
-    for ax, key in zip(axes, _history_keys(history), strict=False):
-        epochs = range(1, len(logs[key]) + 1)
-        ax.plot(epochs, logs[key], label=key)
-        if f"val_{key}" in logs:
-            ax.plot(epochs, logs[f"val_{key}"], label=f"val_{key}")
-        ax.set_title(key)
-        ax.set_xlabel("epoch")
-        ax.legend()
+    Returns:
+        The Figure.
+
+    >>> fig = plot_histories({"SGD": [1.0, 0.5], "Adam": [0.9, 0.1]})
+    >>> fig.axes[0].get_yscale(), len(fig.axes[0].lines)
+    ('log', 2)
+    """
+    fig, (ax,) = figure(1, (6.4, 4.2))
+    for i, (name, h) in enumerate(histories.items()):
+        values = _logs(h)[key] if isinstance(_logs(h), Mapping) else h
+        marks = max(1, len(values) // 12)
+        ax.plot(
+            range(1, len(values) + 1),
+            values,
+            **style(i),
+            markevery=marks,
+            markersize=4,
+            linewidth=1.6,
+            label=str(name),
+        )
+    if log:
+        ax.set_yscale("log")
+        plain_log_ticks(ax.yaxis)
+    label(ax, "epoch", key + (" (log scale)" if log else ""), title or f"{key} per epoch")
+    legend(ax)
+    return finish(fig, path)
 
 
 def plot_summary(
-    history: Any, model: Any = None, X: Any = None, y: Any = None, path: str | None = None
+    history: Any, model: Any = None, X: Any = None, y: Any = None, path: Any = None
 ) -> Any:
     """History panels plus, for 2-D inputs, the decision boundary (``nnx demo --plot``).
 
@@ -68,100 +112,5 @@ def plot_summary(
     fig, axes = figure(len(keys) + two_d)
     _draw_history(axes, history)
     if two_d:
-        _draw_boundary(axes[-1], model, X, y, 150, "decision boundary")
-    return finish(fig, path)
-
-
-def _scores(model: Any, grid: Any) -> Any:
-    xp = get_backend("numpy").xp
-    if hasattr(model, "predict_proba"):
-        p = xp.asarray(model.predict_proba(grid))
-    else:
-        p = xp.asarray(model.predict(grid))
-    if p.ndim == 2 and p.shape[1] > 1:
-        return xp.astype(xp.argmax(p, axis=1), xp.float64), p.shape[1]
-    return xp.astype(xp.reshape(p, (-1,)), xp.float64), 2
-
-
-def plot_decision_boundary(
-    model: Any, X: Any, y: Any, resolution: int = 200, path: str | None = None, title: str = ""
-) -> Any:
-    """Decision regions of a classifier on 2-D inputs, with the data on top.
-
-    Args:
-        model: a Sequential (sigmoid or softmax output) or an estimator with
-            ``predict_proba`` or ``predict``.
-        X: ``(n, 2)`` points; y: ``(n,)`` or ``(n, 1)`` labels.
-        resolution: grid points per axis.
-        path: where to save a PNG (optional).
-        title: the panel title.
-
-    Returns:
-        The Figure.
-
-    >>> from nnx.estimators import Perceptron
-    >>> from nnx.datasets import logic_gate
-    >>> X, y = logic_gate("or")
-    >>> fig = plot_decision_boundary(Perceptron().fit(X, y.ravel()), X, y, resolution=20)
-    >>> fig.axes[0].get_title()
-    'decision boundary'
-    """
-    fig, (ax,) = figure(1, (5, 4))
-    _draw_boundary(ax, model, X, y, resolution, title)
-    return finish(fig, path)
-
-
-def _draw_boundary(ax: Any, model: Any, X: Any, y: Any, resolution: int, title: str) -> None:
-    xp = get_backend("numpy").xp
-    X = xp.asarray(X, dtype=xp.float64)
-    lo, hi = xp.min(X, axis=0) - 0.5, xp.max(X, axis=0) + 0.5
-    gx, gy = xp.meshgrid(
-        xp.linspace(float(lo[0]), float(hi[0]), resolution),
-        xp.linspace(float(lo[1]), float(hi[1]), resolution),
-    )
-    grid = xp.stack([xp.reshape(gx, (-1,)), xp.reshape(gy, (-1,))], axis=1)
-    z, k = _scores(model, xp.astype(grid, xp.float32))
-    levels = [0.0, 0.5, 1.0] if k == 2 else [i - 0.5 for i in range(k + 1)]
-    ax.contourf(gx, gy, xp.reshape(z, gx.shape), levels=levels, cmap="RdBu", alpha=0.35)
-    ax.scatter(
-        X[:, 0],
-        X[:, 1],
-        c=xp.reshape(xp.asarray(y), (-1,)),
-        cmap="RdBu",
-        s=12,
-        edgecolors="k",
-        linewidths=0.3,
-    )
-    ax.set_title(title or "decision boundary")
-
-
-def plot_confusion_matrix(
-    cm: Any, class_names: Sequence[str] | None = None, path: str | None = None
-) -> Any:
-    """A confusion matrix as a heat map with the counts written in.
-
-    Args:
-        cm: a ``(k, k)`` matrix (rows true, columns predicted).
-        class_names: tick labels.
-        path: where to save a PNG (optional).
-
-    Returns:
-        The Figure.
-
-    >>> plot_confusion_matrix([[3, 1], [0, 4]], ["no", "yes"]).axes[0].get_xlabel()
-    'predicted'
-    """
-    xp = get_backend("numpy").xp
-    cm = xp.asarray(cm)
-    k = cm.shape[0]
-    names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
-    fig, (ax,) = figure(1, (4.5, 4))
-    ax.imshow(cm, cmap="Blues")
-    for i in range(k):
-        for j in range(k):
-            ax.text(j, i, f"{float(cm[i, j]):g}", ha="center", va="center", fontsize=8)
-    ax.set_xticks(range(k), names)
-    ax.set_yticks(range(k), names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+        draw_decision_boundary(axes[-1], model, X, y, 150)
     return finish(fig, path)
