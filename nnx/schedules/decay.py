@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 
 from nnx.schedules.base import LearningRateSchedule
-from nnx.validation import check_float
+from nnx.validation import check_float, check_int
 
 __all__ = ["ExponentialDecay", "InverseTimeDecay", "PiecewiseConstant", "StepDecay"]
 
@@ -77,9 +77,7 @@ class StepDecay(LearningRateSchedule):
             initial_learning_rate, "initial_learning_rate", who="StepDecay", minimum=0.0
         )
         self.factor = check_float(rate, "rate", who="StepDecay", minimum=0.0, minimum_open=True)
-        self.steps = int(
-            check_float(steps, "steps", who="StepDecay", minimum=0.0, minimum_open=True)
-        )
+        self.steps = check_int(steps, "steps", who="StepDecay", minimum=1)
         self._config = {
             "initial_learning_rate": initial_learning_rate,
             "rate": rate,

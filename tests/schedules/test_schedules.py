@@ -51,6 +51,9 @@ def test_schedules_validate_arguments():
         schedules.ExponentialDecay(0.1, 0, 0.5)
     with pytest.raises(ValueError, match=r"^StepDecay: initial_learning_rate must be a float >= 0"):
         schedules.StepDecay(-0.1)
+    # StepDecay(lr, rate, steps) mistyped as StepDecay(lr, steps, rate): refused, not steps=0.
+    with pytest.raises(ValueError, match=r"^StepDecay: steps must be a positive int.*steps=0.5"):
+        schedules.StepDecay(0.1, 30, 0.5)
     with pytest.raises(ValueError, match="CyclicalLearningRate: mode must be one of 'triangular'"):
         schedules.CyclicalLearningRate(0.1, 1.0, 2, mode="sine")
     with pytest.raises(ValueError, match="boundaries"):
