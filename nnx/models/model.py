@@ -9,6 +9,7 @@ files in :mod:`nnx.saving`, the summary table in :mod:`nnx.models.summary`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from os import PathLike
 from typing import Any
@@ -234,30 +235,40 @@ class Model:
         verbose: int = 1,
         callbacks: Sequence[Callback] | None = None,
         validation_split: float = 0.0,
-        validation_data: tuple[Any, ...] | None = None,
+        validation_data: Any = None,
         shuffle: bool = True,
         initial_epoch: int = 0,
         sample_weight: Any = None,
         class_weight: dict[int, float] | None = None,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
     ) -> History:
         """Train for ``epochs`` epochs; returns a :class:`~nnx.callbacks.History`.
 
         Args:
-            x, y: training inputs and targets (host or backend arrays).
-            batch_size: samples per update.
+            x, y: training inputs and targets (host or backend arrays); or ``x`` alone, a
+                :class:`~nnx.data.PyDataset` or a Python iterable/generator of ``(x, y)`` or
+                ``(x, y, sample_weight)`` batches, moved to the device batch by batch.
+                Targets of shape ``(n,)`` for an ``(n, 1)`` output are expanded, as in Keras.
+            batch_size: samples per update (arrays only).
             epochs: index of the last epoch (training runs from ``initial_epoch``).
             verbose: 0 silent, 1 progress bar, 2 one line per epoch.
             callbacks: :class:`~nnx.callbacks.Callback` instances, called in order before
                 the ``History`` and the progress bar.
             validation_split: fraction of the data (taken from the end, before shuffling)
-                held out for validation.
-            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``.
-            shuffle: reshuffle the training data each epoch (seeded by the model's seed).
+                held out for validation (arrays only).
+            validation_data: ``(x_val, y_val)``, ``(x_val, y_val, sample_weight_val)``, a
+                PyDataset or an iterable of batches.
+            shuffle: reshuffle the training data (a PyDataset: its batch order) each epoch,
+                seeded by the model's seed.
             initial_epoch: epoch to start from (for resuming; a callback such as
                 ``BackupAndRestore`` may raise it through its ``resume_epoch``).
-            sample_weight: per-sample weights of the loss, shape ``(n,)``.
+            sample_weight: per-sample weights of the loss, shape ``(n,)`` (arrays only).
             class_weight: ``{class index: weight}`` multiplying each sample's loss by its
                 class's weight (classes not listed weigh 1); needs a classification loss.
+            steps_per_epoch: batches per epoch drawn from a generator (required for one:
+                it may be endless), continuing across epochs.
+            validation_steps: the same for a generator given as ``validation_data``.
 
         Returns:
             The ``History``; ``history.nonfinite`` says where training stopped on a NaN/Inf
@@ -277,6 +288,8 @@ class Model:
             initial_epoch,
             sample_weight,
             class_weight,
+            steps_per_epoch,
+            validation_steps,
         )
 
     def evaluate(
@@ -287,17 +300,37 @@ class Model:
         verbose: int = 0,
         sample_weight: Any = None,
         return_dict: bool = False,
+        steps: int | None = None,
     ) -> float | list[float] | dict[str, float]:
         """Loss (penalties included) and metrics on data, in inference mode.
 
-        Returns:
-            A float (no metrics), a list ``[loss, *metrics]``, or with ``return_dict`` a dict.
-        """
-        return training.evaluate(self, x, y, batch_size, verbose, sample_weight, return_dict)
+        ``x`` may also be a PyDataset or an iterable of batches (``steps`` of them from a
+        generator), as in :meth:`fit`.
 
-    def predict(self, x: Any, batch_size: int = 32, verbose: int = 0) -> Any:
-        """Outputs for ``x`` in inference mode, as a host NumPy array (like Keras)."""
-        return self.backend.to_numpy(training.predict(self, x, batch_size))
+        Returns:
+            A float (no metrics), a list ``[loss, *metrics]`` (in the order of
+            :attr:`metrics_names`), or with ``return_dict`` a dict.
+        """
+        return training.evaluate(self, x, y, batch_size, verbose, sample_weight, return_dict, steps)
+
+    def predict(
+        self, x: Any, batch_size: int = 32, verbose: int = 0, steps: int | None = None
+    ) -> Any:
+        """Outputs for ``x`` in inference mode, as a host NumPy array (like Keras).
+
+        Args:
+            x: inputs; or a PyDataset / iterable of batches (``x`` or ``(x, ...)`` each;
+                ``steps`` of them from a generator).
+            batch_size: samples per forward pass (arrays only).
+            verbose: 0 silent; 1 or 2 print one line with the batch count and the time.
+            steps: batches to read from a generator.
+        """
+        check_choice(verbose, "verbose", (0, 1, 2), who=f"{type(self).__name__}.predict")
+        start = time.perf_counter()
+        out = self.backend.to_numpy(training.predict(self, x, batch_size, steps))
+        if verbose:
+            print(f"predict: {out.shape[0]} samples - {time.perf_counter() - start:.2f}s")
+        return out
 
     def summary(self, print_fn: Any = print) -> None:
         """Print each layer's type, output shape and parameter count, and the totals."""

@@ -94,6 +94,11 @@ BAD = [
         ValueError,
         ["validation_data[1]", "one-hot"],
     ),
+    (BIN, "fit", {"x": X, "y": Y_BIN, "steps_per_epoch": 0}, ValueError, ["steps_per_epoch=0"]),
+    (BIN, "fit", {"x": X, "y": Y_BIN, "validation_steps": -1}, ValueError, ["validation_steps"]),
+    (BIN, "evaluate", {"x": X, "y": Y_BIN, "steps": 0}, ValueError, ["steps=0"]),
+    (BIN, "predict", {"x": X, "steps": 1.5}, ValueError, ["steps=1.5"]),
+    (BIN, "predict", {"x": X, "verbose": 7}, ValueError, ["verbose=7"]),
     (BIN, "evaluate", {"x": X, "y": Y_BIN[:3]}, ValueError, ["x has 12", "y has 3"]),
     (BIN, "evaluate", {"x": X.astype(object), "y": Y_BIN}, TypeError, ["x", "object"]),
     (BIN, "evaluate", {"x": X, "y": Y_BIN, "batch_size": -2}, ValueError, ["batch_size=-2"]),
@@ -106,7 +111,7 @@ BAD = [
 
 
 #: arguments without a refusal of their own: any value is accepted
-UNCHECKED = {"evaluate": {"verbose", "return_dict"}, "predict": {"verbose"}}
+UNCHECKED = {"evaluate": {"verbose", "return_dict"}}
 
 
 @pytest.mark.parametrize("spec, method, kwargs, error, words", BAD)
