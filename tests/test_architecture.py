@@ -38,6 +38,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
             "nnx.optimizers",
             "nnx.data",
             "nnx.datasets",
+            "nnx.preprocessing",
         ),
     ),
     ("saving", ("nnx.saving",)),
