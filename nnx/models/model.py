@@ -124,6 +124,51 @@ class Model:
         """Whether :meth:`compile` has set an optimizer and a loss."""
         return self.loss is not None and self.optimizer is not None
 
+    @property
+    def trainable(self) -> bool:
+        """Whether any layer trains; setting it freezes or unfreezes every layer (Keras's
+        ``model.trainable = False``, e.g. for a pretrained base)."""
+        return any(layer.trainable for layer in self.layers)
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        for layer in self.layers:
+            layer.trainable = value
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called ``name``, or at position ``index`` (Keras's ``get_layer``).
+
+        Raises:
+            ValueError: neither or both given, no such name, or an index out of range.
+
+        >>> import nnx
+        >>> model = nnx.Sequential([nnx.layers.Dense(2, input_shape=(3,), name="hidden")])
+        >>> model.get_layer("hidden") is model.get_layer(index=0)
+        True
+        """
+        who = f"{type(self).__name__}.get_layer"
+        if (name is None) == (index is None):
+            raise ValueError(f"{who}: give a name or an index, received {name=}, {index=}.")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, int):
+                raise ValueError(f"{who}: index must be an int, received index={index!r}.")
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(
+                    f"{who}: index={index} is out of range for a model of "
+                    f"{len(self.layers)} layers."
+                )
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        names = ", ".join(repr(layer.name) for layer in self.layers)
+        raise ValueError(f"{who}: no layer named {name!r}; the layers are {names}.")
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """``["loss", *compiled metric names]``: the order of :meth:`evaluate`'s list."""
+        return ["loss", *(m.name for m in self.metrics)] if self.compiled else []
+
     # --- compile, steps ---------------------------------------------------------------------
     def compile(
         self,
@@ -217,8 +262,30 @@ class Model:
         flat = self.__dict__.get("_flat")
         if flat is not None and flat.matches(params):
             return flat
+        self._follow_trainable(params)
         flat = self._flat = FlatParameters.create(params, self.backend)
         return params if flat is None else flat
+
+    def _follow_trainable(self, params: list[Parameter]) -> None:
+        """Re-key the optimizer's per-position state when the trainable set changed (a layer
+        was frozen or unfrozen): each parameter keeps its own slots, new ones start fresh."""
+        previous: list[Parameter] | None = self.__dict__.get("_optimized")
+        self._optimized = list(params)
+        same = previous is not None and len(previous) == len(params)
+        if (
+            previous is None
+            or self.optimizer is None
+            or (same and all(a is b for a, b in zip(previous, params, strict=True)))
+        ):
+            return
+        state = self.optimizer.state_dict()
+        slots, where = state["slots"], {id(p): i for i, p in enumerate(previous)}
+        state["slots"] = [
+            slots[where[id(p)]] if where.get(id(p), len(slots)) < len(slots) else None
+            for p in params
+        ]
+        self.optimizer.load_state_dict({**state, "slots": []})  # forget the old positions
+        self.optimizer.load_state_dict(state, params)
 
     @property
     def _regularized(self) -> list[Parameter]:
