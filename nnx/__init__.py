@@ -33,6 +33,7 @@ from nnx import (
     saving,
     schedules,
     training,
+    utils,
     validation,
 )
 from nnx.backends import available, get_backend, set_backend, use_backend
@@ -103,5 +104,6 @@ __all__ = [
     "set_backend",
     "training",
     "use_backend",
+    "utils",
     "validation",
 ]

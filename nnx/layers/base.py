@@ -246,6 +246,31 @@ class Layer:
         """The number of weights, trainable and not."""
         return sum(p.size for p in self._weights)
 
+    def get_weights(self) -> list[Any]:
+        """Copies of the weights as host NumPy arrays, in creation order (Keras's
+        ``layer.get_weights()``: ``[kernel, bias]`` for a Dense layer)."""
+        return [
+            p.value if self.backend is None else self.backend.to_numpy(p.value).copy()
+            for p in self._weights
+        ]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Replace the weights in place (same count and shapes as :meth:`get_weights`)."""
+        if len(weights) != len(self._weights):
+            raise ValueError(
+                f"Layer {self.name!r}.set_weights: the layer has {len(self._weights)} weight "
+                f"arrays, received {len(weights)}."
+            )
+        assert self.backend is not None
+        for p, w in zip(self._weights, weights, strict=True):
+            value = self.backend.asarray(w, dtype=self.dtype)
+            if tuple(value.shape) != p.shape:
+                raise ValueError(
+                    f"Layer {self.name!r}.set_weights: {p.name} has shape {p.shape}, "
+                    f"received {tuple(value.shape)}."
+                )
+            p.value[...] = value
+
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments that rebuild this layer (JSON-serialisable)."""
         config: dict[str, Any] = {"name": self.name, "trainable": self.trainable}

@@ -28,6 +28,7 @@ from nnx.layers.parameter import FlatParameters
 from nnx.models.summary import summary_lines
 from nnx.saving.state import require_built
 from nnx.training.inputs import require_compiled
+from nnx.utils import next_seed
 from nnx.validation import check_bool, check_choice
 
 __all__ = ["Model"]
@@ -66,6 +67,7 @@ class Model:
     ) -> None:
         check_choice(dtype, "dtype", ("float32", "float64"), who=type(self).__name__)
         self.backend = get_backend(backend)
+        seed = next_seed() if seed is None else seed  # set by nnx.utils.set_random_seed
         self.seed, self.dtype, self.name = seed, dtype, name
         self.layers: list[Layer] = []
         self.built = False

@@ -21,6 +21,7 @@ from nnx.backends import Backend, get_backend
 from nnx.backends.base import Array, Generator
 from nnx.data import PyDataset
 from nnx.functional import image
+from nnx.utils import next_seed
 from nnx.validation import check_bool, check_choice, check_float, check_int
 
 __all__ = ["ImageDataGenerator", "NumpyArrayIterator"]
@@ -223,7 +224,8 @@ class NumpyArrayIterator(PyDataset):
         x: images; y: targets or None; sample_weight: per-sample weights or None.
         batch_size: images per batch.
         shuffle: visit the samples in a fresh seeded order each epoch.
-        seed: seed of the order and of the transformations (None: fresh entropy).
+        seed: seed of the order and of the transformations (None: the next seed of
+            :func:`nnx.utils.set_random_seed`, else fresh entropy).
     """
 
     def __init__(
@@ -254,11 +256,8 @@ class NumpyArrayIterator(PyDataset):
                 )
         self.batch_size = check_int(batch_size, "batch_size", who=who, minimum=1)
         self.shuffle = check_bool(shuffle, "shuffle", who=who)
-        self.seed = (
-            random.SystemRandom().randrange(2**31)
-            if seed is None
-            else check_int(seed, "seed", who=who, minimum=0)
-        )
+        seed = next_seed() if seed is None else check_int(seed, "seed", who=who, minimum=0)
+        self.seed = random.SystemRandom().randrange(2**31) if seed is None else seed
         self.epoch = 0
         self._order = self._draw_order()
 

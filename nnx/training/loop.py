@@ -19,7 +19,13 @@ from nnx.callbacks.progress import ProgbarLogger, format_logs
 from nnx.data import PyDataset
 from nnx.metrics import Mean
 from nnx.saving.state import require_built
-from nnx.training.batching import Dataset, batch_slices, fit_data, model_data
+from nnx.training.batching import (
+    Dataset,
+    batch_slices,
+    fit_data,
+    model_data,
+    validation_dataset,
+)
 from nnx.training.inputs import check_batch_size, model_inputs, require_compiled
 from nnx.training.nonfinite import NonFiniteGuard
 from nnx.training.sources import ArraySource, BatchSource, is_batch_stream, source_for
@@ -128,6 +134,9 @@ def _fit_sources(
             model, x, "x", steps_per_epoch, "steps_per_epoch", shuffle, class_weight
         )
         val_source = None
+        if validation_data is not None and not stream_val:
+            val = validation_dataset(model, validation_data)
+            val_source = ArraySource(model, val, batch_size, False, validation_steps)
     if stream_val:
         val_source = source_for(
             model, validation_data, "validation_data", validation_steps, "validation_steps"
