@@ -96,3 +96,13 @@ def test_12_optimizer_trajectories(tmp_path):
 def test_every_example_has_a_runnable_docstring(path):
     text = path.read_text()
     assert "Run: python examples/" in text and 'if __name__ == "__main__":' in text
+
+
+def test_image_data_generator_picture(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "example_image_data_generator", EXAMPLES / "image_data_generator.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path = module.main(tmp_path / "before_after.png")
+    assert path.exists() and path.stat().st_size > 5000
