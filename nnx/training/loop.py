@@ -120,10 +120,8 @@ def _fit_sources(
             None if val is None else ArraySource(model, val, batch_size, False, validation_steps)
         )
     else:
-        extra = {"y": y, "sample_weight": sample_weight, "validation_split": validation_split}
-        given = [
-            k for k, v in extra.items() if v is not None and not (isinstance(v, float) and v == 0)
-        ]
+        given = [k for k, v in (("y", y), ("sample_weight", sample_weight)) if v is not None]
+        given += ["validation_split"] if validation_split else []
         if given:
             raise ValueError(
                 f"fit: x is a {type(x).__name__} of batches, so {', '.join(given)} must not be "

@@ -118,6 +118,9 @@ def test_an_iterator_without_a_step_count_is_a_clear_error():
         _model().predict(_endless())
     with pytest.raises(ValueError, match="sample_weight"):
         _model().fit(Batches(), sample_weight=W, verbose=0)
+    with pytest.raises(ValueError, match="y, validation_split must not be given"):
+        _model().fit(Batches(), Y, validation_split=0.2, verbose=0)
+    assert _model().fit(Batches(), validation_split=0, verbose=0).epoch == [0]
 
 
 def test_a_generator_that_runs_dry_stops_training_with_a_warning():
