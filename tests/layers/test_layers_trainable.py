@@ -38,3 +38,18 @@ def test_get_and_set_weights(backend):
         layer.set_weights([kernel.T, bias])
     with pytest.raises(ValueError, match="2 weight arrays, received 1"):
         layer.set_weights([kernel])
+
+
+def test_a_frozen_batch_normalization_runs_in_inference_mode(backend):
+    layer = BatchNormalization()
+    layer.build((3,), backend)
+    x = backend.asarray(np.random.default_rng(0).normal(2.0, 3.0, size=(8, 3)), "float32")
+    layer.trainable = False
+    stats = [backend.to_numpy(p.value).copy() for p in layer.parameters()]
+    y = backend.to_numpy(layer.forward(x, training=True)[0])
+    np.testing.assert_allclose(y, backend.to_numpy(layer(x)), rtol=1e-6)
+    for a, p in zip(stats, layer.parameters(), strict=True):
+        np.testing.assert_array_equal(a, backend.to_numpy(p.value))
+    layer.trainable = True
+    layer.forward(x, training=True)
+    assert not np.allclose(stats[2], backend.to_numpy(layer.parameters()[2].value))
