@@ -14,17 +14,15 @@ it measures the mean and standard deviation, so ``rescale=1/255`` with
 from __future__ import annotations
 
 import math
-import random
 from typing import Any
 
 from nnx.backends import Backend, get_backend
 from nnx.backends.base import Array, Generator
-from nnx.data import PyDataset
 from nnx.functional import image
-from nnx.utils import next_seed
-from nnx.validation import check_bool, check_choice, check_float, check_int
+from nnx.preprocessing.iterator import NumpyArrayIterator
+from nnx.validation import check_bool, check_choice, check_float
 
-__all__ = ["ImageDataGenerator", "NumpyArrayIterator"]
+__all__ = ["ImageDataGenerator"]
 
 #: added to the standard deviation before dividing (Keras's value)
 EPSILON = 1e-6
@@ -117,7 +115,7 @@ class ImageDataGenerator:
         self.std: Array | None = None
 
     # --- statistics -------------------------------------------------------------------------
-    def _images(self, x: Any, arg: str = "x") -> Array:
+    def as_images(self, x: Any, arg: str = "x") -> Array:
         """``x`` on the backend as float images ``(n, h, w, c)`` (channels last inside)."""
         xb = self.backend.asarray(x, dtype=self.dtype)
         if xb.ndim != 4:
@@ -139,7 +137,7 @@ class ImageDataGenerator:
         """Measure the per-channel mean and standard deviation of ``x`` (after ``rescale``)
         for ``featurewise_center`` / ``featurewise_std_normalization``; returns ``self``."""
         xp = self.backend.xp
-        xb = self._images(x)
+        xb = self.as_images(x)
         if self.rescale:
             xb = xb * self.rescale
         self.mean = xp.mean(xb, axis=(0, 1, 2), keepdims=True)
@@ -195,8 +193,12 @@ class ImageDataGenerator:
 
     def augment(self, x: Any, seed: int | None = None) -> Array:
         """A transformed and standardised copy of the images ``x``, on the backend."""
-        rng = self.backend.rng(seed)
-        return self._output(self.standardize(self.random_transform_batch(self._images(x), rng)))
+        return self.transform(self.as_images(x), self.backend.rng(seed))
+
+    def transform(self, x: Array, rng: Generator) -> Array:
+        """Images from :meth:`as_images` transformed at random, standardised and returned in
+        ``data_format``."""
+        return self._output(self.standardize(self.random_transform_batch(x, rng)))
 
     def flow(
         self,
@@ -210,86 +212,3 @@ class ImageDataGenerator:
         """Batches of augmented ``x`` (with ``y`` and ``sample_weight``): a
         :class:`~nnx.data.PyDataset` for ``model.fit(gen.flow(x, y))``."""
         return NumpyArrayIterator(self, x, y, batch_size, shuffle, seed, sample_weight)
-
-
-class NumpyArrayIterator(PyDataset):
-    """The batches of :meth:`ImageDataGenerator.flow`: ``(x, y)``, ``(x, y, w)`` or ``x``.
-
-    Batch ``i`` of an epoch is the same whenever it is asked for (its random transformation
-    is seeded by ``(seed, epoch, i)``); :meth:`on_epoch_end` starts the next epoch and, with
-    ``shuffle``, a new order of the samples.
-
-    Args:
-        generator: the :class:`ImageDataGenerator`.
-        x: images; y: targets or None; sample_weight: per-sample weights or None.
-        batch_size: images per batch.
-        shuffle: visit the samples in a fresh seeded order each epoch.
-        seed: seed of the order and of the transformations (None: the next seed of
-            :func:`nnx.utils.set_random_seed`, else fresh entropy).
-    """
-
-    def __init__(
-        self,
-        generator: ImageDataGenerator,
-        x: Any,
-        y: Any = None,
-        batch_size: int = 32,
-        shuffle: bool = True,
-        seed: int | None = None,
-        sample_weight: Any = None,
-    ) -> None:
-        super().__init__()
-        who = "ImageDataGenerator.flow"
-        self.generator = generator
-        self.x = generator._images(x)
-        self.n = int(self.x.shape[0])
-        backend = generator.backend
-        self.y = None if y is None else backend.asarray(y)
-        self.sample_weight = (
-            None if sample_weight is None else backend.asarray(sample_weight, generator.dtype)
-        )
-        for arg, value in (("y", self.y), ("sample_weight", self.sample_weight)):
-            if value is not None and (value.ndim == 0 or value.shape[0] != self.n):
-                raise ValueError(
-                    f"{who}: {arg} must have one entry per image ({self.n}), received shape "
-                    f"{tuple(value.shape)}."
-                )
-        self.batch_size = check_int(batch_size, "batch_size", who=who, minimum=1)
-        self.shuffle = check_bool(shuffle, "shuffle", who=who)
-        seed = next_seed() if seed is None else check_int(seed, "seed", who=who, minimum=0)
-        self.seed = random.SystemRandom().randrange(2**31) if seed is None else seed
-        self.epoch = 0
-        self._order = self._draw_order()
-
-    def _draw_order(self) -> Array:
-        backend = self.generator.backend
-        if not self.shuffle:
-            return backend.xp.arange(self.n)
-        return backend.rng(self._seed_for(-1)).permutation(self.n)
-
-    def _seed_for(self, index: int) -> int:
-        return hash((self.seed, self.epoch, index)) % 2**31
-
-    def __len__(self) -> int:
-        return -(-self.n // self.batch_size)
-
-    def __getitem__(self, index: int) -> Any:
-        if not 0 <= index < len(self):
-            raise IndexError(f"batch index {index} out of range for {len(self)} batches.")
-        gen, xp = self.generator, self.generator.backend.xp
-        rows = self._order[index * self.batch_size : min((index + 1) * self.batch_size, self.n)]
-        rng = gen.backend.rng(self._seed_for(index))
-        xb = gen._output(
-            gen.standardize(gen.random_transform_batch(xp.take(self.x, rows, axis=0), rng))
-        )
-        if self.y is None:
-            return xb
-        yb = xp.take(self.y, rows, axis=0)
-        if self.sample_weight is None:
-            return xb, yb
-        return xb, yb, xp.take(self.sample_weight, rows, axis=0)
-
-    def on_epoch_end(self) -> None:
-        """Start the next epoch: new transformations, and a new order with ``shuffle``."""
-        self.epoch += 1
-        self._order = self._draw_order()
