@@ -27,11 +27,13 @@ from nnx import (
     models,
     optimizers,
     plot,
+    preprocessing,
     registry,
     regularizers,
     saving,
     schedules,
     training,
+    utils,
     validation,
 )
 from nnx.backends import available, get_backend, set_backend, use_backend
@@ -94,6 +96,7 @@ __all__ = [
     "models",
     "optimizers",
     "plot",
+    "preprocessing",
     "registry",
     "regularizers",
     "saving",
@@ -101,5 +104,6 @@ __all__ = [
     "set_backend",
     "training",
     "use_backend",
+    "utils",
     "validation",
 ]

@@ -1,4 +1,5 @@
-"""Data helpers: minibatches, ``train_test_split``, ``StandardScaler``, ``one_hot``.
+"""Data helpers: minibatches, ``train_test_split``, ``StandardScaler``, ``one_hot``, and
+:class:`PyDataset`, data served batch by batch to ``fit``/``evaluate``/``predict``.
 
 They work on host NumPy arrays and on arrays of any backend (through ``array_namespace``);
 ``train_test_split`` works on the host. Randomness is explicit: a ``seed`` (an int >= 0) gives
@@ -21,7 +22,14 @@ from nnx.backends.base import Array, Generator, array_namespace
 from nnx.functional.one_hot import one_hot
 from nnx.validation import check_float, check_int
 
-__all__ = ["StandardScaler", "host_rng", "minibatches", "one_hot", "train_test_split"]
+__all__ = [
+    "PyDataset",
+    "StandardScaler",
+    "host_rng",
+    "minibatches",
+    "one_hot",
+    "train_test_split",
+]
 
 
 def host_rng(seed: int | None, who: str = "") -> Generator:
@@ -178,3 +186,54 @@ class StandardScaler:
     def fit_transform(self, X: Array) -> Array:
         """:meth:`fit` then :meth:`transform`."""
         return self.fit(X).transform(X)
+
+
+class PyDataset:
+    """Data that does not sit in one array, served batch by batch (Keras 3's ``PyDataset``).
+
+    Subclass it and define ``__len__`` (batches per epoch) and ``__getitem__(index)``, which
+    returns batch ``index`` as ``(x, y)`` or ``(x, y, sample_weight)`` (host or backend arrays;
+    ``x`` alone for ``predict``); ``on_epoch_end`` runs after each training epoch (reshuffle,
+    reload files...). ``fit(dataset, shuffle=True)`` visits the batches in a fresh seeded order
+    each epoch; each batch is moved to the model's device only when it is used.
+
+    Args:
+        workers, use_multiprocessing, max_queue_size: accepted for Keras compatibility and
+            recorded; nnx reads batches in the training thread, in order.
+
+    >>> import numpy as np
+    >>> class Squares(PyDataset):
+    ...     def __len__(self):
+    ...         return 2
+    ...     def __getitem__(self, index):
+    ...         x = np.arange(3.0)[:, None] + 3 * index
+    ...         return x, x**2
+    >>> data = Squares()
+    >>> len(data), data[1][1].ravel().tolist(), data.num_batches
+    (2, [9.0, 16.0, 25.0], 2)
+    """
+
+    def __init__(
+        self, workers: int = 1, use_multiprocessing: bool = False, max_queue_size: int = 10
+    ) -> None:
+        self.workers = check_int(workers, "workers", who="PyDataset", minimum=1)
+        self.use_multiprocessing = bool(use_multiprocessing)
+        self.max_queue_size = check_int(
+            max_queue_size, "max_queue_size", who="PyDataset", minimum=1
+        )
+
+    def __len__(self) -> int:
+        """The number of batches per epoch."""
+        raise NotImplementedError(f"{type(self).__name__} must define __len__ (batches per epoch).")
+
+    def __getitem__(self, index: int) -> Any:
+        """Batch ``index``: ``(x, y)``, ``(x, y, sample_weight)`` or ``x``."""
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__(index).")
+
+    def on_epoch_end(self) -> None:
+        """Called after each training epoch (nothing by default)."""
+
+    @property
+    def num_batches(self) -> int:
+        """``len(self)`` (Keras's name)."""
+        return len(self)

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 from nnx.backends.base import Array, array_namespace
 from nnx.functional import losses as F
 from nnx.functional.one_hot import one_hot
+from nnx.functional.shapes import match_target_rank
 from nnx.registry import Registry, deserialize
 from nnx.validation import check_float
 
@@ -83,12 +84,17 @@ class Loss:
             y_true: targets.
             y_pred: predictions (or logits with ``from_logits=True``).
             sample_weight: optional weights ``w``, shape ``(n,)`` or ``(n, 1)``.
+
+        Targets one rank short of ``y_pred`` whose last axis is 1 (``(n,)`` labels against an
+        ``(n, 1)`` output) are expanded, as Keras does (:mod:`nnx.functional.shapes`).
         """
+        y_true = match_target_rank(y_true, y_pred.shape)
         values = self.per_sample(self.prepare_targets(y_true, y_pred), y_pred)
         return _batch_value(values, sample_weight)
 
     def gradient(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None) -> Array:
         """``dL / d y_pred`` for the batch loss (same shape as ``y_pred``)."""
+        y_true = match_target_rank(y_true, y_pred.shape)
         grad = self.per_sample_gradient(self.prepare_targets(y_true, y_pred), y_pred)
         return _batch_gradient(grad, sample_weight)
 
@@ -101,7 +107,7 @@ class Loss:
         self, y_true: Array, y_pred: Array, sample_weight: Array | None = None
     ) -> tuple[Array, Array]:
         """``(loss, gradient)``, equal to ``(self(...), self.gradient(...))`` in one pass."""
-        targets = self.prepare_targets(y_true, y_pred)
+        targets = self.prepare_targets(match_target_rank(y_true, y_pred.shape), y_pred)
         values, grad = self.per_sample_value_and_gradient(targets, y_pred)
         return _batch_value(values, sample_weight), _batch_gradient(grad, sample_weight)
 

@@ -38,6 +38,8 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
             "nnx.optimizers",
             "nnx.data",
             "nnx.datasets",
+            "nnx.preprocessing",
+            "nnx.utils",
         ),
     ),
     ("saving", ("nnx.saving",)),

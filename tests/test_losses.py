@@ -159,8 +159,21 @@ def test_fused_logit_gradient_is_p_minus_y(backend):
 
 
 def test_shape_mismatch_is_refused_not_broadcast(backend):
-    with pytest.raises(ValueError, match=r"same shape.*\(4,\).*\(4, 1\)"):
-        losses.MeanSquaredError()(backend.asarray(np.zeros(4)), backend.asarray(np.zeros((4, 1))))
+    with pytest.raises(ValueError, match=r"same shape.*\(4,\).*\(4, 3\)"):
+        losses.MeanSquaredError()(backend.asarray(np.zeros(4)), backend.asarray(np.zeros((4, 3))))
+
+
+@pytest.mark.parametrize("loss", [losses.MeanSquaredError(), losses.BinaryCrossentropy()])
+def test_rank_one_targets_meet_one_column_outputs_as_keras_does(loss, backend):
+    y1 = np.array([0.0, 1.0, 1.0, 0.0])
+    p = backend.asarray(np.array([[0.2], [0.7], [0.4], [0.1]]))
+    expected = float(loss(backend.asarray(y1[:, None]), p))
+    assert float(loss(backend.asarray(y1), p)) == pytest.approx(expected, rel=1e-12)
+    grad = backend.to_numpy(loss.gradient(backend.asarray(y1), p))
+    assert grad.shape == (4, 1)
+    np.testing.assert_allclose(
+        grad, backend.to_numpy(loss.gradient(backend.asarray(y1[:, None]), p))
+    )
 
 
 NAMES = {

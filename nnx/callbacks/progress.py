@@ -85,7 +85,7 @@ def _make_bar(description: str, total: int) -> Any:
     except ImportError:
         return _PlainBar(description, total)
     return tqdm(
-        total=total,
+        total=total or None,  # 0: unknown (a generator without steps_per_epoch)
         desc=description,
         unit="batch",
         leave=True,
@@ -116,10 +116,10 @@ class _PlainBar:
         eta = elapsed / self.n * (self.total - self.n) if self.n else 0.0
         width = 20
         filled = int(width * self.n / self.total) if self.total else width
-        timing = f"{elapsed:.1f}s" if final else f"ETA {eta:.1f}s"
+        timing = f"{elapsed:.1f}s" if final or not self.total else f"ETA {eta:.1f}s"
         line = (
             f"\r{self.description} [{'=' * filled}{'.' * (width - filled)}] "
-            f"{self.n}/{self.total} {timing} {self.postfix}"
+            f"{self.n}/{self.total or '?'} {timing} {self.postfix}"
         )
         sys.stdout.write(line + ("\n" if final else ""))
         sys.stdout.flush()

@@ -27,16 +27,34 @@ from array_api_compat import device as device_of
 
 from nnx.backends.base import Array
 
-__all__ = ["affine_weights", "resample", "resample_backward"]
+__all__ = ["FILL_MODES", "affine_weights", "resample", "resample_backward"]
+
+#: what :func:`affine_weights` puts outside the image
+FILL_MODES = ("constant", "nearest", "reflect")
 
 
-def affine_weights(xp: Any, h: int, w: int, angle: Array, shift: Array) -> tuple[Array, Array]:
+def affine_weights(
+    xp: Any,
+    h: int,
+    w: int,
+    angle: Array,
+    shift: Array,
+    zoom: Array | None = None,
+    fill_mode: str = "constant",
+) -> tuple[Array, Array]:
     """Tent weights ``(ky, kx)`` for rotating each image by ``angle[n]`` radians
     (counter-clockwise, about its centre) then shifting it by ``shift[n] = (dy, dx)`` pixels
-    (down, right).
+    (down, right); ``zoom[n] = (zy, zx)`` samples the source ``z`` times as far from the centre
+    (``z > 1`` zooms out, as in Keras).
+
+    ``fill_mode`` says what lies outside the image: ``"constant"`` zeros (the tents of
+    out-of-range points are zero), ``"nearest"`` the edge pixel (source coordinates clamped),
+    ``"reflect"`` the image mirrored about its edges (``d c b a | a b c d | d c b a``). The
+    last two move the coordinates before the tents, so the map stays linear in ``x``.
 
     Shape:
-        ``angle (n,)``, ``shift (n, 2)`` -> ``ky (n, h w, h)``, ``kx (n, h w, w)``.
+        ``angle (n,)``, ``shift (n, 2)``, ``zoom (n, 2)`` -> ``ky (n, h w, h)``,
+        ``kx (n, h w, w)``.
     """
     dtype, device = angle.dtype, device_of(angle)
     rows = xp.arange(h, dtype=dtype, device=device)
@@ -51,11 +69,24 @@ def affine_weights(xp: Any, h: int, w: int, angle: Array, shift: Array) -> tuple
     cos, sin = xp.cos(angle)[:, None], xp.sin(angle)[:, None]
     src_x = cos * x + sin * y
     src_y = -sin * x + cos * y
-    u = cy - src_y  # source rows, (n, h w)
-    v = cx + src_x  # source columns
+    if zoom is not None:
+        src_y, src_x = src_y * zoom[:, 0:1], src_x * zoom[:, 1:2]
+    u = _fill(xp, cy - src_y, h, fill_mode)  # source rows, (n, h w)
+    v = _fill(xp, cx + src_x, w, fill_mode)  # source columns
     ky = xp.maximum(1.0 - xp.abs(u[:, :, None] - rows[None, None, :]), 0.0)
     kx = xp.maximum(1.0 - xp.abs(v[:, :, None] - cols[None, None, :]), 0.0)
     return ky, kx
+
+
+def _fill(xp: Any, u: Array, size: int, fill_mode: str) -> Array:
+    """Source coordinates moved into ``[0, size - 1]`` by ``fill_mode`` (``constant``: kept)."""
+    if fill_mode == "reflect":
+        period = 2.0 * size
+        t = (u + 0.5) % period  # a half-sample symmetric reflection repeats every 2 size
+        u = xp.where(t >= size, period - t, t) - 0.5
+    if fill_mode in ("nearest", "reflect"):
+        u = xp.clip(u, 0.0, float(size - 1))
+    return u
 
 
 def resample(xp: Any, x: Array, ky: Array, kx: Array) -> Array:

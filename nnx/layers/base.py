@@ -16,6 +16,7 @@ from nnx.backends import Backend, backend_of, get_backend
 from nnx.backends.base import Array, Generator
 from nnx.layers.parameter import Parameter
 from nnx.registry import Registry, serialize
+from nnx.validation import check_bool
 
 Shape = tuple[int | None, ...]
 Backprop = Callable[[Array], Array]
@@ -126,6 +127,8 @@ class Layer:
             Layer._counters[base] = count + 1
             name = base if count == 0 else f"{base}_{count}"
         self.name = name
+        self._weights: list[Parameter] = []
+        self._declared_trainable: list[Parameter] = []
         self.trainable = trainable
         self.input_shape: Shape | None = (
             None
@@ -136,7 +139,22 @@ class Layer:
         self.backend: Backend | None = None
         self.dtype = "float32"
         self.built = False
-        self._weights: list[Parameter] = []
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the optimizer updates this layer's weights.
+
+        Setting it freezes (False) or unfreezes (True) every weight the layer declared
+        trainable (batch-norm moving statistics stay frozen), as in Keras; recompile the model
+        afterwards, as Keras asks, for the change to reach the training step.
+        """
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = check_bool(value, "trainable", who=f"Layer {self.name!r}")
+        for p in self._declared_trainable:
+            p.trainable = self._trainable
 
     # --- building ---------------------------------------------------------------------------
     def build(
@@ -155,7 +173,7 @@ class Layer:
                 f"but is built with input shape {shape}."
             )
         self.backend, self.dtype, self.input_shape = backend, dtype, shape
-        self._weights = []
+        self._weights, self._declared_trainable = [], []
         self.build_parameters(shape, rng if rng is not None else backend.rng(None))
         self.output_shape = self.compute_output_shape(shape)
         self.built = True
@@ -180,6 +198,8 @@ class Layer:
         value = initializers.get(initializer)(shape, rng, self.dtype)
         param = Parameter(value, f"{self.name}/{name}", regularizer, trainable and self.trainable)
         self._weights.append(param)
+        if trainable:
+            self._declared_trainable.append(param)
         return param
 
     # --- running ----------------------------------------------------------------------------
@@ -225,6 +245,31 @@ class Layer:
     def count_params(self) -> int:
         """The number of weights, trainable and not."""
         return sum(p.size for p in self._weights)
+
+    def get_weights(self) -> list[Any]:
+        """Copies of the weights as host NumPy arrays, in creation order (Keras's
+        ``layer.get_weights()``: ``[kernel, bias]`` for a Dense layer)."""
+        return [
+            p.value if self.backend is None else self.backend.to_numpy(p.value).copy()
+            for p in self._weights
+        ]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Replace the weights in place (same count and shapes as :meth:`get_weights`)."""
+        if len(weights) != len(self._weights):
+            raise ValueError(
+                f"Layer {self.name!r}.set_weights: the layer has {len(self._weights)} weight "
+                f"arrays, received {len(weights)}."
+            )
+        assert self.backend is not None
+        for p, w in zip(self._weights, weights, strict=True):
+            value = self.backend.asarray(w, dtype=self.dtype)
+            if tuple(value.shape) != p.shape:
+                raise ValueError(
+                    f"Layer {self.name!r}.set_weights: {p.name} has shape {p.shape}, "
+                    f"received {tuple(value.shape)}."
+                )
+            p.value[...] = value
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments that rebuild this layer (JSON-serialisable)."""

@@ -104,6 +104,9 @@ class BatchNormalization(Normalization):
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         self.check_input(x)
+        # NOTE: a frozen layer normalises with its moving statistics and keeps them, as in
+        # Keras 3 (fine-tuning a pretrained base must not shift its statistics).
+        training = training and self.trainable
         xp = self.backend.xp  # type: ignore[union-attr]
         mm, mv = self.moving_mean, self.moving_variance
         assert mm is not None and mv is not None

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from nnx.backends.base import Array, array_namespace
 from nnx.functional import losses as F
+from nnx.functional.shapes import match_target_rank
 
 __all__ = [
     "HIGHER_IS_BETTER",
@@ -146,8 +147,11 @@ class MeanMetricWrapper(Mean):
     def update_state(
         self, y_true: Array, y_pred: Array, sample_weight: Array | None = None
     ) -> None:
-        """Add the batch's per-sample values (weighted by ``sample_weight``, shape ``(n,)``)."""
-        values = self.fn(y_true, y_pred)
+        """Add the batch's per-sample values (weighted by ``sample_weight``, shape ``(n,)``).
+
+        ``(n,)`` targets against ``(n, 1)`` predictions are expanded first, as Keras does.
+        """
+        values = self.fn(match_target_rank(y_true, y_pred.shape), y_pred)
         xp = array_namespace(values)
         if sample_weight is None:
             self.total = self.total + xp.sum(values)

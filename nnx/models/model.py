@@ -9,6 +9,7 @@ files in :mod:`nnx.saving`, the summary table in :mod:`nnx.models.summary`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from os import PathLike
 from typing import Any
@@ -27,6 +28,7 @@ from nnx.layers.parameter import FlatParameters
 from nnx.models.summary import summary_lines
 from nnx.saving.state import require_built
 from nnx.training.inputs import require_compiled
+from nnx.utils import next_seed
 from nnx.validation import check_bool, check_choice
 
 __all__ = ["Model"]
@@ -65,6 +67,7 @@ class Model:
     ) -> None:
         check_choice(dtype, "dtype", ("float32", "float64"), who=type(self).__name__)
         self.backend = get_backend(backend)
+        seed = next_seed() if seed is None else seed  # set by nnx.utils.set_random_seed
         self.seed, self.dtype, self.name = seed, dtype, name
         self.layers: list[Layer] = []
         self.built = False
@@ -122,6 +125,51 @@ class Model:
     def compiled(self) -> bool:
         """Whether :meth:`compile` has set an optimizer and a loss."""
         return self.loss is not None and self.optimizer is not None
+
+    @property
+    def trainable(self) -> bool:
+        """Whether any layer trains; setting it freezes or unfreezes every layer (Keras's
+        ``model.trainable = False``, e.g. for a pretrained base)."""
+        return any(layer.trainable for layer in self.layers)
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        for layer in self.layers:
+            layer.trainable = value
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called ``name``, or at position ``index`` (Keras's ``get_layer``).
+
+        Raises:
+            ValueError: neither or both given, no such name, or an index out of range.
+
+        >>> import nnx
+        >>> model = nnx.Sequential([nnx.layers.Dense(2, input_shape=(3,), name="hidden")])
+        >>> model.get_layer("hidden") is model.get_layer(index=0)
+        True
+        """
+        who = f"{type(self).__name__}.get_layer"
+        if (name is None) == (index is None):
+            raise ValueError(f"{who}: give a name or an index, received {name=}, {index=}.")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, int):
+                raise ValueError(f"{who}: index must be an int, received index={index!r}.")
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(
+                    f"{who}: index={index} is out of range for a model of "
+                    f"{len(self.layers)} layers."
+                )
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        names = ", ".join(repr(layer.name) for layer in self.layers)
+        raise ValueError(f"{who}: no layer named {name!r}; the layers are {names}.")
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """``["loss", *compiled metric names]``: the order of :meth:`evaluate`'s list."""
+        return ["loss", *(m.name for m in self.metrics)] if self.compiled else []
 
     # --- compile, steps ---------------------------------------------------------------------
     def compile(
@@ -216,8 +264,30 @@ class Model:
         flat = self.__dict__.get("_flat")
         if flat is not None and flat.matches(params):
             return flat
+        self._follow_trainable(params)
         flat = self._flat = FlatParameters.create(params, self.backend)
         return params if flat is None else flat
+
+    def _follow_trainable(self, params: list[Parameter]) -> None:
+        """Re-key the optimizer's per-position state when the trainable set changed (a layer
+        was frozen or unfrozen): each parameter keeps its own slots, new ones start fresh."""
+        previous: list[Parameter] | None = self.__dict__.get("_optimized")
+        self._optimized = list(params)
+        same = previous is not None and len(previous) == len(params)
+        if (
+            previous is None
+            or self.optimizer is None
+            or (same and all(a is b for a, b in zip(previous, params, strict=True)))
+        ):
+            return
+        state = self.optimizer.state_dict()
+        slots, where = state["slots"], {id(p): i for i, p in enumerate(previous)}
+        state["slots"] = [
+            slots[where[id(p)]] if where.get(id(p), len(slots)) < len(slots) else None
+            for p in params
+        ]
+        self.optimizer.load_state_dict({**state, "slots": []})  # forget the old positions
+        self.optimizer.load_state_dict(state, params)
 
     @property
     def _regularized(self) -> list[Parameter]:
@@ -234,30 +304,40 @@ class Model:
         verbose: int = 1,
         callbacks: Sequence[Callback] | None = None,
         validation_split: float = 0.0,
-        validation_data: tuple[Any, ...] | None = None,
+        validation_data: Any = None,
         shuffle: bool = True,
         initial_epoch: int = 0,
         sample_weight: Any = None,
         class_weight: dict[int, float] | None = None,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
     ) -> History:
         """Train for ``epochs`` epochs; returns a :class:`~nnx.callbacks.History`.
 
         Args:
-            x, y: training inputs and targets (host or backend arrays).
-            batch_size: samples per update.
+            x, y: training inputs and targets (host or backend arrays); or ``x`` alone, a
+                :class:`~nnx.data.PyDataset` or a Python iterable/generator of ``(x, y)`` or
+                ``(x, y, sample_weight)`` batches, moved to the device batch by batch.
+                Targets of shape ``(n,)`` for an ``(n, 1)`` output are expanded, as in Keras.
+            batch_size: samples per update (arrays only).
             epochs: index of the last epoch (training runs from ``initial_epoch``).
             verbose: 0 silent, 1 progress bar, 2 one line per epoch.
             callbacks: :class:`~nnx.callbacks.Callback` instances, called in order before
                 the ``History`` and the progress bar.
             validation_split: fraction of the data (taken from the end, before shuffling)
-                held out for validation.
-            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``.
-            shuffle: reshuffle the training data each epoch (seeded by the model's seed).
+                held out for validation (arrays only).
+            validation_data: ``(x_val, y_val)``, ``(x_val, y_val, sample_weight_val)``, a
+                PyDataset or an iterable of batches.
+            shuffle: reshuffle the training data (a PyDataset: its batch order) each epoch,
+                seeded by the model's seed.
             initial_epoch: epoch to start from (for resuming; a callback such as
                 ``BackupAndRestore`` may raise it through its ``resume_epoch``).
-            sample_weight: per-sample weights of the loss, shape ``(n,)``.
+            sample_weight: per-sample weights of the loss, shape ``(n,)`` (arrays only).
             class_weight: ``{class index: weight}`` multiplying each sample's loss by its
                 class's weight (classes not listed weigh 1); needs a classification loss.
+            steps_per_epoch: batches per epoch drawn from a generator (required for one:
+                it may be endless), continuing across epochs.
+            validation_steps: the same for a generator given as ``validation_data``.
 
         Returns:
             The ``History``; ``history.nonfinite`` says where training stopped on a NaN/Inf
@@ -277,6 +357,8 @@ class Model:
             initial_epoch,
             sample_weight,
             class_weight,
+            steps_per_epoch,
+            validation_steps,
         )
 
     def evaluate(
@@ -287,17 +369,37 @@ class Model:
         verbose: int = 0,
         sample_weight: Any = None,
         return_dict: bool = False,
+        steps: int | None = None,
     ) -> float | list[float] | dict[str, float]:
         """Loss (penalties included) and metrics on data, in inference mode.
 
-        Returns:
-            A float (no metrics), a list ``[loss, *metrics]``, or with ``return_dict`` a dict.
-        """
-        return training.evaluate(self, x, y, batch_size, verbose, sample_weight, return_dict)
+        ``x`` may also be a PyDataset or an iterable of batches (``steps`` of them from a
+        generator), as in :meth:`fit`.
 
-    def predict(self, x: Any, batch_size: int = 32, verbose: int = 0) -> Any:
-        """Outputs for ``x`` in inference mode, as a host NumPy array (like Keras)."""
-        return self.backend.to_numpy(training.predict(self, x, batch_size))
+        Returns:
+            A float (no metrics), a list ``[loss, *metrics]`` (in the order of
+            :attr:`metrics_names`), or with ``return_dict`` a dict.
+        """
+        return training.evaluate(self, x, y, batch_size, verbose, sample_weight, return_dict, steps)
+
+    def predict(
+        self, x: Any, batch_size: int = 32, verbose: int = 0, steps: int | None = None
+    ) -> Any:
+        """Outputs for ``x`` in inference mode, as a host NumPy array (like Keras).
+
+        Args:
+            x: inputs; or a PyDataset / iterable of batches (``x`` or ``(x, ...)`` each;
+                ``steps`` of them from a generator).
+            batch_size: samples per forward pass (arrays only).
+            verbose: 0 silent; 1 or 2 print one line with the batch count and the time.
+            steps: batches to read from a generator.
+        """
+        check_choice(verbose, "verbose", (0, 1, 2), who=f"{type(self).__name__}.predict")
+        start = time.perf_counter()
+        out = self.backend.to_numpy(training.predict(self, x, batch_size, steps))
+        if verbose:
+            print(f"predict: {out.shape[0]} samples - {time.perf_counter() - start:.2f}s")
+        return out
 
     def summary(self, print_fn: Any = print) -> None:
         """Print each layer's type, output shape and parameter count, and the totals."""

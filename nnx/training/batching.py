@@ -32,6 +32,7 @@ __all__ = [
     "model_class_weights",
     "model_data",
     "split_validation",
+    "validation_dataset",
 ]
 
 
@@ -123,6 +124,11 @@ def fit_data(
         data = Dataset(data.x, data.y, cw if data.w is None else data.w * cw)
     if validation_data is None:
         return split_validation(data, validation_split)
+    return data, validation_dataset(model, validation_data)
+
+
+def validation_dataset(model: Any, validation_data: Any) -> Dataset:
+    """``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)`` converted for ``model``."""
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError(
             "validation_data must be (x_val, y_val) or (x_val, y_val, "
@@ -130,7 +136,7 @@ def fit_data(
         )
     xv, yv, *wv = validation_data
     names = ("validation_data[0]", "validation_data[1]")
-    return data, model_data(model, xv, yv, wv[0] if wv else None, names=names)
+    return model_data(model, xv, yv, wv[0] if wv else None, names=names)
 
 
 def model_class_weights(model: Any, y: Array, class_weight: Any) -> Array:

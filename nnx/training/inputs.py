@@ -21,6 +21,7 @@ from typing import Any
 
 from nnx.backends import Backend
 from nnx.backends.base import Array, array_namespace
+from nnx.functional.shapes import match_target_rank
 from nnx.losses import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
 from nnx.validation import check_int
 
@@ -140,8 +141,15 @@ def require_compiled(model: Any, what: str) -> None:
 
 
 def model_inputs(model: Any, x: Any, argument: str = "x") -> Array:
-    """``x`` as an array of the model's backend and float dtype (checked, see the module)."""
-    return to_backend(model.backend, x, argument, model.dtype)
+    """``x`` as an array of the model's backend and float dtype (checked, see the module).
+
+    A rank-1 ``x`` is one feature per sample, ``(n,)`` -> ``(n, 1)``, when the model takes
+    samples of shape ``(1,)`` or is not built yet (as tf.keras 2 expands 1-D data).
+    """
+    x = to_backend(model.backend, x, argument, model.dtype)
+    if x.ndim == 1 and (not model.built or tuple(model.input_shape) == (1,)):
+        x = model.backend.xp.expand_dims(x, axis=-1)
+    return x
 
 
 def model_targets(model: Any, y: Any, argument: str = "y") -> Array:
@@ -149,7 +157,9 @@ def model_targets(model: Any, y: Any, argument: str = "y") -> Array:
 
     Sparse losses take integer labels in ``[0, classes)``; binary cross-entropy takes values in
     ``[0, 1]``; categorical cross-entropy takes probability rows; every other loss compares
-    ``y`` with the output element by element, so the shapes must match (nothing is broadcast).
+    ``y`` with the output element by element, so the shapes must match (nothing is broadcast)
+    once Keras's rank rule has run: ``(n,)`` targets for an ``(n, 1)`` output become
+    ``(n, 1)`` (:func:`nnx.functional.shapes.match_target_rank`).
     """
     loss = model.loss
     sparse = isinstance(loss, SparseCategoricalCrossentropy)
@@ -160,14 +170,13 @@ def model_targets(model: Any, y: Any, argument: str = "y") -> Array:
     if sparse:
         loss.validate_targets(y, int(expected[-1] or 0))
         return y
+    y = match_target_rank(y, (y.shape[0], *expected))
     if isinstance(loss, BinaryCrossentropy):
         loss.validate_targets(y)
     if tuple(y.shape[1:]) != expected:
         hint = (
-            "Reshape it with y.reshape(-1, 1)."
-            if y.ndim == 1 and expected == (1,)
-            else "One-hot encode integer labels or use sparse_categorical_crossentropy."
-            if y.ndim == 1
+            "One-hot encode integer labels or use sparse_categorical_crossentropy."
+            if y.ndim == 1 or tuple(y.shape[1:]) == (1,)
             else ""
         )
         raise ValueError(
@@ -183,10 +192,13 @@ def model_targets(model: Any, y: Any, argument: str = "y") -> Array:
 def model_sample_weights(
     model: Any, sample_weight: Any, n: int, argument: str = "sample_weight"
 ) -> Array | None:
-    """Per-sample loss weights on the model's backend, shape ``(n,)`` and ``>= 0``; None stays."""
+    """Per-sample loss weights on the model's backend, shape ``(n,)`` (``(n, 1)`` is
+    flattened, as Keras does) and ``>= 0``; None stays."""
     if sample_weight is None:
         return None
     w = to_backend(model.backend, sample_weight, argument, model.dtype)
+    if tuple(w.shape) == (n, 1):
+        w = model.backend.xp.reshape(w, (n,))
     if tuple(w.shape) != (n,):
         raise ValueError(
             f"{argument} must have shape ({n},), one weight per sample, "

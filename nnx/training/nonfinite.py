@@ -26,11 +26,10 @@ array([[0.47...]], dtype=float32)
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from nnx.saving.state import copy_state, restore_state
-from nnx.training.batching import Dataset
 
 __all__ = ["NonFiniteGuard", "NonFiniteWarning"]
 
@@ -74,18 +73,15 @@ class NonFiniteGuard:
         return next((name for (name, _), good in zip(checks, ok, strict=True) if not good), None)
 
     def locate(
-        self,
-        epoch: int,
-        batches: Sequence[slice],
-        data: Callable[[], Dataset],
+        self, epoch: int, replay: Callable[[], Iterable[tuple[Any, Any, Any]]] | None
     ) -> dict[str, Any]:
         """Replay ``epoch`` from the snapshot, stop before the first bad batch, warn.
 
         Args:
             epoch: the epoch whose mean loss was not finite.
-            batches: the epoch's batch slices.
-            data: redraws the epoch's (shuffled) data; the generators are back at the
-                snapshot, so it draws the same order.
+            replay: redraws the epoch's ``(x, y, sample_weight)`` batches (the generators are
+                back at the snapshot, so it draws the same order); None for data that cannot
+                be replayed (a generator): the model then goes back to the start of the epoch.
 
         Returns:
             ``{"epoch", "batch", "quantity"}`` (``batch`` None when no single step is to
@@ -94,21 +90,25 @@ class NonFiniteGuard:
         model = self.model
         assert self._state is not None
         restore_state(model, *self._state)
-        epoch_data = data()
         event: dict[str, Any] = {"epoch": epoch, "batch": None, "quantity": "loss"}
-        for step, s in enumerate(batches):
+        for step, batch in enumerate(replay() if replay is not None else ()):
             before = copy_state(self.model)
-            loss = model.train_step(*epoch_data.batch(s))
+            loss = model.train_step(*batch)
             quantity = self._problem(loss)
             if quantity is not None:
                 restore_state(model, *before)
                 event.update(batch=step, quantity=quantity)
                 break
         where = f"epoch {epoch} (0-based), batch {event['batch']}"
+        kept = (
+            "the model keeps the last finite weights, from before that batch"
+            if replay is not None
+            else "the data cannot be replayed, so the model keeps the weights from the start "
+            "of that epoch"
+        )
         warnings.warn(
-            f"fit stopped: the {event['quantity']} became NaN or infinite at {where}; the "
-            "model keeps the last finite weights, from before that batch. Lower the learning "
-            "rate, clip gradients (clipnorm=...) or check the data.",
+            f"fit stopped: the {event['quantity']} became NaN or infinite at {where}; {kept}. "
+            "Lower the learning rate, clip gradients (clipnorm=...) or check the data.",
             NonFiniteWarning,
             stacklevel=4,
         )

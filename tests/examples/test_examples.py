@@ -150,3 +150,13 @@ def test_gallery_shows_every_plot_with_its_png():
     for image in images:
         data = (EXAMPLES / image).read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 5000, image
+
+
+def test_image_data_generator_picture(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "example_image_data_generator", EXAMPLES / "image_data_generator.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path = module.main(tmp_path / "before_after.png")
+    assert path.exists() and path.stat().st_size > 5000

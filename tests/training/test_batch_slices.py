@@ -7,7 +7,7 @@ import pytest
 
 import nnx
 from nnx.layers import Dense
-from nnx.training import loop
+from nnx.training import loop, sources
 from nnx.training.batching import Dataset, batch_slices, split_validation
 
 X = np.random.default_rng(0).normal(size=(7, 3)).astype("float32")
@@ -35,9 +35,10 @@ def test_fit_evaluate_and_predict_all_cut_batches_with_batch_slices(monkeypatch)
         return batch_slices(n, batch_size)
 
     monkeypatch.setattr(loop, "batch_slices", spy)
+    monkeypatch.setattr(sources, "batch_slices", spy)
     model = _model()
     model.fit(X, Y, batch_size=3, epochs=2, verbose=0, validation_split=0.3)
-    assert calls == [(5, 3), (2, 3), (2, 3)]  # training set once, validation each epoch
+    assert calls == [(5, 3), (2, 3)]  # training and validation sets, once each
     calls.clear()
     model.evaluate(X, Y, batch_size=4)
     model.predict(X, batch_size=2)

@@ -38,6 +38,7 @@ BIN = ("binary_crossentropy", 1, "sigmoid")
 SPARSE = ("sparse_categorical_crossentropy", 3, "softmax")
 CCE = ("categorical_crossentropy", 3, "softmax")
 MSE = ("mse", 1, None)
+MSE3 = ("mse", 3, None)
 
 # (model, method, kwargs, error type, words the message must contain)
 BAD = [
@@ -47,7 +48,8 @@ BAD = [
     (BIN, "fit", {"x": None, "y": Y_BIN}, ValueError, ["x", "None"]),
     (BIN, "fit", {"x": X, "y": None}, ValueError, ["y", "None"]),
     (BIN, "fit", {"x": X[:10], "y": Y_BIN}, ValueError, ["x has 10", "y has 12"]),
-    (BIN, "fit", {"x": X, "y": Y_BIN[:, 0]}, ValueError, ["y", "(12,)", "reshape"]),
+    (MSE3, "fit", {"x": X, "y": Y_BIN[:, 0]}, ValueError, ["y", "(12,)", "(batch, 3)"]),
+    (MSE3, "fit", {"x": X, "y": Y_BIN}, ValueError, ["y", "(12, 1)", "(batch, 3)"]),
     (BIN, "fit", {"x": X, "y": Y_BIN * 3}, ValueError, ["[0, 1]", "[0, 3]"]),
     (BIN, "fit", {"x": np.full((12, 3), np.nan), "y": Y_BIN}, ValueError, ["x", "NaN"]),
     (BIN, "fit", {"x": X[:, :2], "y": Y_BIN}, ValueError, ["(12, 2)", "expected"]),
@@ -92,6 +94,11 @@ BAD = [
         ValueError,
         ["validation_data[1]", "one-hot"],
     ),
+    (BIN, "fit", {"x": X, "y": Y_BIN, "steps_per_epoch": 0}, ValueError, ["steps_per_epoch=0"]),
+    (BIN, "fit", {"x": X, "y": Y_BIN, "validation_steps": -1}, ValueError, ["validation_steps"]),
+    (BIN, "evaluate", {"x": X, "y": Y_BIN, "steps": 0}, ValueError, ["steps=0"]),
+    (BIN, "predict", {"x": X, "steps": 1.5}, ValueError, ["steps=1.5"]),
+    (BIN, "predict", {"x": X, "verbose": 7}, ValueError, ["verbose=7"]),
     (BIN, "evaluate", {"x": X, "y": Y_BIN[:3]}, ValueError, ["x has 12", "y has 3"]),
     (BIN, "evaluate", {"x": X.astype(object), "y": Y_BIN}, TypeError, ["x", "object"]),
     (BIN, "evaluate", {"x": X, "y": Y_BIN, "batch_size": -2}, ValueError, ["batch_size=-2"]),
@@ -104,7 +111,7 @@ BAD = [
 
 
 #: arguments without a refusal of their own: any value is accepted
-UNCHECKED = {"evaluate": {"verbose", "return_dict"}, "predict": {"verbose"}}
+UNCHECKED = {"evaluate": {"verbose", "return_dict"}}
 
 
 @pytest.mark.parametrize("spec, method, kwargs, error, words", BAD)
@@ -118,7 +125,7 @@ def test_bad_input_is_refused_with_a_clear_message(spec, method, kwargs, error, 
 
 def _culprits(spec, kwargs):
     """The arguments of a BAD row that differ from a valid call."""
-    valid = {"x": X, "y": {BIN: Y_BIN, SPARSE: Y_INT, CCE: Y_HOT, MSE: Y_BIN}[spec]}
+    valid = {"x": X, "y": {BIN: Y_BIN, SPARSE: Y_INT, CCE: Y_HOT, MSE: Y_BIN, MSE3: Y_HOT}[spec]}
     return {k for k, v in kwargs.items() if valid.get(k, object()) is not v}
 
 
