@@ -12,7 +12,7 @@ Reading is bounded before anything is allocated: only a regular file (never a FI
 device), at most ``max_bytes`` of it, read once; the checksum verified; every member a stored
 ``.npy`` of a numeric dtype whose header describes exactly the bytes it holds; the metadata at
 most :data:`MAX_METADATA_BYTES` of JSON nested at most :data:`MAX_JSON_DEPTH` deep, integers of
-at most 19 digits. Then ``np.load(..., allow_pickle=False)`` reads the bytes checked: nothing in
+at most 100 digits. Then ``np.load(..., allow_pickle=False)`` reads the bytes checked: nothing in
 a file is ever executed or unpickled, so a file from a stranger can at worst fail to load, and
 every refusal is a :class:`FileFormatError` naming the file.
 
@@ -74,7 +74,8 @@ DEFAULT_MAX_BYTES = 8 * 2**30
 MAX_METADATA_BYTES = 64 * 2**20
 #: the deepest nesting of JSON arrays and objects accepted in the metadata
 MAX_JSON_DEPTH = 64
-_MAX_INT_DIGITS = 19  # |n| < 10**19: every int64; more is no shape, count or seed
+# 128-bit generator states have 39 digits; 100 digits keep float(n) finite (no OverflowError)
+_MAX_INT_DIGITS = 100
 _COMMENT_LEN = len(CHECKSUM_PREFIX) + 64
 _EOCD = b"PK\x05\x06"  # zip end-of-central-directory record: 22 bytes, then the comment
 _TAIL = 22 + _COMMENT_LEN
@@ -292,7 +293,7 @@ def _bounded_int(text: str) -> int:
 
 def parse_json(text: str | bytes, field: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """``json.loads(text)`` within bounds: nesting at most ``max_depth`` (checked before
-    parsing, so no ``RecursionError``) and integers of at most 19 digits.
+    parsing, so no ``RecursionError``) and integers of at most 100 digits.
 
     Raises:
         FileFormatError: naming ``field``: too deep, a huge integer, or not JSON.
@@ -326,7 +327,7 @@ def parse_json(text: str | bytes, field: str, max_depth: int = MAX_JSON_DEPTH) -
     except _HugeIntegerError as error:
         raise FileFormatError(
             f"has field {field!r} holding the integer {error}: more than "
-            f"{_MAX_INT_DIGITS} digits, no shape, count or seed is that large."
+            f"{_MAX_INT_DIGITS} digits, no shape, count or state is that large."
         ) from None
     except (ValueError, RecursionError) as error:
         raise FileFormatError(f"has field {field!r} that is not valid JSON: {error}") from None
