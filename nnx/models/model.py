@@ -341,7 +341,13 @@ class Model:
         """Write only the parameter values (atomic ``.npz`` file)."""
         saving.save_weights(self, path)
 
-    def load_weights(self, path: str | PathLike[str]) -> None:
+    def load_weights(
+        self,
+        path: str | PathLike[str],
+        verify: Any = None,
+        max_bytes: int = saving.DEFAULT_MAX_BYTES,
+    ) -> None:
         """Load parameter values written by :meth:`save_weights` or :meth:`save` (shapes and
-        dtypes must match this model's)."""
-        saving.load_weights(self, path)
+        dtypes must match this model's). ``verify``: an Ed25519 public key the file must be
+        signed with (see :func:`nnx.load`); ``max_bytes``: refuse larger files."""
+        saving.load_weights(self, path, verify, max_bytes)

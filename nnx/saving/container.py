@@ -242,7 +242,7 @@ def read_file(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) 
     The file is opened without blocking (a FIFO would wait forever for a writer) and checked
     with ``fstat`` on the open descriptor, so what is checked is what is read: a directory, a
     FIFO, a device (``/dev/zero`` never ends) or a socket is refused, as is a file larger than
-    ``max_bytes``; at most ``max_bytes + 1`` bytes are ever read.
+    ``max_bytes``; at most its size plus one byte is read (a file that grows is refused).
 
     Raises:
         FileNotFoundError: no such file.
@@ -251,29 +251,38 @@ def read_file(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) 
     where = repr(os.fspath(path))
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags)
-    with os.fdopen(fd, "rb", buffering=0) as f:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = next((name for test, name in _KIND_NAMES if test(mode)), "not a regular file")
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next(
+                (name for test, name in _KIND_NAMES if test(info.st_mode)), "not a regular file"
+            )
             raise FileFormatError(
                 f"{where} is {kind}: nnx reads model files only from regular files."
             )
-        size = os.fstat(fd).st_size
-        if size > max_bytes:
+        if info.st_size > max_bytes:
             raise FileFormatError(
-                f"{where} has {size} bytes, more than max_bytes={max_bytes}; pass a larger "
-                "max_bytes= to read it if you trust it."
+                f"{where} has {info.st_size} bytes, more than max_bytes={max_bytes}; pass a "
+                "larger max_bytes= to read it if you trust it."
             )
-        chunks, left = [], max_bytes + 1
-        while left > 0:
-            chunk = f.read(min(left, 1 << 24))
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        # NOTE: ask for exactly the size fstat gave (plus one byte to see growth): a larger
+        # request makes the reader allocate that much before the short read.
+        chunks, left = [], info.st_size + 1
+        while left > 0:  # one read() returns at most ~2 GiB on Linux
+            chunk = f.read(left)
             if not chunk:
                 break
             chunks.append(chunk)
             left -= len(chunk)
-        data = b"".join(chunks)
-    if len(data) > max_bytes:
-        raise FileFormatError(f"{where} grew beyond max_bytes={max_bytes} while being read.")
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if len(data) != info.st_size:
+        raise FileFormatError(
+            f"{where} changed size while being read ({info.st_size} bytes, then {len(data)}+)."
+        )
     return data
 
 
