@@ -23,6 +23,8 @@ from nnx.validation import check_bool, check_choice, check_int
 
 __all__ = ["evaluate", "evaluate_data", "fit", "predict", "read_logs"]
 
+_WEIGHTS_FINITE = "__weights_finite__"  # the guard's flag, read with the epoch logs
+
 
 def read_logs(model: Any, values: dict[str, Any]) -> dict[str, float]:
     """A dict of 0-d device arrays as Python floats, read with one transfer."""
@@ -128,8 +130,12 @@ def fit(
             hooks.on_train_batch_end(step, {"loss": batch_loss})
             if model.stop_training:
                 break
-        logs = read_logs(model, _running(model, loss))
-        if guard is not None and not math.isfinite(logs["loss"]):
+        values = _running(model, loss)
+        if guard is not None:  # read with the logs: the same transfer
+            values[_WEIGHTS_FINITE] = guard.weights_finite()
+        logs = read_logs(model, values)
+        finite_weights = logs.pop(_WEIGHTS_FINITE, 1.0) == 1.0
+        if guard is not None and not (math.isfinite(logs["loss"]) and finite_weights):
             history.nonfinite = guard.locate(epoch, batches, epoch_data)
             break
         if val is not None:
