@@ -286,8 +286,21 @@ def read_file(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) 
     return data
 
 
-# a JSON string (escapes included), or one bracket: what the depth scan looks at
-_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+# a JSON string (escapes included); anything but a bracket
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _too_deep(text: str, max_depth: int) -> bool:
+    """Whether arrays/objects nest more than ``max_depth`` deep, in passes of C-speed string
+    operations (each removes the innermost pairs), never recursion."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    brackets = brackets.replace("{", "[").replace("}", "]")
+    for _ in range(max_depth):
+        if "[]" not in brackets:
+            return False
+        brackets = brackets.replace("[]", "")
+    return "[]" in brackets
 
 
 class _HugeIntegerError(ValueError):
@@ -319,18 +332,11 @@ def parse_json(text: str | bytes, field: str, max_depth: int = MAX_JSON_DEPTH) -
             text = text.decode("utf-8")
         except UnicodeDecodeError as error:
             raise FileFormatError(f"has field {field!r} that is not UTF-8: {error}") from None
-    depth = 0
-    for match in _JSON_TOKENS.finditer(text):
-        token = match.group()
-        if token in "[{":
-            depth += 1
-            if depth > max_depth:
-                raise FileFormatError(
-                    f"has field {field!r} nested more than {max_depth} deep (JSON arrays and "
-                    "objects): no nnx file needs that."
-                )
-        elif token in "]}":
-            depth -= 1
+    if _too_deep(text, max_depth):
+        raise FileFormatError(
+            f"has field {field!r} nested more than {max_depth} deep (JSON arrays and objects): "
+            "no nnx file needs that."
+        )
     try:
         return json.loads(text, parse_int=_bounded_int)
     except _HugeIntegerError as error:

@@ -235,3 +235,31 @@ def _try_load(path):
 def test_dev_zero_and_directories_are_refused(tmp_path):
     _refused(pathlib.Path("/dev/zero"), "is a character device")
     _refused(tmp_path, "is a directory")
+
+
+@pytest.mark.parametrize("kind", ["wide", "deep"])
+def test_loading_costs_a_small_multiple_of_the_file_size(kind, tmp_path):
+    """A genuine file: peak memory within 3x its size (+ 16 MB), time within 2 s."""
+    if kind == "wide":  # 1M weights with Adam's two slots: a 12 MB file
+        model = nnx.Sequential([Dense(1000, input_shape=(1000,))], seed=0)
+        model.compile("adam", "mse")
+        model.fit(np.ones((2, 1000)), np.ones((2, 1000)), verbose=0)
+    else:  # 1000 layers of metadata (rng states): a 0.35 MB file
+        model = nnx.Sequential(
+            [Dense(2, input_shape=(2,))] + [nnx.layers.Dropout(0.1) for _ in range(1000)]
+        )
+    path = tmp_path / "model.nnx"
+    model.save(path)
+    size = path.stat().st_size
+    start = time.perf_counter()
+    nnx.load(path)
+    seconds = time.perf_counter() - start  # timed without tracemalloc, which slows Python down
+    tracemalloc.start()
+    try:
+        loaded = nnx.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert loaded.count_params() == model.count_params()
+    assert peak < 3 * size + PEAK_BYTES, f"{peak / size:.1f}x the file's {size} bytes"
+    assert seconds < SECONDS
