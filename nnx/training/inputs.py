@@ -70,7 +70,9 @@ def to_backend(backend: Backend, data: Any, argument: str, dtype: str | None) ->
     target = x.dtype if dtype is None else backend.dtype(dtype)
     if xp.isdtype(x.dtype, "real floating"):
         # one reduction: False for NaN, inf and values the cast would overflow
-        limit = float(xp.finfo(target if xp.isdtype(target, "real floating") else x.dtype).max)
+        limit = float(xp.finfo(x.dtype).max)
+        if xp.isdtype(target, "real floating"):  # a narrower float: its range (float32's)
+            limit = min(limit, float(xp.finfo(target).max))
         if not bool(xp.all(xp.abs(x) <= limit)):
             _refuse_values(xp, x, argument, limit, dtype)
     if x.dtype != target:
