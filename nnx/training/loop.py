@@ -18,6 +18,7 @@ from nnx.metrics import Mean
 from nnx.saving.state import require_built
 from nnx.training.batching import Dataset, batch_slices, fit_data, model_data
 from nnx.training.inputs import check_batch_size, model_inputs, require_compiled
+from nnx.training.interrupts import interrupt_session
 from nnx.training.nonfinite import NonFiniteGuard
 from nnx.validation import check_bool, check_choice, check_int
 
@@ -116,37 +117,38 @@ def fit(
         return train.shuffled(model.rng.permutation(len(train)) if shuffle else None)
 
     model.history, model.stop_training = history, False
-    hooks.on_train_begin()
-    for epoch in range(hooks.start_epoch(initial_epoch), epochs):
-        hooks.on_epoch_begin(epoch)
-        _reset(model, loss)
-        if guard is not None:
-            guard.snapshot()
-        data = epoch_data()
-        for step, s in enumerate(batches):
-            hooks.on_train_batch_begin(step)
-            batch_loss = model.train_step(*data.batch(s))
-            loss.update_value(batch_loss, s.stop - s.start)
-            hooks.on_train_batch_end(step, {"loss": batch_loss})
+    with interrupt_session():  # Ctrl-C waits for the end of an update (see train_step)
+        hooks.on_train_begin()
+        for epoch in range(hooks.start_epoch(initial_epoch), epochs):
+            hooks.on_epoch_begin(epoch)
+            _reset(model, loss)
+            if guard is not None:
+                guard.snapshot()
+            data = epoch_data()
+            for step, s in enumerate(batches):
+                hooks.on_train_batch_begin(step)
+                batch_loss = model.train_step(*data.batch(s))
+                loss.update_value(batch_loss, s.stop - s.start)
+                hooks.on_train_batch_end(step, {"loss": batch_loss})
+                if model.stop_training:
+                    break
+            values = _running(model, loss)
+            if guard is not None:  # read with the logs: the same transfer
+                values[_WEIGHTS_FINITE] = guard.weights_finite()
+            logs = read_logs(model, values)
+            finite_weights = logs.pop(_WEIGHTS_FINITE, 1.0) == 1.0
+            if guard is not None and not (math.isfinite(logs["loss"]) and finite_weights):
+                history.nonfinite = guard.locate(epoch, batches, epoch_data)
+                break
+            if val is not None:
+                hooks.on_test_begin()
+                val_logs = evaluate_data(model, val, batch_size)
+                hooks.on_test_end(val_logs)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            hooks.on_epoch_end(epoch, logs)
             if model.stop_training:
                 break
-        values = _running(model, loss)
-        if guard is not None:  # read with the logs: the same transfer
-            values[_WEIGHTS_FINITE] = guard.weights_finite()
-        logs = read_logs(model, values)
-        finite_weights = logs.pop(_WEIGHTS_FINITE, 1.0) == 1.0
-        if guard is not None and not (math.isfinite(logs["loss"]) and finite_weights):
-            history.nonfinite = guard.locate(epoch, batches, epoch_data)
-            break
-        if val is not None:
-            hooks.on_test_begin()
-            val_logs = evaluate_data(model, val, batch_size)
-            hooks.on_test_end(val_logs)
-            logs.update({f"val_{k}": v for k, v in val_logs.items()})
-        hooks.on_epoch_end(epoch, logs)
-        if model.stop_training:
-            break
-    hooks.on_train_end()
+        hooks.on_train_end()
     return history
 
 

@@ -17,8 +17,9 @@ import pytest
 
 import nnx
 from nnx.backends.numpy_backend import PARALLEL_MIN_SIZE
+from nnx.callbacks import Callback
 from nnx.layers import Dense
-from nnx.training.interrupts import deferred_interrupts
+from nnx.training.interrupts import deferred_interrupts, interrupt_session
 
 TRIALS = 40
 
@@ -105,6 +106,56 @@ def test_timed_interrupts_leave_the_state_before_or_after_a_step(backend, optimi
             assert _equal(now, _one_step_from(before, reference, batch)), "a mixed state"
             outcomes["after"] += 1
     assert sum(outcomes.values()) == TRIALS
+
+
+class _Snapshots(Callback):
+    """Keeps the state at the start of each batch, as the test's "before"."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.before, self.batch = _state(self.model), batch
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
+def test_timed_interrupts_during_fit_leave_the_state_before_or_after_a_step(backend):
+    model, reference = _model(backend, "adam"), _model(backend, "adam")
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 256)).astype("float32")
+    y = rng.normal(size=(64, 512)).astype("float32")
+    snapshots = _Snapshots()
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False, callbacks=[snapshots])
+    draw = random.Random(41)
+    for _ in range(TRIALS // 2):
+        timer = _interrupt_after(draw.uniform(0.0, 0.01))
+        try:
+            timer.start()
+            model.fit(
+                x, y, batch_size=16, epochs=10**6, verbose=0, shuffle=False, callbacks=[snapshots]
+            )
+        except KeyboardInterrupt:
+            pass
+        finally:
+            timer.join()
+        before, now = snapshots.before, _state(model)
+        if not _equal(now, before):
+            assert now[2] == before[2] + 1, f"a mixed state: iterations {before[2]} -> {now[2]}"
+            rows = slice(16 * snapshots.batch, 16 * snapshots.batch + 16)
+            batch = (model.backend.asarray(x[rows]), model.backend.asarray(y[rows]))
+            assert _equal(now, _one_step_from(before, reference, batch)), "a mixed state"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_inside_a_session_only_update_blocks_hold_the_signal():
+    with interrupt_session():
+        with pytest.raises(KeyboardInterrupt):  # outside a block: at once, as always
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+        events = []
+        with pytest.raises(KeyboardInterrupt), deferred_interrupts():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)
+            events.append("block finished")
+        assert events == ["block finished"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_an_interrupt_inside_the_block_waits_for_its_end():
