@@ -85,7 +85,7 @@ class interrupt_session:  # noqa: N801 - used as a context manager, like context
 
     def __enter__(self) -> None:
         holder = _install()
-        self._holder = holder
+        self._holder: _Holder | None = holder
         if holder is not None:
             _session.append(holder)
 
@@ -106,6 +106,7 @@ class deferred_interrupts:  # noqa: N801 - used as a context manager, like conte
     """
 
     __slots__ = ("_holder", "_own")
+    _holder: _Holder | None
 
     def __enter__(self) -> None:
         holder = _session[-1] if _session else None
