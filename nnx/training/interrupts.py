@@ -94,8 +94,9 @@ class interrupt_session:  # noqa: N801 - used as a context manager, like context
         if holder is None:
             return
         _session.remove(holder)
-        if signal.getsignal(signal.SIGINT) is holder:
-            signal.signal(signal.SIGINT, holder.previous)
+        previous = holder.previous
+        if signal.getsignal(signal.SIGINT) is holder:  # else someone replaced it: leave theirs
+            signal.signal(signal.SIGINT, previous)
 
 
 class deferred_interrupts:  # noqa: N801 - used as a context manager, like contextlib's
