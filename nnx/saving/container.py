@@ -206,7 +206,7 @@ def _checksum(data: bytes) -> bool | None:
     return data[-64:] == hashlib.sha256(data[:-64]).hexdigest().encode()
 
 
-def _describe_unsigned(data: bytes, where: str) -> str:
+def _describe_without_checksum(data: bytes, where: str) -> str:
     """Why a file starting like a zip archive but without a valid nnx checksum is refused."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -395,7 +395,7 @@ def decode_tensors(
             f"{where} is corrupted: its content does not match the SHA-256 checksum stored in it."
         )
     if verified is None and require_checksum:
-        raise FileFormatError(_describe_unsigned(data, where))
+        raise FileFormatError(_describe_without_checksum(data, where))
     try:
         tensors, metadata = _parse(data)
     except FileFormatError as error:

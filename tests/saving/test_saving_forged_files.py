@@ -263,3 +263,17 @@ def test_loading_costs_a_small_multiple_of_the_file_size(kind, tmp_path):
     assert loaded.count_params() == model.count_params()
     assert peak < 3 * size + PEAK_BYTES, f"{peak / size:.1f}x the file's {size} bytes"
     assert seconds < SECONDS
+
+
+def test_load_draws_no_initial_weights(trained_file, monkeypatch):
+    """The layers take the stored arrays: no initializer runs during nnx.load."""
+    expected = nnx.load(trained_file).get_weights()
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError(f"{type(self).__name__} drew weights during nnx.load")
+
+    monkeypatch.setattr(nnx.initializers.Initializer, "__call__", refuse)
+    loaded = nnx.load(trained_file)
+    assert all(
+        a.tobytes() == b.tobytes() for a, b in zip(expected, loaded.get_weights(), strict=True)
+    )
