@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 import array_api_compat.numpy as xp_numpy
@@ -90,7 +90,19 @@ class NumpyBackend(Backend):
             self._pool = ThreadPoolExecutor(threads, thread_name_prefix="nnx-numpy")
         step = -(-n // threads)
         bounds = [slice(i, min(i + step, n)) for i in range(0, n, step)]
-        for future in [self._pool.submit(fn, s) for s in bounds]:
+        futures = [self._pool.submit(fn, s) for s in bounds]
+        # NOTE: every chunk finishes before this returns or raises, even when a Ctrl-C lands
+        # during the wait: a caller never sees chunks still writing behind its back.
+        interrupted: BaseException | None = None
+        while True:
+            try:
+                wait(futures)
+                break
+            except BaseException as error:
+                interrupted = error
+        if interrupted is not None:
+            raise interrupted
+        for future in futures:
             future.result()
 
     def sum_rows(self, x: Array, out: Array | None = None) -> Array:

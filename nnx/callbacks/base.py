@@ -123,8 +123,15 @@ class CallbackList(Callback):
 
     def start_epoch(self, initial_epoch: int = 0) -> int:
         """The epoch ``fit`` starts at: the largest of ``initial_epoch`` and every callback's
-        ``resume_epoch`` (read it after ``on_train_begin``, where callbacks set theirs)."""
-        return max([initial_epoch, *(cb.resume_epoch for cb in self.callbacks)])
+        ``resume_epoch`` (read it after ``on_train_begin``, where callbacks set theirs).
+
+        The markers are consumed: each callback's ``resume_epoch`` is back to 0 afterwards, so
+        the start epoch lives in the caller alone and no later ``fit`` can inherit it."""
+        start = max([initial_epoch, *(cb.resume_epoch for cb in self.callbacks)])
+        for cb in self.callbacks:
+            if cb.resume_epoch:
+                cb.resume_epoch = 0
+        return start
 
     def __getattribute__(self, name: str) -> Any:
         if name.startswith("on_"):

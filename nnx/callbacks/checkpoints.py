@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 import warnings
 from typing import Any
 
@@ -32,6 +33,23 @@ def _check_freq(who: str, save_freq: Any) -> str | int:
         f"{who}: save_freq must be 'epoch' or a positive int (batches), "
         f"received save_freq={save_freq!r}."
     )
+
+
+def _check_writable(who: str, directory: str) -> None:
+    """Create ``directory`` if needed and write (then delete) a probe file in it, so a
+    read-only or impossible place fails when ``fit`` starts, not after the first epoch."""
+    directory = directory or "."
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".nnx-probe-", dir=directory)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise type(error)(
+            error.errno,
+            f"{who}: cannot write to {directory!r} ({error.strerror}); checked when fit "
+            "starts, before any epoch is trained",
+        ) from None
 
 
 def _finite(model: Any) -> bool:
@@ -112,6 +130,10 @@ class ModelCheckpoint(MonitorCallback):
         self._batches = 0
         self._epoch = 0
 
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        static = self.filepath.split("{", 1)[0]  # the folders before any {field}
+        _check_writable("ModelCheckpoint", os.path.dirname(static))
+
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         self._epoch = epoch
 
@@ -163,9 +185,15 @@ class BackupAndRestore(Callback):
 
     Re-run the same script with the same callback after the process died: ``fit`` restores the
     weights, optimizer state and random generators from ``backup_dir`` in ``on_train_begin``
-    and sets :attr:`resume_epoch`, which ``fit`` reads to continue at the epoch after the last
-    backup, as ``fit(..., initial_epoch=k)`` would; it ends exactly where the uninterrupted run
-    would have (bit for bit on NumPy).
+    and sets :attr:`resume_epoch`, which ``fit`` reads (and clears) to continue at the epoch
+    after the last backup, as ``fit(..., initial_epoch=k)`` would; it ends exactly where the
+    uninterrupted run would have (bit for bit on NumPy). The start epoch lives in that ``fit``
+    call alone: a later ``fit`` never inherits it.
+
+    The backup is deleted only when ``fit`` finishes normally (all epochs, or a callback's
+    early stop). When the non-finite guard stops ``fit``, or an exception or a Ctrl-C ends it,
+    the last backup stays: the next run resumes from it. The backup directory is checked for
+    writing when ``fit`` starts.
 
     Args:
         backup_dir: a directory for the backup file (``latest.nnx``).
@@ -195,6 +223,7 @@ class BackupAndRestore(Callback):
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self.resume_epoch = 0
+        _check_writable("BackupAndRestore", self.backup_dir)
         if os.path.exists(self.path):
             arrays, meta = read(self.path)
             restore_state(self.model, arrays, meta.get("state", {}))
@@ -216,5 +245,7 @@ class BackupAndRestore(Callback):
         _save_if_finite("BackupAndRestore", self.model, self.path, False, **extra)
 
     def on_train_end(self, logs: Logs | None = None) -> None:
-        if self.delete_checkpoint and os.path.exists(self.path):
+        history = getattr(self.model, "history", None)
+        stopped_on_nonfinite = getattr(history, "nonfinite", None) is not None
+        if self.delete_checkpoint and not stopped_on_nonfinite and os.path.exists(self.path):
             os.unlink(self.path)

@@ -8,7 +8,9 @@ writes every parameter's ``.grad`` and returns ``dL/dx``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, ClassVar, TypeVar
 
 import nnx.initializers as initializers
@@ -31,6 +33,7 @@ __all__ = [
     "layer_names",
     "register_layer",
     "serialize_or_none",
+    "weights_from",
 ]
 
 
@@ -38,6 +41,36 @@ L = TypeVar("L", bound=type)
 
 
 _REGISTRY: Registry[type[Layer]] = Registry("layer type")
+
+#: ``source(name, shape, dtype) -> array``: where new weights come from instead of their
+#: initializers (see :func:`weights_from`); None: draw them
+WeightSource = Callable[[str, tuple[int, ...], str], Array]
+_WEIGHT_SOURCE: ContextVar[WeightSource | None] = ContextVar("nnx_weight_source", default=None)
+
+
+@contextmanager
+def weights_from(source: WeightSource) -> Iterator[None]:
+    """Inside this block, :meth:`Layer.add_weight` takes each new weight from
+    ``source(name, shape, dtype)`` instead of drawing it with its initializer.
+
+    Loading a file builds its layers this way: no initial weight is drawn (no time, no memory,
+    no ``n^3`` orthogonal draw) for values the file replaces, and ``source`` can refuse a
+    declared shape before anything of that size exists.
+
+    >>> from nnx.backends import get_backend
+    >>> zeros = lambda name, shape, dtype: get_backend("numpy").xp.zeros(shape, dtype=dtype)
+    >>> from nnx.layers import Dense
+    >>> layer = Dense(2)
+    >>> with weights_from(zeros):
+    ...     layer.build((3,), "numpy")
+    >>> layer.kernel.value.tolist()
+    [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]
+    """
+    token = _WEIGHT_SOURCE.set(source)
+    try:
+        yield
+    finally:
+        _WEIGHT_SOURCE.reset(token)
 
 
 def register_layer(cls: L) -> L:
@@ -194,9 +227,15 @@ class Layer:
         regularizer: Any = None,
         trainable: bool = True,
     ) -> Parameter:
-        """Create, register and return a :class:`Parameter` initialised by ``initializer``."""
-        value = initializers.get(initializer)(shape, rng, self.dtype)
-        param = Parameter(value, f"{self.name}/{name}", regularizer, trainable and self.trainable)
+        """Create, register and return a :class:`Parameter` initialised by ``initializer``
+        (or taken from the source of an enclosing :func:`weights_from`)."""
+        full_name = f"{self.name}/{name}"
+        source = _WEIGHT_SOURCE.get()
+        if source is None:
+            value = initializers.get(initializer)(shape, rng, self.dtype)
+        else:
+            value = source(full_name, tuple(shape), self.dtype)
+        param = Parameter(value, full_name, regularizer, trainable and self.trainable)
         self._weights.append(param)
         if trainable:
             self._declared_trainable.append(param)

@@ -8,6 +8,7 @@ which ``nnx.optimizers.get`` and ``nnx.losses.get`` still read).
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -15,30 +16,53 @@ import nnx.losses as losses
 import nnx.optimizers as optimizers
 from nnx.backends import Backend, get_backend
 from nnx.layers import Layer, layer_class
+from nnx.layers.base import weights_from
 from nnx.models.sequential import Sequential
-from nnx.saving import FileFormatError, read, restore_state
+from nnx.saving import DEFAULT_MAX_BYTES, FileFormatError, read, restore_state
 
-__all__ = ["load"]
+__all__ = ["MAX_SAMPLE_SIZE", "load"]
+
+#: the most values one sample may have at any layer of a loaded model (input and outputs)
+MAX_SAMPLE_SIZE = 2**31
+_MAX_DIM = 2**31  # the largest int a layer config may hold (seeds excepted)
+_MAX_SEED = 2**64
 
 
 def load(
-    path: str | os.PathLike[str], backend: str | Backend | None = None, compile: bool = True
+    path: str | os.PathLike[str],
+    backend: str | Backend | None = None,
+    compile: bool = True,
+    *,
+    verify: Any = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Sequential:
     """Rebuild a model saved with :meth:`nnx.Sequential.save`.
+
+    Loading a file from a stranger is safe: the file is read within bounds (a regular file of
+    at most ``max_bytes``, JSON of bounded depth, see :mod:`nnx.saving.container`), every
+    declared shape, count and hyper-parameter is checked against the stored arrays and sane
+    bounds before a layer is built, and layers are built without drawing initial weights (they
+    take the stored arrays), so time and memory stay within a small multiple of the file's size.
 
     Args:
         path: the file.
         backend: where the loaded model computes (default: the current default backend),
             whatever backend saved it.
         compile: restore the optimizer (with its state, when saved), loss and metrics.
+        verify: None, or an Ed25519 public key (a ``cryptography`` key, PEM bytes or a PEM
+            file's path): refuse the file unless ``<path>.sig`` holds a valid signature by its
+            owner (see :func:`nnx.saving.sign_file`; ``pip install "nnx-array[sign]"``).
+        max_bytes: refuse files larger than this (default 8 GiB).
 
     Returns:
         A built :class:`nnx.Sequential` with the saved weights, bit for bit.
 
     Raises:
-        FileFormatError: a pickle, a truncated/corrupted file, not an nnx model file, or a
-            newer format version.
-        ValueError: an unregistered layer name, or weights that do not fit the architecture.
+        FileFormatError: (a ``ValueError``) naming the file and the field: a pickle, a
+            truncated/corrupted file, not an nnx model file, a newer format version, not a
+            regular file, too large, an unregistered layer, a layer config its class refuses,
+            weights or optimizer state that do not fit the architecture, or (with ``verify``)
+            an unsigned or wrongly signed file.
 
     >>> import os, tempfile, nnx
     >>> model = nnx.Sequential([nnx.layers.Dense(2, input_shape=(3,))], seed=0)
@@ -47,32 +71,116 @@ def load(
     >>> load(path).count_params()
     8
     """
-    arrays, meta = read(path)
+    arrays, meta = read(path, verify, max_bytes)
     where = repr(os.fspath(path))
     if meta["kind"] != "model":
         raise FileFormatError(
             f"{where} holds weights only (save_weights); load it with model.load_weights."
         )
-    try:
-        config = meta["model"]
-        specs = [(layer["class_name"], layer["config"]) for layer in config["layers"]]
-    except (KeyError, TypeError) as error:
-        raise FileFormatError(f"{where} has a corrupted architecture: {error!r}") from None
-    layers = [_layer(name, layer_config, where) for name, layer_config in specs]
-    try:
-        return _assemble(layers, config, meta, arrays, get_backend(backend), compile)
-    except (KeyError, TypeError, AttributeError, IndexError) as error:
-        raise FileFormatError(f"{where} has a corrupted nnx header: {error!r}") from None
+    config = _architecture(meta, where)
+    layers = [_layer(i, spec, where) for i, spec in enumerate(config["layers"])]
+    return _assemble(layers, config, meta, arrays, get_backend(backend), compile, where)
 
 
-def _layer(name: Any, config: Any, where: str) -> Layer:
-    if not isinstance(name, str):
-        raise FileFormatError(f"{where} has a corrupted architecture: layer {name!r}.")
-    cls = layer_class(name)
+def _refuse(where: str, field: str, problem: str) -> FileFormatError:
+    return FileFormatError(f"{where} has an invalid field {field}: {problem}")
+
+
+def _bounded(value: Any, field: str, where: str) -> None:
+    """Every int in a layer config within ``_MAX_DIM`` (``seed`` within 2**64)."""
+    stack = [(value, field)]
+    while stack:
+        item, name = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((v, f"{name}.{k}") for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{name}[{i}]") for i, v in enumerate(item))
+        elif isinstance(item, int) and not isinstance(item, bool):
+            limit = _MAX_SEED if name.endswith(".seed") else _MAX_DIM
+            if abs(item) > limit:
+                raise _refuse(where, name, f"{item} is beyond any sane size (at most {limit}).")
+        elif isinstance(item, float) and math.isnan(item):
+            raise _refuse(where, name, "NaN.")
+
+
+def _architecture(meta: dict[str, Any], where: str) -> dict[str, Any]:
+    """The ``model`` field, its structure and bounds checked (nothing built yet)."""
+    config = meta.get("model")
+    if not isinstance(config, dict):
+        raise _refuse(where, "model", f"expected a JSON object, found {type(config).__name__}.")
+    layers = config.get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise _refuse(where, "model.layers", "expected a non-empty list of layers.")
+    shape = config.get("input_shape")
+    if not isinstance(shape, list) or not all(
+        isinstance(d, int) and not isinstance(d, bool) and 0 < d <= _MAX_DIM for d in shape
+    ):
+        raise _refuse(where, "model.input_shape", f"expected positive ints, found {shape!r}.")
+    if math.prod(shape) > MAX_SAMPLE_SIZE:
+        raise _refuse(
+            where, "model.input_shape", f"{shape} has more than {MAX_SAMPLE_SIZE} values."
+        )
+    seed = config.get("seed")
+    if seed is not None and not (isinstance(seed, int) and 0 <= seed < _MAX_SEED):
+        raise _refuse(where, "model.seed", f"expected None or an int in [0, 2**64), {seed!r}.")
+    for key, default in (("dtype", "float32"), ("name", "sequential")):
+        if not isinstance(config.get(key, default), str):
+            raise _refuse(where, f"model.{key}", f"expected a string, {config[key]!r}.")
+    for i, spec in enumerate(layers):
+        field = f"model.layers[{i}]"
+        if not (
+            isinstance(spec, dict)
+            and isinstance(spec.get("class_name"), str)
+            and isinstance(spec.get("config"), dict)
+        ):
+            raise _refuse(where, field, "expected {'class_name': str, 'config': {...}}.")
+        _bounded(spec["config"], f"{field}.config", where)
+    return config
+
+
+def _layer(i: int, spec: dict[str, Any], where: str) -> Layer:
+    name, field = spec["class_name"], f"model.layers[{i}]"
     try:
-        return cls.from_config(dict(config))
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{where}: cannot rebuild layer {name}: {error}") from None
+        cls = layer_class(name)
+    except ValueError as error:
+        raise _refuse(where, f"{field}.class_name", str(error)) from None
+    try:
+        return cls.from_config(dict(spec["config"]))
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as error:
+        raise _refuse(where, f"{field}.config", f"cannot rebuild layer {name}: {error}") from None
+
+
+class _StoredWeights:
+    """The ``source`` of :func:`~nnx.layers.base.weights_from`: each new weight is the next
+    stored array, whose shape and dtype must be the ones the layer declares."""
+
+    def __init__(self, arrays: dict[str, Any], backend: Backend, where: str) -> None:
+        self.arrays, self.backend, self.where = arrays, backend, where
+        self.count = 0
+
+    def __call__(self, name: str, shape: tuple[int, ...], dtype: str) -> Any:
+        i, where = self.count, self.where
+        stored = self.arrays.get(f"weights/{i}")
+        field = f"weights/{i} ({name})"
+        if stored is None:
+            raise _refuse(
+                where,
+                field,
+                f"the architecture declares it with shape {shape}, the file "
+                f"holds only {i} weight arrays.",
+            )
+        if tuple(stored.shape) != tuple(shape):
+            raise _refuse(
+                where,
+                field,
+                f"the architecture declares shape {shape}, the file holds {tuple(stored.shape)}.",
+            )
+        if stored.dtype.name != dtype:
+            raise _refuse(
+                where, field, f"the model is {dtype}, the file holds {stored.dtype.name}."
+            )
+        self.count += 1
+        return self.backend.asarray(stored)
 
 
 def _assemble(
@@ -82,26 +190,56 @@ def _assemble(
     arrays: dict[str, Any],
     backend: Backend,
     compile: bool,
+    where: str,
 ) -> Sequential:
-    model = Sequential(
-        layers,
-        backend=backend,
-        seed=config.get("seed"),
-        dtype=config.get("dtype", "float32"),
-        name=config.get("name", "sequential"),
-    )
-    if not model.built:
-        model.build(tuple(config["input_shape"]))
+    source = _StoredWeights(arrays, backend, where)
+    try:
+        with weights_from(source):
+            model = Sequential(
+                layers,
+                backend=backend,
+                seed=config.get("seed"),
+                dtype=config.get("dtype", "float32"),
+                name=config.get("name", "sequential"),
+            )
+            if not model.built:
+                model.build(tuple(config["input_shape"]))
+    except FileFormatError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as error:
+        raise _refuse(where, "model", f"its layers do not build: {error}") from None
+    stored = sum(1 for k in arrays if k.startswith("weights/"))
+    if source.count != stored:
+        raise _refuse(
+            where,
+            "weights",
+            f"the file holds {stored} weight arrays, the architecture {source.count}.",
+        )
+    for layer in model.layers:
+        size = math.prod(d or 1 for d in layer.output_shape or ())
+        if size > MAX_SAMPLE_SIZE:
+            raise _refuse(
+                where,
+                f"model.layers ({layer.name})",
+                f"output shape {layer.output_shape} "
+                f"has more than {MAX_SAMPLE_SIZE} values per sample.",
+            )
     settings = meta.get("compile")
     state = meta.get("state", {})
     if compile and settings is not None:
-        model.compile(
-            optimizers.get(settings["optimizer"]),
-            losses.get(settings["loss"]),
-            settings["metrics"],
-            stop_on_nonfinite=settings.get("stop_on_nonfinite", True),
-        )
+        try:
+            model.compile(
+                optimizers.get(settings["optimizer"]),
+                losses.get(settings["loss"]),
+                settings["metrics"],
+                stop_on_nonfinite=settings.get("stop_on_nonfinite", True),
+            )
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as error:
+            raise _refuse(where, "compile", str(error)) from None
     elif not compile:
         state = {k: v for k, v in state.items() if k != "optimizer"}
-    restore_state(model, arrays, state)
+    try:
+        restore_state(model, arrays, state)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as error:
+        raise _refuse(where, "state", f"{type(error).__name__}: {error}") from None
     return model

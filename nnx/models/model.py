@@ -28,6 +28,7 @@ from nnx.layers.parameter import FlatParameters
 from nnx.models.summary import summary_lines
 from nnx.saving.state import require_built
 from nnx.training.inputs import require_compiled
+from nnx.training.interrupts import deferred_interrupts
 from nnx.utils import next_seed
 from nnx.validation import check_bool, check_choice
 
@@ -238,12 +239,16 @@ class Model:
     def train_step(self, x: Array, y: Array, sample_weight: Array | None = None) -> Array:
         """One optimizer update on a batch; returns the batch loss as a 0-d array.
 
-        Updates the compiled metrics' running state. Never synchronises with the device.
+        Updates the compiled metrics' running state. Never synchronises with the device. The
+        update is atomic under Ctrl-C: a ``KeyboardInterrupt`` leaves the weights, the
+        optimizer's slots and ``iterations`` all before or all after it
+        (:mod:`nnx.training.interrupts`).
         """
         require_compiled(self, "train_step")
         assert self.optimizer is not None
         loss, y_pred = self.compute_gradients(x, y, sample_weight)
-        self.optimizer.step(self._trainable)
+        with deferred_interrupts():
+            self.optimizer.step(self._trainable)
         for metric in self.metrics:
             metric.update_state(y, y_pred, sample_weight)
         return loss
@@ -443,7 +448,13 @@ class Model:
         """Write only the parameter values (atomic ``.npz`` file)."""
         saving.save_weights(self, path)
 
-    def load_weights(self, path: str | PathLike[str]) -> None:
+    def load_weights(
+        self,
+        path: str | PathLike[str],
+        verify: Any = None,
+        max_bytes: int = saving.DEFAULT_MAX_BYTES,
+    ) -> None:
         """Load parameter values written by :meth:`save_weights` or :meth:`save` (shapes and
-        dtypes must match this model's)."""
-        saving.load_weights(self, path)
+        dtypes must match this model's). ``verify``: an Ed25519 public key the file must be
+        signed with (see :func:`nnx.load`); ``max_bytes``: refuse larger files."""
+        saving.load_weights(self, path, verify, max_bytes)

@@ -48,8 +48,13 @@ class Sequential(Model):
         name: str = "sequential",
     ) -> None:
         super().__init__(backend=backend, seed=seed, dtype=dtype, name=name)
-        for layer in layers or []:
-            self.add(layer)
+        stack = list(layers or [])
+        names: set[str] = set()
+        for layer in stack:  # the checks of add(), in one pass (add alone is O(n) per layer)
+            self._check_new(layer, names)
+            names.add(layer.name)
+        for layer in stack:
+            self._append(layer)
 
     # --- structure --------------------------------------------------------------------------
     def add(self, layer: Layer) -> None:
@@ -59,12 +64,19 @@ class Sequential(Model):
             TypeError: not an nnx layer.
             ValueError: a layer of the same name is already in the model.
         """
+        self._check_new(layer, {existing.name for existing in self.layers})
+        self._append(layer)
+
+    @staticmethod
+    def _check_new(layer: Any, names: set[str]) -> None:
         if not isinstance(layer, Layer):
             raise TypeError(
                 f"Sequential.add expects an nnx Layer, received {type(layer).__name__}."
             )
-        if any(existing.name == layer.name for existing in self.layers):
+        if layer.name in names:
             raise ValueError(f"Sequential: duplicate layer name {layer.name!r}.")
+
+    def _append(self, layer: Layer) -> None:
         self.layers.append(layer)
         if self.built:
             layer.build(self.output_shape, self.backend, self.rng, self.dtype)

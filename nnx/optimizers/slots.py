@@ -16,11 +16,14 @@ from array_api_compat import device
 from nnx.backends.base import Array, array_namespace
 from nnx.layers.parameter import FlatParameters, Parameter
 from nnx.registry import serialize
+from nnx.validation import check_float, check_int
 
 __all__ = ["SlotState", "Slots"]
 
 #: one parameter's slot arrays, by slot name
 Slots = dict[str, Array]
+#: the largest ``iterations`` a state may hold (2**53: exact as a float, in any schedule)
+MAX_ITERATIONS = 2**53
 
 
 class SlotState:
@@ -78,26 +81,55 @@ class SlotState:
     def load_state_dict(
         self, state: dict[str, Any], parameters: Sequence[Parameter] | None = None
     ) -> None:
-        """Restore :meth:`state_dict`, copying the arrays. Shapes are checked against
-        ``parameters`` when given, else against the current slots and at the next step."""
-        if state.get("class_name", self._who) != self._who:
-            raise ValueError(f"{self._who}: cannot load the state of a {state['class_name']}.")
+        """Restore :meth:`state_dict`, copying the arrays.
+
+        The state is checked before anything changes: ``iterations`` a non-negative int, the
+        scalar state finite floats, every entry of ``slots`` None or exactly this optimizer's
+        slot names. Given ``parameters``, there is one entry per parameter (or none: a state
+        saved before the first step) and every slot has its parameter's shape and dtype;
+        without them, the shapes are checked against the current slots and the rest at the
+        next step.
+
+        Raises:
+            ValueError: naming the field: another optimizer's state, a negative or huge
+                ``iterations``, missing or extra slots, a slot of another shape or dtype.
+        """
+        who = self._who
+        if state.get("class_name", who) != who:
+            raise ValueError(f"{who}: cannot load the state of a {state['class_name']}.")
+        iterations = check_int(
+            state.get("iterations"), "iterations", who=who, minimum=0, maximum=MAX_ITERATIONS
+        )
+        scalars = {k: check_float(state.get(k), k, who=who) for k in self.scalar_state}
+        entries = state.get("slots")
+        if not isinstance(entries, (list, tuple)):
+            raise ValueError(f"{who}: slots must be a list, received {type(entries).__name__}.")
+        if parameters is not None and len(entries) not in (0, len(parameters)):
+            raise ValueError(
+                f"{who}: the state holds slots for {len(entries)} parameters but there are "
+                f"{len(parameters)} (a truncated or foreign state)."
+            )
         names, slots = sorted(self.slot_names()), []
-        for i, entry in enumerate(state["slots"]):
-            if entry is not None and sorted(entry) != names:
-                raise ValueError(
-                    f"{self._who}: parameter {i} has slots {sorted(entry)}, not {names}."
-                )
+        for i, entry in enumerate(entries):
+            if entry is not None and (not isinstance(entry, dict) or sorted(entry) != names):
+                found = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
+                raise ValueError(f"{who}: parameter {i} has slots {found}, not {names}.")
             old = self._slots[i] if i < len(self._slots) else None
             for k, v in (entry or {}).items():
                 if old:
                     self._check_shape(k, i, v, old[k].shape)
+                    self._check_dtype(k, i, v, old[k])
+            if entry is not None and parameters is not None:
+                p = parameters[i]
+                for k, v in entry.items():
+                    self._check_shape(k, i, v, p.value.shape, f" ({p.name!r})")
+                    self._check_dtype(k, i, v, p.value, f" ({p.name!r})")
             slots.append(None if entry is None else {k: _copy(v) for k, v in entry.items()})
         self._slots, self._flat = slots, None
         self._xps = [array_namespace(*s.values()) if s else None for s in slots]
-        self.iterations = int(state["iterations"])
-        for k in self.scalar_state:
-            setattr(self, f"_{k}", float(state[k]))
+        self.iterations = iterations
+        for k, value in scalars.items():
+            setattr(self, f"_{k}", value)
         self._unchecked = True
         if parameters is not None:
             self._adopt(parameters)
@@ -128,6 +160,13 @@ class SlotState:
                 f"expected {tuple(shape)}."
             )
 
+    def _check_dtype(self, k: str, i: int, v: Array, like: Array, name: str = "") -> None:
+        if _dtype_name(v) != _dtype_name(like):
+            raise ValueError(
+                f"{self._who}: slot {k!r} of parameter {i}{name} is {_dtype_name(v)}, "
+                f"expected {_dtype_name(like)} (the parameter's dtype)."
+            )
+
     def _adopt(self, parameters: Sequence[Parameter]) -> None:
         """Check loaded slots against ``parameters`` and move them to their backend/dtype."""
         for i, (s, p) in enumerate(zip(self._slots, parameters, strict=False)):
@@ -137,9 +176,15 @@ class SlotState:
             xp = self._xps[i] = array_namespace(w)
             for k, v in s.items():
                 self._check_shape(k, i, v, w.shape, f" ({p.name!r})")
-                if array_namespace(v) is not xp or v.dtype != w.dtype:
+                self._check_dtype(k, i, v, w, f" ({p.name!r})")
+                if array_namespace(v) is not xp:
                     s[k] = xp.asarray(v, dtype=w.dtype, device=device(w))
         self._unchecked = False
+
+
+def _dtype_name(x: Array) -> str:
+    """``"float32"`` for a float32 array of any library (``array_api_strict.float32`` too)."""
+    return str(x.dtype).rsplit(".", 1)[-1]
 
 
 def _copy(x: Array) -> Array:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from array_api_compat import device as device_of
+
 from nnx.backends.base import Array
 from nnx.data import PyDataset
 from nnx.utils import next_seed
@@ -72,7 +74,7 @@ class NumpyArrayIterator(PyDataset):
     def _draw_order(self) -> Array:
         backend = self.generator.backend
         if not self.shuffle:
-            return backend.xp.arange(self.n)
+            return backend.xp.arange(self.n, device=device_of(self.x))
         return backend.rng(self._seed_for(-1)).permutation(self.n)
 
     def _seed_for(self, index: int) -> int:

@@ -1,6 +1,8 @@
 """Saving: the ``.npz`` container, a model's training state, and model files.
 
-- :mod:`nnx.saving.container`: the file format (signed ``.npz``, atomic writes, no pickle);
+- :mod:`nnx.saving.container`: the file format (checksummed ``.npz``, atomic writes, no pickle,
+  bounded reading);
+- :mod:`nnx.saving.signing`: optional Ed25519 signatures (``verify=`` of :func:`nnx.load`);
 - :mod:`nnx.saving.state`: capture, copy and restore a model's training state in memory;
 - :mod:`nnx.saving.files`: :func:`save`, :func:`save_weights`, :func:`read`, :func:`load_weights`.
 
@@ -9,18 +11,22 @@ Rebuilding a whole model from a file builds a ``Sequential``, a floor above savi
 ``nnx.io.load`` to :func:`nnx.load`).
 """
 
-from nnx.saving.container import FileFormatError
+from nnx.saving.container import DEFAULT_MAX_BYTES, FileFormatError
 from nnx.saving.files import FORMAT_VERSION, load_weights, read, save, save_weights
+from nnx.saving.signing import generate_key_pair, sign_file
 from nnx.saving.state import capture_state, copy_state, restore_state
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
     "FORMAT_VERSION",
     "FileFormatError",
     "capture_state",
     "copy_state",
+    "generate_key_pair",
     "load_weights",
     "read",
     "restore_state",
     "save",
     "save_weights",
+    "sign_file",
 ]

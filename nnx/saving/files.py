@@ -31,7 +31,15 @@ import os
 from typing import Any, Protocol
 
 from nnx.registry import serialize
-from nnx.saving.container import FileFormatError, read_tensors, write_tensors
+from nnx.saving.container import (
+    DEFAULT_MAX_BYTES,
+    FileFormatError,
+    decode_tensors,
+    parse_json,
+    read_file,
+    write_tensors,
+)
+from nnx.saving.signing import verify_bytes
 from nnx.saving.state import StatefulModel, assign_weights, capture_state, require_built
 
 __all__ = [
@@ -130,11 +138,17 @@ def save_weights(model: StatefulModel, path: PathLike) -> None:
     _write(path, "weights", model, arrays, {})
 
 
-def read(path: PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
+def read(
+    path: PathLike, verify: Any = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Read and check an nnx file.
 
     Args:
         path: a file written by :func:`save` or :func:`save_weights`.
+        verify: None, or an Ed25519 public key (object, PEM bytes or PEM file path): the file
+            must then carry a valid signature in ``<path>.sig`` (:mod:`nnx.saving.signing`),
+            checked before anything in it is parsed.
+        max_bytes: refuse files larger than this.
 
     Returns:
         ``(host arrays by name, decoded metadata)``; the metadata's ``"kind"`` is ``"model"``
@@ -142,19 +156,27 @@ def read(path: PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
 
     Raises:
         TypeError: ``path`` is not a ``str`` or ``os.PathLike``.
-        FileFormatError: not an nnx file, or written by a newer nnx.
+        FileFormatError: not an nnx file, written by a newer nnx, not a regular file, too
+            large, or (with ``verify``) unsigned or wrongly signed.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, received {type(path).__name__}.")
-    arrays, header = read_tensors(path, require_checksum=True)
+    data = read_file(path, max_bytes)
     where = repr(os.fspath(path))
+    if verify is not None:
+        verify_bytes(data, path, verify)
+    arrays, header = decode_tensors(data, where, require_checksum=True)
+    del data
     if header.get("format") != FORMAT:
         raise FileFormatError(f"{where} is an .npz file but not one written by nnx.")
     try:
         version = int(header["format_version"])
-        meta = {k: json.loads(v) for k, v in header.items() if k not in _PLAIN}
     except (KeyError, ValueError) as error:
-        raise FileFormatError(f"{where} has a corrupted nnx header: {error}") from None
+        raise FileFormatError(f"{where} has a corrupted nnx header: {error!r}") from None
+    try:
+        meta = {k: parse_json(v, k) for k, v in header.items() if k not in _PLAIN}
+    except FileFormatError as error:
+        raise FileFormatError(f"{where} {error}") from None
     if version > FORMAT_VERSION:
         raise FileFormatError(
             f"{where} uses nnx file format version {version}, newer than this nnx supports "
@@ -164,12 +186,15 @@ def read(path: PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
     return arrays, meta
 
 
-def load_weights(model: StatefulModel, path: PathLike) -> None:
-    """Read parameter values saved by :func:`save_weights` or :func:`save` into ``model``.
+def load_weights(
+    model: StatefulModel, path: PathLike, verify: Any = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> None:
+    """Read parameter values saved by :func:`save_weights` or :func:`save` into ``model``
+    (``verify`` and ``max_bytes`` as in :func:`read`).
 
     Raises:
         ValueError: the weights do not fit the model (count, shape or dtype).
     """
     require_built(model, "load_weights")
-    arrays, _ = read(path)
+    arrays, _ = read(path, verify, max_bytes)
     assign_weights(model, {k: v for k, v in arrays.items() if k.startswith("weights/")})

@@ -39,9 +39,15 @@ __all__ = [
 
 
 def to_backend(backend: Backend, data: Any, argument: str, dtype: str | None) -> Array:
-    """Move ``data`` to ``backend`` as ``dtype`` (None keeps integer labels integer)."""
+    """Move ``data`` to ``backend`` as ``dtype`` (None keeps integer labels integer).
+
+    A numeric table (a pandas ``DataFrame`` of bool, int and float columns) becomes one float
+    array; a masked array with masked entries is refused (its mask would be dropped); float
+    values beyond the target dtype's range are refused as such, not as "infinite".
+    """
     if data is None:
         raise ValueError(f"{argument} must be an array, received None.")
+    data = _plain(backend, data, argument, dtype)
     kind = getattr(getattr(data, "dtype", None), "kind", "f")
     try:
         x = backend.asarray(data) if kind in "biuf" else None
@@ -62,15 +68,51 @@ def to_backend(backend: Backend, data: Any, argument: str, dtype: str | None) ->
         raise ValueError(
             f"{argument} must hold at least one sample, received shape {tuple(x.shape)}."
         )
-    if dtype is not None and x.dtype != backend.dtype(dtype):
-        x = xp.astype(x, backend.dtype(dtype))
-    if xp.isdtype(x.dtype, "real floating") and not bool(xp.all(xp.isfinite(x))):
-        bad = int(xp.sum(xp.astype(~xp.isfinite(x), xp.int64)))
+    target = x.dtype if dtype is None else backend.dtype(dtype)
+    if xp.isdtype(x.dtype, "real floating"):
+        # one reduction: False for NaN, inf and values the cast would overflow
+        limit = float(xp.finfo(x.dtype).max)
+        if xp.isdtype(target, "real floating"):  # a narrower float: its range (float32's)
+            limit = min(limit, float(xp.finfo(target).max))
+        if not bool(xp.all(xp.abs(x) <= limit)):
+            _refuse_values(xp, x, argument, limit, dtype)
+    if x.dtype != target:
+        x = xp.astype(x, target)
+    return x
+
+
+def _plain(backend: Backend, data: Any, argument: str, dtype: str | None) -> Any:
+    """A numeric table as one array; a masked array without masked entries as its data."""
+    dtypes = getattr(data, "dtypes", None)
+    if dtypes is not None and hasattr(data, "to_numpy") and not hasattr(dtypes, "kind"):
+        kinds = {getattr(d, "kind", "O") for d in dtypes}
+        if kinds and kinds <= set("biuf"):
+            wanted = dtype or ("float64" if "f" in kinds else "int64")
+            return data.to_numpy(dtype=wanted)
+    if hasattr(data, "mask") and hasattr(data, "filled"):
+        xp = backend.xp
+        masked = int(xp.sum(xp.astype(backend.asarray(data.mask), xp.int64)))
+        if masked:
+            raise ValueError(
+                f"{argument} is a masked array with {masked} masked value(s); nnx does not drop "
+                "a mask silently: fill them (x.filled(value)) or remove those samples first."
+            )
+        return data.filled()
+    return data
+
+
+def _refuse_values(xp: Any, x: Array, argument: str, limit: float, dtype: str | None) -> None:
+    bad = int(xp.sum(xp.astype(~xp.isfinite(x), xp.int64)))
+    if bad:
         raise ValueError(
             f"{argument} contains {bad} NaN or infinite value(s); clean or impute "
             "them before training."
         )
-    return x
+    largest = float(xp.max(xp.abs(x)))
+    raise ValueError(
+        f"{argument} holds values up to {largest:g} in magnitude, beyond the range of "
+        f"{dtype} (at most {limit:g}); rescale the data, or use a model with dtype='float64'."
+    )
 
 
 def check_lengths(**arrays: Any) -> int:
@@ -105,6 +147,12 @@ def check_integer_labels(backend: Backend, data: Any, argument: str) -> None:
         raise ValueError(
             f"{argument} must hold integer class labels for a sparse loss, received "
             f"non-integer values such as {float(xp.reshape(x, (-1,))[_first_fraction(x)]):g}."
+        )
+    if xp.isdtype(x.dtype, "real floating") and bool(xp.any(xp.abs(x) >= 2.0**53)):
+        largest = float(xp.max(xp.abs(x)))
+        raise ValueError(
+            f"{argument} must hold class indices for a sparse loss, received a label of "
+            f"magnitude {largest:g}: no class index is that large."
         )
 
 

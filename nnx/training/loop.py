@@ -27,11 +27,14 @@ from nnx.training.batching import (
     validation_dataset,
 )
 from nnx.training.inputs import check_batch_size, model_inputs, require_compiled
+from nnx.training.interrupts import interrupt_session
 from nnx.training.nonfinite import NonFiniteGuard
 from nnx.training.sources import ArraySource, BatchSource, is_batch_stream, source_for
 from nnx.validation import check_bool, check_choice, check_int
 
 __all__ = ["evaluate", "evaluate_data", "evaluate_source", "fit", "predict", "read_logs"]
+
+_WEIGHTS_FINITE = "__weights_finite__"  # the guard's flag, read with the epoch logs
 
 
 def read_logs(model: Any, values: dict[str, Any]) -> dict[str, float]:
@@ -196,35 +199,41 @@ def fit(
     )
     guard = NonFiniteGuard(model) if model.stop_on_nonfinite else None
     model.history, model.stop_training = history, False
-    hooks.on_train_begin()
-    for epoch in range(hooks.start_epoch(initial_epoch), epochs):
-        hooks.on_epoch_begin(epoch)
-        _reset(model, loss)
-        if guard is not None:
-            guard.snapshot()
-        for step, (xb, yb, wb) in enumerate(train.epoch()):
-            hooks.on_train_batch_begin(step)
-            batch_loss = model.train_step(xb, yb, wb)
-            loss.update_value(batch_loss, xb.shape[0])
-            hooks.on_train_batch_end(step, {"loss": batch_loss})
-            if model.stop_training:
+    with interrupt_session():  # Ctrl-C waits for the end of an update (see train_step)
+        hooks.on_train_begin()
+        for epoch in range(hooks.start_epoch(initial_epoch), epochs):
+            hooks.on_epoch_begin(epoch)
+            _reset(model, loss)
+            if guard is not None:
+                guard.snapshot()
+            for step, (xb, yb, wb) in enumerate(train.epoch()):
+                hooks.on_train_batch_begin(step)
+                batch_loss = model.train_step(xb, yb, wb)
+                loss.update_value(batch_loss, xb.shape[0])
+                hooks.on_train_batch_end(step, {"loss": batch_loss})
+                if model.stop_training:
+                    break
+            if train.exhausted and loss.count == 0:
                 break
-        if train.exhausted and loss.count == 0:
-            break
-        train.end_epoch()
-        logs = read_logs(model, _running(model, loss))
-        if guard is not None and not math.isfinite(logs["loss"]):
-            history.nonfinite = guard.locate(epoch, train.epoch if train.replayable else None)
-            break
-        if val is not None:
-            hooks.on_test_begin()
-            val_logs = evaluate_source(model, val)
-            hooks.on_test_end(val_logs)
-            logs.update({f"val_{k}": v for k, v in val_logs.items()})
-        hooks.on_epoch_end(epoch, logs)
-        if model.stop_training or train.exhausted:
-            break
-    hooks.on_train_end()
+            train.end_epoch()
+            values = _running(model, loss)
+            if guard is not None:  # read with the logs: the same transfer
+                values[_WEIGHTS_FINITE] = guard.weights_finite()
+            logs = read_logs(model, values)
+            finite_weights = logs.pop(_WEIGHTS_FINITE, 1.0) == 1.0
+            if guard is not None and not (math.isfinite(logs["loss"]) and finite_weights):
+                replay = train.epoch if train.replayable else None
+                history.nonfinite = guard.locate(epoch, replay)
+                break
+            if val is not None:
+                hooks.on_test_begin()
+                val_logs = evaluate_source(model, val)
+                hooks.on_test_end(val_logs)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            hooks.on_epoch_end(epoch, logs)
+            if model.stop_training or train.exhausted:
+                break
+        hooks.on_train_end()
     return history
 
 

@@ -2,13 +2,18 @@
 
 Checking every batch would read the loss back from the device every step. Instead, the fit loop
 keeps a copy of the training state (weights, optimizer state, RNG states) taken at the start of
-each epoch, on the device, and looks at the epoch's mean loss, which it reads anyway at the end
-of the epoch: a sum of batch losses is finite exactly when every batch loss was. Only when it is
-not does the guard restore the copy and replay the epoch (the same shuffle and dropout masks,
-since the RNG states are restored), this time checking every batch, to stop at the first bad
-one with the weights from just before it. The cost in the normal case is one device copy of the
-weights and optimizer slots per epoch and no extra synchronisation. The guard is on unless the
-model was compiled with ``stop_on_nonfinite=False``.
+each epoch, on the device, and at the end of the epoch looks at two numbers it reads with the
+logs, in the same transfer: the epoch's mean loss (a sum of batch losses is finite exactly when
+every batch loss was) and :meth:`NonFiniteGuard.weights_finite`, one reduction over every
+weight. The loss alone has a blind spot: each batch loss is computed *before* its update, so a
+blow-up in the last update of an epoch leaves a finite epoch loss; the weights check catches it,
+so the next epoch's snapshot is always finite. Only when one of the two is not finite does the
+guard restore the copy and replay the epoch (the same shuffle and dropout masks, since the RNG
+states are restored), this time checking every batch (its loss, gradients and updated weights),
+to stop at the first bad one with the weights from just before it. The cost in the normal case
+is one device copy of the weights and optimizer slots per epoch, one reduction over the weights
+and no extra synchronisation. The guard is on unless the model was compiled with
+``stop_on_nonfinite=False``.
 
 >>> import warnings, nnx
 >>> from nnx.layers import Dense
@@ -61,6 +66,22 @@ class NonFiniteGuard:
         """Remember the training state (device copies; no synchronisation)."""
         self._state = copy_state(self.model)
 
+    def weights_finite(self) -> Any:
+        """A 0-d device array: 1.0 when every float weight of the model is finite, else 0.0.
+
+        One reduction per parameter and one over their flags, queued on the device: the fit
+        loop reads it with the epoch's logs, in the same transfer.
+        """
+        model = self.model
+        xp = model.backend.xp
+        flags = [
+            xp.all(xp.isfinite(p.value))
+            for p in model.parameters()
+            if xp.isdtype(p.value.dtype, "real floating")
+        ]
+        ok = xp.all(xp.stack(flags)) if flags else xp.asarray(True)
+        return xp.astype(ok, model.backend.dtype(model.dtype))
+
     def _problem(self, loss: Any) -> str | None:
         """What went non-finite in the last step: the loss, a gradient or a weight (one sync)."""
         xp, model = self.model.backend.xp, self.model
@@ -91,6 +112,13 @@ class NonFiniteGuard:
         assert self._state is not None
         restore_state(model, *self._state)
         event: dict[str, Any] = {"epoch": epoch, "batch": None, "quantity": "loss"}
+        if not bool(self.model.backend.to_numpy(self.weights_finite())):
+            event["quantity"] = "weights before the epoch"
+            return self._stop(
+                event,
+                "the weights were already NaN or infinite when the epoch "
+                "began (set by hand?); nothing finite to go back to",
+            )
         for step, batch in enumerate(replay() if replay is not None else ()):
             before = copy_state(self.model)
             loss = model.train_step(*batch)
@@ -99,18 +127,24 @@ class NonFiniteGuard:
                 restore_state(model, *before)
                 event.update(batch=step, quantity=quantity)
                 break
-        where = f"epoch {epoch} (0-based), batch {event['batch']}"
-        kept = (
-            "the model keeps the last finite weights, from before that batch"
-            if replay is not None
-            else "the data cannot be replayed, so the model keeps the weights from the start "
-            "of that epoch"
-        )
+        if replay is None:
+            kept = (
+                "the data cannot be replayed, so the model keeps the weights from the start "
+                "of that epoch"
+            )
+        elif event["batch"] is None:
+            kept = "the replay found no bad batch; the model keeps the replayed, finite weights"
+        else:
+            kept = "the model keeps the last finite weights, from before that batch"
+        return self._stop(event, kept)
+
+    def _stop(self, event: dict[str, Any], kept: str) -> dict[str, Any]:
+        where = f"epoch {event['epoch']} (0-based), batch {event['batch']}"
         warnings.warn(
             f"fit stopped: the {event['quantity']} became NaN or infinite at {where}; {kept}. "
             "Lower the learning rate, clip gradients (clipnorm=...) or check the data.",
             NonFiniteWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
-        model.stop_training = True
+        self.model.stop_training = True
         return event

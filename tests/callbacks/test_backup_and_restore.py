@@ -54,7 +54,7 @@ def test_backup_and_restore_resumes_the_same_run(tmp_path):
     assert os.path.exists(backup.path)
     restarted = _model()  # a new process: same script, fresh model
     history = restarted.fit(x, y, epochs=5, batch_size=8, verbose=0, callbacks=[backup])
-    assert backup.resume_epoch == 3  # set in on_train_begin, read by fit
+    assert backup.resume_epoch == 0  # set in on_train_begin, read and cleared by fit
     assert history.epoch == [3, 4]
     assert _same(reference.get_weights(), restarted.get_weights())
     assert not os.path.exists(backup.path)  # deleted after a normal end
