@@ -1,4 +1,4 @@
-"""``nnx.load``: rebuild a ``Sequential`` from a model file.
+"""``nnx.load``: rebuild a ``Sequential`` or a graph model (``Functional``) from a model file.
 
 The file is read and checked by :func:`nnx.saving.read`; layers are rebuilt only through the
 layer registry (:func:`nnx.layers.layer_class`), so a file can name a layer but never import or
@@ -15,6 +15,8 @@ import nnx.losses as losses
 import nnx.optimizers as optimizers
 from nnx.backends import Backend, get_backend
 from nnx.layers import Layer, layer_class
+from nnx.models.functional import Functional
+from nnx.models.model import Model
 from nnx.models.sequential import Sequential
 from nnx.saving import FileFormatError, read, restore_state
 
@@ -23,8 +25,8 @@ __all__ = ["load"]
 
 def load(
     path: str | os.PathLike[str], backend: str | Backend | None = None, compile: bool = True
-) -> Sequential:
-    """Rebuild a model saved with :meth:`nnx.Sequential.save`.
+) -> Model:
+    """Rebuild a model saved with ``model.save`` (a ``Sequential`` or a graph model).
 
     Args:
         path: the file.
@@ -33,12 +35,14 @@ def load(
         compile: restore the optimizer (with its state, when saved), loss and metrics.
 
     Returns:
-        A built :class:`nnx.Sequential` with the saved weights, bit for bit.
+        A built :class:`nnx.Sequential` (or :class:`~nnx.models.functional.Functional`) with
+        the saved weights, bit for bit.
 
     Raises:
         FileFormatError: a pickle, a truncated/corrupted file, not an nnx model file, or a
             newer format version.
-        ValueError: an unregistered layer name, or weights that do not fit the architecture.
+        ValueError: an unregistered layer name, a graph that does not connect, or weights
+            that do not fit the architecture.
 
     >>> import os, tempfile, nnx
     >>> model = nnx.Sequential([nnx.layers.Dense(2, input_shape=(3,))], seed=0)
@@ -82,26 +86,42 @@ def _assemble(
     arrays: dict[str, Any],
     backend: Backend,
     compile: bool,
-) -> Sequential:
-    model = Sequential(
-        layers,
-        backend=backend,
-        seed=config.get("seed"),
-        dtype=config.get("dtype", "float32"),
-        name=config.get("name", "sequential"),
-    )
+) -> Model:
+    model: Model
+    if config.get("class_name") == "Functional":
+        model = Functional.from_layers(layers, config, backend)
+    else:
+        model = Sequential(
+            layers,
+            backend=backend,
+            seed=config.get("seed"),
+            dtype=config.get("dtype", "float32"),
+            name=config.get("name", "sequential"),
+        )
     if not model.built:
         model.build(tuple(config["input_shape"]))
     settings = meta.get("compile")
     state = meta.get("state", {})
     if compile and settings is not None:
-        model.compile(
-            optimizers.get(settings["optimizer"]),
-            losses.get(settings["loss"]),
-            settings["metrics"],
-            stop_on_nonfinite=settings.get("stop_on_nonfinite", True),
-        )
+        _compile(model, config, settings)
     elif not compile:
         state = {k: v for k, v in state.items() if k != "optimizer"}
     restore_state(model, arrays, state)
     return model
+
+
+def _compile(model: Model, config: dict[str, Any], settings: dict[str, Any]) -> None:
+    """Compile as saved: a graph model's losses, loss weights and metrics are per output."""
+    optimizer = optimizers.get(settings["optimizer"])
+    stop = settings.get("stop_on_nonfinite", True)
+    heads = config.get("compiled_outputs")
+    if isinstance(model, Functional) and heads is not None:
+        model.compile(
+            optimizer,
+            [losses.get(spec) for spec in heads["losses"]],
+            heads["metrics"],
+            stop_on_nonfinite=stop,
+            loss_weights=heads["loss_weights"],
+        )
+    else:
+        model.compile(optimizer, losses.get(settings["loss"]), settings["metrics"], stop)
