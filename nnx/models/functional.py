@@ -31,10 +31,10 @@ from nnx.layers import Input as InputLayer
 from nnx.layers import Layer
 from nnx.layers.symbolic import SymbolicTensor, as_symbolic
 from nnx.models.graph import Graph
+from nnx.models.graph_config import connect, graph_config
 from nnx.models.graph_data import by_position, convert_inputs, graph_data
 from nnx.models.heads import Head, compile_heads
 from nnx.models.model import Model
-from nnx.registry import serialize
 from nnx.saving.state import require_built
 from nnx.training.batching import batch_slices
 from nnx.training.inputs import check_batch_size, require_compiled
@@ -312,45 +312,9 @@ class Functional(Model):
 
     # --- config -----------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
-        """The graph as JSON-serialisable data: the layers (``{"class_name", "config"}``), the
-        calls (``nodes``: layer name and input references ``[layer name, call]``), the
-        inputs and outputs, and the per-output compile settings once compiled."""
-        index = self.graph.index
-        config: dict[str, Any] = {
-            "class_name": "Functional",
-            "name": self.name,
-            "dtype": self.dtype,
-            "seed": self.seed,
-            "layers": [
-                {"class_name": type(layer).__name__, "config": layer.get_config()}
-                for layer in self.layers
-            ],
-            "nodes": [
-                {
-                    "layer": node.layer.name,
-                    "inputs": [list(index(t)) for t in node.inputs],
-                    "multiple": node.multiple,
-                }
-                for node in self.graph.nodes
-            ],
-            "inputs": [list(index(t)) for t in self.inputs],
-            "outputs": [list(index(t)) for t in self.outputs],
-            "input_form": self.input_form,
-            "output_form": self.output_form,
-            "input_names": self.input_names,
-            "output_names": self.output_names,
-        }
-        if self.heads:
-            several = len(self.heads) > 1
-            config["compiled_outputs"] = {
-                "losses": [serialize(h.loss) for h in self.heads],
-                "loss_weights": [h.weight for h in self.heads],
-                "metrics": [
-                    [m.name.removeprefix(f"{h.name}_") if several else m.name for m in h.metrics]
-                    for h in self.heads
-                ],
-            }
-        return config
+        """The graph as JSON-serialisable data (see :func:`nnx.models.graph_config.graph_config`):
+        layers, calls, inputs, outputs, and the per-output compile settings once compiled."""
+        return graph_config(self)
 
     @classmethod
     def from_layers(
@@ -364,28 +328,10 @@ class Functional(Model):
         Raises:
             ValueError: a node or an output names a layer or call that does not exist.
         """
-        by_name = {layer.name: layer for layer in layers}
-        made: dict[str, list[SymbolicTensor]] = {
-            layer.name: [layer.output] for layer in layers if isinstance(layer, InputLayer)
-        }
-
-        def ref(name: str, call: int) -> SymbolicTensor:
-            try:
-                return made[name][call]
-            except (KeyError, IndexError):
-                raise ValueError(f"the graph refers to {name}[{call}], never computed.") from None
-
-        for node in config["nodes"]:
-            if node["layer"] not in by_name:
-                raise ValueError(f"the graph calls layer {node['layer']!r}, which it lacks.")
-            args = [ref(n, i) for n, i in node["inputs"]]
-            out = by_name[node["layer"]](args if node["multiple"] else args[0])
-            made.setdefault(node["layer"], []).append(out)
-        inputs = [ref(n, i) for n, i in config["inputs"]]
-        outputs = [ref(n, i) for n, i in config["outputs"]]
+        inputs, outputs = connect(layers, config)
         return cls(
-            _form(inputs, config.get("input_form", "list"), config.get("input_names")),
-            _form(outputs, config.get("output_form", "list"), config.get("output_names")),
+            inputs,
+            outputs,
             backend=backend,
             seed=config.get("seed"),
             dtype=config.get("dtype", "float32"),
@@ -416,14 +362,6 @@ def _tensors(value: Any, what: str) -> tuple[str, list[SymbolicTensor], list[str
                 f"received {type(item).__name__}."
             )
     return form, [t for t in tensors if t is not None], keys
-
-
-def _form(tensors: list[SymbolicTensor], form: str, names: list[str] | None) -> Any:
-    if form == "single" and len(tensors) == 1:
-        return tensors[0]
-    if form == "dict" and names is not None:
-        return dict(zip(names, tensors, strict=True))
-    return tensors
 
 
 def _unique(names: list[str]) -> list[str]:
