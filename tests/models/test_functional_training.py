@@ -164,3 +164,21 @@ def test_compile_and_data_refusals():
         model.fit([xa, xb], [reg, cls + 0.5], verbose=0)
     with pytest.raises(ValueError, match="class_weight is not supported; give per-sample"):
         model.fit([xa, xb], [reg, cls], class_weight={0: 2.0}, verbose=0)
+
+
+def test_callbacks_and_the_nonfinite_guard_work_with_several_outputs():
+    xa, xb, reg, cls = _data()
+    model = _two_io("numpy")
+    model.compile(nnx.optimizers.SGD(0.05), ["mse", "sparse_categorical_crossentropy"])
+    stop = nnx.callbacks.EarlyStopping(monitor="val_cls_loss", patience=0, min_delta=10.0)
+    history = model.fit(
+        [xa, xb], [reg, cls], epochs=5, validation_split=0.25, callbacks=[stop], verbose=0
+    )
+    assert len(history.history["val_cls_loss"]) == 2  # no improvement of 10: stops after one more
+    model.compile(nnx.optimizers.SGD(1e30), ["mse", "sparse_categorical_crossentropy"])
+    before = model.get_weights()
+    with np.errstate(all="ignore"), pytest.warns(nnx.training.nonfinite.NonFiniteWarning):
+        history = model.fit([xa, xb], [reg * 1e20, cls], epochs=2, batch_size=64, verbose=0)
+    assert history.nonfinite["epoch"] == 0 and history.nonfinite["batch"] == 0
+    for w0, w1 in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(w0, w1)
