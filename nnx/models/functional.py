@@ -103,9 +103,11 @@ class Functional(Model):
         self.output_names = out_keys or _unique([_producer(t).name for t in self.outputs])
         self.heads: list[Head] = []
         several = len(self.inputs) > 1 or len(self.outputs) > 1
-        #: the data conversion of ``fit``/``evaluate`` for lists of arrays (None: one array)
+        typed = any(t.dtype not in (None, dtype) for t in self.inputs)
+        #: the data conversion of ``fit``/``evaluate`` for lists of arrays, or inputs of their
+        #: own dtype (``nnx.Input(dtype="int64")``); None: one float array, as ``Sequential``
         self.structured_data: Callable[..., Any] | None = (
-            partial(graph_data, self) if several else None
+            partial(graph_data, self) if several or typed else None
         )
         self.build()
 

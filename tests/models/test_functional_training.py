@@ -182,3 +182,28 @@ def test_callbacks_and_the_nonfinite_guard_work_with_several_outputs():
     assert history.nonfinite["epoch"] == 0 and history.nonfinite["batch"] == 0
     for w0, w1 in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(w0, w1)
+
+
+class CountOnes(nnx.layers.Layer):
+    """The number of ones in each row of integer codes, as floats (no gradient; unregistered,
+    so the registry-wide saving tests do not see it)."""
+
+    def compute_output_shape(self, input_shape):
+        return (1,)
+
+    def forward(self, x, *, training=False):
+        xp = self.backend.xp
+        assert xp.isdtype(x.dtype, "integral")
+        y = xp.astype(xp.sum(xp.astype(x == 1, xp.int64), axis=1, keepdims=True), xp.float32)
+        return y, lambda dy: None
+
+
+def test_an_integer_input_keeps_its_dtype(backend):
+    codes = nnx.Input((4,), dtype="int64", name="codes")
+    model = nnx.Model(codes, Dense(1, name="out")(CountOnes()(codes)), backend=backend, seed=0)
+    model.compile(nnx.optimizers.SGD(0.05), "mse")
+    x = RNG.integers(0, 3, size=(32, 4))
+    y = (x == 1).sum(axis=1, keepdims=True).astype(float)
+    history = model.fit(x, 2 * y + 1, epochs=60, batch_size=8, verbose=0)
+    assert history.history["loss"][-1] < 0.01
+    np.testing.assert_allclose(model.predict(x[:3]), 2 * y[:3] + 1, atol=0.2)
