@@ -126,14 +126,11 @@ def gradcheck(
         several = isinstance(inputs, (list, tuple)) and len(target.inputs) > 1
         xs = [be.asarray(_host(a), "float64") for a in (inputs if several else [inputs])]
         errors = _check_graph(_float64_graph(target, be), xs, training, eps, seed)
-        x = None
-    else:
-        x = be.asarray(_host(inputs), "float64")
-    if x is None:
-        pass
     elif isinstance(target, (Layer, Sequential)):
+        x = be.asarray(_host(inputs), "float64")
         errors = _check_layer(_float64_copy(target, be, seed), x, be, training, eps, seed)
     elif y_true is not None:
+        x = be.asarray(_host(inputs), "float64")
         y = be.asarray(_host(y_true))
         if xp.isdtype(y.dtype, "real floating"):
             y = xp.astype(y, xp.float64)
@@ -141,6 +138,7 @@ def gradcheck(
         numeric = _numeric(lambda: float(target(y, x)), x, eps)
         errors = {"y_pred": _error(xp, analytic, numeric)}
     else:
+        x = be.asarray(_host(inputs), "float64")
         analytic = target.gradient(x)
         numeric = _numeric(lambda: float(target(x)), x, eps)
         errors = {"input": _error(xp, analytic, numeric)}
