@@ -94,6 +94,10 @@ class Graph:
             logits: positions of outputs computed as pre-activations (``forward_logits``),
                 for a loss fused with the activation.
         """
+        if len(xs) != len(self.inputs):
+            raise ValueError(f"The graph has {len(self.inputs)} inputs, received {len(xs)} arrays.")
+        for t, x in zip(self.inputs, xs, strict=True):
+            t.node.layer.check_input(x)  # the Input layer: backend and sample shape
         values: dict[int, Array] = {id(t): x for t, x in zip(self.inputs, xs, strict=True)}
         raw = {id(self.outputs[i].node) for i in logits}
         records: list[tuple[Node, Callable[[Array], Any]]] = []

@@ -207,3 +207,15 @@ def test_an_integer_input_keeps_its_dtype(backend):
     history = model.fit(x, 2 * y + 1, epochs=60, batch_size=8, verbose=0)
     assert history.history["loss"][-1] < 0.01
     np.testing.assert_allclose(model.predict(x[:3]), 2 * y[:3] + 1, atol=0.2)
+
+
+def test_one_input_data_of_the_wrong_shape_names_the_input(backend):
+    x = nnx.Input((3,), name="features")
+    model = nnx.Model(x, nnx.layers.Add()([x, Dense(3)(x)]), backend=backend)
+    model.compile("sgd", "mse")
+    with pytest.raises(
+        ValueError,
+        match=r"Layer 'features' \(Input\) expected input shape "
+        r"\(batch, 3\), received \(4, 4\)",
+    ):
+        model.fit(np.zeros((4, 4)), np.zeros((4, 3)), verbose=0)
