@@ -85,10 +85,9 @@ def convert_inputs(model: Any, x: Any, argument: str = "x") -> tuple[Array, ...]
     """One array per model input on the model's backend, each of the input's dtype (the
     model's float dtype unless ``nnx.Input(dtype=...)`` said otherwise) and sample shape."""
     arrays = []
-    for t, data in zip(
-        model.inputs, by_position(x, model.input_names, argument, "input"), strict=True
-    ):
-        where = f"{argument}[{t.name!r}]"
+    per = by_position(x, model.input_names, argument, "input")
+    for t, name, data in zip(model.inputs, model.input_names, per, strict=True):
+        where = f"{argument}[{name!r}]"
         a = to_backend(model.backend, data, where, t.dtype or model.dtype)
         expected = t.sample_shape
         received = tuple(a.shape[1:])
@@ -96,7 +95,7 @@ def convert_inputs(model: Any, x: Any, argument: str = "x") -> tuple[Array, ...]
             e is not None and r != e for r, e in zip(received, expected, strict=True)
         ):
             raise ValueError(
-                f"{where} has shape {tuple(a.shape)} but input {t.name!r} expects "
+                f"{where} has shape {tuple(a.shape)} but input {name!r} expects "
                 f"(batch, {', '.join('None' if d is None else str(d) for d in expected)})."
             )
         arrays.append(a)
@@ -123,7 +122,7 @@ def graph_data(
     converted and checked for a model with several inputs or outputs."""
     xs = convert_inputs(model, x, names[0])
     ys = convert_targets(model, y, names[1])
-    arrays = {f"{names[0]}[{t.name!r}]": a for t, a in zip(model.inputs, xs, strict=True)}
+    arrays = {f"{names[0]}[{n!r}]": a for n, a in zip(model.input_names, xs, strict=True)}
     arrays.update({f"{names[1]}[{h.name!r}]": a for h, a in zip(model.heads, ys, strict=True)})
     n = check_lengths(**arrays)
     return GraphDataset(xs, ys, model_sample_weights(model, sample_weight, n))
