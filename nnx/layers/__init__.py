@@ -21,7 +21,18 @@ from nnx.layers.global_pooling import (
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
 )
-from nnx.layers.merge import Add, Average, Concatenate, Multiply
+from nnx.layers.merge import (
+    Add,
+    Average,
+    Concatenate,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    multiply,
+    subtract,
+)
 from nnx.layers.normalization import LayerNormalization
 from nnx.layers.padding import ZeroPadding2D
 from nnx.layers.parameter import Parameter
@@ -63,8 +74,14 @@ __all__ = [
     "RandomTranslation",
     "Reshape",
     "SpatialDropout2D",
+    "Subtract",
     "UpSampling2D",
     "ZeroPadding2D",
+    "add",
+    "average",
+    "concatenate",
+    "multiply",
+    "subtract",
     "layer_class",
     "layer_names",
     "register_layer",

@@ -1,5 +1,6 @@
-"""Merge layers: combine a list of tensors into one (``Add``, ``Multiply``, ``Average``,
-``Concatenate``), for residual connections and models with several inputs.
+"""Merge layers: combine a list of tensors into one (``Add``, ``Subtract``, ``Multiply``,
+``Average``, ``Concatenate``, and Keras's lower-case shortcuts ``add([a, b])``...), for residual
+connections and models with several inputs.
 
 Each is called on a list, ``Add()([a, b])``; its backprop returns one gradient per input.
 ``Add``, ``Multiply`` and ``Average`` need inputs of one shape (nothing is broadcast);
@@ -21,7 +22,19 @@ from nnx.backends.base import Array, Generator
 from nnx.layers.base import Layer, Shape, _as_shape, register_layer
 from nnx.validation import check_int
 
-__all__ = ["Add", "Average", "Concatenate", "Merge", "Multiply"]
+__all__ = [
+    "Add",
+    "Average",
+    "Concatenate",
+    "Merge",
+    "Multiply",
+    "Subtract",
+    "add",
+    "average",
+    "concatenate",
+    "multiply",
+    "subtract",
+]
 
 
 class Merge(Layer):
@@ -191,6 +204,28 @@ class Multiply(Merge):
 
 
 @register_layer
+class Subtract(Merge):
+    """Difference of two inputs: ``y = x_1 - x_2``; backward ``dx_1 = dy``, ``dx_2 = -dy``.
+
+    >>> from nnx.backends import get_backend
+    >>> b = get_backend("numpy")
+    >>> Subtract()([b.asarray([[5.0]]), b.asarray([[3.0]])])
+    array([[2.]])
+    """
+
+    def compute_output_shape(self, input_shape: Any) -> Shape:
+        shapes = self._shapes(input_shape)
+        if len(shapes) != 2:
+            raise ValueError(
+                f"Subtract {self.name!r} needs exactly 2 inputs, received {len(shapes)}."
+            )
+        return super().compute_output_shape(shapes)
+
+    def merge(self, xs: list[Array]) -> tuple[Array, Any]:
+        return xs[0] - xs[1], lambda dy: [dy, -dy]
+
+
+@register_layer
 class Concatenate(Merge):
     """Join the inputs along ``axis``: shapes must agree on every other axis; backward
     ``dx_i`` = the slice of ``dy`` that ``x_i`` filled.
@@ -268,3 +303,28 @@ class Concatenate(Merge):
 
 def _show(shape: Sequence[int | None]) -> str:
     return "(None, " + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+def add(inputs: Sequence[Any], **kwargs: Any) -> Any:
+    """``Add(**kwargs)(inputs)``: Keras's functional shortcut (``layers.add([x, shortcut])``)."""
+    return Add(**kwargs)(inputs)
+
+
+def average(inputs: Sequence[Any], **kwargs: Any) -> Any:
+    """``Average(**kwargs)(inputs)``."""
+    return Average(**kwargs)(inputs)
+
+
+def concatenate(inputs: Sequence[Any], axis: int = -1, **kwargs: Any) -> Any:
+    """``Concatenate(axis, **kwargs)(inputs)``."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def multiply(inputs: Sequence[Any], **kwargs: Any) -> Any:
+    """``Multiply(**kwargs)(inputs)``."""
+    return Multiply(**kwargs)(inputs)
+
+
+def subtract(inputs: Sequence[Any], **kwargs: Any) -> Any:
+    """``Subtract(**kwargs)(inputs)``."""
+    return Subtract(**kwargs)(inputs)

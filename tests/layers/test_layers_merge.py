@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 import nnx
-from nnx.layers import Add, Average, Concatenate, Dense, Multiply, layer_class
+from nnx.layers import (
+    Add,
+    Average,
+    Concatenate,
+    Dense,
+    Multiply,
+    Subtract,
+    layer_class,
+)
 
 RNG = np.random.default_rng(2)
 
@@ -30,10 +38,11 @@ def test_merge_forward_values(backend, merge, expected):
     assert layer.input_shapes == [(3,), (3,), (3,)]
 
 
-@pytest.mark.parametrize("merge", [Add, Average, Multiply, Concatenate])
+@pytest.mark.parametrize("merge", [Add, Average, Multiply, Concatenate, Subtract])
 def test_merge_gradient_check_in_a_graph(backend, merge):
     a, b = nnx.Input((3,), name="a"), nnx.Input((3,), name="b")
-    h = merge()([Dense(3, activation="tanh", name="left")(a), b, a])
+    others = [b] if merge is Subtract else [b, a]
+    h = merge()([Dense(3, activation="tanh", name="left")(a), *others])
     model = nnx.Model([a, b], Dense(2, name="out")(h), backend=backend, seed=0)
     errors = nnx.gradcheck(model, [RNG.normal(size=(4, 3)), RNG.normal(size=(4, 3))])
     assert set(errors) == {
@@ -94,3 +103,18 @@ def test_merge_config_round_trip(merge):
     clone = layer_class(type(merge).__name__).from_config(merge.get_config())
     assert clone.get_config() == merge.get_config()
     assert "input_shape" not in merge.get_config()
+
+
+def test_subtract_and_the_keras_lower_case_shortcuts(backend):
+    a, b = RNG.normal(size=(2, 3)), RNG.normal(size=(2, 3))
+    y = Subtract()([backend.asarray(a), backend.asarray(b)])
+    np.testing.assert_allclose(backend.to_numpy(y), a - b, rtol=1e-12)
+    with pytest.raises(ValueError, match="Subtract 'minus' needs exactly 2 inputs, received 3"):
+        Subtract(name="minus")([nnx.Input((3,))] * 3)
+    x, z = nnx.Input((3,)), nnx.Input((2,))
+    layers = nnx.layers
+    assert isinstance(layers.add([x, x], name="plus").node.layer, Add)
+    assert layers.concatenate([x, z]).shape == (None, 5)
+    assert layers.concatenate([x, x], axis=1).shape == (None, 6)
+    kinds = [layers.average([x, x]), layers.multiply([x, x]), layers.subtract([x, x])]
+    assert [type(t.node.layer) for t in kinds] == [Average, Multiply, Subtract]

@@ -69,6 +69,7 @@ SAMPLES = {
     "Add": (lambda: nnx.layers.Add(), (6, 2)),
     "Average": (lambda: nnx.layers.Average(), (6, 2)),
     "Multiply": (lambda: nnx.layers.Multiply(), (6, 2)),
+    "Subtract": (lambda: nnx.layers.Subtract(), (6, 2)),
     "Concatenate": (lambda: nnx.layers.Concatenate(axis=1), (6, 2)),
 }
 FALLBACK_ARGS = [
