@@ -27,6 +27,7 @@ from nnx.callbacks.base import Callback, History
 from nnx.layers import ActivatedLayer, Layer, Parameter
 from nnx.layers.base import Backprop, Shape
 from nnx.layers.parameter import FlatParameters
+from nnx.layers.symbolic import is_symbolic
 from nnx.models.summary import summary_lines
 from nnx.saving.state import require_built
 from nnx.training.inputs import require_compiled
@@ -191,6 +192,11 @@ class Model:
 
     def __call__(self, x: Array) -> Array:
         """Inference on an array of the model's backend."""
+        if is_symbolic(x):
+            raise TypeError(
+                f"Model {self.name!r} cannot be called on symbolic tensors: nesting a model "
+                "in a graph is not supported; call its layers on the tensors instead."
+            )
         require_built(self, "__call__")
         return self.forward(x, training=False)[0]
 
