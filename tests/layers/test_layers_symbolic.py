@@ -34,6 +34,8 @@ def test_an_input_layer_instance_is_a_symbolic_tensor_too():
     inp = Input((3,))
     y = Dense(2)(inp)
     assert y.node.inputs == (inp.output,)
+    model = nnx.Model(inputs=inp, outputs=y)  # keras.layers.Input(...) works as keras.Input
+    assert model.inputs == [inp.output] and model.layers[0] is inp
     assert Input((3,), dtype="int64").get_config()["dtype"] == "int64"
     assert "dtype" not in Input((3,)).get_config()
 
