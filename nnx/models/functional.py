@@ -82,6 +82,14 @@ class Functional(Model):
     Raises:
         ValueError: a disconnected input, an output not reachable from the inputs, a
             layer name used twice, or a layer built on another backend or dtype.
+
+    >>> import nnx
+    >>> from nnx.layers import Concatenate, Dense
+    >>> a, b = nnx.Input((3,), name="a"), nnx.Input((2,), name="b")
+    >>> h = Concatenate()([a, b])
+    >>> model = nnx.Model([a, b], [Dense(1, name="p")(h), Dense(2, name="q")(h)], seed=0)
+    >>> model.output_names, [y.shape for y in model.predict([[[1, 2, 3]], [[4, 5]]])]
+    (['p', 'q'], [(1, 1), (1, 2)])
     """
 
     def __init__(

@@ -38,6 +38,14 @@ class Graph:
     Raises:
         ValueError: an output needs an input that is not among ``inputs``, an input that no
             output uses, a repeated input, or two layers with one name.
+
+    >>> import nnx
+    >>> from nnx.layers import Add, Dense
+    >>> x = nnx.Input((2,), name="x")
+    >>> shared = Dense(2, name="shared")
+    >>> graph = Graph([x], [Add(name="sum")([shared(x), shared(shared(x))])])
+    >>> [n.layer.name for n in graph.nodes], [layer.name for layer in graph.shared]
+    (['shared', 'shared', 'shared', 'sum'], ['shared'])
     """
 
     def __init__(self, inputs: Sequence[SymbolicTensor], outputs: Sequence[SymbolicTensor]):
