@@ -81,8 +81,9 @@ def model_data(
     """``x``, ``y`` and ``sample_weight`` converted and checked for ``model``
     (:mod:`nnx.training.inputs`); an unbuilt model is built for ``x``'s sample shape.
 
-    A model with several inputs or outputs (``model.structured_data``, see
-    :mod:`nnx.models.functional`) converts its lists or dicts of arrays itself.
+    A graph model with several inputs or outputs, or inputs of their own dtype
+    (``model.structured_data``, see :mod:`nnx.models.functional`), converts its lists or
+    dicts of arrays itself.
     """
     structured = getattr(model, "structured_data", None)
     if structured is not None:
