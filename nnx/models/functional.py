@@ -33,7 +33,13 @@ from nnx.layers.symbolic import SymbolicTensor, as_symbolic
 from nnx.models.graph import Graph
 from nnx.models.graph_config import connect, graph_config
 from nnx.models.graph_data import by_position, convert_inputs, graph_data
-from nnx.models.heads import Head, compile_heads
+from nnx.models.heads import (
+    Head,
+    compile_heads,
+    heads_loss,
+    heads_loss_and_gradients,
+    update_heads,
+)
 from nnx.models.model import Model
 from nnx.saving.state import require_built
 from nnx.training.batching import batch_slices
@@ -195,18 +201,9 @@ class Functional(Model):
         require_compiled(self, "compute_gradients")
         fused = frozenset(i for i, h in enumerate(self.heads) if h.fused is not None)
         outs, backprop = self.graph.run(self._arrays(x), training=True, logits=fused)
-        total: Array = 0.0
-        values, preds, dys = [], [], []
-        for i, (head, z, t) in enumerate(zip(self.heads, outs, self._targets(y), strict=True)):
-            if head.fused is not None:
-                value, dy = head.fused.value_and_gradient(t, z, sample_weight)
-                preds.append(_producer(self.outputs[i]).activation.forward(z))  # type: ignore[attr-defined]
-            else:
-                value, dy = head.loss.value_and_gradient(t, z, sample_weight)
-                preds.append(z)
-            values.append(value)
-            dys.append(dy if head.weight == 1.0 else dy * head.weight)
-            total = total + (value if head.weight == 1.0 else value * head.weight)
+        total, values, preds, dys = heads_loss_and_gradients(
+            self.heads, outs, self._targets(y), sample_weight
+        )
         backprop(dys)
         for p in self._regularized:
             total = total + p.regularizer(p.value)
@@ -221,22 +218,13 @@ class Functional(Model):
         total, _, preds = self._gradients(x, y, sample_weight)
         return total, (preds[0] if len(preds) == 1 else preds)
 
-    def _update_metrics(
-        self, ys: list[Array], preds: list[Array], values: list[Array], w: Array | None
-    ) -> None:
-        for head, t, p, value in zip(self.heads, ys, preds, values, strict=True):
-            if head.tracker is not None:
-                head.tracker.update_value(value, t.shape[0])
-            for metric in head.metrics:
-                metric.update_state(t, p, w)
-
     def train_step(self, x: Any, y: Any, sample_weight: Array | None = None) -> Array:
         """One optimizer update on a batch; returns the total loss (a 0-d array)."""
         require_compiled(self, "train_step")
         assert self.optimizer is not None
         total, values, preds = self._gradients(x, y, sample_weight)
         self.optimizer.step(self._trainable)
-        self._update_metrics(self._targets(y), preds, values, sample_weight)
+        update_heads(self.heads, self._targets(y), preds, values, sample_weight)
         return total
 
     def test_step(self, x: Any, y: Any, sample_weight: Array | None = None) -> Array:
@@ -245,11 +233,8 @@ class Functional(Model):
         require_compiled(self, "test_step")
         outs, _ = self.graph.run(self._arrays(x), training=False)
         ys = self._targets(y)
-        values = [h.loss(t, p, sample_weight) for h, t, p in zip(self.heads, ys, outs, strict=True)]
-        self._update_metrics(ys, outs, values, sample_weight)
-        total: Array = 0.0
-        for head, value in zip(self.heads, values, strict=True):
-            total = total + (value if head.weight == 1.0 else value * head.weight)
+        total, values = heads_loss(self.heads, outs, ys, sample_weight)
+        update_heads(self.heads, ys, outs, values, sample_weight)
         for p in self._regularized:
             total = total + p.regularizer(p.value)
         return total

@@ -20,10 +20,11 @@ from typing import Any
 
 import nnx.losses as losses_module
 import nnx.metrics as metrics_module
+from nnx.backends.base import Array
 from nnx.layers import ActivatedLayer, Layer
 from nnx.validation import check_float
 
-__all__ = ["Head", "compile_heads"]
+__all__ = ["Head", "compile_heads", "heads_loss", "heads_loss_and_gradients", "update_heads"]
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Head:
         metrics: its metrics, named ``<name>_<metric>`` when the model has several outputs.
         fused: the loss on the pre-activation when the output layer's activation pairs with
             the loss (``dz = p - y``), else None.
+        activation: the output layer's activation, applied to the pre-activation when fused.
         tracker: the running mean of its (unweighted) loss, logged as ``<name>_loss``.
     """
 
@@ -45,6 +47,7 @@ class Head:
     weight: float = 1.0
     metrics: list[metrics_module.Metric] = field(default_factory=list)
     fused: losses_module.Loss | None = None
+    activation: Any = None
     tracker: metrics_module.Mean | None = None
 
 
@@ -97,11 +100,60 @@ def compile_heads(
             and not loss_obj.from_logits
             and loss_obj.fuses_with == layer.activation.name
         ):
-            head.fused = loss_obj.with_logits()
+            head.fused, head.activation = loss_obj.with_logits(), layer.activation
         if several:
             head.tracker = metrics_module.Mean(f"{name}_loss")
         heads.append(head)
     return heads
+
+
+def heads_loss_and_gradients(
+    heads: Sequence[Head], outputs: Sequence[Array], targets: Sequence[Array], w: Array | None
+) -> tuple[Array, list[Array], list[Array], list[Array]]:
+    """``(L, [L_k], [predictions], [dL/dy_k])`` with ``L = sum_k w_k L_k``.
+
+    A fused head's output is its pre-activation ``z``: its gradient is the fused
+    ``w_k dL_k/dz`` and its prediction ``activation(z)``.
+    """
+    total: Array = 0.0
+    values, preds, grads = [], [], []
+    for head, y_pred, y in zip(heads, outputs, targets, strict=True):
+        if head.fused is not None:
+            value, dy = head.fused.value_and_gradient(y, y_pred, w)
+            preds.append(head.activation.forward(y_pred))
+        else:
+            value, dy = head.loss.value_and_gradient(y, y_pred, w)
+            preds.append(y_pred)
+        values.append(value)
+        grads.append(dy if head.weight == 1.0 else dy * head.weight)
+        total = total + (value if head.weight == 1.0 else value * head.weight)
+    return total, values, preds, grads
+
+
+def heads_loss(
+    heads: Sequence[Head], outputs: Sequence[Array], targets: Sequence[Array], w: Array | None
+) -> tuple[Array, list[Array]]:
+    """``(L, [L_k])`` of the outputs ``y_k`` (no gradient), ``L = sum_k w_k L_k``."""
+    values = [h.loss(y, p, w) for h, y, p in zip(heads, targets, outputs, strict=True)]
+    total: Array = 0.0
+    for head, value in zip(heads, values, strict=True):
+        total = total + (value if head.weight == 1.0 else value * head.weight)
+    return total, values
+
+
+def update_heads(
+    heads: Sequence[Head],
+    targets: Sequence[Array],
+    preds: Sequence[Array],
+    values: Sequence[Array],
+    w: Array | None,
+) -> None:
+    """Add a batch to each output's loss tracker (weighted by the batch size) and metrics."""
+    for head, y, p, value in zip(heads, targets, preds, values, strict=True):
+        if head.tracker is not None:
+            head.tracker.update_value(value, y.shape[0])
+        for metric in head.metrics:
+            metric.update_state(y, p, w)
 
 
 def _is_config(spec: Any) -> bool:
