@@ -29,9 +29,9 @@ from nnx.backends.base import Array
 from nnx.callbacks.base import History
 from nnx.layers import Input as InputLayer
 from nnx.layers import Layer
-from nnx.layers.symbolic import SymbolicTensor, as_symbolic
+from nnx.layers.symbolic import SymbolicTensor
 from nnx.models.graph import Graph
-from nnx.models.graph_config import connect, graph_config
+from nnx.models.graph_config import connect, graph_config, read_form, unique_names
 from nnx.models.graph_data import by_position, convert_inputs, graph_data
 from nnx.models.heads import (
     Head,
@@ -109,12 +109,12 @@ class Functional(Model):
         name: str = "model",
     ) -> None:
         super().__init__(backend=backend, seed=seed, dtype=dtype, name=name)
-        self.input_form, self.inputs, in_keys = _tensors(inputs, "inputs")
-        self.output_form, self.outputs, out_keys = _tensors(outputs, "outputs")
+        self.input_form, self.inputs, in_keys = read_form(inputs, "inputs")
+        self.output_form, self.outputs, out_keys = read_form(outputs, "outputs")
         self.graph = Graph(self.inputs, self.outputs)
         self.layers = self.graph.layers
         self.input_names = in_keys or [t.name for t in self.inputs]
-        self.output_names = out_keys or _unique([_producer(t).name for t in self.outputs])
+        self.output_names = out_keys or unique_names([_producer(t).name for t in self.outputs])
         self.heads: list[Head] = []
         several = len(self.inputs) > 1 or len(self.outputs) > 1
         typed = any(t.dtype not in (None, dtype) for t in self.inputs)
@@ -337,37 +337,6 @@ class Functional(Model):
 def _producer(tensor: SymbolicTensor) -> Layer:
     layer: Layer = tensor.node.layer
     return layer
-
-
-def _tensors(value: Any, what: str) -> tuple[str, list[SymbolicTensor], list[str] | None]:
-    """``(form, tensors, dict keys or None)`` of ``inputs``/``outputs`` given to Model."""
-    if isinstance(value, dict):
-        form, items, keys = "dict", list(value.values()), [str(k) for k in value]
-    elif isinstance(value, (list, tuple)):
-        form, items, keys = "list", list(value), None
-    else:
-        form, items, keys = "single", [value], None
-    if not items:
-        raise ValueError(f"Model: {what} must hold at least one tensor, received {value!r}.")
-    tensors = [as_symbolic(t) for t in items]
-    for item, t in zip(items, tensors, strict=True):
-        if t is None:
-            raise TypeError(
-                f"Model: {what} must be symbolic tensors (from nnx.Input and layer calls), "
-                f"received {type(item).__name__}."
-            )
-    return form, [t for t in tensors if t is not None], keys
-
-
-def _unique(names: list[str]) -> list[str]:
-    """Output names made unique (``dense``, ``dense_1``) when one layer gives two outputs."""
-    out: list[str] = []
-    for name in names:
-        candidate, k = name, 1
-        while candidate in out:
-            candidate, k = f"{name}_{k}", k + 1
-        out.append(candidate)
-    return out
 
 
 Model.graph_class = Functional

@@ -1,4 +1,5 @@
-"""A graph model as JSON-serialisable data, and the calls that rebuild it from its layers.
+"""A graph model as JSON-serialisable data, the calls that rebuild it from its layers, and the
+forms (one tensor, a list, a dict by name) its inputs and outputs are given in.
 
 The config lists every layer once (``{"class_name", "config"}``, rebuilt only through the layer
 registry), the calls in topological order (``nodes``: the layer's name and the tensors it reads,
@@ -21,10 +22,10 @@ from typing import Any
 
 from nnx.layers import Input as InputLayer
 from nnx.layers import Layer
-from nnx.layers.symbolic import SymbolicTensor
+from nnx.layers.symbolic import SymbolicTensor, as_symbolic
 from nnx.registry import serialize
 
-__all__ = ["connect", "graph_config"]
+__all__ = ["connect", "graph_config", "read_form", "unique_names"]
 
 
 def graph_config(model: Any) -> dict[str, Any]:
@@ -105,3 +106,35 @@ def _form(tensors: list[SymbolicTensor], form: str, names: list[str] | None) -> 
     if form == "dict" and names is not None:
         return dict(zip(names, tensors, strict=True))
     return tensors
+
+
+def read_form(value: Any, what: str) -> tuple[str, list[SymbolicTensor], list[str] | None]:
+    """``(form, tensors, dict keys or None)`` of the ``inputs`` or ``outputs`` given to
+    ``Model``: one tensor (``"single"``), a list (``"list"``) or a dict by name (``"dict"``)."""
+    if isinstance(value, dict):
+        form, items, keys = "dict", list(value.values()), [str(k) for k in value]
+    elif isinstance(value, (list, tuple)):
+        form, items, keys = "list", list(value), None
+    else:
+        form, items, keys = "single", [value], None
+    if not items:
+        raise ValueError(f"Model: {what} must hold at least one tensor, received {value!r}.")
+    tensors = [as_symbolic(t) for t in items]
+    for item, t in zip(items, tensors, strict=True):
+        if t is None:
+            raise TypeError(
+                f"Model: {what} must be symbolic tensors (from nnx.Input and layer calls), "
+                f"received {type(item).__name__}."
+            )
+    return form, [t for t in tensors if t is not None], keys
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Output names made unique (``dense``, ``dense_1``) when one layer gives two outputs."""
+    out: list[str] = []
+    for name in names:
+        candidate, k = name, 1
+        while candidate in out:
+            candidate, k = f"{name}_{k}", k + 1
+        out.append(candidate)
+    return out
