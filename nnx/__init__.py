@@ -39,7 +39,7 @@ from nnx import (
 from nnx.backends import available, get_backend, set_backend, use_backend
 from nnx.gradcheck import GradientCheckError, gradcheck
 from nnx.lr_find import lr_find
-from nnx.models import Sequential, load
+from nnx.models import Input, Model, Sequential, load
 
 __version__ = "0.1.0"
 
@@ -72,8 +72,10 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "GradientCheckError",
+    "Input",
     "MLPClassifier",
     "MLPRegressor",
+    "Model",
     "Perceptron",
     "Sequential",
     "__version__",

@@ -91,9 +91,11 @@ def gradcheck(
     """Check ``target``'s backward pass against central differences, in float64.
 
     Args:
-        target: a layer, a Sequential model, a loss (give ``y_true``), or any object with
-            ``__call__(w)`` and ``gradient(w)`` (a regularizer).
-        inputs: the input batch (for a loss: ``y_pred``; for a regularizer: the weights).
+        target: a layer, a Sequential or graph model, a loss (give ``y_true``), or any object
+            with ``__call__(w)`` and ``gradient(w)`` (a regularizer).
+        inputs: the input batch (for a loss: ``y_pred``; for a regularizer: the weights; for
+            a graph model with several inputs: a list, one array per input). A graph's
+            projection is ``f = sum_k sum(y_k * r_k)`` over its outputs.
         y_true: targets, for losses.
         training: run layers in training mode (random masks are replayed identically).
         eps: finite-difference step.
@@ -102,7 +104,8 @@ def gradcheck(
         backend: where to compute (default: the target's backend, else the default backend).
 
     Returns:
-        The relative error of each checked array: ``{"input": ..., "dense/kernel": ...}``.
+        The relative error of each checked array: ``{"input": ..., "dense/kernel": ...}``
+        (``"input/<name>"`` for each input of a graph model with several).
 
     Raises:
         GradientCheckError: some error exceeds ``tolerance`` (the message lists them all).
@@ -115,14 +118,19 @@ def gradcheck(
     (['hidden/bias', 'hidden/kernel', 'input'], True)
     """
     from nnx.layers.base import Layer
-    from nnx.models import Sequential
+    from nnx.models import Functional, Sequential
 
     be = get_backend(backend if backend is not None else getattr(target, "backend", None))
-    x = be.asarray(_host(inputs), "float64")
     xp = be.xp
-    if isinstance(target, (Layer, Sequential)):
+    if isinstance(target, Functional):
+        several = isinstance(inputs, (list, tuple)) and len(target.inputs) > 1
+        xs = [be.asarray(_host(a), "float64") for a in (inputs if several else [inputs])]
+        errors = _check_graph(_float64_graph(target, be), xs, training, eps, seed)
+    elif isinstance(target, (Layer, Sequential)):
+        x = be.asarray(_host(inputs), "float64")
         errors = _check_layer(_float64_copy(target, be, seed), x, be, training, eps, seed)
     elif y_true is not None:
+        x = be.asarray(_host(inputs), "float64")
         y = be.asarray(_host(y_true))
         if xp.isdtype(y.dtype, "real floating"):
             y = xp.astype(y, xp.float64)
@@ -130,6 +138,7 @@ def gradcheck(
         numeric = _numeric(lambda: float(target(y, x)), x, eps)
         errors = {"y_pred": _error(xp, analytic, numeric)}
     else:
+        x = be.asarray(_host(inputs), "float64")
         analytic = target.gradient(x)
         numeric = _numeric(lambda: float(target(x)), x, eps)
         errors = {"input": _error(xp, analytic, numeric)}
@@ -174,6 +183,50 @@ def _check_layer(
         return float(xp.sum(run()[0] * r))
 
     errors = {"input": _error(xp, analytic["input"], _numeric(f, x, eps))}
+    for p in params:
+        errors[p.name] = _error(xp, analytic[p.name], _numeric(f, p.value, eps))
+    return errors
+
+
+def _float64_graph(model: Any, be: Backend) -> Any:
+    """A float64 twin of a graph model, rebuilt from its config, with the same weights."""
+    from nnx.models import Functional
+
+    layers = [type(layer).from_config(layer.get_config()) for layer in model.layers]
+    config = {**model.get_config(), "dtype": "float64"}
+    twin = Functional.from_layers(layers, config, be)
+    twin.set_weights(model.get_weights())
+    return twin
+
+
+def _check_graph(
+    model: Any, xs: list[Array], training: bool, eps: float, seed: int
+) -> dict[str, float]:
+    be = model.backend
+    xp = be.xp
+    generators = _generators(model)
+    states = [g.get_state() for g in generators]
+
+    def run() -> tuple[list[Array], Any]:
+        for g, state in zip(generators, states, strict=True):
+            g.set_state(state)
+        return model.graph.run(xs, training=training)  # type: ignore[no-any-return]
+
+    ys, backprop = run()
+    rng = be.rng(seed + 1)
+    rs = [rng.normal(tuple(y.shape), dtype="float64") for y in ys]
+    dxs = backprop(rs)
+    names = ["input"] if len(xs) == 1 else [f"input/{n}" for n in model.input_names]
+    params = [p for p in model.parameters() if p.trainable]
+    analytic = {p.name: xp.asarray(p.grad, copy=True) for p in params}
+    analytic.update({n: xp.asarray(dx, copy=True) for n, dx in zip(names, dxs, strict=True)})
+
+    def f() -> float:
+        return sum(float(xp.sum(y * r)) for y, r in zip(run()[0], rs, strict=True))
+
+    errors = {
+        n: _error(xp, analytic[n], _numeric(f, x, eps)) for n, x in zip(names, xs, strict=True)
+    }
     for p in params:
         errors[p.name] = _error(xp, analytic[p.name], _numeric(f, p.value, eps))
     return errors

@@ -21,6 +21,18 @@ from nnx.layers.global_pooling import (
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
 )
+from nnx.layers.merge import (
+    Add,
+    Average,
+    Concatenate,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    multiply,
+    subtract,
+)
 from nnx.layers.normalization import LayerNormalization
 from nnx.layers.padding import ZeroPadding2D
 from nnx.layers.parameter import Parameter
@@ -31,6 +43,10 @@ from nnx.layers.spatial_dropout import SpatialDropout2D
 from nnx.layers.upsampling import UpSampling2D
 
 __all__ = [
+    "Add",
+    "Average",
+    "Concatenate",
+    "Multiply",
     "AveragePooling1D",
     "AveragePooling2D",
     "GlobalAveragePooling1D",
@@ -58,8 +74,14 @@ __all__ = [
     "RandomTranslation",
     "Reshape",
     "SpatialDropout2D",
+    "Subtract",
     "UpSampling2D",
     "ZeroPadding2D",
+    "add",
+    "average",
+    "concatenate",
+    "multiply",
+    "subtract",
     "layer_class",
     "layer_names",
     "register_layer",

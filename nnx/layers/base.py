@@ -17,6 +17,7 @@ import nnx.initializers as initializers
 from nnx.backends import Backend, backend_of, get_backend
 from nnx.backends.base import Array, Generator
 from nnx.layers.parameter import Parameter
+from nnx.layers.symbolic import Node, call_symbolic, is_symbolic
 from nnx.registry import Registry, serialize
 from nnx.validation import check_bool
 
@@ -146,6 +147,9 @@ class Layer:
     #: False while a model runs the forward of its first layer for training: that layer's
     #: backprop may then skip the input gradient (nobody reads it) and return None.
     needs_input_gradient: bool = True
+    #: True for a layer called on a list of tensors (merge layers): its ``build``,
+    #: ``compute_output_shape`` and ``forward`` take lists, its backprop returns a list.
+    multiple_inputs: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -172,6 +176,8 @@ class Layer:
         self.backend: Backend | None = None
         self.dtype = "float32"
         self.built = False
+        #: the calls recorded on symbolic tensors (:mod:`nnx.layers.symbolic`), first to last
+        self.inbound_nodes: list[Node] = []
 
     @property
     def trainable(self) -> bool:
@@ -246,10 +252,20 @@ class Layer:
         """Return ``(y, backprop)``; ``backprop(dy)`` sets parameter grads, returns ``dx``."""
         raise NotImplementedError
 
-    def __call__(self, x: Array) -> Array:
-        """Inference: ``forward(x, training=False)[0]``, building the layer on first use."""
+    def __call__(self, x: Any) -> Any:
+        """Inference: ``forward(x, training=False)[0]``, building the layer on first use.
+
+        On symbolic tensors (``nnx.Input``) it records the call instead and returns the
+        output's :class:`~nnx.layers.symbolic.SymbolicTensor` (the functional API).
+        """
+        if is_symbolic(x):
+            return call_symbolic(self, x)
         if not self.built:
-            self.build(tuple(x.shape[1:]), backend_of(x))
+            if isinstance(x, (list, tuple)):
+                shapes: Any = [tuple(a.shape[1:]) for a in x]
+                self.build(shapes, backend_of(x[0]))
+            else:
+                self.build(tuple(x.shape[1:]), backend_of(x))
         return self.forward(x, training=False)[0]
 
     def check_input(self, x: Array) -> None:

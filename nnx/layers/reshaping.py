@@ -8,28 +8,51 @@ from typing import Any
 
 from nnx.backends.base import Array
 from nnx.layers.base import Backprop, Layer, Shape, _as_shape, identity_backprop, register_layer
+from nnx.layers.symbolic import Node, SymbolicTensor
+from nnx.validation import check_choice
+
+_DTYPES = ("float32", "float64", "int32", "int64", "bool")
 
 
 @register_layer
 class Input(Layer):
-    """Declare the shape of one input sample, so a model is built eagerly (as in Keras).
+    """Declare the shape of one input sample: a model's first layer, or a graph's input.
+
+    In a ``Sequential`` it builds the model eagerly (as in Keras). Its :attr:`output` is the
+    symbolic tensor the functional API starts from (``nnx.Input(shape)`` returns it).
 
     Args:
         shape: the shape without the batch axis, e.g. ``(28, 28, 1)``.
+        name: the input's name (the key of its data in a dict given to ``fit``).
+        dtype: the dtype of the data (None: the model's float dtype; ``"int64"`` for indices).
+
+    Attributes:
+        output: the :class:`~nnx.layers.symbolic.SymbolicTensor` standing for the data.
 
     >>> Input((30,)).input_shape
     (30,)
     """
 
-    def __init__(self, shape: Sequence[int], *, name: str | None = None) -> None:
+    def __init__(
+        self, shape: Sequence[int], *, name: str | None = None, dtype: str | None = None
+    ) -> None:
         super().__init__(name=name, input_shape=shape)
+        if dtype is not None:
+            check_choice(dtype, "dtype", _DTYPES, who=f"Input {self.name!r}")
+        self.input_dtype = dtype
+        node = Node(self, (), multiple=False)
+        node.output = SymbolicTensor(self.input_shape or (), dtype, node, self.name)
+        self.output = node.output
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         self.check_input(x)
         return x, identity_backprop
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "shape": list(self.input_shape or ())}
+        config: dict[str, Any] = {"name": self.name, "shape": list(self.input_shape or ())}
+        if self.input_dtype is not None:
+            config["dtype"] = self.input_dtype
+        return config
 
 
 @register_layer

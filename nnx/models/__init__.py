@@ -2,12 +2,16 @@
 
 - :mod:`~nnx.models.model`: ``Model``, the training surface every model shares;
 - :mod:`~nnx.models.sequential`: ``Sequential``, a stack of layers;
+- :mod:`~nnx.models.functional`: ``Input`` and ``Functional`` (``Model(inputs, outputs)``), a
+  graph of layers (:mod:`~nnx.models.graph`), its per-output compile settings
+  (:mod:`~nnx.models.heads`) and data (:mod:`~nnx.models.graph_data`);
 - :mod:`~nnx.models.summary`: the text table of ``Sequential.summary()``;
 - :mod:`~nnx.models.loading`: ``load``, which rebuilds a ``Sequential`` from a model file.
 """
 
+from nnx.models.functional import Functional, Input
 from nnx.models.loading import load
 from nnx.models.model import Model
 from nnx.models.sequential import Sequential
 
-__all__ = ["Model", "Sequential", "load"]
+__all__ = ["Functional", "Input", "Model", "Sequential", "load"]

@@ -1,4 +1,4 @@
-"""``nnx.load``: rebuild a ``Sequential`` from a model file.
+"""``nnx.load``: rebuild a ``Sequential`` or a graph model (``Functional``) from a model file.
 
 The file is read and checked by :func:`nnx.saving.read`; layers are rebuilt only through the
 layer registry (:func:`nnx.layers.layer_class`), so a file can name a layer but never import or
@@ -17,6 +17,8 @@ import nnx.optimizers as optimizers
 from nnx.backends import Backend, get_backend
 from nnx.layers import Layer, layer_class
 from nnx.layers.base import weights_from
+from nnx.models.functional import Functional
+from nnx.models.model import Model
 from nnx.models.sequential import Sequential
 from nnx.saving import DEFAULT_MAX_BYTES, FileFormatError, read, restore_state
 
@@ -35,8 +37,8 @@ def load(
     *,
     verify: Any = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
-) -> Sequential:
-    """Rebuild a model saved with :meth:`nnx.Sequential.save`.
+) -> Model:
+    """Rebuild a model saved with ``model.save`` (a ``Sequential`` or a graph model).
 
     Loading a file from a stranger is safe: the file is read within bounds (a regular file of
     at most ``max_bytes``, JSON of bounded depth, see :mod:`nnx.saving.container`), every
@@ -55,13 +57,15 @@ def load(
         max_bytes: refuse files larger than this (default 8 GiB).
 
     Returns:
-        A built :class:`nnx.Sequential` with the saved weights, bit for bit.
+        A built :class:`nnx.Sequential` (or :class:`~nnx.models.functional.Functional`) with
+        the saved weights, bit for bit.
 
     Raises:
         FileFormatError: (a ``ValueError``) naming the file and the field: a pickle, a
             truncated/corrupted file, not an nnx model file, a newer format version, not a
             regular file, too large, an unregistered layer, a layer config its class refuses,
-            weights or optimizer state that do not fit the architecture, or (with ``verify``)
+            a graph that does not connect, weights or optimizer state that do not fit the
+            architecture, or (with ``verify``)
             an unsigned or wrongly signed file.
 
     >>> import os, tempfile, nnx
@@ -111,7 +115,11 @@ def _architecture(meta: dict[str, Any], where: str) -> dict[str, Any]:
     layers = config.get("layers")
     if not isinstance(layers, list) or not layers:
         raise _refuse(where, "model.layers", "expected a non-empty list of layers.")
-    shape = config.get("input_shape")
+    shape: Any = [1]  # a graph's input shapes are its Input layers' configs, bounded below
+    if config.get("class_name") == "Functional":
+        _check_graph(config, where)
+    else:
+        shape = config.get("input_shape")
     if not isinstance(shape, list) or not all(
         isinstance(d, int) and not isinstance(d, bool) and 0 < d <= _MAX_DIM for d in shape
     ):
@@ -136,6 +144,17 @@ def _architecture(meta: dict[str, Any], where: str) -> dict[str, Any]:
             raise _refuse(where, field, "expected {'class_name': str, 'config': {...}}.")
         _bounded(spec["config"], f"{field}.config", where)
     return config
+
+
+def _check_graph(config: dict[str, Any], where: str) -> None:
+    """A graph's wiring is lists of ``[layer name, call index]`` pairs (checked again when
+    :func:`~nnx.models.graph_config.connect` follows them)."""
+    for key in ("nodes", "inputs", "outputs"):
+        if not isinstance(config.get(key), list):
+            raise _refuse(where, f"model.{key}", "expected a list.")
+    for i, node in enumerate(config["nodes"]):
+        if not (isinstance(node, dict) and isinstance(node.get("inputs"), list)):
+            raise _refuse(where, f"model.nodes[{i}]", "expected {'layer': ..., 'inputs': [...]}.")
 
 
 def _layer(i: int, spec: dict[str, Any], where: str) -> Layer:
@@ -191,17 +210,21 @@ def _assemble(
     backend: Backend,
     compile: bool,
     where: str,
-) -> Sequential:
+) -> Model:
     source = _StoredWeights(arrays, backend, where)
+    model: Model
     try:
         with weights_from(source):
-            model = Sequential(
-                layers,
-                backend=backend,
-                seed=config.get("seed"),
-                dtype=config.get("dtype", "float32"),
-                name=config.get("name", "sequential"),
-            )
+            if config.get("class_name") == "Functional":
+                model = Functional.from_layers(layers, config, backend)
+            else:
+                model = Sequential(
+                    layers,
+                    backend=backend,
+                    seed=config.get("seed"),
+                    dtype=config.get("dtype", "float32"),
+                    name=config.get("name", "sequential"),
+                )
             if not model.built:
                 model.build(tuple(config["input_shape"]))
     except FileFormatError:
@@ -228,12 +251,7 @@ def _assemble(
     state = meta.get("state", {})
     if compile and settings is not None:
         try:
-            model.compile(
-                optimizers.get(settings["optimizer"]),
-                losses.get(settings["loss"]),
-                settings["metrics"],
-                stop_on_nonfinite=settings.get("stop_on_nonfinite", True),
-            )
+            _compile(model, config, settings)
         except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as error:
             raise _refuse(where, "compile", str(error)) from None
     elif not compile:
@@ -243,3 +261,20 @@ def _assemble(
     except (TypeError, ValueError, KeyError, AttributeError, IndexError) as error:
         raise _refuse(where, "state", f"{type(error).__name__}: {error}") from None
     return model
+
+
+def _compile(model: Model, config: dict[str, Any], settings: dict[str, Any]) -> None:
+    """Compile as saved: a graph model's losses, loss weights and metrics are per output."""
+    optimizer = optimizers.get(settings["optimizer"])
+    stop = settings.get("stop_on_nonfinite", True)
+    heads = config.get("compiled_outputs")
+    if isinstance(model, Functional) and heads is not None:
+        model.compile(
+            optimizer,
+            [losses.get(spec) for spec in heads["losses"]],
+            heads["metrics"],
+            stop_on_nonfinite=stop,
+            loss_weights=heads["loss_weights"],
+        )
+    else:
+        model.compile(optimizer, losses.get(settings["loss"]), settings["metrics"], stop)

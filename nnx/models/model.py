@@ -1,5 +1,8 @@
 """``Model``: what every nnx model shares, whatever its topology.
 
+``Model(inputs, outputs)`` itself makes a graph model (the functional API,
+:class:`~nnx.models.functional.Functional`).
+
 Keras's training surface (``compile``, ``fit``, ``evaluate``, ``predict``, ``train_step``,
 ``test_step``, weights and files) over a model's ``layers``; a subclass says how they connect by
 implementing ``build``, ``forward``, ``compute_gradients`` and ``get_config``
@@ -12,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from os import PathLike
-from typing import Any
+from typing import Any, ClassVar
 
 import nnx.losses as losses_module
 import nnx.metrics as metrics_module
@@ -25,6 +28,7 @@ from nnx.callbacks.base import Callback, History
 from nnx.layers import ActivatedLayer, Layer, Parameter
 from nnx.layers.base import Backprop, Shape
 from nnx.layers.parameter import FlatParameters
+from nnx.layers.symbolic import is_symbolic
 from nnx.models.summary import summary_lines
 from nnx.saving.state import require_built
 from nnx.training.inputs import require_compiled
@@ -57,6 +61,19 @@ class Model:
         stop_training: set True by a callback to end ``fit`` after the current batch/epoch.
         history: the :class:`~nnx.callbacks.History` of the last ``fit``.
     """
+
+    #: the class ``Model(inputs, outputs)`` makes: the graph model, which registers itself
+    #: here (:mod:`nnx.models.functional` imports this module, so this one cannot import it)
+    graph_class: ClassVar[type[Model] | None] = None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
+        """``Model(inputs, outputs)`` (or with ``inputs=``/``outputs=``) makes a graph model,
+        :class:`~nnx.models.functional.Functional`, as in Keras; subclasses are made as is."""
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            if Model.graph_class is None:  # pragma: no cover (nnx.models registers it)
+                raise RuntimeError("import nnx.models.functional before Model(inputs, outputs).")
+            return super().__new__(Model.graph_class)
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -224,6 +241,11 @@ class Model:
 
     def __call__(self, x: Array) -> Array:
         """Inference on an array of the model's backend."""
+        if is_symbolic(x):
+            raise TypeError(
+                f"Model {self.name!r} cannot be called on symbolic tensors: nesting a model "
+                "in a graph is not supported; call its layers on the tensors instead."
+            )
         require_built(self, "__call__")
         return self.forward(x, training=False)[0]
 

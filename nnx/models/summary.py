@@ -1,4 +1,4 @@
-"""The text table printed by ``Sequential.summary()``.
+"""The text table printed by ``model.summary()``.
 
 >>> import nnx
 >>> model = nnx.Sequential([nnx.layers.Dense(4, input_shape=(3,), name="hidden")])
@@ -25,23 +25,30 @@ def _shape(shape: object) -> str:
 def summary_lines(model: Any) -> list[str]:
     """Lines of the summary table: layer (type), output shape, parameter count, totals.
 
+    A graph model (one with ``connections(layer)``, see :mod:`nnx.models.functional`) gets a
+    fourth column, "Connected to": the tensors each layer is called on, as ``layer[call]``.
+
     Args:
-        model: a ``Sequential`` (anything with ``name``, ``backend``, ``dtype``, ``built``,
-            ``layers`` and ``parameters()``).
+        model: a ``Sequential`` or ``Functional`` (anything with ``name``, ``backend``,
+            ``dtype``, ``built``, ``layers`` and ``parameters()``).
     """
+    connections = getattr(model, "connections", None)
     rows = [
         (
             f"{layer.name} ({type(layer).__name__})",
             _shape(layer.output_shape),
             f"{layer.count_params():,}",
+            *([connections(layer)] if connections is not None else []),
         )
         for layer in model.layers
     ]
-    header = ("Layer (type)", "Output Shape", "Param #")
-    widths = [max(len(r[i]) for r in [header, *rows]) + 3 for i in range(3)]
+    header: tuple[str, ...] = ("Layer (type)", "Output Shape", "Param #")
+    if connections is not None:
+        header += ("Connected to",)
+    widths = [max(len(r[i]) for r in [header, *rows]) + 3 for i in range(len(header))]
     rule = "=" * sum(widths)
 
-    def fmt(r: tuple[str, str, str]) -> str:
+    def fmt(r: tuple[str, ...]) -> str:
         return "".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
 
     params = model.parameters()

@@ -80,7 +80,15 @@ def model_data(
     model: Any, x: Any, y: Any, sample_weight: Any = None, names: tuple[str, str] = ("x", "y")
 ) -> Dataset:
     """``x``, ``y`` and ``sample_weight`` converted and checked for ``model``
-    (:mod:`nnx.training.inputs`); an unbuilt model is built for ``x``'s sample shape."""
+    (:mod:`nnx.training.inputs`); an unbuilt model is built for ``x``'s sample shape.
+
+    A graph model with several inputs or outputs, or inputs of their own dtype
+    (``model.structured_data``, see :mod:`nnx.models.functional`), converts its lists or
+    dicts of arrays itself.
+    """
+    structured = getattr(model, "structured_data", None)
+    if structured is not None:
+        return structured(x, y, sample_weight, names)  # type: ignore[no-any-return]
     xb = model_inputs(model, x, names[0])
     if not model.built:
         model.build(tuple(xb.shape[1:]))

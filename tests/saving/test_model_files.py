@@ -65,6 +65,12 @@ SAMPLES = {
     "RandomTranslation": (lambda: nnx.layers.RandomTranslation(0.2, 0.2, seed=1), (6, 6, 2)),
     "GaussianNoise": (lambda: nnx.layers.GaussianNoise(0.1, seed=1), (6, 6, 2)),
     "SpatialDropout2D": (lambda: nnx.layers.SpatialDropout2D(0.25), (6, 6, 2)),
+    # merge layers take a list: they round-trip in a graph model, called on [x, x]
+    "Add": (lambda: nnx.layers.Add(), (6, 2)),
+    "Average": (lambda: nnx.layers.Average(), (6, 2)),
+    "Multiply": (lambda: nnx.layers.Multiply(), (6, 2)),
+    "Subtract": (lambda: nnx.layers.Subtract(), (6, 2)),
+    "Concatenate": (lambda: nnx.layers.Concatenate(axis=1), (6, 2)),
 }
 FALLBACK_ARGS = [
     {},
@@ -124,8 +130,13 @@ def _exact(a, b):
 @pytest.mark.parametrize("name", layer_names())
 def test_every_layer_round_trips_bit_exactly(name, backend, tmp_path):
     factory, shape = _case(name)
-    layers = [factory()] if name == "Input" else [Input(shape), factory(), Flatten(), Dense(2)]
-    model = nnx.Sequential(layers, backend=backend, seed=1)
+    if layer_class(name).multiple_inputs:
+        x = nnx.Input(shape)
+        y = Dense(2)(Flatten()(factory()([x, x])))
+        model = nnx.Model(x, y, backend=backend, seed=1)
+    else:
+        layers = [factory()] if name == "Input" else [Input(shape), factory(), Flatten(), Dense(2)]
+        model = nnx.Sequential(layers, backend=backend, seed=1)
     x = _train_briefly(model, shape, backend.name)
     path = tmp_path / "m.nnx"
     model.save(path)

@@ -1,0 +1,193 @@
+"""``Graph``: the nodes between a functional model's inputs and outputs, in topological order,
+and their forward and backward passes.
+
+The forward runs each node's ``layer.forward`` once its inputs are computed and keeps the
+``backprop`` closures; the backward runs them in reverse topological order, summing the
+gradients that reach a tensor from every node that reads it. A layer called more than once
+(a shared layer) writes its parameters' ``.grad`` at every call, so the graph adds up the
+calls' gradients: ``dL/dW = sum over calls c of dL/dW|_c``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from nnx.backends.base import Array, array_namespace
+from nnx.layers import ActivatedLayer, Layer, Parameter
+from nnx.layers.symbolic import Node, SymbolicTensor
+
+__all__ = ["Graph"]
+
+#: ``backprop(dys) -> dxs``: one gradient per output in, one per input out
+GraphBackprop = Callable[[Sequence[Array | None]], list[Array | None]]
+
+
+class Graph:
+    """The layer calls that lead from ``inputs`` to ``outputs``.
+
+    Args:
+        inputs: the graph's input tensors (``nnx.Input`` outputs), in order.
+        outputs: the tensors it computes, in order.
+
+    Attributes:
+        nodes: the layer calls in topological order (inputs excluded).
+        layers: every layer once: the input layers, then in order of first call.
+        shared: the layers called more than once.
+
+    Raises:
+        ValueError: an output needs an input that is not among ``inputs``, an input that no
+            output uses, a repeated input, or two layers with one name.
+
+    >>> import nnx
+    >>> from nnx.layers import Add, Dense
+    >>> x = nnx.Input((2,), name="x")
+    >>> shared = Dense(2, name="shared")
+    >>> graph = Graph([x], [Add(name="sum")([shared(x), shared(shared(x))])])
+    >>> [n.layer.name for n in graph.nodes], [layer.name for layer in graph.shared]
+    (['shared', 'shared', 'shared', 'sum'], ['shared'])
+    """
+
+    def __init__(self, inputs: Sequence[SymbolicTensor], outputs: Sequence[SymbolicTensor]):
+        self.inputs, self.outputs = list(inputs), list(outputs)
+        given = {id(t) for t in self.inputs}
+        if len(given) != len(self.inputs):
+            raise ValueError("Model: the same input tensor is given twice in inputs.")
+        for t in self.inputs:
+            if not t.node.is_input:
+                raise ValueError(
+                    f"Model: inputs must be nnx.Input(...) tensors, received {t.name!r}, the "
+                    f"output of layer {t.node.layer.name!r}."
+                )
+        self.nodes = _topological(self.outputs, given)
+        used = {id(t) for node in self.nodes for t in node.inputs} | {id(t) for t in self.outputs}
+        unused = [t.name for t in self.inputs if id(t) not in used]
+        if unused:
+            raise ValueError(
+                f"Model: input(s) {', '.join(map(repr, unused))} are disconnected: no output "
+                "depends on them. Remove them from inputs or use them."
+            )
+        calls: dict[int, int] = {}
+        layers: list[Layer] = [t.node.layer for t in self.inputs]
+        for node in self.nodes:
+            if id(node.layer) not in calls:
+                layers.append(node.layer)
+            calls[id(node.layer)] = calls.get(id(node.layer), 0) + 1
+        self.layers = layers
+        self.shared = [layer for layer in layers if calls.get(id(layer), 0) > 1]
+        names = [layer.name for layer in layers]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(
+                f"Model: two different layers are named {', '.join(map(repr, twice))}; "
+                "layer names in a model must be unique."
+            )
+
+    def index(self, tensor: SymbolicTensor) -> tuple[str, int]:
+        """``(layer name, call number)`` naming ``tensor`` in a config."""
+        node = tensor.node
+        if node.is_input:
+            return node.layer.name, 0
+        calls = [n for n in self.nodes if n.layer is node.layer]
+        return node.layer.name, calls.index(node)
+
+    def run(
+        self, xs: Sequence[Array], *, training: bool, logits: frozenset[int] = frozenset()
+    ) -> tuple[list[Array], GraphBackprop]:
+        """Forward pass on the input arrays ``xs``; returns ``(outputs, backprop)``.
+
+        Args:
+            xs: one array per input.
+            training: training mode (dropout on, batch statistics).
+            logits: positions of outputs computed as pre-activations (``forward_logits``),
+                for a loss fused with the activation.
+        """
+        if len(xs) != len(self.inputs):
+            raise ValueError(f"The graph has {len(self.inputs)} inputs, received {len(xs)} arrays.")
+        for t, x in zip(self.inputs, xs, strict=True):
+            t.node.layer.check_input(x)  # the Input layer: backend and sample shape
+        values: dict[int, Array] = {id(t): x for t, x in zip(self.inputs, xs, strict=True)}
+        raw = {id(self.outputs[i].node) for i in logits}
+        records: list[tuple[Node, Callable[[Array], Any]]] = []
+        for node in self.nodes:
+            args = [values[id(t)] for t in node.inputs]
+            arg = args if node.multiple else args[0]
+            layer = node.layer
+            if id(node) in raw and isinstance(layer, ActivatedLayer):
+                y, backprop = layer.forward_logits(arg, training=training)
+            else:
+                y, backprop = layer.forward(arg, training=training)
+            assert node.output is not None
+            values[id(node.output)] = y
+            records.append((node, backprop))
+        outputs = [values[id(t)] for t in self.outputs]
+        shared = {id(layer) for layer in self.shared}
+
+        def backprop_all(dys: Sequence[Array | None]) -> list[Array | None]:
+            grads: dict[int, Array] = {}
+            for t, dy in zip(self.outputs, dys, strict=True):
+                _add(grads, t, dy)
+            sums: dict[int, tuple[Parameter, Array]] = {}
+            for node, backprop in reversed(records):
+                assert node.output is not None
+                dy = grads.pop(id(node.output), None)
+                if dy is None:
+                    continue
+                dx = backprop(dy)
+                if id(node.layer) in shared:
+                    _accumulate(sums, node.layer)
+                for t, d in zip(node.inputs, dx if node.multiple else [dx], strict=True):
+                    _add(grads, t, d)
+            for p, total in sums.values():
+                p.grad = total
+            return [grads.get(id(t)) for t in self.inputs]
+
+        return outputs, backprop_all
+
+
+def _add(grads: dict[int, Array], tensor: SymbolicTensor, dy: Array | None) -> None:
+    """``grads[tensor] += dy`` (a tensor read by several nodes gets the sum)."""
+    if dy is None:
+        return
+    key = id(tensor)
+    grads[key] = dy if key not in grads else grads[key] + dy
+
+
+def _accumulate(sums: dict[int, tuple[Parameter, Array]], layer: Layer) -> None:
+    """Add the gradients one call of a shared layer just wrote (a copy: the next call may
+    overwrite the same buffer in place)."""
+    for p in layer.parameters():
+        if p.grad is None:
+            continue
+        if id(p) in sums:
+            sums[id(p)] = (p, sums[id(p)][1] + p.grad)
+        else:
+            sums[id(p)] = (p, array_namespace(p.grad).asarray(p.grad, copy=True))
+
+
+def _topological(outputs: Sequence[SymbolicTensor], given: set[int]) -> list[Node]:
+    """The nodes the outputs depend on, each after its inputs' nodes (iterative DFS)."""
+    order: list[Node] = []
+    done: set[int] = set()
+    for out in outputs:
+        stack: list[tuple[Node, bool]] = [(out.node, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if id(node) in done:
+                continue
+            if node.is_input:
+                assert node.output is not None
+                if id(node.output) not in given:
+                    raise ValueError(
+                        f"Model: output {out.name!r} is not reachable from the given inputs: "
+                        f"it needs input {node.output.name!r}, which is not in inputs."
+                    )
+                done.add(id(node))
+                continue
+            if expanded:
+                done.add(id(node))
+                order.append(node)
+                continue
+            stack.append((node, True))
+            stack.extend((t.node, False) for t in reversed(node.inputs))
+    return order
