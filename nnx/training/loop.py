@@ -75,12 +75,19 @@ def _hooks(
     return CallbackList([*(callbacks or []), history, *progress], model, params)
 
 
+def batch_rows(x: Any) -> int:
+    """The number of samples in a batch of inputs: one array, or a tuple/list of arrays (one
+    per input of a graph model)."""
+    first = x[0] if isinstance(x, (tuple, list)) else x
+    return int(first.shape[0])
+
+
 def evaluate_source(model: Any, source: BatchSource) -> dict[str, float]:
     """Loss and metrics over one pass of ``source``, in inference mode, as floats."""
     loss = Mean("loss")
     _reset(model, loss)
     for x, y, w in source.epoch():
-        loss.update_value(model.test_step(x, y, w), x.shape[0])
+        loss.update_value(model.test_step(x, y, w), batch_rows(x))
     return read_logs(model, _running(model, loss))
 
 
@@ -209,7 +216,7 @@ def fit(
             for step, (xb, yb, wb) in enumerate(train.epoch()):
                 hooks.on_train_batch_begin(step)
                 batch_loss = model.train_step(xb, yb, wb)
-                loss.update_value(batch_loss, xb.shape[0])
+                loss.update_value(batch_loss, batch_rows(xb))
                 hooks.on_train_batch_end(step, {"loss": batch_loss})
                 if model.stop_training:
                     break
