@@ -19,7 +19,7 @@ from typing import Any
 
 from nnx.callbacks.base import Callback, Logs
 from nnx.callbacks.monitor import MonitorCallback
-from nnx.saving import read, restore_state, save, save_weights
+from nnx.saving import read, restore_state, save, save_weights, writes_files
 from nnx.validation import check_bool, is_int
 
 __all__ = ["BackupAndRestore", "ModelCheckpoint"]
@@ -216,5 +216,5 @@ class BackupAndRestore(Callback):
         _save_if_finite("BackupAndRestore", self.model, self.path, False, **extra)
 
     def on_train_end(self, logs: Logs | None = None) -> None:
-        if self.delete_checkpoint and os.path.exists(self.path):
+        if self.delete_checkpoint and writes_files() and os.path.exists(self.path):
             os.unlink(self.path)

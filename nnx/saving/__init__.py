@@ -10,7 +10,15 @@ Rebuilding a whole model from a file builds a ``Sequential``, a floor above savi
 """
 
 from nnx.saving.container import FileFormatError
-from nnx.saving.files import FORMAT_VERSION, load_weights, read, save, save_weights
+from nnx.saving.files import (
+    FORMAT_VERSION,
+    load_weights,
+    read,
+    save,
+    save_weights,
+    skip_writes,
+    writes_files,
+)
 from nnx.saving.state import capture_state, copy_state, restore_state
 
 __all__ = [
@@ -23,4 +31,6 @@ __all__ = [
     "restore_state",
     "save",
     "save_weights",
+    "skip_writes",
+    "writes_files",
 ]

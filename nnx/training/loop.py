@@ -19,6 +19,7 @@ from nnx.saving.state import require_built
 from nnx.training.batching import Dataset, batch_slices, fit_data, model_data
 from nnx.training.inputs import check_batch_size, model_inputs, require_compiled
 from nnx.training.nonfinite import NonFiniteGuard
+from nnx.training.strategy import current_strategy
 from nnx.validation import check_bool, check_choice, check_int
 
 __all__ = ["evaluate", "evaluate_data", "fit", "predict", "read_logs"]
@@ -56,6 +57,7 @@ def _hooks(
     def running() -> dict[str, float]:
         return read_logs(model, _running(model, loss))
 
+    verbose = verbose if current_strategy().is_main else 0
     progress = [ProgbarLogger(verbose, running)] if verbose else []
     params["verbose"] = verbose
     return CallbackList([*(callbacks or []), history, *progress], model, params)
@@ -63,10 +65,10 @@ def _hooks(
 
 def evaluate_data(model: Any, data: Dataset, batch_size: int) -> dict[str, float]:
     """Loss and metrics over a dataset on the model's backend, in inference mode, as floats."""
-    loss = Mean("loss")
+    loss, strategy = Mean("loss"), current_strategy()
     _reset(model, loss)
     for s in batch_slices(len(data), batch_size):
-        loss.update_value(model.test_step(*data.batch(s)), s.stop - s.start)
+        loss.update_value(model.test_step(*data.batch(strategy.shard(s))), s.stop - s.start)
     return read_logs(model, _running(model, loss))
 
 
@@ -109,11 +111,13 @@ def fit(
         samples=len(train),
     )
     guard = NonFiniteGuard(model) if model.stop_on_nonfinite else None
+    strategy = current_strategy()
 
     def epoch_data() -> Dataset:
         return train.shuffled(model.rng.permutation(len(train)) if shuffle else None)
 
     model.history, model.stop_training = history, False
+    strategy.begin(model, "fit", len(train))
     hooks.on_train_begin()
     for epoch in range(hooks.start_epoch(initial_epoch), epochs):
         hooks.on_epoch_begin(epoch)
@@ -123,11 +127,12 @@ def fit(
         data = epoch_data()
         for step, s in enumerate(batches):
             hooks.on_train_batch_begin(step)
-            batch_loss = model.train_step(*data.batch(s))
+            batch_loss = model.train_step(*data.batch(strategy.shard(s)))
             loss.update_value(batch_loss, s.stop - s.start)
             hooks.on_train_batch_end(step, {"loss": batch_loss})
             if model.stop_training:
                 break
+        strategy.epoch_end(model)
         logs = read_logs(model, _running(model, loss))
         if guard is not None and not math.isfinite(logs["loss"]):
             history.nonfinite = guard.locate(epoch, batches, epoch_data)
@@ -141,6 +146,7 @@ def fit(
         if model.stop_training:
             break
     hooks.on_train_end()
+    strategy.end(model, "fit")
     return history
 
 
@@ -157,8 +163,11 @@ def evaluate(
     require_compiled(model, "evaluate")
     require_built(model, "evaluate")
     data = model_data(model, x, y, sample_weight)
+    strategy = current_strategy()
+    strategy.begin(model, "evaluate", len(data))
     logs = evaluate_data(model, data, check_batch_size(batch_size))
-    if verbose:
+    strategy.end(model, "evaluate")
+    if verbose and strategy.is_main:
         print(format_logs(logs))
     if return_dict:
         return logs
@@ -172,5 +181,9 @@ def predict(model: Any, x: Any, batch_size: int = 32) -> Array:
     xb = model_inputs(model, x)
     batch_size = check_batch_size(batch_size)
     batches = batch_slices(xb.shape[0], batch_size)
-    outputs = [model.forward(xb[s, ...], training=False)[0] for s in batches]
+    strategy = current_strategy()
+    outputs = [
+        strategy.gather(model.forward(xb[strategy.shard(s), ...], training=False)[0])[0]
+        for s in batches
+    ]
     return outputs[0] if len(outputs) == 1 else model.backend.xp.concat(outputs, axis=0)
