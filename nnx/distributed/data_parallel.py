@@ -94,7 +94,7 @@ class DataParallel(Strategy):
         self._comms: dict[str, Communicator] = {}
         self._model_backend: Backend | None = None
         self._undo: list[tuple[Any, str, Any]] = []
-        self._scope = ExitStack()
+        self._scopes: list[ExitStack] = []
 
     # --- the communicator -------------------------------------------------------------------
     def communicator(self, backend: Backend) -> Communicator:
@@ -116,11 +116,13 @@ class DataParallel(Strategy):
     # --- scope ------------------------------------------------------------------------------
     def __enter__(self) -> DataParallel:
         super().__enter__()
-        self._scope.enter_context(skip_writes(not self.is_main))
+        scope = ExitStack()
+        scope.enter_context(skip_writes(not self.is_main))
+        self._scopes.append(scope)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._scope.close()
+        self._scopes.pop().close()
         super().__exit__(*exc)
 
     # --- begin / end ------------------------------------------------------------------------

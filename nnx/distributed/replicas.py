@@ -39,8 +39,16 @@ def describe(model: Any, what: str, samples: int) -> dict[str, str]:
     return {k: json.dumps(v, sort_keys=True, default=repr) for k, v in parts.items()}
 
 
-def _short(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _difference(a: str, b: str, context: int = 60) -> tuple[str, str]:
+    """The two texts around their first difference."""
+    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    lo = max(0, i - context)
+
+    def cut(text: str) -> str:
+        piece = text[lo : i + context]
+        return ("..." if lo else "") + piece + ("..." if i + context < len(text) else "")
+
+    return cut(a), cut(b)
 
 
 def check_agreement(comm: Communicator, description: dict[str, str]) -> None:
@@ -54,11 +62,12 @@ def check_agreement(comm: Communicator, description: dict[str, str]) -> None:
     for r, other in enumerate(every[1:], start=1):
         for topic, value in reference.items():
             if other.get(topic) != value:
+                ours, theirs = _difference(value, str(other.get(topic)))
                 raise ValueError(
                     f"nnx.distributed: rank {r} disagrees with rank 0 on the {topic} of the "
-                    f"{reference['call']} call: rank 0 has {_short(value)}, rank {r} has "
-                    f"{_short(str(other.get(topic)))}. Every rank must build the same model "
-                    "and pass the same data (each rank takes its shard of every global batch)."
+                    f"{reference['call']} call: rank 0 has {ours}, rank {r} has {theirs}. "
+                    "Every rank must build the same model and pass the same data (each rank "
+                    "takes its shard of every global batch)."
                 )
 
 
