@@ -41,7 +41,7 @@ def describe(model: Any, what: str, samples: int) -> dict[str, str]:
 
 def _difference(a: str, b: str, context: int = 60) -> tuple[str, str]:
     """The two texts around their first difference."""
-    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    i = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
     lo = max(0, i - context)
 
     def cut(text: str) -> str:

@@ -20,11 +20,13 @@ import numpy as np
 import nnx
 from nnx.layers import BatchNormalization, Dense, Dropout
 
+SGD = {"class_name": "SGD", "config": {"learning_rate": 0.1, "momentum": 0.9}}
+ADAM = {"class_name": "Adam", "config": {"learning_rate": 0.01}}
 #: name: (dtype, optimizer config, dropout rate, batch-norm mode or None)
 CONFIGS: dict[str, tuple[str, dict[str, Any], float, str | None]] = {
-    "sgd64": ("float64", {"class_name": "SGD", "config": {"learning_rate": 0.1, "momentum": 0.9}}, 0.3, None),
-    "adam32": ("float32", {"class_name": "Adam", "config": {"learning_rate": 0.01}}, 0.3, None),
-    "adam64_syncbn": ("float64", {"class_name": "Adam", "config": {"learning_rate": 0.01}}, 0.0, "sync"),
+    "sgd64": ("float64", SGD, 0.3, None),
+    "adam32": ("float32", ADAM, 0.3, None),
+    "adam64_syncbn": ("float64", ADAM, 0.0, "sync"),
 }
 EPOCHS, BATCH = 4, 15  # 50 rows: shards 7/8 per step, a last batch of 5 (2/3)
 
@@ -55,8 +57,14 @@ def train(model: nnx.Sequential, initial_epoch: int = 0, callbacks: Any = None) 
     """fit + evaluate + predict; the results as plain values."""
     x, y, xv, yv = data()
     history = model.fit(
-        x, y, batch_size=BATCH, epochs=EPOCHS, verbose=2, validation_data=(xv, yv),
-        initial_epoch=initial_epoch, callbacks=callbacks,
+        x,
+        y,
+        batch_size=BATCH,
+        epochs=EPOCHS,
+        verbose=2,
+        validation_data=(xv, yv),
+        initial_epoch=initial_epoch,
+        callbacks=callbacks,
     )
     return {
         "weights": model.get_weights(),
