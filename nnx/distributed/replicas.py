@@ -21,17 +21,26 @@ from nnx.saving.state import capture_state, restore_state
 __all__ = ["broadcast_state", "check_agreement", "describe", "verify_weights", "weights_digest"]
 
 
+def _without_names(config: Any) -> Any:
+    """``config`` without its ``"name"`` and ``"seed"`` entries: names do not change the
+    computation (an automatic name counts the layers a process made before), and rank 0's
+    weights and random states replace every rank's at the start."""
+    if isinstance(config, dict):
+        return {k: _without_names(v) for k, v in config.items() if k not in ("name", "seed")}
+    if isinstance(config, list):
+        return [_without_names(v) for v in config]
+    return config
+
+
 def describe(model: Any, what: str, samples: int) -> dict[str, str]:
-    """What must agree across ranks, as JSON texts by topic."""
+    """What must agree across ranks, as JSON texts by topic (names and seeds aside)."""
     backend = model.backend
     parts: dict[str, Any] = {
         "call": what,
         "samples": samples,
         "backend": backend.name,
-        "architecture": model.get_config(),
-        "weights": [
-            [p.name, list(p.shape), backend.dtype_name(p.value)] for p in model.parameters()
-        ],
+        "architecture": _without_names(model.get_config()),
+        "weights": [[list(p.shape), backend.dtype_name(p.value)] for p in model.parameters()],
         "optimizer": None if model.optimizer is None else serialize(model.optimizer),
         "loss": None if model.loss is None else serialize(model.loss),
         "metrics": [m.name for m in model.metrics],
