@@ -55,16 +55,14 @@ def _time_allreduce(strategy: Any, model: Any, values: int, repeats: int) -> flo
 
 def worker(steps: int = STEPS) -> dict[str, Any]:
     """Train ``steps`` steps under DataParallel; rank 0's measurements."""
-    import numpy as np
-
     import nnx
 
     strategy = nnx.distributed.DataParallel()
     model = _model()
-    rng = np.random.default_rng(0)
+    rng = nnx.backends.get_backend("numpy").rng(0)
     n = GLOBAL_BATCH * steps
-    x = rng.normal(size=(n, 784)).astype(np.float32)
-    y = rng.integers(0, 10, n)
+    x = rng.normal((n, 784), dtype="float32")
+    y = rng.integers(0, 10, (n,))
     with strategy:
         model.fit(x[: GLOBAL_BATCH * 2], y[: GLOBAL_BATCH * 2], batch_size=GLOBAL_BATCH, verbose=0)
         strategy.allreduce_seconds = 0.0
