@@ -139,8 +139,10 @@ class DataParallel(Strategy):
             replicas.verify_weights(comm, model, f"at the start of {what}")
 
     def end(self, model: Any, what: str) -> None:
-        """Put back the layers' own generators and forward methods."""
+        """After ``fit``, put back the layers' own generators and forward methods."""
         self.window = None
+        if what != "fit":
+            return
         for obj, name, original in reversed(self._undo):
             if original is None:
                 delattr(obj, name)
