@@ -32,6 +32,11 @@ def _without_names(config: Any) -> Any:
     return config
 
 
+def _plain(obj: Any) -> str:
+    """A JSON stand-in for a value JSON cannot hold: its type's name (never an address)."""
+    return f"<{type(obj).__name__}>"
+
+
 def describe(model: Any, what: str, samples: int) -> dict[str, str]:
     """What must agree across ranks, as JSON texts by topic (names and seeds aside)."""
     backend = model.backend
@@ -45,7 +50,7 @@ def describe(model: Any, what: str, samples: int) -> dict[str, str]:
         "loss": None if model.loss is None else serialize(model.loss),
         "metrics": [m.name for m in model.metrics],
     }
-    return {k: json.dumps(v, sort_keys=True, default=repr) for k, v in parts.items()}
+    return {k: json.dumps(v, sort_keys=True, default=_plain) for k, v in parts.items()}
 
 
 def _difference(a: str, b: str, context: int = 60) -> tuple[str, str]:
