@@ -18,7 +18,15 @@ See the README's "Distributed training" section.
 
 from nnx.distributed.communicator import Communicator, MPICommunicator, ThreadCommunicator
 from nnx.distributed.data_parallel import DataParallel
-from nnx.distributed.runtime import MissingDependencyError, abort, init, is_main, rank, world_size
+from nnx.distributed.runtime import (
+    MissingDependencyError,
+    abort,
+    init,
+    is_main,
+    local_rank,
+    rank,
+    world_size,
+)
 
 __all__ = [
     "Communicator",
@@ -29,6 +37,7 @@ __all__ = [
     "abort",
     "init",
     "is_main",
+    "local_rank",
     "rank",
     "world_size",
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "abort",
     "init",
     "is_main",
+    "local_rank",
     "mpi",
     "rank",
     "world_size",
@@ -68,6 +69,20 @@ def world_size() -> int:
 def is_main() -> bool:
     """Whether this is rank 0, the process that prints and writes files."""
     return rank() == 0
+
+
+def local_rank() -> int:
+    """This process's index among the ranks of its node (pick the GPU with it).
+
+    A collective call (every rank must make it): the ranks sharing memory with this one are
+    grouped with ``COMM_WORLD.Split_type(COMM_TYPE_SHARED)``, so no launcher variable is needed.
+    """
+    MPI = mpi()
+    node = MPI.COMM_WORLD.Split_type(MPI.COMM_TYPE_SHARED)
+    try:
+        return int(node.Get_rank())
+    finally:
+        node.Free()
 
 
 def abort(message: str, code: int = 1) -> None:

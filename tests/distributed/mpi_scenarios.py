@@ -74,9 +74,9 @@ def train(model: nnx.Sequential, initial_epoch: int = 0, callbacks: Any = None) 
     }
 
 
-def _write(path: Path, result: dict, digests: list[str]) -> None:
+def _write(path: Path, result: dict, digests: list[str], **more: Any) -> None:
     arrays = {f"w{i}": w for i, w in enumerate(result["weights"])}
-    meta = {k: result[k] for k in ("history", "evaluate")} | {"digests": digests}
+    meta = {k: result[k] for k in ("history", "evaluate")} | {"digests": digests, **more}
     np.savez(path, predict=result["predict"], meta=np.array(json.dumps(meta)), **arrays)
 
 
@@ -97,9 +97,11 @@ def scenario_train(out: Path) -> None:
     with local:
         resumed = nnx.load(out / "resume-from.nnx")
         result = train(resumed, initial_epoch=2)
-    digests = local.communicator(resumed.backend).allgather_object(weights_digest(resumed))
+    comm = local.communicator(resumed.backend)
+    digests = comm.allgather_object(weights_digest(resumed))
+    nodes = comm.allgather_object(nnx.distributed.local_rank())
     if local.is_main:
-        _write(out / "resumed.npz", result, digests)
+        _write(out / "resumed.npz", result, digests, local_ranks=nodes)
 
 
 def scenario_raise() -> None:

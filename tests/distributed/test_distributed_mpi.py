@@ -93,6 +93,10 @@ def test_checkpoint_of_one_process_resumes_on_two_ranks(run: dict[str, Any]) -> 
     assert len(set(result["digests"])) == 1
 
 
+def test_local_ranks_number_the_ranks_of_a_node(run: dict[str, Any]) -> None:
+    assert load(run["out"] / "resumed.npz")["local_ranks"] == [0, 1]
+
+
 def _tail(run: dict[str, Any], name: str) -> dict[str, Any]:
     """The uninterrupted reference with its history cut to the epochs after 2."""
     ref = run["references"][name]
