@@ -179,3 +179,43 @@ def test_one_process_world(monkeypatch: pytest.MonkeyPatch) -> None:
     assert nnx.distributed.init() == (0, 1)
     assert nnx.distributed.is_main() and nnx.distributed.world_size() == 1
     assert os.environ["NNX_DISTRIBUTED_NO_ABORT"] == "1"
+
+
+def test_sample_and_class_weights_penalties_and_clipping_match(backend: Any) -> None:
+    rng = np.random.default_rng(3)
+    x, y, w = rng.normal(size=(41, 4)), rng.integers(0, 3, 41), rng.uniform(0.2, 2.0, 41)
+
+    def train_weighted() -> dict[str, Any]:
+        hidden = Dense(8, activation="relu", kernel_regularizer=nnx.regularizers.l2(0.01))
+        m = nnx.Sequential(
+            [nnx.layers.Input((4,)), hidden, Dropout(0.2), Dense(3, activation="softmax")],
+            seed=1,
+            dtype="float64",
+            backend=backend,
+        )
+        lr = nnx.schedules.ExponentialDecay(0.1, 10, 0.5)
+        m.compile(
+            nnx.optimizers.SGD(lr, momentum=0.9, clipnorm=1.0),
+            "sparse_categorical_crossentropy",
+            ["accuracy"],
+        )
+        h = m.fit(
+            x,
+            y,
+            batch_size=9,
+            epochs=2,
+            verbose=0,
+            sample_weight=w,
+            class_weight={0: 2.0},
+            validation_split=0.2,
+        )
+        return {
+            "weights": m.get_weights(),
+            "history": h.history,
+            "evaluate": {},
+            "predict": m.predict(x),
+        }
+
+    reference = train_weighted()
+    for result in replicas(2, lambda s: train_weighted()):
+        assert_close(result, reference)
