@@ -18,7 +18,18 @@ import pytest
 import nnx
 from nnx.distributed import DataParallel
 from nnx.distributed.communicator import ThreadCommunicator, ThreadGroup
-from nnx.layers import BatchNormalization, Dense, Dropout
+from nnx.layers import (
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GaussianNoise,
+    MaxPooling2D,
+    RandomFlip,
+    RandomRotation,
+    SpatialDropout2D,
+)
 
 
 def replicas(n: int, work: Callable[[DataParallel], Any], **options: Any) -> list[Any]:
@@ -218,4 +229,35 @@ def test_sample_and_class_weights_penalties_and_clipping_match(backend: Any) -> 
 
     reference = train_weighted()
     for result in replicas(2, lambda s: train_weighted()):
+        assert_close(result, reference)
+
+
+def test_cnn_with_augmentation_and_synchronized_batch_norm_matches(backend: Any) -> None:
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(23, 6, 6, 1)), rng.integers(0, 2, 23)
+
+    def train_cnn() -> dict[str, Any]:
+        layers = [
+            RandomFlip("horizontal", input_shape=(6, 6, 1)),
+            RandomRotation(0.1),
+            GaussianNoise(0.1),
+            Conv2D(3, (3, 3), activation="relu"),
+            BatchNormalization(),
+            SpatialDropout2D(0.2),
+            MaxPooling2D((2, 2)),
+            Flatten(),
+            Dense(2, activation="softmax"),
+        ]
+        m = nnx.Sequential(layers, seed=2, dtype="float64", backend=backend)
+        m.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+        h = m.fit(x, y, batch_size=8, epochs=2, verbose=0)  # 3/3/2 rows, then 2/2/3
+        return {
+            "weights": m.get_weights(),
+            "history": h.history,
+            "evaluate": {},
+            "predict": m.predict(x),
+        }
+
+    reference = train_cnn()
+    for result in replicas(3, lambda s: train_cnn(), batch_norm="sync"):
         assert_close(result, reference)
