@@ -14,10 +14,12 @@ nnx ...
 from __future__ import annotations
 
 import argparse
+import contextlib
 import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import nnx.backends as nb
 from nnx.datasets.demo import DEMO_DATASETS, load_demo
@@ -61,6 +63,16 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _strategy(distributed: bool) -> tuple[Any, str]:
+    """``DataParallel()`` and a description for ``--distributed``; else a no-op context."""
+    if not distributed:
+        return contextlib.nullcontext(), ""
+    from nnx.distributed import DataParallel
+
+    strategy = DataParallel()
+    return strategy, f", data-parallel over {strategy.world_size} MPI rank(s)"
+
+
 def _demo(args: argparse.Namespace) -> int:
     try:
         backend = nb.get_backend(args.backend)
@@ -75,14 +87,21 @@ def _demo(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:
+        strategy, where = _strategy(args.distributed)
+    except ImportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    main_rank = getattr(strategy, "is_main", True)
+    say: Callable[..., None] = print if main_rank else (lambda *a, **k: None)
     X_train, X_test, y_train, y_test = data.X_train, data.X_test, data.y_train, data.y_test
     epochs = args.epochs or DEMO_DATASETS[args.dataset]
     n_in, k = X_train.shape[1], data.classes
-    print(
+    say(
         f"nnx demo: {args.dataset}, MLP {n_in}-32-32-{1 if k == 2 else k}, "
-        f"backend {backend.name} on {backend.device_name()}"
+        f"backend {backend.name} on {backend.device_name()}{where}"
     )
-    print(f"data: {X_train.shape[0]} train / {X_test.shape[0]} test samples, {data.description}")
+    say(f"data: {X_train.shape[0]} train / {X_test.shape[0]} test samples, {data.description}")
     model = Sequential(
         [
             Dense(32, activation="relu", input_shape=(n_in,)),
@@ -98,28 +117,29 @@ def _demo(args: argparse.Namespace) -> int:
         metrics=["accuracy"],
     )
     start = time.perf_counter()
-    history = model.fit(
-        X_train,
-        y_train,
-        epochs=epochs,
-        batch_size=32,
-        validation_data=(X_test, y_test),
-        verbose=args.verbose,
-    )
-    seconds = time.perf_counter() - start
-    scores = model.evaluate(X_test, y_test, verbose=0, return_dict=True)
+    with strategy:
+        history = model.fit(
+            X_train,
+            y_train,
+            epochs=epochs,
+            batch_size=32,
+            validation_data=(X_test, y_test),
+            verbose=args.verbose,
+        )
+        seconds = time.perf_counter() - start
+        scores = model.evaluate(X_test, y_test, verbose=0, return_dict=True)
     assert isinstance(scores, dict)
     loss, accuracy = scores["loss"], scores["accuracy"]
-    print(f"test accuracy: {accuracy:.3f}  (loss {loss:.3f})")
+    say(f"test accuracy: {accuracy:.3f}  (loss {loss:.3f})")
     rate = epochs * X_train.shape[0] / max(seconds, 1e-9)
-    print(f"training time: {seconds:.2f} s ({epochs} epochs, {rate:,.0f} samples/s)")
-    if args.plot:
+    say(f"training time: {seconds:.2f} s ({epochs} epochs, {rate:,.0f} samples/s)")
+    if args.plot and main_rank:
         from nnx.plot import plot_summary
 
         plot_summary(history, model, X_test, y_test, path=args.plot)
-        print(f"plot saved to {args.plot}")
+        say(f"plot saved to {args.plot}")
     if accuracy < DEMO_THRESHOLD:
-        print(f"FAILED: test accuracy {accuracy:.3f} < {DEMO_THRESHOLD}", file=sys.stderr)
+        say(f"FAILED: test accuracy {accuracy:.3f} < {DEMO_THRESHOLD}", file=sys.stderr)
         return 1
     return 0
 
@@ -165,6 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=_int_at_least(0), default=0, help="default: 0")
     demo.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="default: 1")
+    demo.add_argument(
+        "--distributed",
+        action="store_true",
+        help="train data-parallel (run under mpiexec -n N; needs nnx-array[mpi])",
+    )
     demo.set_defaults(func=_demo)
     from nnx.benchmarks.runner import add_parser as add_bench_parser
     from nnx.selfcheck import add_parser as add_selfcheck_parser

@@ -26,6 +26,8 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "scikit-learn": ("scikit-learn",),
     "torch": ("torch",),
     "matplotlib": ("matplotlib",),
+    "mpi4py": ("mpi4py",),
+    "mpi (MPICH wheel)": ("mpich",),
 }
 
 

@@ -45,6 +45,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("saving", ("nnx.saving",)),
     ("callbacks", ("nnx.callbacks",)),
     ("training", ("nnx.training",)),
+    ("distributed", ("nnx.distributed",)),
     ("models", ("nnx.models",)),
     (
         "tools",

@@ -230,6 +230,14 @@ def run(
 
 
 def _main(args: Any) -> int:
+    if getattr(args, "distributed", False):
+        from nnx.benchmarks.distributed import run_distributed
+
+        try:
+            return run_distributed()
+        except (FileNotFoundError, RuntimeError) as exc:
+            print(f"error: {exc}")
+            return 2
     try:
         run(args.backend, args.models, args.quick, args.json)
     except (ValueError, ImportError) as exc:
@@ -250,5 +258,10 @@ def add_parser(commands: Any) -> None:
         help="default: all (cnn only once nnx.layers has Conv2D)",
     )
     bench.add_argument("--quick", action="store_true", help="one batch size, short timings")
+    bench.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel samples/s at 1 and 2 MPI ranks (needs nnx-array[mpi])",
+    )
     bench.add_argument("--json", default=None, metavar="FILE", help="also write rows as JSON")
     bench.set_defaults(func=_main)

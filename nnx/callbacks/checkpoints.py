@@ -20,7 +20,7 @@ from typing import Any
 
 from nnx.callbacks.base import Callback, Logs
 from nnx.callbacks.monitor import MonitorCallback
-from nnx.saving import read, restore_state, save, save_weights
+from nnx.saving import read, restore_state, save, save_weights, writes_files
 from nnx.validation import check_bool, is_int
 
 __all__ = ["BackupAndRestore", "ModelCheckpoint"]
@@ -247,5 +247,10 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs: Logs | None = None) -> None:
         history = getattr(self.model, "history", None)
         stopped_on_nonfinite = getattr(history, "nonfinite", None) is not None
-        if self.delete_checkpoint and not stopped_on_nonfinite and os.path.exists(self.path):
+        if (
+            self.delete_checkpoint
+            and not stopped_on_nonfinite
+            and writes_files()
+            and os.path.exists(self.path)
+        ):
             os.unlink(self.path)

@@ -33,6 +33,8 @@ from nnx.models.summary import summary_lines
 from nnx.saving.state import require_built
 from nnx.training.inputs import require_compiled
 from nnx.training.interrupts import deferred_interrupts
+from nnx.training.loop import batch_rows
+from nnx.training.strategy import current_strategy
 from nnx.utils import next_seed
 from nnx.validation import check_bool, check_choice
 
@@ -268,9 +270,13 @@ class Model:
         """
         require_compiled(self, "train_step")
         assert self.optimizer is not None
+        strategy = current_strategy()
         loss, y_pred = self.compute_gradients(x, y, sample_weight)
+        loss = strategy.reduce_gradients(self._trainable, loss, batch_rows(x))
         with deferred_interrupts():
             self.optimizer.step(self._trainable)
+        if self.metrics:
+            y, y_pred, sample_weight = strategy.gather(y, y_pred, sample_weight)
         for metric in self.metrics:
             metric.update_state(y, y_pred, sample_weight)
         return loss
@@ -278,10 +284,14 @@ class Model:
     def test_step(self, x: Array, y: Array, sample_weight: Array | None = None) -> Array:
         """Loss (with penalties) of a batch in inference mode; updates the metrics' state."""
         require_compiled(self, "test_step")
+        strategy = current_strategy()
         y_pred = self.forward(x, training=False)[0]
+        loss = strategy.reduce_loss(self.compute_loss(y, y_pred, sample_weight), batch_rows(x))
+        if self.metrics:
+            y, y_pred, sample_weight = strategy.gather(y, y_pred, sample_weight)
         for metric in self.metrics:
             metric.update_state(y, y_pred, sample_weight)
-        return self.compute_loss(y, y_pred, sample_weight)
+        return loss
 
     @property
     def _trainable(self) -> list[Parameter]:

@@ -12,7 +12,15 @@ Rebuilding a whole model from a file builds a ``Sequential``, a floor above savi
 """
 
 from nnx.saving.container import DEFAULT_MAX_BYTES, FileFormatError
-from nnx.saving.files import FORMAT_VERSION, load_weights, read, save, save_weights
+from nnx.saving.files import (
+    FORMAT_VERSION,
+    load_weights,
+    read,
+    save,
+    save_weights,
+    skip_writes,
+    writes_files,
+)
 from nnx.saving.signing import generate_key_pair, sign_file
 from nnx.saving.state import capture_state, copy_state, restore_state
 
@@ -29,4 +37,6 @@ __all__ = [
     "save",
     "save_weights",
     "sign_file",
+    "skip_writes",
+    "writes_files",
 ]

@@ -28,6 +28,9 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 from nnx.registry import serialize
@@ -49,6 +52,8 @@ __all__ = [
     "read",
     "save",
     "save_weights",
+    "skip_writes",
+    "writes_files",
     "to_host",
 ]
 
@@ -57,6 +62,35 @@ FORMAT_VERSION = 1
 FORMAT = "nnx"
 PathLike = str | os.PathLike[str]
 _PLAIN = ("format", "format_version", "kind", "backend")  # metadata kept as plain strings
+_WRITES: ContextVar[bool] = ContextVar("nnx_saving_writes", default=True)
+
+
+def writes_files() -> bool:
+    """Whether :func:`save` and :func:`save_weights` write in this context (see
+    :func:`skip_writes`).
+
+    >>> writes_files()
+    True
+    """
+    return _WRITES.get()
+
+
+@contextmanager
+def skip_writes(skip: bool = True) -> Iterator[None]:
+    """Within the block, :func:`save` and :func:`save_weights` do nothing (when ``skip``).
+
+    A data-parallel run enters it on every process but rank 0, so that ``model.save`` and the
+    checkpoint callbacks write each file once.
+
+    >>> with skip_writes():
+    ...     writes_files()
+    False
+    """
+    token = _WRITES.set(not skip and _WRITES.get())
+    try:
+        yield
+    finally:
+        _WRITES.reset(token)
 
 
 class SavableModel(StatefulModel, Protocol):
@@ -118,6 +152,8 @@ def save(model: SavableModel, path: PathLike, include_optimizer: bool = True, **
         **extra: JSON values stored alongside (e.g. ``epoch=3`` from checkpoints).
     """
     require_built(model, "save")
+    if not writes_files():
+        return
     arrays, info = capture_state(model, include_optimizer)
     config = {**model.get_config(), "input_shape": list(model.input_shape)}
     meta: dict[str, Any] = {"model": config, "state": info, "extra": extra}
@@ -134,6 +170,8 @@ def save(model: SavableModel, path: PathLike, include_optimizer: bool = True, **
 def save_weights(model: StatefulModel, path: PathLike) -> None:
     """Write only the parameter values of ``model`` (see :meth:`nnx.Sequential.save_weights`)."""
     require_built(model, "save_weights")
+    if not writes_files():
+        return
     arrays = {f"weights/{i}": p.value for i, p in enumerate(model.parameters())}
     _write(path, "weights", model, arrays, {})
 

@@ -30,6 +30,7 @@ from nnx.training.inputs import check_batch_size, model_inputs, require_compiled
 from nnx.training.interrupts import interrupt_session
 from nnx.training.nonfinite import NonFiniteGuard
 from nnx.training.sources import ArraySource, BatchSource, is_batch_stream, source_for
+from nnx.training.strategy import current_strategy
 from nnx.validation import check_bool, check_choice, check_int
 
 __all__ = ["evaluate", "evaluate_data", "evaluate_source", "fit", "predict", "read_logs"]
@@ -70,6 +71,7 @@ def _hooks(
     def running() -> dict[str, float]:
         return read_logs(model, _running(model, loss))
 
+    verbose = verbose if current_strategy().is_main else 0
     progress = [ProgbarLogger(verbose, running)] if verbose else []
     params["verbose"] = verbose
     return CallbackList([*(callbacks or []), history, *progress], model, params)
@@ -83,11 +85,12 @@ def batch_rows(x: Any) -> int:
 
 
 def evaluate_source(model: Any, source: BatchSource) -> dict[str, float]:
-    """Loss and metrics over one pass of ``source``, in inference mode, as floats."""
+    """Loss and metrics over one pass of ``source``, in inference mode, as floats (under a
+    distribution strategy each process computes its shard; the loss is the global batch's)."""
     loss = Mean("loss")
     _reset(model, loss)
-    for x, y, w in source.epoch():
-        loss.update_value(model.test_step(x, y, w), batch_rows(x))
+    for step, (x, y, w) in enumerate(source.epoch()):
+        loss.update_value(model.test_step(x, y, w), source.global_rows(step, batch_rows(x)))
     return read_logs(model, _running(model, loss))
 
 
@@ -205,7 +208,9 @@ def fit(
         samples=train.samples,
     )
     guard = NonFiniteGuard(model) if model.stop_on_nonfinite else None
+    strategy = current_strategy()
     model.history, model.stop_training = history, False
+    strategy.begin(model, "fit", train.samples or 0)
     with interrupt_session():  # Ctrl-C waits for the end of an update (see train_step)
         hooks.on_train_begin()
         for epoch in range(hooks.start_epoch(initial_epoch), epochs):
@@ -216,13 +221,14 @@ def fit(
             for step, (xb, yb, wb) in enumerate(train.epoch()):
                 hooks.on_train_batch_begin(step)
                 batch_loss = model.train_step(xb, yb, wb)
-                loss.update_value(batch_loss, batch_rows(xb))
+                loss.update_value(batch_loss, train.global_rows(step, batch_rows(xb)))
                 hooks.on_train_batch_end(step, {"loss": batch_loss})
                 if model.stop_training:
                     break
             if train.exhausted and loss.count == 0:
                 break
             train.end_epoch()
+            strategy.epoch_end(model)
             values = _running(model, loss)
             if guard is not None:  # read with the logs: the same transfer
                 values[_WEIGHTS_FINITE] = guard.weights_finite()
@@ -241,6 +247,7 @@ def fit(
             if model.stop_training or train.exhausted:
                 break
         hooks.on_train_end()
+    strategy.end(model, "fit")
     return history
 
 
@@ -264,8 +271,11 @@ def evaluate(
         require_built(model, "evaluate")
         data = model_data(model, x, y, sample_weight)
         source = ArraySource(model, data, batch_size, False, steps)
+    strategy = current_strategy()
+    strategy.begin(model, "evaluate", source.samples or 0)
     logs = evaluate_source(model, source)
-    if verbose:
+    strategy.end(model, "evaluate")
+    if verbose and strategy.is_main:
         print(format_logs(logs))
     if return_dict:
         return logs
@@ -295,7 +305,13 @@ def predict(model: Any, x: Any, batch_size: int = 32, steps: int | None = None) 
     """Outputs of ``model`` for ``x`` in inference mode, on the model's backend, batch by batch."""
     batch_size = check_batch_size(batch_size)
     steps = _steps(steps, "steps")
+    strategy = current_strategy()
     if is_batch_stream(x):
+        if strategy.world_size > 1:
+            raise ValueError(
+                "predict: nnx.distributed.DataParallel shards array data; a PyDataset or an "
+                "iterable of batches cannot be sharded yet: pass arrays."
+            )
         outputs = []
         for xb in _stream_inputs(model, x, steps):
             if not model.built:
@@ -307,5 +323,8 @@ def predict(model: Any, x: Any, batch_size: int = 32, steps: int | None = None) 
         require_built(model, "predict")
         xb = model_inputs(model, x)
         batches = batch_slices(xb.shape[0], batch_size)[:steps]
-        outputs = [model.forward(xb[s, ...], training=False)[0] for s in batches]
+        outputs = [
+            strategy.gather(model.forward(xb[strategy.shard(s), ...], training=False)[0])[0]
+            for s in batches
+        ]
     return outputs[0] if len(outputs) == 1 else model.backend.xp.concat(outputs, axis=0)

@@ -22,6 +22,7 @@ from nnx.backends.base import Array
 from nnx.data import PyDataset
 from nnx.training.batching import Dataset, batch_slices, model_class_weights
 from nnx.training.inputs import check_lengths, model_inputs, model_sample_weights, model_targets
+from nnx.training.strategy import current_strategy
 from nnx.validation import check_int
 
 __all__ = [
@@ -79,6 +80,15 @@ def model_batch(model: Any, batch: Any, who: str, class_weight: Any = None) -> B
     return xb, yb, wb
 
 
+def _refuse_sharding(who: str) -> None:
+    if current_strategy().world_size > 1:
+        raise ValueError(
+            f"{who}: nnx.distributed.DataParallel shards array data (each process computes its "
+            "rows of every global batch); a PyDataset or an iterable of batches cannot be "
+            "sharded yet: pass arrays."
+        )
+
+
 class BatchSource:
     """The batches of one epoch at a time.
 
@@ -99,6 +109,10 @@ class BatchSource:
         """The batches of the next epoch."""
         raise NotImplementedError
 
+    def global_rows(self, step: int, rows: int) -> int:
+        """The samples of batch ``step`` over all processes (``rows`` is this process's)."""
+        return rows
+
     def end_epoch(self) -> None:
         """Called after each training epoch."""
 
@@ -117,9 +131,14 @@ class ArraySource(BatchSource):
         self.steps, self.samples = len(self.slices), len(data)
 
     def epoch(self) -> Iterator[Batch]:
-        n = len(self.data)
+        """This process's rows of each batch (all of them outside a distribution strategy)."""
+        n, shard = len(self.data), current_strategy().shard
         data = self.data.shuffled(self.model.rng.permutation(n) if self.shuffle else None)
-        return (data.batch(s) for s in self.slices)
+        return (data.batch(shard(s)) for s in self.slices)
+
+    def global_rows(self, step: int, rows: int) -> int:
+        s = self.slices[step]
+        return s.stop - s.start
 
 
 class PyDatasetSource(BatchSource):
@@ -137,6 +156,7 @@ class PyDatasetSource(BatchSource):
         steps: int | None = None,
         class_weight: Any = None,
     ) -> None:
+        _refuse_sharding(who)
         self.model, self.dataset, self.shuffle, self.who = model, dataset, shuffle, who
         self.class_weight = class_weight
         n = check_int(len(dataset), f"len({who})", minimum=1)
@@ -172,6 +192,7 @@ class IterableSource(BatchSource):
         steps_name: str,
         class_weight: Any = None,
     ) -> None:
+        _refuse_sharding(who)
         self.model, self.data, self.who, self.class_weight = model, data, who, class_weight
         self.steps = None if steps is None else check_int(steps, steps_name, minimum=1)
         self._iterator: Iterator[Any] | None = None
