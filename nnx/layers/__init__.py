@@ -15,18 +15,22 @@ from nnx.layers.batch_normalization import BatchNormalization
 from nnx.layers.conv import Conv1D, Conv2D
 from nnx.layers.dense import Dense
 from nnx.layers.dropout import Dropout
+from nnx.layers.embedding import Embedding, PositionalEmbedding, SinusoidalPositionalEncoding
 from nnx.layers.global_pooling import (
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
 )
+from nnx.layers.gru import GRU
+from nnx.layers.lstm import LSTM
 from nnx.layers.normalization import LayerNormalization
 from nnx.layers.padding import ZeroPadding2D
 from nnx.layers.parameter import Parameter
 from nnx.layers.pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
 from nnx.layers.random_layer import RandomLayer
 from nnx.layers.reshaping import Flatten, Input, Reshape
+from nnx.layers.simple_rnn import SimpleRNN
 from nnx.layers.spatial_dropout import SpatialDropout2D
 from nnx.layers.upsampling import UpSampling2D
 
@@ -46,6 +50,12 @@ __all__ = [
     "Conv2D",
     "Dense",
     "Dropout",
+    "Embedding",
+    "GRU",
+    "LSTM",
+    "PositionalEmbedding",
+    "SimpleRNN",
+    "SinusoidalPositionalEncoding",
     "Flatten",
     "Input",
     "Layer",

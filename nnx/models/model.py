@@ -23,6 +23,7 @@ from nnx.backends.base import Array
 from nnx.callbacks.base import Callback, History
 from nnx.layers import ActivatedLayer, Layer, Parameter
 from nnx.layers.base import Backprop, Shape
+from nnx.layers.masking import timestep_view
 from nnx.layers.parameter import FlatParameters
 from nnx.models.summary import summary_lines
 from nnx.saving.state import require_built
@@ -79,6 +80,8 @@ class Model:
         self.rng = self.backend.rng(seed)
         self.input_shape: Shape = ()
         self.output_shape: Shape = ()
+        #: the timestep mask of the last forward's output (None: no masking), for the metrics
+        self.output_mask: Array | None = None
 
     # --- what a subclass defines ------------------------------------------------------------
     def build(self, input_shape: Sequence[int | None] | None = None) -> None:
@@ -88,6 +91,13 @@ class Model:
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         """The whole model as one layer: ``(y, backprop)``, ``backprop(dy) -> dx``."""
         raise NotImplementedError
+
+    def forward_masked(
+        self, x: Array, *, training: bool = False
+    ) -> tuple[Array, Backprop, Array | None]:
+        """:meth:`forward` plus the output's timestep mask (see :mod:`nnx.layers.masking`)."""
+        y, backprop = self.forward(x, training=training)
+        return y, backprop, None
 
     def compute_gradients(
         self, x: Array, y: Array, sample_weight: Array | None = None
@@ -196,17 +206,21 @@ class Model:
         assert self.optimizer is not None
         loss, y_pred = self.compute_gradients(x, y, sample_weight)
         self.optimizer.step(self._trainable)
-        for metric in self.metrics:
-            metric.update_state(y, y_pred, sample_weight)
+        if self.metrics:
+            view = timestep_view(y, y_pred, self.output_mask, sample_weight, normalize=False)
+            for metric in self.metrics:
+                metric.update_state(*view[:3])
         return loss
 
     def test_step(self, x: Array, y: Array, sample_weight: Array | None = None) -> Array:
         """Loss (with penalties) of a batch in inference mode; updates the metrics' state."""
         require_compiled(self, "test_step")
-        y_pred = self.forward(x, training=False)[0]
-        for metric in self.metrics:
-            metric.update_state(y, y_pred, sample_weight)
-        return self.compute_loss(y, y_pred, sample_weight)
+        y_pred, _, mask = self.forward_masked(x, training=False)
+        if self.metrics:
+            view = timestep_view(y, y_pred, mask, sample_weight, normalize=False)
+            for metric in self.metrics:
+                metric.update_state(*view[:3])
+        return self.compute_loss(*timestep_view(y, y_pred, mask, sample_weight, normalize=True)[:3])
 
     @property
     def _trainable(self) -> list[Parameter]:

@@ -1,0 +1,256 @@
+"""Token and position embeddings: ``Embedding``, ``PositionalEmbedding`` (learned) and
+``SinusoidalPositionalEncoding`` (fixed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import nnx.initializers as initializers
+import nnx.regularizers as regularizers
+from nnx.backends.base import Array, Generator
+from nnx.functional.sequence import embedding_gradient, sinusoidal_encoding
+from nnx.layers.base import (
+    Backprop,
+    Layer,
+    Shape,
+    identity_backprop,
+    register_layer,
+    serialize_or_none,
+)
+from nnx.layers.parameter import Parameter
+from nnx.validation import check_bool, check_int
+
+__all__ = ["Embedding", "PositionalEmbedding", "SinusoidalPositionalEncoding"]
+
+
+@register_layer
+class Embedding(Layer):
+    """Map integer tokens to dense vectors: ``y[b, t] = embeddings[x[b, t]]``.
+
+    Backward: ``d embeddings[v] = sum over positions holding v of dy`` (no input gradient:
+    tokens are not differentiable; the returned ``dx`` is zeros).
+
+    Args:
+        input_dim: vocabulary size; tokens must lie in ``[0, input_dim)``.
+        output_dim: size of each vector.
+        embeddings_initializer: initializer of the ``(input_dim, output_dim)`` table
+            (Keras default ``"uniform"``: U(-0.05, 0.05)).
+        embeddings_regularizer: optional penalty.
+        mask_zero: token 0 is padding: the layer emits the mask ``x != 0`` that recurrent
+            and attention layers, the loss and the metrics honour (see
+            :mod:`nnx.layers.masking`).
+
+    Shape:
+        Input ``(batch, steps)`` integer tokens (integral floats accepted, as models feed
+        them), output ``(batch, steps, output_dim)``.
+
+    >>> from nnx.backends import get_backend
+    >>> b = get_backend("numpy")
+    >>> layer = Embedding(10, 3, mask_zero=True)
+    >>> y = layer(b.asarray([[4, 0]]))
+    >>> y.shape, layer.compute_mask(b.asarray([[4, 0]]), None).tolist()
+    ((1, 2, 3), [[True, False]])
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        output_dim: int,
+        embeddings_initializer: Any = "uniform",
+        embeddings_regularizer: Any = None,
+        mask_zero: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.input_dim = check_int(input_dim, "input_dim", who="Embedding", minimum=1)
+        self.output_dim = check_int(output_dim, "output_dim", who="Embedding", minimum=1)
+        self.mask_zero = check_bool(mask_zero, "mask_zero", who="Embedding")
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings: Parameter | None = None
+
+    def build_parameters(self, input_shape: Shape, rng: Generator) -> None:
+        if len(input_shape) != 1:
+            raise ValueError(
+                f"Embedding {self.name!r} expects inputs of shape (batch, steps), "
+                f"received input shape (batch, {', '.join(map(str, input_shape))})."
+            )
+        self.embeddings = self.add_weight(
+            "embeddings",
+            (self.input_dim, self.output_dim),
+            self.embeddings_initializer,
+            rng,
+            self.embeddings_regularizer,
+        )
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (*input_shape, self.output_dim)
+
+    def compute_mask(self, x: Array, mask: Array | None) -> Array | None:
+        """``x != 0`` with ``mask_zero``, else None."""
+        return (x != 0) if self.mask_zero else None
+
+    def tokens(self, x: Array) -> Array:
+        """``x`` as int64 tokens, checked to lie in ``[0, input_dim)`` (one host read)."""
+        xp = self.backend.xp  # type: ignore[union-attr]
+        if x.ndim != 2:
+            raise ValueError(
+                f"Embedding {self.name!r} expects tokens of shape (batch, steps), "
+                f"received shape {tuple(x.shape)}."
+            )
+        # NOTE: round first, so a float token nudged by a finite difference stays the same.
+        tokens = x if x.dtype == xp.int64 else xp.astype(xp.round(x), xp.int64)
+        low, high = int(xp.min(tokens)), int(xp.max(tokens))
+        if low < 0 or high >= self.input_dim:
+            bad = high if high >= self.input_dim else low
+            raise ValueError(
+                f"Embedding {self.name!r}: token {bad} is outside [0, input_dim="
+                f"{self.input_dim}); enlarge input_dim or fix the tokens."
+            )
+        return tokens
+
+    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        self.check_input(x)
+        table = self.embeddings
+        assert table is not None
+        xp = self.backend.xp  # type: ignore[union-attr]
+        tokens = self.tokens(x)
+        n, steps = tokens.shape
+        flat = xp.reshape(tokens, (-1,))
+        y = xp.reshape(xp.take(table.value, flat, axis=0), (n, steps, self.output_dim))
+
+        def backprop(dy: Array) -> Array:
+            rows = xp.reshape(dy, (-1, self.output_dim))
+            table.grad = embedding_gradient(flat, rows, self.input_dim)
+            return xp.zeros_like(x)
+
+        return y, backprop
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": serialize_or_none(self.embeddings_initializer),
+            "embeddings_regularizer": serialize_or_none(self.embeddings_regularizer),
+            "mask_zero": self.mask_zero,
+        }
+
+
+def _check_sequence(layer: Layer, x: Array, length: int) -> None:
+    if x.ndim != 3:
+        raise ValueError(
+            f"{type(layer).__name__} {layer.name!r} expects inputs of shape "
+            f"(batch, steps, features), received shape {tuple(x.shape)}."
+        )
+    if x.shape[1] > length:
+        raise ValueError(
+            f"{type(layer).__name__} {layer.name!r}: a sequence of {x.shape[1]} steps is "
+            f"longer than its position table (sequence_length={length})."
+        )
+
+
+@register_layer
+class PositionalEmbedding(Layer):
+    """Add a learned vector per position: ``y[b, t] = x[b, t] + positions[t]``.
+
+    Backward: ``dx = dy``, ``d positions[t] = sum_b dy[b, t]``.
+
+    Args:
+        sequence_length: the longest sequence the table covers; longer inputs are refused.
+        initializer: initializer of the ``(sequence_length, features)`` table.
+
+    Shape:
+        Input ``(batch, steps, features)`` with ``steps <= sequence_length``, output the same.
+
+    >>> from nnx.backends import get_backend
+    >>> b = get_backend("numpy")
+    >>> PositionalEmbedding(8)(b.asarray([[[0.0, 0.0]] * 3])).shape
+    (1, 3, 2)
+    """
+
+    supports_masking = True
+
+    def __init__(
+        self, sequence_length: int, initializer: Any = "glorot_uniform", **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.sequence_length = check_int(
+            sequence_length, "sequence_length", who="PositionalEmbedding", minimum=1
+        )
+        self.initializer = initializers.get(initializer)
+        self.positions: Parameter | None = None
+
+    def build_parameters(self, input_shape: Shape, rng: Generator) -> None:
+        if len(input_shape) != 2 or input_shape[-1] is None:
+            raise ValueError(
+                f"PositionalEmbedding {self.name!r} expects inputs of shape (batch, steps, "
+                f"features) with known features, received input shape {input_shape}."
+            )
+        if input_shape[0] is not None and input_shape[0] > self.sequence_length:
+            raise ValueError(
+                f"PositionalEmbedding {self.name!r}: input_shape has {input_shape[0]} steps, "
+                f"more than sequence_length={self.sequence_length}."
+            )
+        self.positions = self.add_weight(
+            "positions", (self.sequence_length, input_shape[-1]), self.initializer, rng
+        )
+
+    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        self.check_input(x)
+        _check_sequence(self, x, self.sequence_length)
+        table = self.positions
+        assert table is not None
+        xp = self.backend.xp  # type: ignore[union-attr]
+        steps = x.shape[1]
+
+        def backprop(dy: Array) -> Array:
+            grad = xp.sum(dy, axis=0)
+            if steps < self.sequence_length:
+                pad = xp.zeros((self.sequence_length - steps, dy.shape[-1]), dtype=dy.dtype)
+                grad = xp.concat([grad, pad], axis=0)
+            table.grad = grad
+            return dy
+
+        return x + table.value[:steps, :], backprop
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "sequence_length": self.sequence_length,
+            "initializer": serialize_or_none(self.initializer),
+        }
+
+
+@register_layer
+class SinusoidalPositionalEncoding(Layer):
+    """Add the fixed sinusoidal encoding (:func:`nnx.functional.sequence.sinusoidal_encoding`):
+    ``y[b, t] = x[b, t] + PE[t]``; no weights, ``dx = dy``.
+
+    Args:
+        max_wavelength: the ``base`` of the encoding (10000 in the Transformer paper).
+
+    Shape:
+        Input ``(batch, steps, features)``, output the same.
+
+    >>> from nnx.backends import get_backend
+    >>> x = get_backend("numpy").asarray([[[0.0, 0.0], [0.0, 0.0]]])
+    >>> SinusoidalPositionalEncoding()(x)[0, :, 1].tolist()
+    [1.0, 1.0]
+    """
+
+    supports_masking = True
+
+    def __init__(self, max_wavelength: float = 10000.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_wavelength = float(max_wavelength)
+
+    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        self.check_input(x)
+        _check_sequence(self, x, x.shape[1])
+        xp = self.backend.xp  # type: ignore[union-attr]
+        pe = sinusoidal_encoding(x.shape[1], x.shape[2], xp, x.dtype, self.max_wavelength)
+        return x + pe, identity_backprop
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "max_wavelength": self.max_wavelength}
