@@ -9,6 +9,7 @@ True
 """
 
 from nnx.layers.activation import ActivatedLayer, Activation
+from nnx.layers.attention import MultiHeadAttention
 from nnx.layers.augmentation import GaussianNoise, RandomFlip, RandomRotation, RandomTranslation
 from nnx.layers.base import Layer, layer_class, layer_names, register_layer
 from nnx.layers.batch_normalization import BatchNormalization
@@ -32,7 +33,9 @@ from nnx.layers.random_layer import RandomLayer
 from nnx.layers.reshaping import Flatten, Input, Reshape
 from nnx.layers.simple_rnn import SimpleRNN
 from nnx.layers.spatial_dropout import SpatialDropout2D
+from nnx.layers.transformer import TransformerEncoder
 from nnx.layers.upsampling import UpSampling2D
+from nnx.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
     "AveragePooling1D",
@@ -43,9 +46,11 @@ __all__ = [
     "GlobalMaxPooling2D",
     "MaxPooling1D",
     "MaxPooling2D",
+    "MultiHeadAttention",
     "ActivatedLayer",
     "Activation",
     "BatchNormalization",
+    "Bidirectional",
     "Conv1D",
     "Conv2D",
     "Dense",
@@ -68,6 +73,8 @@ __all__ = [
     "RandomTranslation",
     "Reshape",
     "SpatialDropout2D",
+    "TimeDistributed",
+    "TransformerEncoder",
     "UpSampling2D",
     "ZeroPadding2D",
     "layer_class",

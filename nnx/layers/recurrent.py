@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import nnx.activations as activations
 import nnx.initializers as initializers
 import nnx.regularizers as regularizers
+from nnx.backends import backend_of
 from nnx.backends.base import Array, Generator
 from nnx.layers.base import Backprop, Layer, Shape, serialize_or_none
 from nnx.layers.masking import float_mask
@@ -195,7 +196,7 @@ class Recurrent(Layer):
     def __call__(self, x: Array, mask: Array | None = None) -> Any:  # type: ignore[override]
         """Inference, optionally with a ``(batch, steps)`` bool mask of valid steps."""
         if not self.built:
-            super().__call__(x)
+            self.build((None, x.shape[-1]), backend_of(x))
         return self.forward_masked(x, mask, training=False)[0]
 
     def forward_masked(
