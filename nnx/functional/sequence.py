@@ -58,9 +58,9 @@ def embedding_gradient(indices: Array, dy: Array, input_dim: int) -> Array:
     block = max(1, _ONE_HOT_BLOCK // max(input_dim, 1))
     grad = None
     for start in range(0, m, block):
-        rows = indices[start : start + block]
-        codes = xp.astype(xp.reshape(rows, (-1, 1)) == classes, dy.dtype)
-        part = codes.T @ dy[start : start + block, ...]
+        stop = min(start + block, m)
+        codes = xp.astype(xp.reshape(indices[start:stop], (-1, 1)) == classes, dy.dtype)
+        part = codes.T @ dy[start:stop, ...]
         grad = part if grad is None else grad + part
     return grad if grad is not None else xp.zeros((input_dim, dy.shape[-1]), dtype=dy.dtype)
 
