@@ -66,7 +66,9 @@ def test_cross_attention_gradients_for_each_input_with_masks(backend, with_key):
     allowed[:, :, 0] = True
     mask = backend.asarray(allowed)
     mha = MultiHeadAttention(2, 3, value_dim=2)
-    mha.build((None, 4), backend, backend.rng(1), "float64", (None, 6), None if k is None else (None, 2))
+    mha.build(
+        (None, 4), backend, backend.rng(1), "float64", (None, 6), None if k is None else (None, 2)
+    )
     kwargs = {"attention_mask": mask, "use_causal_mask": True}
     y, backprop = mha.forward_attention(q, v, k, **kwargs)
     r = backend.asarray(RNG.normal(size=tuple(y.shape)), "float64")
@@ -89,7 +91,9 @@ def test_cross_attention_gradients_for_each_input_with_masks(backend, with_key):
 def test_causal_mask_hides_the_future(backend, to_np):
     mha = MultiHeadAttention(2, 2)
     x = RNG.normal(size=(1, 5, 4))
-    y = to_np(mha(backend.asarray(x, "float64"), backend.asarray(x, "float64"), use_causal_mask=True))
+    y = to_np(
+        mha(backend.asarray(x, "float64"), backend.asarray(x, "float64"), use_causal_mask=True)
+    )
     x2 = x.copy()
     x2[:, 3:] = RNG.normal(size=(1, 2, 4))  # change steps 3 and 4 only
     b2 = backend.asarray(x2, "float64")

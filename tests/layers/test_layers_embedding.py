@@ -43,7 +43,9 @@ def test_embedding_gradient_sums_repeated_tokens(backend, to_np):
 
 def test_embedding_refuses_tokens_outside_the_vocabulary(backend):
     layer = _built(Embedding(5, 2, name="words"), backend, (4,))
-    with pytest.raises(ValueError, match=r"Embedding 'words': token 7 is outside \[0, input_dim=5\)"):
+    with pytest.raises(
+        ValueError, match=r"Embedding 'words': token 7 is outside \[0, input_dim=5\)"
+    ):
         layer(backend.asarray(np.array([[1, 7, 0, 0]])))
     with pytest.raises(ValueError, match=r"token -1 is outside"):
         layer(backend.asarray(np.array([[1, -1, 0, 0]])))

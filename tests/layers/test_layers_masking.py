@@ -90,9 +90,7 @@ def test_loss_is_the_mean_over_valid_steps_and_metrics_count_only_them(backend):
     hits = (logits.argmax(-1) == labels)[valid]
     assert accuracy == pytest.approx(hits.mean(), rel=1e-10)
     # training sees the same masked loss, and padded labels get no gradient
-    first = model.compute_gradients(
-        backend.asarray(TOKENS, "float64"), backend.asarray(labels)
-    )[0]
+    first = model.compute_gradients(backend.asarray(TOKENS, "float64"), backend.asarray(labels))[0]
     assert float(first) == pytest.approx(loss, rel=1e-10)
 
 

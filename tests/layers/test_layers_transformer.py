@@ -74,5 +74,7 @@ def test_config_and_errors(backend):
     assert layer_class("TransformerEncoder").from_config(config).get_config() == config
     with pytest.raises(ValueError, match=r"features=6 must be divisible by num_heads=4"):
         _built(TransformerEncoder(8, 4), backend)
-    with pytest.raises(ValueError, match=r"TransformerEncoder: intermediate_dim must be a positive"):
+    with pytest.raises(
+        ValueError, match=r"TransformerEncoder: intermediate_dim must be a positive"
+    ):
         TransformerEncoder(0, 2)
