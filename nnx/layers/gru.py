@@ -94,9 +94,9 @@ class GRU(Recurrent):
         rz = hd @ loop.recurrent
         if loop.recurrent_bias is not None:
             rz = rz + loop.recurrent_bias
-        a_z = xz[:, :u] + rz[:, :u]
-        a_r = xz[:, u : 2 * u] + rz[:, u : 2 * u]
-        z, r = rec.forward(a_z), rec.forward(a_r)
+        a_zr = xz[:, : 2 * u] + rz[:, : 2 * u]
+        s = rec.forward(a_zr)  # the update and reset gates in one call
+        z, r = s[:, :u], s[:, u:]
         rz_h = rz[:, 2 * u :]
         a_h = xz[:, 2 * u :] + r * rz_h
         hh = act.forward(a_h)
@@ -106,14 +106,13 @@ class GRU(Recurrent):
             (dh,) = dstates
             xp = array_namespace(dh)
             da_h = act.backward(dh * (1 - z), a_h, hh)
-            da_z = rec.backward(dh * (h - hh), a_z, z)
-            da_r = rec.backward(da_h * rz_h, a_r, r)
-            drz = xp.concat([da_z, da_r, da_h * r], axis=-1)
+            da_zr = rec.backward(xp.concat([dh * (h - hh), da_h * rz_h], axis=-1), a_zr, s)
+            drz = xp.concat([da_zr, da_h * r], axis=-1)
             loop.add("recurrent_kernel", hd.T @ drz)
             if loop.recurrent_bias is not None:
                 loop.add("recurrent_bias", xp.sum(drz, axis=0))
             dh_prev = dh * z + loop.dropped(drz @ loop.recurrent.T)
-            return xp.concat([da_z, da_r, da_h], axis=-1), (dh_prev,)
+            return xp.concat([da_zr, da_h], axis=-1), (dh_prev,)
 
         return (h_new,), backprop
 

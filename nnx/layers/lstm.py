@@ -80,8 +80,12 @@ class LSTM(Recurrent):
         u, act, rec = self.units, self.activation, self.recurrent_activation
         hd = loop.dropped(h)
         z = xz + hd @ loop.recurrent
-        zi, zf, zc, zo = z[:, :u], z[:, u : 2 * u], z[:, 2 * u : 3 * u], z[:, 3 * u :]
-        i, f, g, o = rec.forward(zi), rec.forward(zf), act.forward(zc), rec.forward(zo)
+        # NOTE: one recurrent-activation call over all four blocks (the c block is unused):
+        # per-step calls dominate a small LSTM's time, not the arithmetic.
+        s = rec.forward(z)
+        i, f, o = s[:, :u], s[:, u : 2 * u], s[:, 3 * u :]
+        zc = z[:, 2 * u : 3 * u]
+        g = act.forward(zc)
         c_new = f * c + i * g
         tc = act.forward(c_new)
         h_new = o * tc
@@ -89,17 +93,10 @@ class LSTM(Recurrent):
         def backprop(dstates: States) -> tuple[Array, States]:
             dh, dc = dstates
             xp = array_namespace(dh)
-            do = dh * tc
             dc = dc + act.backward(dh * o, c_new, tc)
-            dz = xp.concat(
-                [
-                    rec.backward(dc * g, zi, i),
-                    rec.backward(dc * c, zf, f),
-                    act.backward(dc * i, zc, g),
-                    rec.backward(do, zo, o),
-                ],
-                axis=-1,
-            )
+            ds = xp.concat([dc * g, dc * c, dc, dh * tc], axis=-1)  # [di, df, -, do]
+            dz = rec.backward(ds, z, s)
+            dz[:, 2 * u : 3 * u] = act.backward(dc * i, zc, g)
             loop.add("recurrent_kernel", hd.T @ dz)
             return dz, (loop.dropped(dz @ loop.recurrent.T), dc * f)
 
