@@ -7,7 +7,8 @@ Each sample is a window of 24 past values of ``sin(w t + phase)`` (random ``w`` 
 [0.15, 0.35], random phase); the target is the next value. The noisy series adds Gaussian noise
 (sigma 0.1) to every value, so even a perfect model keeps an MSE of about 0.01. The naive
 forecast repeats the last value; the printed factor is ``naive MSE / model MSE`` on held-out
-windows. Full run: >= 20x on the clean waves and >= 1.5x on the noisy series for both models.
+windows. Full run (seed 0): LSTM 2185x and GRU 1399x on the clean waves, 3.6x for both on the
+noisy series (whose noise floor allows about 5x); the tests' quick run asserts > 10x and > 1.5x.
 """
 
 from __future__ import annotations

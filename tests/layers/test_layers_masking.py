@@ -10,11 +10,13 @@ import nnx
 from nnx.layers import (
     GRU,
     LSTM,
+    Bidirectional,
     Dense,
     Embedding,
     LayerNormalization,
     MultiHeadAttention,
     PositionalEmbedding,
+    SimpleRNN,
     TimeDistributed,
     TransformerEncoder,
 )
@@ -61,6 +63,7 @@ def test_mask_flows_through_per_step_layers_to_the_output(backend, to_np):
         lambda: [LSTM(3, return_sequences=True)],
         lambda: [MultiHeadAttention(2, 2)],
         lambda: [TransformerEncoder(6, 2, use_causal_mask=True)],
+        lambda: [Bidirectional(SimpleRNN(2, return_sequences=True), merge_mode="mul")],
     ],
 )
 def test_masked_stack_gradient_check(backend, middle):
