@@ -13,7 +13,13 @@ from typing import Any
 
 from nnx.backends.base import Array, array_namespace
 
-__all__ = ["embedding_gradient", "masked_softmax", "masked_softmax_backward", "sinusoidal_encoding"]
+__all__ = [
+    "allowed_pairs",
+    "embedding_gradient",
+    "masked_softmax",
+    "masked_softmax_backward",
+    "sinusoidal_encoding",
+]
 
 #: rows of the one-hot block in :func:`embedding_gradient` are bounded to this many entries
 _ONE_HOT_BLOCK = 1 << 22
@@ -63,6 +69,50 @@ def embedding_gradient(indices: Array, dy: Array, input_dim: int) -> Array:
         part = codes.T @ dy[start:stop, ...]
         grad = part if grad is None else grad + part
     return grad if grad is not None else xp.zeros((input_dim, dy.shape[-1]), dtype=dy.dtype)
+
+
+def allowed_pairs(
+    xp: Any,
+    shape: tuple[int, int, int],
+    attention_mask: Array | None = None,
+    causal: bool = False,
+    query_mask: Array | None = None,
+    value_mask: Array | None = None,
+) -> Array | None:
+    """Which (query ``i``, key ``j``) pairs attention may use, as Keras combines its masks.
+
+    ``allowed = attention_mask[b, i, j] & (j <= i if causal) & query_mask[b, i] &
+    value_mask[b, j]``, each term only when given.
+
+    Args:
+        xp: the array namespace.
+        shape: ``(batch, Tq, Tv)``.
+        attention_mask: bool ``(batch, Tq, Tv)``.
+        causal: forbid keys after the query.
+        query_mask, value_mask: bool ``(batch, Tq)`` / ``(batch, Tv)`` valid steps.
+
+    Returns:
+        Bool ``(batch or 1, 1, Tq, Tv)`` (broadcast over heads), or None: everything allowed.
+    """
+    n, tq, tv = shape
+    terms = []
+    if attention_mask is not None:
+        terms.append(xp.astype(attention_mask, xp.bool))
+    if causal:
+        rows = xp.reshape(xp.arange(tq), (tq, 1))
+        terms.append(rows >= xp.reshape(xp.arange(tv), (1, tv)))
+    if query_mask is not None:
+        terms.append(xp.reshape(xp.astype(query_mask, xp.bool), (n, tq, 1)))
+    if value_mask is not None:
+        terms.append(xp.reshape(xp.astype(value_mask, xp.bool), (n, 1, tv)))
+    if not terms:
+        return None
+    allowed = terms[0]
+    for term in terms[1:]:
+        allowed = allowed & term
+    if allowed.ndim == 2:
+        return xp.reshape(allowed, (1, 1, tq, tv))
+    return xp.reshape(xp.broadcast_to(allowed, (n, tq, tv)), (n, 1, tq, tv))
 
 
 def masked_softmax(scores: Array, allowed: Array | None) -> Array:

@@ -16,7 +16,7 @@ from nnx.layers.batch_normalization import BatchNormalization
 from nnx.layers.conv import Conv1D, Conv2D
 from nnx.layers.dense import Dense
 from nnx.layers.dropout import Dropout
-from nnx.layers.embedding import Embedding, PositionalEmbedding, SinusoidalPositionalEncoding
+from nnx.layers.embedding import Embedding
 from nnx.layers.global_pooling import (
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
@@ -29,6 +29,7 @@ from nnx.layers.normalization import LayerNormalization
 from nnx.layers.padding import ZeroPadding2D
 from nnx.layers.parameter import Parameter
 from nnx.layers.pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
+from nnx.layers.positional import PositionalEmbedding, SinusoidalPositionalEncoding
 from nnx.layers.random_layer import RandomLayer
 from nnx.layers.reshaping import Flatten, Input, Reshape
 from nnx.layers.simple_rnn import SimpleRNN

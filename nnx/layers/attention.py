@@ -10,7 +10,7 @@ import nnx.initializers as initializers
 import nnx.regularizers as regularizers
 from nnx.backends import backend_of
 from nnx.backends.base import Array, Generator
-from nnx.functional.sequence import masked_softmax, masked_softmax_backward
+from nnx.functional.sequence import allowed_pairs, masked_softmax, masked_softmax_backward
 from nnx.layers.base import Backprop, Layer, Shape, register_layer, serialize_or_none
 from nnx.layers.parameter import Parameter
 from nnx.validation import check_float, check_int
@@ -330,33 +330,15 @@ class MultiHeadAttention(Layer):
         query_mask: Array | None,
         value_mask: Array | None,
     ) -> Array | None:
-        """The bool ``(batch, 1, Tq, Tv)`` of allowed (query, key) pairs, None for all."""
-        xp = self.backend.xp  # type: ignore[union-attr]
+        """The bool ``(batch | 1, 1, Tq, Tv)`` of allowed (query, key) pairs, None for all."""
         n, tq, tv = query.shape[0], query.shape[1], source.shape[1]
-        allowed = None
-
-        def both(a: Array | None, b: Array) -> Array:
-            return b if a is None else a & b
-
-        if attention_mask is not None:
-            if tuple(attention_mask.shape) != (n, tq, tv):
-                raise ValueError(
-                    f"MultiHeadAttention {self.name!r}: attention_mask must have shape "
-                    f"{(n, tq, tv)}, received {tuple(attention_mask.shape)}."
-                )
-            allowed = xp.astype(attention_mask, xp.bool)
-        if causal:
-            rows = xp.reshape(xp.arange(tq), (tq, 1))
-            allowed = both(allowed, rows >= xp.reshape(xp.arange(tv), (1, tv)))
-        if query_mask is not None:
-            allowed = both(allowed, xp.reshape(xp.astype(query_mask, xp.bool), (n, tq, 1)))
-        if value_mask is not None:
-            allowed = both(allowed, xp.reshape(xp.astype(value_mask, xp.bool), (n, 1, tv)))
-        if allowed is None:
-            return None
-        if allowed.ndim == 2:
-            return xp.reshape(allowed, (1, 1, tq, tv))
-        return xp.reshape(xp.broadcast_to(allowed, (n, tq, tv)), (n, 1, tq, tv))
+        if attention_mask is not None and tuple(attention_mask.shape) != (n, tq, tv):
+            raise ValueError(
+                f"MultiHeadAttention {self.name!r}: attention_mask must have shape "
+                f"{(n, tq, tv)}, received {tuple(attention_mask.shape)}."
+            )
+        xp = self.backend.xp  # type: ignore[union-attr]
+        return allowed_pairs(xp, (n, tq, tv), attention_mask, causal, query_mask, value_mask)
 
     def get_config(self) -> dict[str, Any]:
         return {
