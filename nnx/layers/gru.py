@@ -95,7 +95,7 @@ class GRU(Recurrent):
         if loop.recurrent_bias is not None:
             rz = rz + loop.recurrent_bias
         a_zr = xz[:, : 2 * u] + rz[:, : 2 * u]
-        s = rec.forward(a_zr)  # the update and reset gates in one call
+        s = self.gate(a_zr)  # the update and reset gates in one call
         z, r = s[:, :u], s[:, u:]
         rz_h = rz[:, 2 * u :]
         a_h = xz[:, 2 * u :] + r * rz_h
@@ -125,7 +125,7 @@ class GRU(Recurrent):
         u_zr, u_h = loop.recurrent[:, : 2 * u], loop.recurrent[:, 2 * u :]
         rz = hd @ u_zr
         a_z, a_r = xz[:, :u] + rz[:, :u], xz[:, u : 2 * u] + rz[:, u:]
-        z, r = rec.forward(a_z), rec.forward(a_r)
+        z, r = self.gate(a_z), self.gate(a_r)
         rh = r * hd
         a_h = xz[:, 2 * u :] + rh @ u_h
         hh = act.forward(a_h)

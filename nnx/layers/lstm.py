@@ -82,7 +82,7 @@ class LSTM(Recurrent):
         z = xz + hd @ loop.recurrent
         # NOTE: one recurrent-activation call over all four blocks (the c block is unused):
         # per-step calls dominate a small LSTM's time, not the arithmetic.
-        s = rec.forward(z)
+        s = self.gate(z)
         i, f, o = s[:, :u], s[:, u : 2 * u], s[:, 3 * u :]
         zc = z[:, 2 * u : 3 * u]
         g = act.forward(zc)

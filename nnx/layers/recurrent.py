@@ -21,6 +21,7 @@ import nnx.initializers as initializers
 import nnx.regularizers as regularizers
 from nnx.backends import backend_of
 from nnx.backends.base import Array, Generator
+from nnx.functional.sequence import gate_sigmoid
 from nnx.layers.base import Backprop, Layer, Shape, serialize_or_none
 from nnx.layers.masking import float_mask
 from nnx.layers.parameter import Parameter
@@ -108,6 +109,8 @@ class Recurrent(Layer):
         who = type(self).__name__
         self.units = check_int(units, "units", who=who, minimum=1)
         self.activation = activations.get(activation)
+        #: the gates' activation (LSTM and GRU set theirs; unused by SimpleRNN)
+        self.recurrent_activation = activations.get("sigmoid")
         self.use_bias = check_bool(use_bias, "use_bias", who=who)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
@@ -136,6 +139,12 @@ class Recurrent(Layer):
     def step(self, xz: Array, states: States, loop: Loop) -> tuple[States, StepBackprop]:
         """One step of the cell: the new states (``h`` first) and their backprop."""
         raise NotImplementedError
+
+    def gate(self, z: Array) -> Array:
+        """``recurrent_activation(z)`` (the tanh form of the sigmoid, see
+        :func:`~nnx.functional.sequence.gate_sigmoid`)."""
+        act = self.recurrent_activation
+        return gate_sigmoid(z) if act.name == "sigmoid" else act.forward(z)
 
     def bias_shape(self) -> tuple[int, ...]:
         """Shape of the bias (default ``(gates units,)``, added to the input projection)."""
