@@ -113,7 +113,6 @@ class TransformerEncoder(Layer):
             build_child(self, child, shapes.get(key, input_shape), rng)
         # NOTE: one stream for the block: gradcheck and saving replay the attention's draws too.
         self.children["attention"].rng = self.rng  # type: ignore[attr-defined]
-        vars(self).pop(f"rng_{name.replace('/', '_')}_attention", None)
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         return self.forward_masked(x, None, training=training)

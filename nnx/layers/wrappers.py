@@ -25,14 +25,12 @@ def deserialize_layer(spec: Layer | dict[str, Any]) -> Layer:
 
 
 def build_child(parent: Layer, child: Layer, input_shape: Shape, rng: Generator) -> None:
-    """Build ``child`` on ``parent``'s backend and dtype and adopt its weights (and its
-    random stream, so saving and ``gradcheck`` find it) as ``parent``'s own."""
+    """Build ``child`` on ``parent``'s backend and dtype and adopt its weights as ``parent``'s
+    own. A parent whose children draw random numbers gives them its own ``rng`` (one stream,
+    which saving and ``gradcheck`` find on the parent)."""
     child.trainable = parent.trainable
     child.build(input_shape, parent.backend, rng, parent.dtype)
     parent._weights.extend(child.parameters())
-    child_rng = getattr(child, "rng", None)
-    if isinstance(child_rng, Generator):
-        setattr(parent, f"rng_{child.name.replace('/', '_')}", child_rng)
 
 
 @register_layer
@@ -91,6 +89,9 @@ class Bidirectional(Layer):
     def build_parameters(self, input_shape: Shape, rng: Generator) -> None:
         build_child(self, self.forward_layer, input_shape, rng)
         build_child(self, self.backward_layer, input_shape, rng)
+        # NOTE: both directions draw their dropout masks from one stream, the wrapper's.
+        self.rng = self.forward_layer.rng  # type: ignore[attr-defined]
+        self.backward_layer.rng = self.rng  # type: ignore[attr-defined]
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         shape = self.forward_layer.compute_output_shape(input_shape)
@@ -187,6 +188,9 @@ class TimeDistributed(Layer):
             )
         self.layer.input_shape = None
         build_child(self, self.layer, input_shape[1:], rng)
+        child_rng = getattr(self.layer, "rng", None)
+        if isinstance(child_rng, Generator):  # saving and gradcheck find it here
+            self.rng = child_rng
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (input_shape[0], *(self.layer.output_shape or ()))

@@ -7,7 +7,16 @@ import numpy as np
 import pytest
 
 import nnx
-from nnx.layers import GRU, LSTM, Bidirectional, Dense, SimpleRNN, TimeDistributed, layer_class
+from nnx.layers import (
+    GRU,
+    LSTM,
+    Bidirectional,
+    Dense,
+    Dropout,
+    SimpleRNN,
+    TimeDistributed,
+    layer_class,
+)
 
 RNG = np.random.default_rng(8)
 X = RNG.normal(size=(2, 4, 3))
@@ -76,3 +85,11 @@ def test_time_distributed_applies_the_layer_to_each_step(backend, to_np):
     assert layer_class("TimeDistributed").from_config(config).get_config() == config
     with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, steps, \.\.\.\)"):
         _built(TimeDistributed(Dense(2)), backend, (3,))
+
+
+def test_wrapped_dropout_streams_replay_in_gradient_checks(backend):
+    """The wrapper holds its children's stream (``rng``): gradcheck replays the masks."""
+    bi = Bidirectional(SimpleRNN(2, dropout=0.3, recurrent_dropout=0.3, return_sequences=True))
+    assert max(nnx.gradcheck(bi, SMALL, backend=backend, training=True).values()) < 1e-6
+    td = TimeDistributed(Dropout(0.5, seed=0))
+    assert max(nnx.gradcheck(td, SMALL, backend=backend, training=True).values()) < 1e-6
