@@ -228,8 +228,9 @@ class Recurrent(Layer):
         xmask = self._dropout_mask((n, 1, features), self.dropout, training)
         hmask = self._dropout_mask((n, self.units), self.recurrent_dropout, training)
         xd = x if xmask is None else x * xmask
-        xd2 = xp.reshape(xd, (n * steps, features))
-        xz = xp.reshape(backend.matmul(xd2, kernel.value), (n, steps, width))
+        # NOTE: time-major rows, so each step's slice of the projection is contiguous.
+        xd2 = xp.reshape(xp.permute_dims(xd, (1, 0, 2)), (steps * n, features))
+        xz = xp.reshape(backend.matmul(xd2, kernel.value), (steps, n, width))
         b_in, b_rec = (None, None) if self.bias is None else self.split_bias(self.bias.value)
         if b_in is not None:
             xz = xz + b_in
@@ -241,7 +242,7 @@ class Recurrent(Layer):
         backprops: list[StepBackprop] = []
         outputs = []
         for t in range(steps):
-            new, step_backprop = self.step(xz[:, t, :], states, loop)
+            new, step_backprop = self.step(xz[t, ...], states, loop)
             if m is not None:
                 mt = m[:, t : t + 1]
                 new = tuple(mt * a + (1 - mt) * b for a, b in zip(new, states, strict=True))
@@ -275,7 +276,7 @@ class Recurrent(Layer):
                     dstates = [p + (1 - mt) * d for p, d in zip(dprev, dstates, strict=True)]
                 dxz.append(dxz_t)
             dxz.reverse()
-            dz2 = xp.reshape(xp.stack(dxz, axis=1), (n * steps, width))
+            dz2 = xp.reshape(xp.stack(dxz, axis=0), (steps * n, width))
             kernel.grad = backend.matmul(xd2.T, dz2)
             assert self.recurrent_kernel is not None
             self.recurrent_kernel.grad = loop.grads["recurrent_kernel"]
@@ -283,7 +284,8 @@ class Recurrent(Layer):
                 self.bias.grad = self.join_bias_grad(
                     xp.sum(dz2, axis=0), loop.grads.get("recurrent_bias")
                 )
-            dx = xp.reshape(backend.matmul(dz2, kernel.value.T), (n, steps, features))
+            dx = xp.reshape(backend.matmul(dz2, kernel.value.T), (steps, n, features))
+            dx = xp.permute_dims(dx, (1, 0, 2))
             if xmask is not None:
                 dx = dx * xmask
             return xp.flip(dx, axis=1) if self.go_backwards else dx
