@@ -27,7 +27,12 @@ _ONE_HOT_BLOCK = 1 << 22
 
 
 def sinusoidal_encoding(
-    length: int, depth: int, xp: Any, dtype: Any = "float32", base: float = 10000.0
+    length: int,
+    depth: int,
+    xp: Any,
+    dtype: Any = "float32",
+    base: float = 10000.0,
+    device: Any = None,
 ) -> Array:
     """The fixed position encoding of "Attention is all you need".
 
@@ -39,15 +44,16 @@ def sinusoidal_encoding(
         xp: the array namespace to build it in (``backend.xp``).
         dtype: a dtype name or a dtype of ``xp``.
         base: the wavelength scale.
+        device: where to create it (default: the namespace's default device).
 
     Shape:
         Result ``(length, depth)``.
     """
     dt = getattr(xp, dtype) if isinstance(dtype, str) else dtype
-    pos = xp.reshape(xp.arange(length, dtype=xp.float64), (-1, 1))
-    i = xp.arange(depth, dtype=xp.float64)
+    pos = xp.reshape(xp.arange(length, dtype=xp.float64, device=device), (-1, 1))
+    i = xp.arange(depth, dtype=xp.float64, device=device)
     pair = i - (i % 2)
-    angle = pos / xp.pow(xp.asarray(base, dtype=xp.float64), pair / depth)
+    angle = pos / xp.pow(xp.asarray(base, dtype=xp.float64, device=device), pair / depth)
     encoding = xp.where(i % 2 == 0, xp.sin(angle), xp.cos(angle))
     return xp.astype(encoding, dt)
 
@@ -61,7 +67,7 @@ def embedding_gradient(indices: Array, dy: Array, input_dim: int) -> Array:
     """
     xp = array_namespace(dy)
     m = indices.shape[0]
-    classes = xp.arange(input_dim, dtype=indices.dtype)
+    classes = xp.arange(input_dim, dtype=indices.dtype, device=dy.device)
     block = max(1, _ONE_HOT_BLOCK // max(input_dim, 1))
     grad = None
     for start in range(0, m, block):
@@ -69,7 +75,9 @@ def embedding_gradient(indices: Array, dy: Array, input_dim: int) -> Array:
         codes = xp.astype(xp.reshape(indices[start:stop], (-1, 1)) == classes, dy.dtype)
         part = codes.T @ dy[start:stop, ...]
         grad = part if grad is None else grad + part
-    return grad if grad is not None else xp.zeros((input_dim, dy.shape[-1]), dtype=dy.dtype)
+    if grad is None:
+        return xp.zeros((input_dim, dy.shape[-1]), dtype=dy.dtype, device=dy.device)
+    return grad
 
 
 def gate_sigmoid(z: Array) -> Array:
@@ -90,6 +98,7 @@ def allowed_pairs(
     causal: bool = False,
     query_mask: Array | None = None,
     value_mask: Array | None = None,
+    device: Any = None,
 ) -> Array | None:
     """Which (query ``i``, key ``j``) pairs attention may use, as Keras combines its masks.
 
@@ -102,6 +111,7 @@ def allowed_pairs(
         attention_mask: bool ``(batch, Tq, Tv)``.
         causal: forbid keys after the query.
         query_mask, value_mask: bool ``(batch, Tq)`` / ``(batch, Tv)`` valid steps.
+        device: where to create the causal mask.
 
     Returns:
         Bool ``(batch or 1, 1, Tq, Tv)`` (broadcast over heads), or None: everything allowed.
@@ -111,8 +121,8 @@ def allowed_pairs(
     if attention_mask is not None:
         terms.append(xp.astype(attention_mask, xp.bool))
     if causal:
-        rows = xp.reshape(xp.arange(tq), (tq, 1))
-        terms.append(rows >= xp.reshape(xp.arange(tv), (1, tv)))
+        rows = xp.reshape(xp.arange(tq, device=device), (tq, 1))
+        terms.append(rows >= xp.reshape(xp.arange(tv, device=device), (1, tv)))
     if query_mask is not None:
         terms.append(xp.reshape(xp.astype(query_mask, xp.bool), (n, tq, 1)))
     if value_mask is not None:
@@ -137,7 +147,7 @@ def masked_softmax(scores: Array, allowed: Array | None) -> Array:
         shifted = scores - xp.max(scores, axis=-1, keepdims=True)
         e = xp.exp(shifted)
         return e / xp.sum(e, axis=-1, keepdims=True)
-    low = xp.asarray(-math.inf, dtype=scores.dtype)
+    low = xp.asarray(-math.inf, dtype=scores.dtype, device=scores.device)
     masked = xp.where(allowed, scores, low)
     top = xp.max(masked, axis=-1, keepdims=True)
     top = xp.where(xp.isfinite(top), top, xp.zeros_like(top))

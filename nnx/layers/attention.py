@@ -338,7 +338,9 @@ class MultiHeadAttention(Layer):
                 f"{(n, tq, tv)}, received {tuple(attention_mask.shape)}."
             )
         xp = self.backend.xp  # type: ignore[union-attr]
-        return allowed_pairs(xp, (n, tq, tv), attention_mask, causal, query_mask, value_mask)
+        return allowed_pairs(
+            xp, (n, tq, tv), attention_mask, causal, query_mask, value_mask, query.device
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {

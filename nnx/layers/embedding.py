@@ -89,7 +89,11 @@ class Embedding(Layer):
         return (x != 0) if self.mask_zero else None
 
     def tokens(self, x: Array) -> Array:
-        """``x`` as int64 tokens, checked to lie in ``[0, input_dim)`` (one host read)."""
+        """``x`` as int64 tokens, checked to lie in ``[0, input_dim)``.
+
+        The check reads two numbers back, free where arrays live in host memory; on a device
+        backend (``backend.on_host`` False) it would synchronise every batch, so it is skipped
+        there: check the tokens before moving them."""
         xp = self.backend.xp  # type: ignore[union-attr]
         if x.ndim != 2:
             raise ValueError(
@@ -98,6 +102,8 @@ class Embedding(Layer):
             )
         # NOTE: round first, so a float token nudged by a finite difference stays the same.
         tokens = x if x.dtype == xp.int64 else xp.astype(xp.round(x), xp.int64)
+        if not getattr(self.backend, "on_host", True):
+            return tokens
         low, high = int(xp.min(tokens)), int(xp.max(tokens))
         if low < 0 or high >= self.input_dim:
             bad = high if high >= self.input_dim else low

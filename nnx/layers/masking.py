@@ -88,7 +88,7 @@ def timestep_view(
             weights = weights * ((n * steps) / xp.maximum(xp.sum(weights), 1.0))
     if sample_weight is not None:
         sw = xp.reshape(xp.astype(sample_weight, y_pred.dtype), (n, 1))
-        weights = sw * xp.ones((n, steps), dtype=y_pred.dtype) if weights is None else weights * sw
+        weights = xp.broadcast_to(sw, (n, steps)) if weights is None else weights * sw
     flat_weights = None if weights is None else xp.reshape(weights, (n * steps,))
 
     def restore(grad: Array) -> Array:

@@ -92,7 +92,9 @@ class PositionalEmbedding(Layer):
         def backprop(dy: Array) -> Array:
             grad = xp.sum(dy, axis=0)
             if steps < self.sequence_length:
-                pad = xp.zeros((self.sequence_length - steps, dy.shape[-1]), dtype=dy.dtype)
+                pad = xp.zeros(
+                    (self.sequence_length - steps, dy.shape[-1]), dtype=dy.dtype, device=dy.device
+                )
                 grad = xp.concat([grad, pad], axis=0)
             table.grad = grad
             return dy
@@ -134,7 +136,9 @@ class SinusoidalPositionalEncoding(Layer):
         self.check_input(x)
         _check_sequence(self, x, x.shape[1])
         xp = self.backend.xp  # type: ignore[union-attr]
-        pe = sinusoidal_encoding(x.shape[1], x.shape[2], xp, x.dtype, self.max_wavelength)
+        pe = sinusoidal_encoding(
+            x.shape[1], x.shape[2], xp, x.dtype, self.max_wavelength, device=x.device
+        )
         return x + pe, identity_backprop
 
     def get_config(self) -> dict[str, Any]:

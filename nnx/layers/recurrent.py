@@ -237,7 +237,8 @@ class Recurrent(Layer):
         loop = Loop(self.recurrent_kernel.value, b_rec, hmask)
         m = None if mask is None else float_mask(mask, x)
         states: States = tuple(
-            xp.zeros((n, self.units), dtype=x.dtype) for _ in range(self.state_count)
+            xp.zeros((n, self.units), dtype=x.dtype, device=x.device)
+            for _ in range(self.state_count)
         )
         backprops: list[StepBackprop] = []
         outputs = []
@@ -256,7 +257,7 @@ class Recurrent(Layer):
             dy, dfinal = (dout[0], list(dout[1:])) if self.return_state else (dout, [])
             loop.grads = {}
             dstates = [
-                xp.zeros((n, self.units), dtype=x.dtype)
+                xp.zeros((n, self.units), dtype=x.dtype, device=x.device)
                 if i >= len(dfinal) or dfinal[i] is None
                 else dfinal[i]
                 for i in range(self.state_count)
