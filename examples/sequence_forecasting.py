@@ -1,6 +1,6 @@
 """Forecast the next value of sine waves and of a noisy series with LSTM and GRU.
 
-    python examples/sequence_forecasting.py          # full run, about a minute on a laptop
+    python examples/sequence_forecasting.py          # full run, a few CPU-minutes
     python examples/sequence_forecasting.py --quick  # what the tests run
 
 Each sample is a window of 24 past values of ``sin(w t + phase)`` (random ``w`` in
