@@ -1,11 +1,12 @@
 """Pure Array-API maths: forward functions and their vector-Jacobian products.
 
 One module per family: :mod:`~nnx.functional.activations`, :mod:`~nnx.functional.losses`,
-:mod:`~nnx.functional.conv`, :mod:`~nnx.functional.pooling`, :mod:`~nnx.functional.image` and
-:mod:`~nnx.functional.one_hot`. Nothing here holds state or imports above
+:mod:`~nnx.functional.conv`, :mod:`~nnx.functional.pooling`,
+:mod:`~nnx.functional.image`, :mod:`~nnx.functional.one_hot` and
+:mod:`~nnx.functional.sequence`. Nothing here holds state or imports above
 :mod:`nnx.backends`.
 """
 
-from nnx.functional import activations, conv, image, losses, one_hot, pooling
+from nnx.functional import activations, conv, image, losses, one_hot, pooling, sequence
 
-__all__ = ["activations", "conv", "image", "losses", "one_hot", "pooling"]
+__all__ = ["activations", "conv", "image", "losses", "one_hot", "pooling", "sequence"]

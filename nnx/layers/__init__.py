@@ -9,18 +9,22 @@ True
 """
 
 from nnx.layers.activation import ActivatedLayer, Activation
+from nnx.layers.attention import MultiHeadAttention
 from nnx.layers.augmentation import GaussianNoise, RandomFlip, RandomRotation, RandomTranslation
 from nnx.layers.base import Layer, layer_class, layer_names, register_layer
 from nnx.layers.batch_normalization import BatchNormalization
 from nnx.layers.conv import Conv1D, Conv2D
 from nnx.layers.dense import Dense
 from nnx.layers.dropout import Dropout
+from nnx.layers.embedding import Embedding
 from nnx.layers.global_pooling import (
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
 )
+from nnx.layers.gru import GRU
+from nnx.layers.lstm import LSTM
 from nnx.layers.merge import (
     Add,
     Average,
@@ -37,10 +41,14 @@ from nnx.layers.normalization import LayerNormalization
 from nnx.layers.padding import ZeroPadding2D
 from nnx.layers.parameter import Parameter
 from nnx.layers.pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
+from nnx.layers.positional import PositionalEmbedding, SinusoidalPositionalEncoding
 from nnx.layers.random_layer import RandomLayer
 from nnx.layers.reshaping import Flatten, Input, Reshape
+from nnx.layers.simple_rnn import SimpleRNN
 from nnx.layers.spatial_dropout import SpatialDropout2D
+from nnx.layers.transformer import TransformerEncoder
 from nnx.layers.upsampling import UpSampling2D
+from nnx.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
     "Add",
@@ -55,13 +63,21 @@ __all__ = [
     "GlobalMaxPooling2D",
     "MaxPooling1D",
     "MaxPooling2D",
+    "MultiHeadAttention",
     "ActivatedLayer",
     "Activation",
     "BatchNormalization",
+    "Bidirectional",
     "Conv1D",
     "Conv2D",
     "Dense",
     "Dropout",
+    "Embedding",
+    "GRU",
+    "LSTM",
+    "PositionalEmbedding",
+    "SimpleRNN",
+    "SinusoidalPositionalEncoding",
     "Flatten",
     "Input",
     "Layer",
@@ -75,6 +91,8 @@ __all__ = [
     "Reshape",
     "SpatialDropout2D",
     "Subtract",
+    "TimeDistributed",
+    "TransformerEncoder",
     "UpSampling2D",
     "ZeroPadding2D",
     "add",

@@ -88,6 +88,8 @@ class Activation(ActivatedLayer):
     array([[0., 2.]])
     """
 
+    supports_masking = True  # acts on each timestep alone: a mask passes through
+
     def __init__(
         self,
         activation: Any = "linear",

@@ -127,7 +127,13 @@ def serialize_or_none(obj: Any) -> dict[str, Any] | None:
 
 
 def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("2_d", "2d").replace("1_d", "1d")
+    # NOTE: a run of capitals is one word (LSTM -> lstm, SimpleRNN -> simple_rnn), as Keras.
+    return (
+        re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name)
+        .lower()
+        .replace("2_d", "2d")
+        .replace("1_d", "1d")
+    )
 
 
 class Layer:
@@ -150,6 +156,9 @@ class Layer:
     #: True for a layer called on a list of tensors (merge layers): its ``build``,
     #: ``compute_output_shape`` and ``forward`` take lists, its backprop returns a list.
     multiple_inputs: ClassVar[bool] = False
+    #: whether the output keeps the input's timesteps, so a timestep mask passes through
+    #: unchanged (see :mod:`nnx.layers.masking`)
+    supports_masking: bool = False
 
     def __init__(
         self,
@@ -251,6 +260,19 @@ class Layer:
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         """Return ``(y, backprop)``; ``backprop(dy)`` sets parameter grads, returns ``dx``."""
         raise NotImplementedError
+
+    def forward_masked(
+        self, x: Array, mask: Array | None, *, training: bool = False
+    ) -> tuple[Array, Backprop]:
+        """:meth:`forward` given the ``(batch, steps)`` bool mask of ``x``'s valid timesteps
+        (None: all valid). Layers that read masks (recurrent, attention) override it; the
+        default ignores the mask (see :mod:`nnx.layers.masking`)."""
+        return self.forward(x, training=training)
+
+    def compute_mask(self, x: Array, mask: Array | None) -> Array | None:
+        """The timestep mask of this layer's output for input ``x`` with ``mask``: passed
+        through when :attr:`supports_masking`, else dropped."""
+        return mask if self.supports_masking else None
 
     def __call__(self, x: Any) -> Any:
         """Inference: ``forward(x, training=False)[0]``, building the layer on first use.

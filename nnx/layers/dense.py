@@ -43,6 +43,8 @@ class Dense(ActivatedLayer):
     [(4, 3), (3,)]
     """
 
+    supports_masking = True  # acts on each timestep alone: a mask passes through
+
     def __init__(
         self,
         units: int,

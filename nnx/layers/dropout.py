@@ -34,6 +34,8 @@ class Dropout(RandomLayer):
     array([[1., 1., 1., 1.]])
     """
 
+    supports_masking = True  # acts on each timestep alone: a mask passes through
+
     def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(seed, **kwargs)
         self.rate = check_float(

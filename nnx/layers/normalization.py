@@ -125,6 +125,8 @@ class LayerNormalization(Normalization):
     array([[-1.,  1.]])
     """
 
+    supports_masking = True  # acts on each timestep alone: a mask passes through
+
     def __init__(
         self,
         epsilon: float = 1e-3,

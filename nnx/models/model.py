@@ -27,6 +27,7 @@ from nnx.backends.base import Array
 from nnx.callbacks.base import Callback, History
 from nnx.layers import ActivatedLayer, Layer, Parameter
 from nnx.layers.base import Backprop, Shape
+from nnx.layers.masking import timestep_view
 from nnx.layers.parameter import FlatParameters
 from nnx.layers.symbolic import is_symbolic
 from nnx.models.summary import summary_lines
@@ -102,6 +103,8 @@ class Model:
         self.rng = self.backend.rng(seed)
         self.input_shape: Shape = ()
         self.output_shape: Shape = ()
+        #: the timestep mask of the last forward's output (None: no masking), for the metrics
+        self.output_mask: Array | None = None
 
     # --- what a subclass defines ------------------------------------------------------------
     def build(self, input_shape: Sequence[int | None] | None = None) -> None:
@@ -111,6 +114,13 @@ class Model:
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         """The whole model as one layer: ``(y, backprop)``, ``backprop(dy) -> dx``."""
         raise NotImplementedError
+
+    def forward_masked(
+        self, x: Array, *, training: bool = False
+    ) -> tuple[Array, Backprop, Array | None]:
+        """:meth:`forward` plus the output's timestep mask (see :mod:`nnx.layers.masking`)."""
+        y, backprop = self.forward(x, training=training)
+        return y, backprop, None
 
     def compute_gradients(
         self, x: Array, y: Array, sample_weight: Array | None = None
@@ -276,22 +286,24 @@ class Model:
         with deferred_interrupts():
             self.optimizer.step(self._trainable)
         if self.metrics:
-            y, y_pred, sample_weight = strategy.gather(y, y_pred, sample_weight)
-        for metric in self.metrics:
-            metric.update_state(y, y_pred, sample_weight)
+            view = timestep_view(y, y_pred, self.output_mask, sample_weight, normalize=False)
+            y_seen, p_seen, w_seen = strategy.gather(*view[:3])
+            for metric in self.metrics:
+                metric.update_state(y_seen, p_seen, w_seen)
         return loss
 
     def test_step(self, x: Array, y: Array, sample_weight: Array | None = None) -> Array:
         """Loss (with penalties) of a batch in inference mode; updates the metrics' state."""
         require_compiled(self, "test_step")
         strategy = current_strategy()
-        y_pred = self.forward(x, training=False)[0]
-        loss = strategy.reduce_loss(self.compute_loss(y, y_pred, sample_weight), batch_rows(x))
+        y_pred, _, mask = self.forward_masked(x, training=False)
         if self.metrics:
-            y, y_pred, sample_weight = strategy.gather(y, y_pred, sample_weight)
-        for metric in self.metrics:
-            metric.update_state(y, y_pred, sample_weight)
-        return loss
+            view = timestep_view(y, y_pred, mask, sample_weight, normalize=False)
+            y_seen, p_seen, w_seen = strategy.gather(*view[:3])
+            for metric in self.metrics:
+                metric.update_state(y_seen, p_seen, w_seen)
+        loss = self.compute_loss(*timestep_view(y, y_pred, mask, sample_weight, normalize=True)[:3])
+        return strategy.reduce_loss(loss, batch_rows(x))
 
     @property
     def _trainable(self) -> list[Parameter]:

@@ -14,6 +14,7 @@ from nnx.backends import Backend
 from nnx.backends.base import Array
 from nnx.layers import ActivatedLayer, Layer
 from nnx.layers.base import Backprop
+from nnx.layers.masking import forward_with_mask, timestep_view
 from nnx.models.model import Model
 from nnx.training.inputs import require_compiled
 
@@ -108,17 +109,26 @@ class Sequential(Model):
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         """The whole stack as one layer: ``(y, backprop)``, ``backprop(dy) -> dx``."""
-        backprops = []
+        y, backprop, _ = self.forward_masked(x, training=training)
+        return y, backprop
+
+    def forward_masked(
+        self, x: Array, *, training: bool = False
+    ) -> tuple[Array, Backprop, Array | None]:
+        """:meth:`forward` plus the timestep mask of the output, threaded from layer to layer
+        (see :mod:`nnx.layers.masking`); also kept in :attr:`output_mask`."""
+        backprops, mask = [], None
         for layer in self.layers:
-            x, backprop = layer.forward(x, training=training)
+            x, backprop, mask = forward_with_mask(layer, x, mask, training=training)
             backprops.append(backprop)
+        self.output_mask = mask
 
         def backprop_all(dy: Array) -> Array:
             for backprop in reversed(backprops):
                 dy = backprop(dy)
             return dy
 
-        return x, backprop_all
+        return x, backprop_all, mask
 
     def compute_gradients(
         self, x: Array, y: Array, sample_weight: Array | None = None
@@ -132,26 +142,31 @@ class Sequential(Model):
         start = next((i for i, layer in enumerate(self.layers) if layer.parameters()), 0)
         first, last = self.layers[start], self.layers[-1]
         backprops = []
-        h = x
+        h, mask = x, None
         first.needs_input_gradient = False
         try:
             for layer in self.layers[:-1]:
-                h, backprop = layer.forward(h, training=True)
+                h, backprop, mask = forward_with_mask(layer, h, mask, training=True)
                 backprops.append(backprop)
             if self._fused_loss is not None:
                 assert isinstance(last, ActivatedLayer)
                 z, backprop = last.forward_logits(h, training=True)
+                mask = last.compute_mask(h, mask)
             else:
-                z, backprop = last.forward(h, training=True)
+                z, backprop, mask = forward_with_mask(last, h, mask, training=True)
         finally:
             first.needs_input_gradient = True
+        self.output_mask = mask
+        # NOTE: a sequence output is scored per timestep, masked steps weigh 0 (Keras).
+        y_true, z_view, weights, restore = timestep_view(y, z, mask, sample_weight, normalize=True)
         if self._fused_loss is not None:
             assert isinstance(last, ActivatedLayer)
-            loss, dy = self._fused_loss.value_and_gradient(y, z, sample_weight)
+            loss, dy = self._fused_loss.value_and_gradient(y_true, z_view, weights)
             y_pred = last.activation.forward(z) if self.metrics else z
         else:
             y_pred = z
-            loss, dy = self.loss.value_and_gradient(y, y_pred, sample_weight)
+            loss, dy = self.loss.value_and_gradient(y_true, z_view, weights)
+        dy = restore(dy)
         backprops.append(backprop)
         for backprop in reversed(backprops[start:]):
             dy = backprop(dy)

@@ -71,7 +71,21 @@ SAMPLES = {
     "Multiply": (lambda: nnx.layers.Multiply(), (6, 2)),
     "Subtract": (lambda: nnx.layers.Subtract(), (6, 2)),
     "Concatenate": (lambda: nnx.layers.Concatenate(axis=1), (6, 2)),
+    # sequence layers take (steps, features) samples; Embedding takes tokens (see INPUTS)
+    "Embedding": (lambda: nnx.layers.Embedding(6, 3, mask_zero=True), (5,)),
+    "PositionalEmbedding": (lambda: nnx.layers.PositionalEmbedding(6), (5, 4)),
+    "SinusoidalPositionalEncoding": (lambda: nnx.layers.SinusoidalPositionalEncoding(), (5, 4)),
+    "GRU": (lambda: nnx.layers.GRU(3, dropout=0.2, recurrent_dropout=0.2, seed=1), (5, 4)),
+    "MultiHeadAttention": (lambda: nnx.layers.MultiHeadAttention(2, 2, dropout=0.2), (5, 4)),
+    "TransformerEncoder": (lambda: nnx.layers.TransformerEncoder(8, 2, dropout=0.2), (5, 4)),
+    "Bidirectional": (
+        lambda: nnx.layers.Bidirectional(nnx.layers.LSTM(3, return_sequences=True, dropout=0.2)),
+        (5, 4),
+    ),
+    "TimeDistributed": (lambda: nnx.layers.TimeDistributed(Dense(3)), (5, 4)),
 }
+#: layers whose inputs are not real-valued features: ``(rng, n, shape) -> x``
+INPUTS = {"Embedding": lambda rng, n, shape: rng.integers(0, 6, size=(n, *shape))}
 FALLBACK_ARGS = [
     {},
     {"units": 3},
@@ -111,9 +125,10 @@ def test_every_registered_layer_is_covered():
     assert not missing, f"add a (factory, input_shape) row to SAMPLES for {missing}"
 
 
-def _train_briefly(model, shape, backend_name):
+def _train_briefly(model, shape, backend_name, name=""):
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(16, *shape)).astype("float32")
+    draw = INPUTS.get(name, lambda rng, n, shape: rng.normal(size=(n, *shape)))
+    x = draw(rng, 16, shape).astype("float32")
     y = rng.normal(size=(16, *model.output_shape)).astype("float32")
     model.compile(nnx.optimizers.Adam(0.01), "mse")
     model.fit(x, y, epochs=1, batch_size=8, verbose=0)
@@ -137,7 +152,7 @@ def test_every_layer_round_trips_bit_exactly(name, backend, tmp_path):
     else:
         layers = [factory()] if name == "Input" else [Input(shape), factory(), Flatten(), Dense(2)]
         model = nnx.Sequential(layers, backend=backend, seed=1)
-    x = _train_briefly(model, shape, backend.name)
+    x = _train_briefly(model, shape, backend.name, name)
     path = tmp_path / "m.nnx"
     model.save(path)
     clone = nnx.load(path, backend=backend)

@@ -1,0 +1,155 @@
+"""Speed of an LSTM and of a Transformer encoder block, nnx against PyTorch CPU, same run.
+
+Cases (float32, Adam, MSE to a fixed random target):
+
+- ``lstm``: LSTM(128) over 50 steps of 32 features, then Dense(10); batch 64. Both libraries
+  start from the same weights (torch's second LSTM bias at 0), so their first losses agree.
+- ``transformer``: one post-norm encoder block (4 heads, model width 128, feed-forward 256,
+  relu, no dropout) over 64 steps; batch 32. Weights are each library's own.
+
+Each ratio test alternates one step of nnx (numpy) and one of torch and reports the ratio of
+their fastest steps (``torch time / nnx time``: 1.0 means as fast as torch; run with ``-s``)::
+
+    python -m pytest bench/test_bench_sequence.py --benchmark-enable -s -k ratio
+
+In CI (``--benchmark-disable``) each body runs once and only checks that what it times learns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+import nnx
+from nnx.layers import LSTM, Dense, TransformerEncoder
+
+Step = Callable[[], float]
+
+
+def _data(batch: int, steps: int, features: int, outputs: int):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(batch, steps, features)).astype("float32")
+    y = rng.normal(size=(batch, outputs) if outputs else (batch, steps, features))
+    return x, y.astype("float32")
+
+
+def _nnx_steps(model: nnx.Sequential, x: np.ndarray, y: np.ndarray) -> tuple[Step, Step]:
+    """``(train, infer)``: one Adam step returning the loss, and one inference pass."""
+    model.compile(nnx.optimizers.Adam(1e-3), "mse")
+    be = model.backend
+    xb, yb = be.asarray(x), be.asarray(y)
+
+    def train() -> float:
+        loss = model.train_step(xb, yb)
+        be.synchronize()
+        return float(loss)
+
+    def infer() -> float:
+        out = model(xb)
+        be.synchronize()
+        return float(out[0, 0]) if out.ndim == 2 else float(out[0, 0, 0])
+
+    return train, infer
+
+
+def _torch_steps(module, x: np.ndarray, y: np.ndarray) -> tuple[Step, Step]:
+    torch = pytest.importorskip("torch")
+    optimizer = torch.optim.Adam([p for p in module.parameters() if p.requires_grad], lr=1e-3)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def train() -> float:
+        optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(module(xt), yt)
+        loss.backward()
+        optimizer.step()
+        return float(loss.detach())
+
+    def infer() -> float:
+        with torch.no_grad():
+            return float(module(xt).reshape(-1)[0])
+
+    return train, infer
+
+
+def lstm_case() -> tuple[tuple[Step, Step], tuple[Step, Step]]:
+    """nnx and torch ``(train, infer)`` of the LSTM case, from the same weights."""
+    torch = pytest.importorskip("torch")
+    x, y = _data(64, 50, 32, 10)
+    model = nnx.Sequential([LSTM(128, input_shape=(50, 32)), Dense(10)], seed=0)
+    kernel, recurrent, bias, w, b = model.get_weights()
+
+    class Twin(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = torch.nn.LSTM(32, 128, batch_first=True)
+            self.dense = torch.nn.Linear(128, 10)
+
+        def forward(self, x):
+            return self.dense(self.lstm(x)[1][0][0])
+
+    twin = Twin()
+    with torch.no_grad():
+        for name, value in {
+            "lstm.weight_ih_l0": kernel.T,
+            "lstm.weight_hh_l0": recurrent.T,
+            "lstm.bias_ih_l0": bias,
+            "lstm.bias_hh_l0": np.zeros_like(bias),
+            "dense.weight": w.T,
+            "dense.bias": b,
+        }.items():
+            twin.get_parameter(name).copy_(torch.from_numpy(np.ascontiguousarray(value)))
+    twin.lstm.bias_hh_l0.requires_grad_(False)
+    return _nnx_steps(model, x, y), _torch_steps(twin, x, y)
+
+
+def transformer_case() -> tuple[tuple[Step, Step], tuple[Step, Step]]:
+    """nnx and torch ``(train, infer)`` of one post-norm encoder block."""
+    torch = pytest.importorskip("torch")
+    x, y = _data(32, 64, 128, 0)
+    model = nnx.Sequential(
+        [TransformerEncoder(256, 4, layer_norm_epsilon=1e-5, input_shape=(64, 128))], seed=0
+    )
+    torch.manual_seed(0)
+    block = torch.nn.TransformerEncoderLayer(
+        128, 4, dim_feedforward=256, dropout=0.0, batch_first=True
+    )
+    return _nnx_steps(model, x, y), _torch_steps(block, x, y)
+
+
+CASES = {"lstm": lstm_case, "transformer": transformer_case}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("phase", ["train", "inference"])
+def test_sequence_speed_ratio_vs_torch(benchmark, case, phase):
+    """Alternate single steps of nnx (numpy) and torch CPU; ratio of their fastest steps."""
+    (nnx_train, nnx_infer), (torch_train, torch_infer) = CASES[case]()
+    first = {"nnx": nnx_train(), "torch": torch_train()}
+    if case == "lstm":  # same weights: same first loss
+        assert first["nnx"] == pytest.approx(first["torch"], rel=1e-4)
+    steps = {"nnx": nnx_train, "torch": torch_train}
+    if phase == "inference":
+        steps = {"nnx": nnx_infer, "torch": torch_infer}
+    times: dict[str, list[float]] = {"nnx": [], "torch": []}
+
+    def both() -> None:
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+
+    benchmark.pedantic(both, rounds=1 if benchmark.disabled else 20, warmup_rounds=2)
+    fastest = {k: min(v) for k, v in times.items()}
+    ratio = fastest["torch"] / fastest["nnx"]
+    benchmark.extra_info.update(
+        case=case, phase=phase, nnx_s=fastest["nnx"], torch_s=fastest["torch"], ratio=ratio
+    )
+    print(
+        f"\n{case} {phase}: nnx numpy {fastest['nnx'] * 1e3:.1f} ms, torch CPU "
+        f"{fastest['torch'] * 1e3:.1f} ms, speed nnx/torch = {ratio:.2f}"
+    )
+    later = {"nnx": nnx_train(), "torch": torch_train()}
+    assert later["nnx"] < first["nnx"] and later["torch"] < first["torch"]

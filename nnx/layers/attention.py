@@ -1,0 +1,359 @@
+"""``MultiHeadAttention``: scaled dot-product attention over several heads, Keras's layout."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import nnx.initializers as initializers
+import nnx.regularizers as regularizers
+from nnx.backends import backend_of
+from nnx.backends.base import Array, Generator
+from nnx.functional.sequence import allowed_pairs, masked_softmax, masked_softmax_backward
+from nnx.layers.base import Backprop, Layer, Shape, register_layer, serialize_or_none
+from nnx.layers.parameter import Parameter
+from nnx.validation import check_float, check_int
+
+__all__ = ["MultiHeadAttention"]
+
+#: ``backprop(dy) -> (d query, d value, d key)``; ``d key`` is None when no key was given
+AttentionBackprop = Callable[[Array], tuple[Array, Array, Array | None]]
+
+
+@register_layer
+class MultiHeadAttention(Layer):
+    """Multi-head attention (Vaswani et al.), self- or cross-attention.
+
+    Per head ``h``, with ``Q = query Wq_h + bq_h``, ``K = key Wk_h + bk_h``,
+    ``V = value Wv_h + bv_h``::
+
+        S = Q K^T / sqrt(key_dim)        P = softmax(S) over allowed keys (0 elsewhere)
+        O_h = dropout(P) V               y = sum_h O_h Wo_h + bo
+
+    Backward: ``dP = dO V^T``, ``dV = P^T dO``, ``dS = P (dP - sum(dP P))``,
+    ``dQ = dS K / sqrt(key_dim)``, ``dK = dS^T Q / sqrt(key_dim)``, then each projection's
+    ``dW = x^T dZ``, ``db = sum dZ``, ``dx = dZ W^T``.
+
+    A key ``j`` is allowed for query ``i`` where ``attention_mask[b, i, j]`` is True, ``j <= i``
+    with ``use_causal_mask``, and both steps are valid under the query and value masks (the
+    sequence mask in a ``Sequential``). A query with no allowed key outputs ``bo`` (Keras would
+    average all keys).
+
+    Args:
+        num_heads: number of heads.
+        key_dim: size of each head's queries and keys.
+        value_dim: size of each head's values (default ``key_dim``).
+        dropout: dropout rate on the attention probabilities in training.
+        use_bias: whether the projections have biases.
+        output_shape: size of the output features (default: the query's).
+        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer: of the
+            four projections.
+        seed: seed of the dropout masks.
+
+    Shape:
+        ``query (batch, Tq, Eq)``, ``value (batch, Tv, Ev)``, ``key (batch, Tv, Ek)``; output
+        ``(batch, Tq, output_shape or Eq)``. Weights as Keras: ``query_kernel (Eq, heads,
+        key_dim)``, ``query_bias (heads, key_dim)``, ``key_*``, ``value_*`` alike,
+        ``output_kernel (heads, value_dim, E)``, ``output_bias (E,)``. In a ``Sequential`` the
+        layer is self-attention: ``query = value = key = x``.
+
+    >>> from nnx.backends import get_backend
+    >>> x = get_backend("numpy").rng(0).normal((2, 5, 8))
+    >>> mha = MultiHeadAttention(num_heads=2, key_dim=4)
+    >>> mha(x, x, use_causal_mask=True).shape
+    (2, 5, 8)
+    """
+
+    def __init__(
+        self,
+        num_heads: int,
+        key_dim: int,
+        value_dim: int | None = None,
+        dropout: float = 0.0,
+        use_bias: bool = True,
+        output_shape: int | None = None,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        who = "MultiHeadAttention"
+        self.num_heads = check_int(num_heads, "num_heads", who=who, minimum=1)
+        self.key_dim = check_int(key_dim, "key_dim", who=who, minimum=1)
+        self.value_dim = check_int(
+            key_dim if value_dim is None else value_dim, "value_dim", who=who, minimum=1
+        )
+        self.dropout = check_float(
+            dropout, "dropout", who=who, minimum=0.0, maximum=1.0, maximum_open=True
+        )
+        self.use_bias = bool(use_bias)
+        self.output_size = (
+            None if output_shape is None else check_int(output_shape, "output_shape", who=who)
+        )
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.seed = seed
+        self.rng: Generator | None = None
+        self.source_shapes: tuple[Shape | None, Shape | None] = (None, None)
+        self.projections: dict[str, tuple[Parameter, Parameter | None]] = {}
+
+    # --- building -------------------------------------------------------------------------------
+    def build(  # type: ignore[override]
+        self,
+        input_shape: Any,
+        backend: Any = None,
+        rng: Generator | None = None,
+        dtype: str = "float32",
+        value_shape: Any = None,
+        key_shape: Any = None,
+    ) -> None:
+        """Create the weights for queries of ``input_shape`` ``(Tq, Eq)`` and values/keys of
+        ``value_shape`` / ``key_shape`` (default: the query's: self-attention)."""
+        self.source_shapes = (
+            None if value_shape is None else tuple(value_shape),
+            None if key_shape is None else tuple(key_shape),
+        )
+        super().build(input_shape, backend, rng, dtype)
+
+    def build_parameters(self, input_shape: Shape, rng: Generator) -> None:
+        value_shape, key_shape = self.source_shapes
+        value_shape = value_shape or input_shape
+        key_shape = key_shape or value_shape
+        for what, shape in (("query", input_shape), ("value", value_shape), ("key", key_shape)):
+            if len(shape) != 2 or shape[-1] is None:
+                raise ValueError(
+                    f"MultiHeadAttention {self.name!r} expects {what} of shape (batch, steps, "
+                    f"features), received {what} shape (batch, {', '.join(map(str, shape))})."
+                )
+        assert self.backend is not None
+        self.rng = self.backend.rng(self.seed) if self.seed is not None else rng.spawn()
+        heads, out = self.num_heads, self.output_size or input_shape[-1]
+        dims = {"query": self.key_dim, "key": self.key_dim, "value": self.value_dim}
+        features = {"query": input_shape[-1], "key": key_shape[-1], "value": value_shape[-1]}
+        self.projections = {}
+        for what in ("query", "key", "value"):
+            self.projections[what] = self._projection(
+                what, (features[what], heads, dims[what]), (heads, dims[what]), rng
+            )
+        self.projections["output"] = self._projection(
+            "output", (heads, self.value_dim, out), (out,), rng
+        )
+
+    def _projection(
+        self, what: str, kernel: tuple[Any, ...], bias: tuple[Any, ...], rng: Generator
+    ) -> tuple[Parameter, Parameter | None]:
+        w = self.add_weight(
+            f"{what}_kernel", kernel, self.kernel_initializer, rng, self.kernel_regularizer
+        )
+        b = None
+        if self.use_bias:
+            b = self.add_weight(
+                f"{what}_bias", bias, self.bias_initializer, rng, self.bias_regularizer
+            )
+        return w, b
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (input_shape[0], self.output_size or input_shape[-1])
+
+    def compute_mask(self, x: Array, mask: Array | None) -> Array | None:
+        """The query's mask: every query step keeps its validity."""
+        return mask
+
+    # --- running -------------------------------------------------------------------------------
+    def __call__(  # type: ignore[override]
+        self,
+        query: Array,
+        value: Array,
+        key: Array | None = None,
+        attention_mask: Array | None = None,
+        use_causal_mask: bool = False,
+    ) -> Array:
+        """Inference: ``attention(query, value, key)`` (Keras's call signature)."""
+        if not self.built:
+            self.build(
+                (None, query.shape[-1]),
+                backend_of(query),
+                value_shape=(None, value.shape[-1]),
+                key_shape=None if key is None else (None, key.shape[-1]),
+            )
+        return self.forward_attention(
+            query, value, key, attention_mask=attention_mask, use_causal_mask=use_causal_mask
+        )[0]
+
+    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        return self.forward_masked(x, None, training=training)
+
+    def forward_masked(
+        self, x: Array, mask: Array | None, *, training: bool = False, causal: bool = False
+    ) -> tuple[Array, Backprop]:
+        """Self-attention of ``x`` whose valid steps are ``mask``; ``dx`` sums the three."""
+        y, backprop = self.forward_attention(
+            x,
+            x,
+            query_mask=mask,
+            value_mask=mask,
+            use_causal_mask=causal,
+            training=training,
+        )
+
+        def backprop_self(dy: Array) -> Array:
+            dq, dv, _ = backprop(dy)
+            return dq + dv
+
+        return y, backprop_self
+
+    def forward_attention(
+        self,
+        query: Array,
+        value: Array,
+        key: Array | None = None,
+        *,
+        attention_mask: Array | None = None,
+        use_causal_mask: bool = False,
+        query_mask: Array | None = None,
+        value_mask: Array | None = None,
+        training: bool = False,
+    ) -> tuple[Array, AttentionBackprop]:
+        """``(y, backprop)`` with ``backprop(dy) -> (d query, d value, d key or None)``.
+
+        Args:
+            query, value, key: ``(batch, T, E)`` arrays (``key`` defaults to ``value``).
+            attention_mask: bool ``(batch, Tq, Tv)``, True where query ``i`` may see key ``j``.
+            use_causal_mask: also forbid keys after the query (``j > i``).
+            query_mask, value_mask: bool ``(batch, T)`` valid steps (padding masks).
+            training: apply attention dropout.
+        """
+        self.check_input(query)
+        backend = self.backend
+        assert backend is not None
+        xp = backend.xp
+        for what, a in (("query", query), ("value", value), ("key", key)):
+            if a is not None and a.ndim != 3:
+                raise ValueError(
+                    f"MultiHeadAttention {self.name!r} expects {what} of shape (batch, steps, "
+                    f"features), received shape {tuple(a.shape)}."
+                )
+        source = value if key is None else key
+        q, back_q = self._project("query", query)
+        k, back_k = self._project("key", source)
+        v, back_v = self._project("value", value)
+        scale = 1.0 / math.sqrt(self.key_dim)
+        scores = (q @ xp.permute_dims(k, (0, 1, 3, 2))) * scale
+        allowed = self._allowed(
+            query, source, attention_mask, use_causal_mask, query_mask, value_mask
+        )
+        p = masked_softmax(scores, allowed)
+        drop = None
+        if training and self.dropout > 0.0:
+            assert self.rng is not None
+            keep = 1.0 - self.dropout
+            drop = self.rng.bernoulli(tuple(p.shape), keep, dtype=self.dtype) / keep
+        pd = p if drop is None else p * drop
+        o = pd @ v  # (batch, heads, Tq, value_dim)
+        y, back_o = self._output(o)
+
+        def backprop(dy: Array) -> tuple[Array, Array, Array | None]:
+            do = back_o(dy)
+            dpd = do @ xp.permute_dims(v, (0, 1, 3, 2))
+            dv = xp.permute_dims(pd, (0, 1, 3, 2)) @ do
+            dp = dpd if drop is None else dpd * drop
+            ds = masked_softmax_backward(dp, p) * scale
+            dq = ds @ k
+            dk = xp.permute_dims(ds, (0, 1, 3, 2)) @ q
+            d_query, d_value, d_source = back_q(dq), back_v(dv), back_k(dk)
+            if key is None:
+                return d_query, d_value + d_source, None
+            return d_query, d_value, d_source
+
+        return y, backprop
+
+    def _project(self, what: str, x: Array) -> tuple[Array, Callable[[Array], Array]]:
+        """``x (b, T, E) -> (b, heads, T, dim)`` and its backprop (sets the weights' grads)."""
+        backend = self.backend
+        assert backend is not None
+        xp = backend.xp
+        w, b = self.projections[what]
+        n, steps, features = x.shape
+        heads, dim = w.shape[1], w.shape[2]
+        x2 = xp.reshape(x, (n * steps, features))
+        z = backend.matmul(x2, xp.reshape(w.value, (features, heads * dim)))
+        if b is not None:
+            z = z + xp.reshape(b.value, (heads * dim,))
+        z = xp.permute_dims(xp.reshape(z, (n, steps, heads, dim)), (0, 2, 1, 3))
+
+        def backprop(dz: Array) -> Array:
+            dz2 = xp.reshape(xp.permute_dims(dz, (0, 2, 1, 3)), (n * steps, heads * dim))
+            w.grad = xp.reshape(backend.matmul(x2.T, dz2), w.shape)
+            if b is not None:
+                b.grad = xp.reshape(xp.sum(dz2, axis=0), b.shape)
+            dx = backend.matmul(dz2, xp.reshape(w.value, (features, heads * dim)).T)
+            return xp.reshape(dx, (n, steps, features))
+
+        return z, backprop
+
+    def _output(self, o: Array) -> tuple[Array, Callable[[Array], Array]]:
+        """The output projection ``(b, heads, Tq, dv) -> (b, Tq, E)`` and its backprop."""
+        backend = self.backend
+        assert backend is not None
+        xp = backend.xp
+        w, b = self.projections["output"]
+        n, heads, steps, dim = o.shape
+        out = w.shape[-1]
+        o2 = xp.reshape(xp.permute_dims(o, (0, 2, 1, 3)), (n * steps, heads * dim))
+        w2 = xp.reshape(w.value, (heads * dim, out))
+        y = backend.matmul(o2, w2)
+        if b is not None:
+            y = y + b.value
+
+        def backprop(dy: Array) -> Array:
+            dy2 = xp.reshape(dy, (n * steps, out))
+            w.grad = xp.reshape(backend.matmul(o2.T, dy2), w.shape)
+            if b is not None:
+                b.grad = xp.sum(dy2, axis=0)
+            do = xp.reshape(backend.matmul(dy2, w2.T), (n, steps, heads, dim))
+            return xp.permute_dims(do, (0, 2, 1, 3))
+
+        return xp.reshape(y, (n, steps, out)), backprop
+
+    def _allowed(
+        self,
+        query: Array,
+        source: Array,
+        attention_mask: Array | None,
+        causal: bool,
+        query_mask: Array | None,
+        value_mask: Array | None,
+    ) -> Array | None:
+        """The bool ``(batch | 1, 1, Tq, Tv)`` of allowed (query, key) pairs, None for all."""
+        n, tq, tv = query.shape[0], query.shape[1], source.shape[1]
+        if attention_mask is not None and tuple(attention_mask.shape) != (n, tq, tv):
+            raise ValueError(
+                f"MultiHeadAttention {self.name!r}: attention_mask must have shape "
+                f"{(n, tq, tv)}, received {tuple(attention_mask.shape)}."
+            )
+        xp = self.backend.xp  # type: ignore[union-attr]
+        return allowed_pairs(
+            xp, (n, tq, tv), attention_mask, causal, query_mask, value_mask, query.device
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "value_dim": self.value_dim,
+            "dropout": self.dropout,
+            "use_bias": self.use_bias,
+            "output_shape": self.output_size,
+            "kernel_initializer": serialize_or_none(self.kernel_initializer),
+            "bias_initializer": serialize_or_none(self.bias_initializer),
+            "kernel_regularizer": serialize_or_none(self.kernel_regularizer),
+            "bias_regularizer": serialize_or_none(self.bias_regularizer),
+            "seed": self.seed,
+        }

@@ -1,0 +1,326 @@
+"""``Recurrent``: the loop over time shared by ``SimpleRNN``, ``LSTM`` and ``GRU``.
+
+A subclass gives one step of its cell, ``step(xz_t, states, loop) -> (new_states, backprop)``,
+where ``xz_t = x_t W + b`` is the input projection of step ``t`` (computed for all steps with
+one matmul) and ``backprop(dstates) -> (dxz_t, dstates_prev)`` adds the recurrent weights'
+gradients into ``loop.grads``. This class runs the steps forward, then the step closures in
+reverse (backpropagation through time), and handles what every cell shares: the timestep mask
+(a masked step keeps the previous state: ``s_t = m_t s~_t + (1 - m_t) s_{t-1}``), input and
+recurrent dropout (one mask per sequence, as Keras), ``go_backwards``, ``return_sequences`` and
+``return_state``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import nnx.activations as activations
+import nnx.initializers as initializers
+import nnx.regularizers as regularizers
+from nnx.backends import backend_of
+from nnx.backends.base import Array, Generator
+from nnx.functional.sequence import gate_sigmoid
+from nnx.layers.base import Backprop, Layer, Shape, serialize_or_none
+from nnx.layers.masking import float_mask
+from nnx.layers.parameter import Parameter
+from nnx.validation import check_bool, check_float, check_int
+
+__all__ = ["Loop", "Recurrent", "StepBackprop"]
+
+States = tuple[Array, ...]
+#: ``backprop(dstates) -> (dxz_t, dstates_prev)`` of one step
+StepBackprop = Callable[[States], tuple[Array, States]]
+
+
+@dataclass
+class Loop:
+    """What every step of one forward pass shares.
+
+    Attributes:
+        recurrent: the recurrent kernel ``U`` ``(units, gates units)``.
+        recurrent_bias: the bias added to ``h U`` (GRU with ``reset_after``), else None.
+        hmask: the recurrent dropout mask of ``h`` ``(batch, units)``, scaled, or None.
+        grads: gradients the step closures accumulate (``"recurrent_kernel"``,
+            ``"recurrent_bias"``).
+    """
+
+    recurrent: Array
+    recurrent_bias: Array | None
+    hmask: Array | None
+    grads: dict[str, Array] = field(default_factory=dict)
+
+    def dropped(self, h: Array) -> Array:
+        """``h`` with the recurrent dropout mask applied (``h`` itself without one)."""
+        return h if self.hmask is None else h * self.hmask
+
+    def add(self, name: str, grad: Array) -> None:
+        """``grads[name] += grad``."""
+        old = self.grads.get(name)
+        self.grads[name] = grad if old is None else old + grad
+
+
+class Recurrent(Layer):
+    """Base class of the recurrent layers (see the module docstring for the contract).
+
+    Args:
+        units: size of the hidden state (> 0).
+        activation: the cell's activation (``"tanh"``).
+        use_bias: whether the cell has biases.
+        kernel_initializer, recurrent_initializer, bias_initializer: initializers of the
+            input kernel ``(features, gates units)``, the recurrent kernel
+            ``(units, gates units)`` and the bias.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer: optional penalties.
+        dropout: fraction of the inputs dropped in training (one mask per sequence).
+        recurrent_dropout: fraction of the state ``h`` dropped in the recurrent product.
+        return_sequences: output every step ``(batch, steps, units)``, not only the last.
+        return_state: also return the final state(s): the output is ``(y, *states)`` and
+            backprop takes a gradient for each (None for "no gradient").
+        go_backwards: read the sequence in reverse (outputs are in the reversed order).
+        unroll: accepted for Keras compatibility; the loop is always a Python loop.
+        seed: seed of the dropout masks (default: drawn from the model's generator).
+    """
+
+    gates: ClassVar[int] = 1
+    state_count: ClassVar[int] = 1
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        unroll: bool = False,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        who = type(self).__name__
+        self.units = check_int(units, "units", who=who, minimum=1)
+        self.activation = activations.get(activation)
+        #: the gates' activation (LSTM and GRU set theirs; unused by SimpleRNN)
+        self.recurrent_activation = activations.get("sigmoid")
+        self.use_bias = check_bool(use_bias, "use_bias", who=who)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        rate = {"minimum": 0.0, "maximum": 1.0, "maximum_open": True, "who": who}
+        self.dropout = check_float(dropout, "dropout", **rate)  # type: ignore[arg-type]
+        self.recurrent_dropout = check_float(
+            recurrent_dropout,
+            "recurrent_dropout",
+            **rate,  # type: ignore[arg-type]
+        )
+        self.return_sequences = check_bool(return_sequences, "return_sequences", who=who)
+        self.return_state = check_bool(return_state, "return_state", who=who)
+        self.go_backwards = check_bool(go_backwards, "go_backwards", who=who)
+        self.unroll = check_bool(unroll, "unroll", who=who)
+        self.seed = seed
+        self.rng: Generator | None = None
+        self.kernel: Parameter | None = None
+        self.recurrent_kernel: Parameter | None = None
+        self.bias: Parameter | None = None
+
+    # --- what a cell defines ------------------------------------------------------------------
+    def step(self, xz: Array, states: States, loop: Loop) -> tuple[States, StepBackprop]:
+        """One step of the cell: the new states (``h`` first) and their backprop."""
+        raise NotImplementedError
+
+    def gate(self, z: Array) -> Array:
+        """``recurrent_activation(z)`` (the tanh form of the sigmoid, see
+        :func:`~nnx.functional.sequence.gate_sigmoid`)."""
+        act = self.recurrent_activation
+        return gate_sigmoid(z) if act.name == "sigmoid" else act.forward(z)
+
+    def bias_shape(self) -> tuple[int, ...]:
+        """Shape of the bias (default ``(gates units,)``, added to the input projection)."""
+        return (self.gates * self.units,)
+
+    def bias_initial(self, shape: tuple[int, ...], rng: Generator, dtype: str) -> Array:
+        """The initial bias (LSTM overrides it for ``unit_forget_bias``)."""
+        return initializers.get(self.bias_initializer)(shape, rng, dtype)
+
+    def split_bias(self, bias: Array) -> tuple[Array, Array | None]:
+        """``(input bias, recurrent bias)`` from the bias parameter's value."""
+        return bias, None
+
+    def join_bias_grad(self, d_input: Array, d_recurrent: Array | None) -> Array:
+        """The bias parameter's gradient from those of its two parts."""
+        return d_input
+
+    # --- building -------------------------------------------------------------------------------
+    def build_parameters(self, input_shape: Shape, rng: Generator) -> None:
+        if len(input_shape) != 2 or input_shape[-1] is None:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r} expects inputs of shape (batch, steps, "
+                f"features) with known features, received input shape "
+                f"(batch, {', '.join(map(str, input_shape))})."
+            )
+        assert self.backend is not None
+        self.rng = self.backend.rng(self.seed) if self.seed is not None else rng.spawn()
+        width = self.gates * self.units
+        self.kernel = self.add_weight(
+            "kernel", (input_shape[-1], width), self.kernel_initializer, rng,
+            self.kernel_regularizer,
+        )  # fmt: skip
+        self.recurrent_kernel = self.add_weight(
+            "recurrent_kernel", (self.units, width), self.recurrent_initializer, rng,
+            self.recurrent_regularizer,
+        )  # fmt: skip
+        if self.use_bias:
+            self.bias = self.add_weight(
+                "bias", self.bias_shape(), self.bias_initial, rng, self.bias_regularizer
+            )
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        if self.return_sequences:
+            return (input_shape[0], self.units)
+        return (self.units,)
+
+    def compute_mask(self, x: Array, mask: Array | None) -> Array | None:
+        """The mask goes on with the sequence (``return_sequences``), else it is consumed."""
+        if mask is None or not self.return_sequences:
+            return None
+        xp = self.backend.xp  # type: ignore[union-attr]
+        return xp.flip(mask, axis=1) if self.go_backwards else mask
+
+    # --- running -------------------------------------------------------------------------------
+    def forward(self, x: Array, *, training: bool = False) -> tuple[Any, Backprop]:
+        return self.forward_masked(x, None, training=training)
+
+    def __call__(self, x: Array, mask: Array | None = None) -> Any:  # type: ignore[override]
+        """Inference, optionally with a ``(batch, steps)`` bool mask of valid steps."""
+        if not self.built:
+            self.build((None, x.shape[-1]), backend_of(x))
+        return self.forward_masked(x, mask, training=False)[0]
+
+    def forward_masked(
+        self, x: Array, mask: Array | None, *, training: bool = False
+    ) -> tuple[Any, Backprop]:
+        self.check_input(x)
+        if x.ndim != 3:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r} expects inputs of shape (batch, steps, "
+                f"features), received shape {tuple(x.shape)}."
+            )
+        backend, kernel = self.backend, self.kernel
+        assert backend is not None and kernel is not None and self.recurrent_kernel is not None
+        xp = backend.xp
+        n, steps, features = x.shape
+        width = self.gates * self.units
+        if self.go_backwards:
+            x = xp.flip(x, axis=1)
+            mask = None if mask is None else xp.flip(mask, axis=1)
+        xmask = self._dropout_mask((n, 1, features), self.dropout, training)
+        hmask = self._dropout_mask((n, self.units), self.recurrent_dropout, training)
+        xd = x if xmask is None else x * xmask
+        # NOTE: time-major rows, so each step's slice of the projection is contiguous.
+        xd2 = xp.reshape(xp.permute_dims(xd, (1, 0, 2)), (steps * n, features))
+        xz = xp.reshape(backend.matmul(xd2, kernel.value), (steps, n, width))
+        b_in, b_rec = (None, None) if self.bias is None else self.split_bias(self.bias.value)
+        if b_in is not None:
+            xz = xz + b_in
+        loop = Loop(self.recurrent_kernel.value, b_rec, hmask)
+        m = None if mask is None else float_mask(mask, x)
+        states: States = tuple(
+            xp.zeros((n, self.units), dtype=x.dtype, device=x.device)
+            for _ in range(self.state_count)
+        )
+        backprops: list[StepBackprop] = []
+        outputs = []
+        for t in range(steps):
+            new, step_backprop = self.step(xz[t, ...], states, loop)
+            if m is not None:
+                mt = m[:, t : t + 1]
+                new = tuple(mt * a + (1 - mt) * b for a, b in zip(new, states, strict=True))
+            states = new
+            backprops.append(step_backprop)
+            if self.return_sequences:
+                outputs.append(states[0])
+        y = xp.stack(outputs, axis=1) if self.return_sequences else states[0]
+
+        def backprop(dout: Any) -> Array:
+            dy, dfinal = (dout[0], list(dout[1:])) if self.return_state else (dout, [])
+            loop.grads = {}
+            dstates = [
+                xp.zeros((n, self.units), dtype=x.dtype, device=x.device)
+                if i >= len(dfinal) or dfinal[i] is None
+                else dfinal[i]
+                for i in range(self.state_count)
+            ]
+            if not self.return_sequences and dy is not None:
+                dstates[0] = dstates[0] + dy
+            dxz = []
+            for t in reversed(range(steps)):
+                if self.return_sequences and dy is not None:
+                    dstates[0] = dstates[0] + dy[:, t, :]
+                if m is None:
+                    dxz_t, dprev = backprops[t](tuple(dstates))
+                    dstates = list(dprev)
+                else:
+                    mt = m[:, t : t + 1]
+                    dxz_t, dprev = backprops[t](tuple(mt * d for d in dstates))
+                    dstates = [p + (1 - mt) * d for p, d in zip(dprev, dstates, strict=True)]
+                dxz.append(dxz_t)
+            dxz.reverse()
+            dz2 = xp.reshape(xp.stack(dxz, axis=0), (steps * n, width))
+            kernel.grad = backend.matmul(xd2.T, dz2)
+            assert self.recurrent_kernel is not None
+            self.recurrent_kernel.grad = loop.grads["recurrent_kernel"]
+            if self.bias is not None:
+                self.bias.grad = self.join_bias_grad(
+                    xp.sum(dz2, axis=0), loop.grads.get("recurrent_bias")
+                )
+            dx = xp.reshape(backend.matmul(dz2, kernel.value.T), (steps, n, features))
+            dx = xp.permute_dims(dx, (1, 0, 2))
+            if xmask is not None:
+                dx = dx * xmask
+            return xp.flip(dx, axis=1) if self.go_backwards else dx
+
+        if self.return_state:
+            return (y, *states), backprop
+        return y, backprop
+
+    def _dropout_mask(self, shape: tuple[int, ...], rate: float, training: bool) -> Array | None:
+        """A scaled Bernoulli keep-mask ``m / (1 - rate)``, or None (inference, rate 0)."""
+        if not training or rate == 0.0:
+            return None
+        assert self.rng is not None
+        keep = 1.0 - rate
+        return self.rng.bernoulli(shape, keep, dtype=self.dtype) / keep
+
+    def get_config(self) -> dict[str, Any]:
+        act = self.activation.get_config()
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": act["name"] if len(act) == 1 else act,
+            "use_bias": self.use_bias,
+            "kernel_initializer": serialize_or_none(self.kernel_initializer),
+            "recurrent_initializer": serialize_or_none(self.recurrent_initializer),
+            "bias_initializer": serialize_or_none(self.bias_initializer),
+            "kernel_regularizer": serialize_or_none(self.kernel_regularizer),
+            "recurrent_regularizer": serialize_or_none(self.recurrent_regularizer),
+            "bias_regularizer": serialize_or_none(self.bias_regularizer),
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "unroll": self.unroll,
+            "seed": self.seed,
+        }
