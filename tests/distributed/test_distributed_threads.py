@@ -261,3 +261,29 @@ def test_cnn_with_augmentation_and_synchronized_batch_norm_matches(backend: Any)
     reference = train_cnn()
     for result in replicas(3, lambda s: train_cnn(), batch_norm="sync"):
         assert_close(result, reference)
+
+
+def test_batch_streams_are_refused_under_data_parallel():
+    """A PyDataset or a generator cannot be split across replicas yet: a clear error, not a
+    silently doubled gradient (every replica would train on the whole batch)."""
+    x, y = data()
+
+    class Batches(nnx.data.PyDataset):
+        def __len__(self) -> int:
+            return 3
+
+        def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+            return x[i * 12 : (i + 1) * 12], y[i * 12 : (i + 1) * 12]
+
+    def work(strategy: DataParallel) -> list[str]:
+        m, messages = model("numpy"), []
+        for stream in (Batches(), [(x[:12], y[:12])]):
+            with pytest.raises(ValueError, match="DataParallel shards array data") as error:
+                m.fit(stream, epochs=1, verbose=0)
+            messages.append(str(error.value))
+        with pytest.raises(ValueError, match="DataParallel shards array data"):
+            m.predict(Batches())
+        return messages
+
+    for messages in replicas(2, work):
+        assert "pass arrays" in messages[0]
