@@ -154,6 +154,7 @@ class CupyBackend(Backend):
     """
 
     name = "cupy"
+    scoped = True
 
     def __init__(self, device_id: int = 0, cupy: Any = None, namespace: Any = None) -> None:
         if cupy is None:
@@ -207,6 +208,11 @@ class CupyBackend(Backend):
 
     def synchronize(self) -> None:
         self.cupy_device.synchronize()
+
+    def device_scope(self) -> Any:
+        """``with cupy.cuda.Device(device_id):``, a fresh object each time (CuPy keeps the
+        device to restore on the object, so a shared one would tangle two threads)."""
+        return self._cupy.cuda.Device(self.cupy_device.id)
 
     def device_name(self) -> str:
         props = self._cupy.cuda.runtime.getDeviceProperties(self.cupy_device.id)
