@@ -259,3 +259,23 @@ def test_the_stand_in_refuses_work_outside_the_device_scope(fake, monkeypatch):
     with pytest.raises(ValueError, match="current device"):
         model.fit(*_data(), epochs=1, verbose=0)
     assert cupy.device_errors == 2
+
+
+def test_get_backend_names_a_cuda_device(fake, monkeypatch):
+    cupy, _ = fake
+    import sys
+
+    import nnx.backends as nb
+
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    monkeypatch.setitem(sys.modules, "array_api_compat.cupy", fake_cupy.FakeNamespace(cupy))
+    monkeypatch.setattr(nb, "_instances", {})
+    one = nb.get_backend("cupy:1")
+    assert one.cupy_device.id == 1 and nb.get_backend("GPU:1") is one
+    assert nb.get_backend("cupy:0") is nb.get_backend("cupy") is not one
+    assert nb.get_backend("cupy").cupy_device.id == 0
+    model = _mlp("cupy:1")
+    assert model.backend is one
+    _on_device_one(one, model)
+    with pytest.raises(ValueError, match="Unknown backend 'cupy:x'"):
+        nb.get_backend("cupy:x")
