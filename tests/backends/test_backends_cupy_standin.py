@@ -279,3 +279,18 @@ def test_get_backend_names_a_cuda_device(fake, monkeypatch):
     _on_device_one(one, model)
     with pytest.raises(ValueError, match="Unknown backend 'cupy:x'"):
         nb.get_backend("cupy:x")
+
+
+def test_gradcheck_and_diagnostics_enter_the_device(fake):
+    cupy, backend = fake
+    X, y = _data()
+    errors = nnx.gradcheck(Dense(3, "tanh"), X[:4], backend=backend)
+    assert max(errors.values()) < 1e-6
+    model = nnx.Sequential([Dense(3, "tanh", input_shape=(4,)), Dense(1)], backend=backend)
+    model.compile("sgd", "mse")
+    assert len(nnx.diagnostics.gradient_norms(model, X, y)) == 4
+    assert [r["activation"] for r in nnx.diagnostics.activation_stats(model, X)] == [
+        "tanh",
+        "linear",
+    ]
+    assert cupy.current == 0 and cupy.device_errors == 0
