@@ -9,6 +9,9 @@ What this code relies on, checked against the CuPy 13.6 and 14.2 sources:
 - ``array_api_compat.cupy``'s ``zeros``/``ones``/``empty``/``full``/``arange``... accept
   ``device=`` but create on the *current* device (only ``asarray`` enters it), so the namespace
   this backend hands out enters the array's or the requested device around every call.
+- Every other CuPy operation (operators, ufuncs, kernels) runs on the *current* device and
+  refuses arrays of another one, so :meth:`CupyBackend.device_scope` makes the backend's device
+  current; models enter it once per ``fit``/``predict``/... call (``scoped = True``).
 - ``cupy.matmul`` is a ``_GUFunc`` (``cupy/linalg/_product.py``) whose ``out=`` path returns a
   new array; ``cupy.dot(a, b, out)`` writes into a C-contiguous ``out`` of the result dtype.
 """
