@@ -43,13 +43,14 @@ def gradient_norms(model: Sequential, x: Any, y: Any) -> dict[str, float]:
     ['a/bias', 'a/kernel', 'b/bias', 'b/kernel']
     """
     require_compiled(model, "gradient_norms")
-    data = model_data(model, x, y)
-    model.compute_gradients(data.x, data.y)
-    xp = model.backend.xp
-    params = model.trainable_parameters()
-    norms = xp.stack([xp.sqrt(xp.sum(xp.astype(p.grad, xp.float64) ** 2)) for p in params])
-    host = model.backend.to_numpy(norms)
-    return {p.name: float(v) for p, v in zip(params, host, strict=True)}
+    with model.backend.device_scope():  # layers and reductions outside fit
+        data = model_data(model, x, y)
+        model.compute_gradients(data.x, data.y)
+        xp = model.backend.xp
+        params = model.trainable_parameters()
+        norms = xp.stack([xp.sqrt(xp.sum(xp.astype(p.grad, xp.float64) ** 2)) for p in params])
+        host = model.backend.to_numpy(norms)
+        return {p.name: float(v) for p, v in zip(params, host, strict=True)}
 
 
 def activation_stats(model: Sequential, x: Any) -> list[dict[str, Any]]:
@@ -66,38 +67,39 @@ def activation_stats(model: Sequential, x: Any) -> list[dict[str, Any]]:
     >>> activation_stats(m, [[1.0, -1.0]])[0]["activation"]
     'relu'
     """
-    h = model_inputs(model, x)
-    xp = model.backend.xp
-    rows = []
-    for layer in model.layers:
-        h = layer(h)
-        act = getattr(getattr(layer, "activation", None), "name", "linear")
-        if act == "tanh":
-            saturated = xp.abs(h) > 0.99
-        elif act == "sigmoid":
-            saturated = (h < 0.01) | (h > 0.99)
-        else:
-            saturated = xp.zeros(h.shape, dtype=xp.bool, device=h.device)
-        values = xp.stack(
-            [
-                xp.mean(h),
-                xp.std(h),
-                xp.mean(xp.astype(h == 0, h.dtype)),
-                xp.mean(xp.astype(saturated, h.dtype)),
-            ]
-        )
-        mean, std, zeros, sat = (float(v) for v in model.backend.to_numpy(values))
-        rows.append(
-            {
-                "name": layer.name,
-                "activation": act,
-                "mean": mean,
-                "std": std,
-                "zero_fraction": zeros,
-                "saturated_fraction": sat,
-            }
-        )
-    return rows
+    with model.backend.device_scope():  # layers and reductions outside fit
+        h = model_inputs(model, x)
+        xp = model.backend.xp
+        rows = []
+        for layer in model.layers:
+            h = layer(h)
+            act = getattr(getattr(layer, "activation", None), "name", "linear")
+            if act == "tanh":
+                saturated = xp.abs(h) > 0.99
+            elif act == "sigmoid":
+                saturated = (h < 0.01) | (h > 0.99)
+            else:
+                saturated = xp.zeros(h.shape, dtype=xp.bool, device=h.device)
+            values = xp.stack(
+                [
+                    xp.mean(h),
+                    xp.std(h),
+                    xp.mean(xp.astype(h == 0, h.dtype)),
+                    xp.mean(xp.astype(saturated, h.dtype)),
+                ]
+            )
+            mean, std, zeros, sat = (float(v) for v in model.backend.to_numpy(values))
+            rows.append(
+                {
+                    "name": layer.name,
+                    "activation": act,
+                    "mean": mean,
+                    "std": std,
+                    "zero_fraction": zeros,
+                    "saturated_fraction": sat,
+                }
+            )
+        return rows
 
 
 def deep_mlp(

@@ -122,26 +122,27 @@ def gradcheck(
 
     be = get_backend(backend if backend is not None else getattr(target, "backend", None))
     xp = be.xp
-    if isinstance(target, Functional):
-        several = isinstance(inputs, (list, tuple)) and len(target.inputs) > 1
-        xs = [be.asarray(_host(a), "float64") for a in (inputs if several else [inputs])]
-        errors = _check_graph(_float64_graph(target, be), xs, training, eps, seed)
-    elif isinstance(target, (Layer, Sequential)):
-        x = be.asarray(_host(inputs), "float64")
-        errors = _check_layer(_float64_copy(target, be, seed), x, be, training, eps, seed)
-    elif y_true is not None:
-        x = be.asarray(_host(inputs), "float64")
-        y = be.asarray(_host(y_true))
-        if xp.isdtype(y.dtype, "real floating"):
-            y = xp.astype(y, xp.float64)
-        analytic = target.gradient(y, x)
-        numeric = _numeric(lambda: float(target(y, x)), x, eps)
-        errors = {"y_pred": _error(xp, analytic, numeric)}
-    else:
-        x = be.asarray(_host(inputs), "float64")
-        analytic = target.gradient(x)
-        numeric = _numeric(lambda: float(target(x)), x, eps)
-        errors = {"input": _error(xp, analytic, numeric)}
+    with be.device_scope():  # layers run outside a model here
+        if isinstance(target, Functional):
+            several = isinstance(inputs, (list, tuple)) and len(target.inputs) > 1
+            xs = [be.asarray(_host(a), "float64") for a in (inputs if several else [inputs])]
+            errors = _check_graph(_float64_graph(target, be), xs, training, eps, seed)
+        elif isinstance(target, (Layer, Sequential)):
+            x = be.asarray(_host(inputs), "float64")
+            errors = _check_layer(_float64_copy(target, be, seed), x, be, training, eps, seed)
+        elif y_true is not None:
+            x = be.asarray(_host(inputs), "float64")
+            y = be.asarray(_host(y_true))
+            if xp.isdtype(y.dtype, "real floating"):
+                y = xp.astype(y, xp.float64)
+            analytic = target.gradient(y, x)
+            numeric = _numeric(lambda: float(target(y, x)), x, eps)
+            errors = {"y_pred": _error(xp, analytic, numeric)}
+        else:
+            x = be.asarray(_host(inputs), "float64")
+            analytic = target.gradient(x)
+            numeric = _numeric(lambda: float(target(x)), x, eps)
+            errors = {"input": _error(xp, analytic, numeric)}
     failed = {k: v for k, v in errors.items() if not v <= tolerance}
     if failed:
         lines = [f"  {k}: relative error {v:.3e}" for k, v in errors.items()]

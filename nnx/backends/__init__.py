@@ -59,13 +59,13 @@ def _strict_device1() -> Backend:
     return StrictBackend(SIMULATED_DEVICE)
 
 
-def _cupy() -> Backend:
+def _cupy(device_id: int = 0) -> Backend:
     import cupy  # ImportError: get_backend names the extra to install
 
     from nnx.backends.cupy_backend import CupyBackend
 
     try:
-        backend = CupyBackend()
+        backend = CupyBackend(device_id)
         # NOTE: a reduction compiles a kernel with NVRTC, so this fails here, not mid-training,
         # when no device answers or CUDA's libraries are missing (a driver-only machine).
         backend.xp.zeros(1).sum()
@@ -117,7 +117,8 @@ def get_backend(spec: str | Backend | None = None) -> Backend:
     """Resolve a backend name (or ``None`` for the current default) to a backend object.
 
     Args:
-        spec: a backend name, a :class:`Backend` (returned as is), or None.
+        spec: a backend name, a :class:`Backend` (returned as is), or None. ``"cupy:<n>"``
+            is CuPy on CUDA device ``n`` (``"cupy"`` is device 0).
 
     Returns:
         The backend. Instances are created once and shared.
@@ -133,11 +134,15 @@ def get_backend(spec: str | Backend | None = None) -> Backend:
         if isinstance(spec, Backend):
             return spec
         spec = spec or os.environ.get("NNX_BACKEND") or "numpy"
-    key = _BACKENDS.canonical(spec)
+    device_id = _cuda_device(spec)
+    if device_id is None:
+        entry = key = _BACKENDS.canonical(spec)
+    else:  # GPU 0 is plain "cupy"
+        entry, key = "cupy", f"cupy:{device_id}" if device_id else "cupy"
     if key not in _instances:
-        factory, extra, hint = _BACKENDS.lookup(key)
+        factory, extra, hint = _BACKENDS.lookup(entry)
         try:
-            _instances[key] = factory()
+            _instances[key] = _cupy(device_id) if device_id else factory()
         except BackendUnavailableError:
             raise
         except Exception as exc:
@@ -146,6 +151,14 @@ def get_backend(spec: str | Backend | None = None) -> Backend:
                 f'{exc}). Install it with: pip install "{extra}"{hint}.'
             ) from exc
     return _instances[key]
+
+
+def _cuda_device(spec: str) -> int | None:
+    """The device number of ``"cupy:<n>"`` (any spelling of cupy: ``"gpu:1"``), else None."""
+    name, colon, index = spec.rpartition(":")
+    if colon and index.isdigit() and name in _BACKENDS and _BACKENDS.canonical(name) == "cupy":
+        return int(index)
+    return None
 
 
 def available() -> list[str]:

@@ -9,16 +9,26 @@ The methods a backend may override to go faster are in :mod:`nnx.backends.fast_p
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, TypeVar, cast
 
 import array_api_compat
 import numpy as np
 
 from nnx.backends.fast_paths import FastPaths
 
-__all__ = ["Array", "Backend", "Generator", "array_namespace", "register_namespace", "views_of"]
+__all__ = [
+    "Array",
+    "Backend",
+    "Generator",
+    "array_namespace",
+    "on_backend_device",
+    "register_namespace",
+    "views_of",
+]
 
 Array = Any
 _NAMESPACES: dict[type, Any] = {}
@@ -158,6 +168,9 @@ class Backend(FastPaths):
     default_float: str = "float32"
     #: arrays live in host memory, so reading a value costs no device synchronisation
     on_host: bool = False
+    #: operators compute on a library-wide current device (CuPy), so model code must run
+    #: inside :meth:`device_scope`; False: ``device_scope`` is a no-op and is skipped
+    scoped: bool = False
 
     def __init__(self, xp: Any, device: Any = None) -> None:
         self.xp = xp
@@ -202,6 +215,12 @@ class Backend(FastPaths):
     def synchronize(self) -> None:
         """Wait until queued device work has finished (a no-op on the CPU)."""
 
+    def device_scope(self) -> AbstractContextManager[Any]:
+        """A context inside which operators and library calls compute on this backend's device
+        (CuPy: its device made current, as ``with cupy.cuda.Device(i):``). Re-entrant; a no-op
+        for backends whose arrays carry their device (NumPy, array-api-strict)."""
+        return nullcontext()
+
     def device_name(self) -> str:
         """A human-readable name of the device (for ``nnx info`` and benchmarks)."""
         return "cpu"
@@ -226,6 +245,25 @@ class Backend(FastPaths):
 
     def __repr__(self) -> str:
         return f"<nnx backend {self.name!r} on {self.device_name()}>"
+
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def on_backend_device(method: Method) -> Method:
+    """Run a method of an object with a ``backend`` attribute inside
+    ``backend.device_scope()`` (``Model.fit``, ``Model.predict``...). Backends that are not
+    :attr:`~Backend.scoped` skip it: one attribute test per call, nothing entered."""
+
+    @functools.wraps(method)
+    def scoped(self: Any, *args: Any, **kwargs: Any) -> Any:
+        backend = self.backend
+        if backend is None or not backend.scoped:
+            return method(self, *args, **kwargs)
+        with backend.device_scope():
+            return method(self, *args, **kwargs)
+
+    return cast(Method, scoped)
 
 
 def views_of(xp: Any, flat: Array, shapes: Sequence[tuple[int, ...]]) -> tuple[Array, list[Array]]:

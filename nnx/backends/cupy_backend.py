@@ -9,6 +9,9 @@ What this code relies on, checked against the CuPy 13.6 and 14.2 sources:
 - ``array_api_compat.cupy``'s ``zeros``/``ones``/``empty``/``full``/``arange``... accept
   ``device=`` but create on the *current* device (only ``asarray`` enters it), so the namespace
   this backend hands out enters the array's or the requested device around every call.
+- Every other CuPy operation (operators, ufuncs, kernels) runs on the *current* device and
+  refuses arrays of another one, so :meth:`CupyBackend.device_scope` makes the backend's device
+  current; models enter it once per ``fit``/``predict``/... call (``scoped = True``).
 - ``cupy.matmul`` is a ``_GUFunc`` (``cupy/linalg/_product.py``) whose ``out=`` path returns a
   new array; ``cupy.dot(a, b, out)`` writes into a C-contiguous ``out`` of the result dtype.
 """
@@ -154,6 +157,7 @@ class CupyBackend(Backend):
     """
 
     name = "cupy"
+    scoped = True
 
     def __init__(self, device_id: int = 0, cupy: Any = None, namespace: Any = None) -> None:
         if cupy is None:
@@ -207,6 +211,11 @@ class CupyBackend(Backend):
 
     def synchronize(self) -> None:
         self.cupy_device.synchronize()
+
+    def device_scope(self) -> Any:
+        """``with cupy.cuda.Device(device_id):``, a fresh object each time (CuPy keeps the
+        device to restore on the object, so a shared one would tangle two threads)."""
+        return self._cupy.cuda.Device(self.cupy_device.id)
 
     def device_name(self) -> str:
         props = self._cupy.cuda.runtime.getDeviceProperties(self.cupy_device.id)

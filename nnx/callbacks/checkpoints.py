@@ -20,7 +20,14 @@ from typing import Any
 
 from nnx.callbacks.base import Callback, Logs
 from nnx.callbacks.monitor import MonitorCallback
-from nnx.saving import read, restore_state, save, save_weights, writes_files
+from nnx.saving import (
+    NonFiniteWeightsError,
+    read,
+    restore_state,
+    save,
+    save_weights,
+    writes_files,
+)
 from nnx.validation import check_bool, is_int
 
 __all__ = ["BackupAndRestore", "ModelCheckpoint"]
@@ -52,31 +59,22 @@ def _check_writable(who: str, directory: str) -> None:
         ) from None
 
 
-def _finite(model: Any) -> bool:
-    """Whether every float weight is finite (one device read; saving reads them anyway)."""
-    xp = model.backend.xp
-    flags = [
-        xp.all(xp.isfinite(p.value))
-        for p in model.parameters()
-        if xp.isdtype(p.value.dtype, "real floating")
-    ]
-    return not flags or bool(xp.all(xp.stack(flags)))
-
-
 def _save_if_finite(who: str, model: Any, path: str, weights_only: bool, **extra: Any) -> bool:
-    """Save unless a weight is NaN/Inf (then warn and keep the previous file)."""
-    if not _finite(model):
+    """Save unless a weight is NaN/Inf (then warn and keep the previous file). The check runs
+    on the host copy that saving transfers anyway: one device read per save."""
+    try:
+        if weights_only:
+            save_weights(model, path, finite_only=True)
+        else:
+            save(model, path, finite_only=True, **extra)
+    except NonFiniteWeightsError as error:
         warnings.warn(
-            f"{who}: not saving {path!r}: the model has NaN or infinite weights "
-            f"({', '.join(f'{k}={v}' for k, v in extra.items())}); the previous file is kept.",
+            f"{who}: {error} ({', '.join(f'{k}={v}' for k, v in extra.items())}); the previous "
+            "file is kept.",
             RuntimeWarning,
             stacklevel=4,
         )
         return False
-    if weights_only:
-        save_weights(model, path)
-    else:
-        save(model, path, **extra)
     return True
 
 

@@ -222,7 +222,8 @@ class Layer:
             )
         self.backend, self.dtype, self.input_shape = backend, dtype, shape
         self._weights, self._declared_trainable = [], []
-        self.build_parameters(shape, rng if rng is not None else backend.rng(None))
+        with backend.device_scope():  # weights land on (and compute on) the backend's device
+            self.build_parameters(shape, rng if rng is not None else backend.rng(None))
         self.output_shape = self.compute_output_shape(shape)
         self.built = True
 

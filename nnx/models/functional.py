@@ -25,7 +25,7 @@ from typing import Any
 
 import nnx.optimizers as optimizers_module
 from nnx.backends import Backend
-from nnx.backends.base import Array
+from nnx.backends.base import Array, on_backend_device
 from nnx.callbacks.base import History
 from nnx.layers import Input as InputLayer
 from nnx.layers import Layer
@@ -218,6 +218,7 @@ class Functional(Model):
         total, _, preds = self._gradients(x, y, sample_weight)
         return total, (preds[0] if len(preds) == 1 else preds)
 
+    @on_backend_device
     def train_step(self, x: Any, y: Any, sample_weight: Array | None = None) -> Array:
         """One optimizer update on a batch; returns the total loss (a 0-d array)."""
         require_compiled(self, "train_step")
@@ -227,6 +228,7 @@ class Functional(Model):
         update_heads(self.heads, self._targets(y), preds, values, sample_weight)
         return total
 
+    @on_backend_device
     def test_step(self, x: Any, y: Any, sample_weight: Array | None = None) -> Array:
         """The total loss (penalties included) of a batch in inference mode; updates the
         per-output losses and metrics."""
@@ -283,6 +285,7 @@ class Functional(Model):
             )
         return super().fit(*args, **kwargs)
 
+    @on_backend_device
     def predict(
         self, x: Any, batch_size: int = 32, verbose: int = 0, steps: int | None = None
     ) -> Any:

@@ -83,7 +83,9 @@ def load(
         )
     config = _architecture(meta, where)
     layers = [_layer(i, spec, where) for i, spec in enumerate(config["layers"])]
-    return _assemble(layers, config, meta, arrays, get_backend(backend), compile, where)
+    target = get_backend(backend)
+    with target.device_scope():  # the weights are put on the backend's device
+        return _assemble(layers, config, meta, arrays, target, compile, where)
 
 
 def _refuse(where: str, field: str, problem: str) -> FileFormatError:

@@ -23,7 +23,7 @@ import nnx.optimizers as optimizers_module
 import nnx.saving as saving
 import nnx.training as training
 from nnx.backends import Backend, get_backend
-from nnx.backends.base import Array
+from nnx.backends.base import Array, on_backend_device
 from nnx.callbacks.base import Callback, History
 from nnx.layers import ActivatedLayer, Layer, Parameter
 from nnx.layers.base import Backprop, Shape
@@ -251,6 +251,7 @@ class Model:
         ):
             self._fused_loss = self.loss.with_logits()
 
+    @on_backend_device
     def __call__(self, x: Array) -> Array:
         """Inference on an array of the model's backend."""
         if is_symbolic(x):
@@ -270,6 +271,7 @@ class Model:
                 total = total + p.regularizer(p.value)
         return total
 
+    @on_backend_device
     def train_step(self, x: Array, y: Array, sample_weight: Array | None = None) -> Array:
         """One optimizer update on a batch; returns the batch loss as a 0-d array.
 
@@ -292,6 +294,7 @@ class Model:
                 metric.update_state(y_seen, p_seen, w_seen)
         return loss
 
+    @on_backend_device
     def test_step(self, x: Array, y: Array, sample_weight: Array | None = None) -> Array:
         """Loss (with penalties) of a batch in inference mode; updates the metrics' state."""
         require_compiled(self, "test_step")
@@ -344,6 +347,7 @@ class Model:
         return [p for p in self.trainable_parameters() if p.regularizer is not None]
 
     # --- Keras API --------------------------------------------------------------------------
+    @on_backend_device
     def fit(
         self,
         x: Any = None,
@@ -410,6 +414,7 @@ class Model:
             validation_steps,
         )
 
+    @on_backend_device
     def evaluate(
         self,
         x: Any = None,
@@ -431,6 +436,7 @@ class Model:
         """
         return training.evaluate(self, x, y, batch_size, verbose, sample_weight, return_dict, steps)
 
+    @on_backend_device
     def predict(
         self, x: Any, batch_size: int = 32, verbose: int = 0, steps: int | None = None
     ) -> Any:
@@ -463,6 +469,7 @@ class Model:
             return [self.backend.to_numpy(p.value).copy() for p in self.parameters()]
         return [xp.asarray(p.value, copy=True) if copy else p.value for p in self.parameters()]
 
+    @on_backend_device
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Replace every parameter's value (shapes must match :meth:`get_weights`)."""
         params = self.parameters()
@@ -492,6 +499,7 @@ class Model:
         """Write only the parameter values (atomic ``.npz`` file)."""
         saving.save_weights(self, path)
 
+    @on_backend_device
     def load_weights(
         self,
         path: str | PathLike[str],

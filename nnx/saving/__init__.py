@@ -14,6 +14,7 @@ Rebuilding a whole model from a file builds a ``Sequential``, a floor above savi
 from nnx.saving.container import DEFAULT_MAX_BYTES, FileFormatError
 from nnx.saving.files import (
     FORMAT_VERSION,
+    NonFiniteWeightsError,
     load_weights,
     read,
     save,
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "FORMAT_VERSION",
     "FileFormatError",
+    "NonFiniteWeightsError",
     "capture_state",
     "copy_state",
     "generate_key_pair",

@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol
 
+from nnx.backends.base import array_namespace
 from nnx.registry import serialize
 from nnx.saving.container import (
     DEFAULT_MAX_BYTES,
@@ -47,6 +48,7 @@ from nnx.saving.state import StatefulModel, assign_weights, capture_state, requi
 
 __all__ = [
     "FORMAT_VERSION",
+    "NonFiniteWeightsError",
     "SavableModel",
     "load_weights",
     "read",
@@ -128,9 +130,37 @@ def to_host(backend: Any, arrays: dict[str, Any]) -> dict[str, Any]:
     return {n: host[n] for n in arrays}
 
 
-def _write(path: PathLike, kind: str, model: StatefulModel, arrays: dict, meta: dict) -> None:
+class NonFiniteWeightsError(ValueError):
+    """``save(..., finite_only=True)`` found a NaN or infinite weight: nothing was written."""
+
+
+def _check_finite(path: PathLike, host: dict[str, Any]) -> None:
+    """Refuse to write weights holding NaN/Inf, checked on the host copies that are about to
+    be written (so the check costs no device read of its own)."""
+    bad = []
+    for name, value in host.items():
+        xp = array_namespace(value)
+        floating = name.startswith("weights/") and xp.isdtype(value.dtype, "real floating")
+        if floating and not bool(xp.all(xp.isfinite(value))):
+            bad.append(name)
+    if bad:
+        raise NonFiniteWeightsError(
+            f"not saving {os.fspath(path)!r}: NaN or infinite values in {', '.join(bad)}."
+        )
+
+
+def _write(
+    path: PathLike,
+    kind: str,
+    model: StatefulModel,
+    arrays: dict,
+    meta: dict,
+    finite_only: bool = False,
+) -> None:
     backend = model.backend
     host = to_host(backend, arrays)
+    if finite_only:
+        _check_finite(path, host)
     header = {
         "format": FORMAT,
         "format_version": str(FORMAT_VERSION),
@@ -142,13 +172,22 @@ def _write(path: PathLike, kind: str, model: StatefulModel, arrays: dict, meta: 
     write_tensors(path, host, header)
 
 
-def save(model: SavableModel, path: PathLike, include_optimizer: bool = True, **extra: Any) -> None:
+def save(
+    model: SavableModel,
+    path: PathLike,
+    include_optimizer: bool = True,
+    *,
+    finite_only: bool = False,
+    **extra: Any,
+) -> None:
     """Write ``model`` to ``path``, atomically (see :meth:`nnx.Sequential.save`).
 
     Args:
         model: a built model.
         path: the file to write.
         include_optimizer: also write the optimizer's state (slots, ``iterations``).
+        finite_only: raise :class:`NonFiniteWeightsError` (writing nothing) when a weight is
+            NaN/Inf; checked on the host copy, so the device is read once per save.
         **extra: JSON values stored alongside (e.g. ``epoch=3`` from checkpoints).
     """
     require_built(model, "save")
@@ -164,16 +203,17 @@ def save(model: SavableModel, path: PathLike, include_optimizer: bool = True, **
             "metrics": [m.name for m in model.metrics],
             "stop_on_nonfinite": model.stop_on_nonfinite,
         }
-    _write(path, "model", model, arrays, meta)
+    _write(path, "model", model, arrays, meta, finite_only)
 
 
-def save_weights(model: StatefulModel, path: PathLike) -> None:
-    """Write only the parameter values of ``model`` (see :meth:`nnx.Sequential.save_weights`)."""
+def save_weights(model: StatefulModel, path: PathLike, *, finite_only: bool = False) -> None:
+    """Write only the parameter values of ``model`` (see :meth:`nnx.Sequential.save_weights`;
+    ``finite_only`` as for :func:`save`)."""
     require_built(model, "save_weights")
     if not writes_files():
         return
     arrays = {f"weights/{i}": p.value for i, p in enumerate(model.parameters())}
-    _write(path, "weights", model, arrays, {})
+    _write(path, "weights", model, arrays, {}, finite_only)
 
 
 def read(

@@ -130,25 +130,26 @@ def restore_state(model: StatefulModel, arrays: dict[str, Any], info: dict[str, 
     Raises:
         ValueError: the arrays do not fit the model's weights (count, shape or dtype).
     """
-    assign_weights(model, arrays)
-    rng = info.get("rng", {})
-    if "model" in rng:
-        model.rng.set_state(rng["model"])
-    gens = _generators(model)
-    for layer, states in rng.get("layers", {}).items():
-        for k, state in states.items():
-            if layer in gens and k in gens[layer]:
-                gens[layer][k].set_state(state)
-    opt = info.get("optimizer")
-    if opt is not None and model.optimizer is not None:
-        backend = model.backend
-        slots = [
-            None
-            if names is None
-            else {k: backend.asarray(arrays[f"optimizer/{i}/{k}"]) for k in names}
-            for i, names in enumerate(opt["slots"])
-        ]
-        model.optimizer.load_state_dict({**opt, "slots": slots}, model.trainable_parameters())
+    with model.backend.device_scope():  # the optimizer's slots are written on the device
+        assign_weights(model, arrays)
+        rng = info.get("rng", {})
+        if "model" in rng:
+            model.rng.set_state(rng["model"])
+        gens = _generators(model)
+        for layer, states in rng.get("layers", {}).items():
+            for k, state in states.items():
+                if layer in gens and k in gens[layer]:
+                    gens[layer][k].set_state(state)
+        opt = info.get("optimizer")
+        if opt is not None and model.optimizer is not None:
+            backend = model.backend
+            slots = [
+                None
+                if names is None
+                else {k: backend.asarray(arrays[f"optimizer/{i}/{k}"]) for k in names}
+                for i, names in enumerate(opt["slots"])
+            ]
+            model.optimizer.load_state_dict({**opt, "slots": slots}, model.trainable_parameters())
 
 
 def assign_weights(model: StatefulModel, arrays: dict[str, Any]) -> None:
@@ -164,6 +165,11 @@ def assign_weights(model: StatefulModel, arrays: dict[str, Any]) -> None:
             f"The file holds {saved} weight arrays but model {model.name!r} has {len(params)}."
         )
     backend = model.backend
+    with backend.device_scope():
+        _assign(backend, params, arrays)
+
+
+def _assign(backend: Any, params: Sequence[Any], arrays: dict[str, Any]) -> None:
     for i, p in enumerate(params):
         value = arrays[f"weights/{i}"]
         if tuple(value.shape) != p.shape:

@@ -108,7 +108,8 @@ def run(
                 left = budget_s - (time.perf_counter() - started) - 5.0
                 checks[name] = check_tests(be, timeout_s=max(left, 30.0))
             else:
-                checks[name] = check(be)
+                with be.device_scope():  # layers and kernels run outside a model here
+                    checks[name] = check(be)
         except Exception as exc:  # a crash is a failed check, reported, not a traceback
             checks[name] = {"status": "fail", "error": f"{type(exc).__name__}: {exc}"}
         checks[name]["seconds"] = round(time.perf_counter() - t, 2)

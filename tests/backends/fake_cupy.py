@@ -63,6 +63,54 @@ class FakeArray(np.ndarray):
     def device(self) -> FakeDevice:  # type: ignore[override]
         return _CURRENT[-1].cuda.Device(self.device_id)
 
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """Operators and ufuncs (``a + b``, ``x.sum()``, ``g += d``) run as CuPy's kernels do:
+        on the current device, refusing an array on another one; results land on it."""
+        out = kwargs.get("out", ())
+        _on_current_device(f"{ufunc.__name__}.{method}", (*inputs, *out))
+        plain = [_plain(a) for a in inputs]
+        if out:
+            kwargs["out"] = tuple(_plain(o) for o in out)
+        result = getattr(ufunc, method)(*plain, **kwargs)
+        if out:
+            return out[0] if len(out) == 1 else out
+        if isinstance(result, tuple):
+            return tuple(_CURRENT[-1]._wrap(r) for r in result)
+        return _CURRENT[-1]._wrap(result) if isinstance(result, np.ndarray | np.generic) else result
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _on_current_device("__setitem__", (self, value, *_index_arrays(key)))
+        super().__setitem__(key, value)
+
+    def __getitem__(self, key: Any) -> Any:
+        arrays = _index_arrays(key)
+        if arrays:  # advanced indexing runs a kernel; basic slicing only makes a view
+            _on_current_device("__getitem__", (self, *arrays))
+        return super().__getitem__(key)
+
+
+def _plain(a: Any) -> Any:
+    return a.view(np.ndarray) if isinstance(a, FakeArray) else a
+
+
+def _index_arrays(key: Any) -> tuple[Any, ...]:
+    keys = key if isinstance(key, tuple) else (key,)
+    return tuple(k for k in keys if isinstance(k, np.ndarray))
+
+
+def _on_current_device(what: str, args: tuple[Any, ...]) -> None:
+    """CuPy's check: every device array of an operation is on the current device."""
+    if not _CURRENT:
+        return
+    current = _CURRENT[-1].current
+    for a in args:
+        if isinstance(a, FakeArray) and a.device_id != current:
+            _CURRENT[-1].device_errors += 1
+            raise ValueError(
+                f"{what}: Array device must be same as the current device: array device = "
+                f"{a.device_id} while current = {current}"
+            )
+
 
 _CURRENT: list[FakeCupy] = []
 
@@ -134,6 +182,8 @@ class FakeCupy(types.ModuleType):
         self.__version__ = "0.0.0+nnx-fake"
         self.stack: list[int] = [0]
         self.synchronizations = 0
+        #: operations refused for an array on another device than the current one
+        self.device_errors = 0
         self.kernel_calls: list[str] = []
         self.ndarray = FakeArray
         self.cuda = types.SimpleNamespace(
@@ -202,12 +252,7 @@ class FakeNamespace(types.ModuleType):
         def call(*args: Any, **kwargs: Any) -> Any:
             kwargs.pop("device", None)  # as array_api_compat.cupy: the current device is used
             flat = [a for arg in args for a in (arg if isinstance(arg, list | tuple) else [arg])]
-            for a in flat:  # as CuPy's kernels: inputs must be on the current device
-                if isinstance(a, FakeArray) and a.device_id != cupy.current:
-                    raise ValueError(
-                        f"Array device must be same as the current device: array device = "
-                        f"{a.device_id} while current = {cupy.current}"
-                    )
+            _on_current_device(name, tuple(flat))  # as CuPy's kernels
             if name == "asarray" and not isinstance(args[0], FakeArray):
                 kwargs["copy"] = True  # host to device is always a copy
             plain = [a.view(np.ndarray) if isinstance(a, FakeArray) else a for a in args]

@@ -44,8 +44,7 @@ def _data():
 
 def test_seed_gives_numpy_initial_weights_and_host_draws(fake):
     _, backend = fake
-    with backend.cupy_device:  # CuPy computes on the current device
-        model = _mlp(backend)
+    model = _mlp(backend)  # built on device 1 while device 0 is current
     for p, q in zip(model.parameters(), _mlp("numpy").parameters(), strict=True):
         np.testing.assert_array_equal(backend.to_numpy(p.value), q.value)
     rng, reference = backend.rng(7), nnx.backends.get_backend("numpy").rng(7)
@@ -106,32 +105,31 @@ def test_arrays_and_kernels_stay_on_the_backend_device(fake):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_fused_kernels_match_the_portable_code(fake, dtype):
     cupy, backend = fake
-    with backend.cupy_device:  # CuPy computes on the current device
-        numpy = nnx.backends.get_backend("numpy")
-        rng = np.random.default_rng(1)
-        dy, x = (rng.normal(size=(4, 5)).astype(dtype) for _ in range(2))
-        y = np.tanh(x)
-        for fast, reference in [
-            (backend.relu_backward, F.relu_backward),
-            (backend.sigmoid_backward, F.sigmoid_backward),
-            (backend.tanh_backward, F.tanh_backward),
-        ]:
-            got = fast(backend.asarray(dy), backend.asarray(x), backend.asarray(y))
-            assert got.dtype == np.dtype(dtype)
-            np.testing.assert_allclose(backend.to_numpy(got), reference(dy, x, y), rtol=1e-6)
-        w, g, m, v = (rng.normal(size=(6,)).astype(dtype) for _ in range(4))
-        v = np.abs(v)
-        dev = [backend.asarray(a) for a in (w, g, m, v)]
-        c = AdamCoefficients(0.9, 0.999, 0.01, 1e-7)
-        assert backend.adam_update(dev[0], dev[1], dev[2], dev[3], c)
-        host = [a.copy() for a in (w, g, m, v)]
-        assert numpy.adam_update(host[0], host[1], host[2], host[3], c)
-        for a, b in zip(dev, host, strict=True):
-            np.testing.assert_allclose(backend.to_numpy(a), b, rtol=1e-5)
-        vel = backend.asarray(np.zeros(6, dtype))
-        assert backend.sgd_momentum_update(dev[0], dev[1], vel, SGDCoefficients(0.1, 0.9))
-        np.testing.assert_allclose(backend.to_numpy(vel), -0.1 * g, rtol=1e-6)
-        assert {"nnx_relu_bwd", "nnx_adam", "nnx_sgd_momentum"} <= set(cupy.kernel_calls)
+    numpy = nnx.backends.get_backend("numpy")
+    rng = np.random.default_rng(1)
+    dy, x = (rng.normal(size=(4, 5)).astype(dtype) for _ in range(2))
+    y = np.tanh(x)
+    for fast, reference in [
+        (backend.relu_backward, F.relu_backward),
+        (backend.sigmoid_backward, F.sigmoid_backward),
+        (backend.tanh_backward, F.tanh_backward),
+    ]:
+        got = fast(backend.asarray(dy), backend.asarray(x), backend.asarray(y))
+        assert got.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(backend.to_numpy(got), reference(dy, x, y), rtol=1e-6)
+    w, g, m, v = (rng.normal(size=(6,)).astype(dtype) for _ in range(4))
+    v = np.abs(v)
+    dev = [backend.asarray(a) for a in (w, g, m, v)]
+    c = AdamCoefficients(0.9, 0.999, 0.01, 1e-7)
+    assert backend.adam_update(dev[0], dev[1], dev[2], dev[3], c)
+    host = [a.copy() for a in (w, g, m, v)]
+    assert numpy.adam_update(host[0], host[1], host[2], host[3], c)
+    for a, b in zip(dev, host, strict=True):
+        np.testing.assert_allclose(backend.to_numpy(a), b, rtol=1e-5)
+    vel = backend.asarray(np.zeros(6, dtype))
+    assert backend.sgd_momentum_update(dev[0], dev[1], vel, SGDCoefficients(0.1, 0.9))
+    np.testing.assert_allclose(backend.to_numpy(vel), -0.1 * g, rtol=1e-6)
+    assert {"nnx_relu_bwd", "nnx_adam", "nnx_sgd_momentum"} <= set(cupy.kernel_calls)
 
 
 def test_kernel_scalars_must_have_the_arrays_dtype(fake):
@@ -162,27 +160,26 @@ def test_matmul_writes_into_out(fake):
 
 def test_training_with_dropout_resumes_bit_exactly(fake):
     _, backend = fake
-    with backend.cupy_device:  # CuPy computes on the current device
-        X, y = _data()
+    X, y = _data()
 
-        def trained(epochs, model=None):
-            model = model or _mlp(backend)
-            if model.optimizer is None:
-                model.compile("adam", "binary_crossentropy", metrics=["accuracy", "mse"])
-            model.fit(X, y, epochs=epochs, batch_size=16, verbose=0, shuffle=True)
-            return model
+    def trained(epochs, model=None):
+        model = model or _mlp(backend)
+        if model.optimizer is None:
+            model.compile("adam", "binary_crossentropy", metrics=["accuracy", "mse"])
+        model.fit(X, y, epochs=epochs, batch_size=16, verbose=0, shuffle=True)
+        return model
 
-        straight = trained(4)
-        half = trained(2)
-        arrays, info = capture_state(half)
-        info = json.loads(json.dumps(info))
-        resumed = _mlp(backend, seed=99)
-        resumed.compile("adam", "binary_crossentropy", metrics=["accuracy", "mse"])
-        resumed.fit(X[:1], y[:1], epochs=1, verbose=0)  # builds the optimizer's slots
-        restore_state(resumed, {k: backend.to_numpy(v) for k, v in arrays.items()}, info)
-        trained(2, resumed)
-        for p, q in zip(straight.parameters(), resumed.parameters(), strict=True):
-            np.testing.assert_array_equal(backend.to_numpy(p.value), backend.to_numpy(q.value))
+    straight = trained(4)
+    half = trained(2)
+    arrays, info = capture_state(half)
+    info = json.loads(json.dumps(info))
+    resumed = _mlp(backend, seed=99)
+    resumed.compile("adam", "binary_crossentropy", metrics=["accuracy", "mse"])
+    resumed.fit(X[:1], y[:1], epochs=1, verbose=0)  # builds the optimizer's slots
+    restore_state(resumed, {k: backend.to_numpy(v) for k, v in arrays.items()}, info)
+    trained(2, resumed)
+    for p, q in zip(straight.parameters(), resumed.parameters(), strict=True):
+        np.testing.assert_array_equal(backend.to_numpy(p.value), backend.to_numpy(q.value))
 
 
 def test_info_and_synchronize(fake):
@@ -197,15 +194,103 @@ def test_selfcheck_passes_on_the_stand_in(fake):
     from nnx import selfcheck
 
     _, backend = fake
-    with backend.cupy_device:  # CuPy computes on the current device
-        report = selfcheck.run(backend, skip=("tests", "bench"), out=None, echo=lambda s: None)
-        assert report["verdict"].startswith("selfcheck PASS on cupy (cuda:1 (nnx fake GPU), ")
-        env = report["environment"]
-        assert (env["cuda_driver"], env["compute_capability"], env["memory_gib"]) == (
-            "12.8",
-            "9.0",
-            "141.0",
-        )
-        kernels = report["checks"]["kernels"]
-        assert kernels["max_relative_error"]["bernoulli_mask/float32"] == 0.0
-        assert kernels["declined (portable code runs)"] == []
+    report = selfcheck.run(backend, skip=("tests", "bench"), out=None, echo=lambda s: None)
+    assert report["verdict"].startswith("selfcheck PASS on cupy (cuda:1 (nnx fake GPU), ")
+    env = report["environment"]
+    assert (env["cuda_driver"], env["compute_capability"], env["memory_gib"]) == (
+        "12.8",
+        "9.0",
+        "141.0",
+    )
+    kernels = report["checks"]["kernels"]
+    assert kernels["max_relative_error"]["bernoulli_mask/float32"] == 0.0
+    assert kernels["declined (portable code runs)"] == []
+
+
+def _on_device_one(backend, model):
+    assert all(backend.owns(p.value) and p.value.device.id == 1 for p in model.parameters())
+
+
+def test_model_computes_on_its_device_while_another_is_current(fake, tmp_path):
+    cupy, backend = fake
+    X, y = _data()
+    model = _mlp(backend)
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    callbacks = [
+        nnx.callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch}.nnx")),
+        nnx.callbacks.BackupAndRestore(tmp_path / "backup"),
+    ]
+    history = model.fit(
+        X, y, epochs=2, batch_size=16, validation_split=0.25, verbose=0, callbacks=callbacks
+    )
+    assert len(history.history["val_loss"]) == 2
+    assert isinstance(model.evaluate(X, y, verbose=0), list)
+    assert model.predict(X).shape == (48, 1)
+    xb, yb = backend.asarray(X[:8]), backend.asarray(y[:8])
+    assert np.isfinite(backend.to_numpy(model.train_step(xb, yb)))
+    assert np.isfinite(backend.to_numpy(model.test_step(xb, yb)))
+    assert model(xb).device.id == 1
+    model.set_weights(model.get_weights())
+    _on_device_one(backend, model)
+    loaded = nnx.load(tmp_path / "m-2.nnx", backend=backend)
+    _on_device_one(backend, loaded)
+    loaded.fit(X, y, epochs=1, verbose=0)
+    inputs = nnx.layers.Input((4,))
+    graph = nnx.Model(inputs, Dense(1)(Dense(3, "tanh")(inputs)), backend=backend, seed=0)
+    graph.compile("sgd", "mse")
+    graph.fit(X, y, epochs=1, verbose=0)
+    assert graph.predict(X).shape == (48, 1)
+    _on_device_one(backend, graph)
+    assert cupy.current == 0 and cupy.stack == [0] and cupy.device_errors == 0
+
+
+def test_the_stand_in_refuses_work_outside_the_device_scope(fake, monkeypatch):
+    cupy, backend = fake
+    assert cupy.device_errors == 0
+    x = backend.asarray([1.0, 2.0])
+    with pytest.raises(ValueError, match="array device = 1 while current = 0"):
+        x + 1.0
+    with backend.device_scope():
+        assert (x + 1.0).device.id == 1
+    model = _mlp(backend)
+    model.compile("sgd", "binary_crossentropy")
+    monkeypatch.setattr(type(backend), "scoped", False)  # fit would no longer enter device 1
+    monkeypatch.setattr(type(backend), "device_scope", nnx.backends.Backend.device_scope)
+    with pytest.raises(ValueError, match="current device"):
+        model.fit(*_data(), epochs=1, verbose=0)
+    assert cupy.device_errors == 2
+
+
+def test_get_backend_names_a_cuda_device(fake, monkeypatch):
+    cupy, _ = fake
+    import sys
+
+    import nnx.backends as nb
+
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    monkeypatch.setitem(sys.modules, "array_api_compat.cupy", fake_cupy.FakeNamespace(cupy))
+    monkeypatch.setattr(nb, "_instances", {})
+    one = nb.get_backend("cupy:1")
+    assert one.cupy_device.id == 1 and nb.get_backend("GPU:1") is one
+    assert nb.get_backend("cupy:0") is nb.get_backend("cupy") is not one
+    assert nb.get_backend("cupy").cupy_device.id == 0
+    model = _mlp("cupy:1")
+    assert model.backend is one
+    _on_device_one(one, model)
+    with pytest.raises(ValueError, match="Unknown backend 'cupy:x'"):
+        nb.get_backend("cupy:x")
+
+
+def test_gradcheck_and_diagnostics_enter_the_device(fake):
+    cupy, backend = fake
+    X, y = _data()
+    errors = nnx.gradcheck(Dense(3, "tanh"), X[:4], backend=backend)
+    assert max(errors.values()) < 1e-6
+    model = nnx.Sequential([Dense(3, "tanh", input_shape=(4,)), Dense(1)], backend=backend)
+    model.compile("sgd", "mse")
+    assert len(nnx.diagnostics.gradient_norms(model, X, y)) == 4
+    assert [r["activation"] for r in nnx.diagnostics.activation_stats(model, X)] == [
+        "tanh",
+        "linear",
+    ]
+    assert cupy.current == 0 and cupy.device_errors == 0

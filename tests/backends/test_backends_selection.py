@@ -48,6 +48,8 @@ def test_unknown_backend_lists_valid_names():
 def test_unavailable_backend_names_the_extra():
     with pytest.raises(nb.BackendUnavailableError, match=r'pip install "nnx-array\[cupy\]"'):
         nb.get_backend("cupy")
+    with pytest.raises(nb.BackendUnavailableError, match=r'pip install "nnx-array\[cupy\]"'):
+        nb.get_backend("cupy:1")
     assert "cupy" not in nb.available()
 
 

@@ -15,7 +15,7 @@ import pytest
 
 import nnx
 import nnx.backends as nb
-from nnx.callbacks import Callback, ModelCheckpoint, TerminateOnNaN, progress
+from nnx.callbacks import BackupAndRestore, Callback, ModelCheckpoint, TerminateOnNaN, progress
 from nnx.layers import Dense, Dropout
 
 READS = ("__float__", "__bool__", "__int__", "__index__", "__dlpack__", "__complex__")
@@ -81,10 +81,11 @@ def test_fit_reads_nothing_per_batch_and_once_per_epoch_per_reporter(device_read
         callbacks=[
             probe,
             TerminateOnNaN(),
-            ModelCheckpoint(str(tmp_path / "model-{epoch}.nnx")),
+            ModelCheckpoint(str(tmp_path / "ckpt" / "model-{epoch}.nnx")),
+            BackupAndRestore(tmp_path / "backup", delete_checkpoint=False),
         ],
     )
-    assert len(list(tmp_path.iterdir())) == epochs
+    assert len(list((tmp_path / "ckpt").iterdir())) == epochs
     marks = probe.marks
     # once per fit, before the first epoch: the input checks (finite x, y, sample weights;
     # targets in [0, 1]; weights >= 0), one flag each
@@ -93,6 +94,7 @@ def test_fit_reads_nothing_per_batch_and_once_per_epoch_per_reporter(device_read
     assert len(per_batch) == epochs * (steps - 1) and set(per_batch) == {0}
     epoch_starts = [m[2] for m in marks if m[0] in ("epoch", "end")]
     per_epoch = [b - a for a, b in pairwise(epoch_starts)]
-    # the epoch's logs (loss + metrics, one stacked read), validation (one), the checkpoint
-    # (one finiteness flag, then every array in one transfer)
+    # the epoch's logs (loss + metrics, one stacked read), validation (one), and each
+    # checkpoint callback one transfer of every array (finiteness checked on the host copy)
     assert per_epoch == [4] * epochs, reads
+    assert set(reads[5:]) == {"__dlpack__"}, reads  # no flag read (bool) after the input checks
