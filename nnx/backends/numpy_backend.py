@@ -12,13 +12,15 @@ import numpy as np
 
 from nnx.backends.base import Array, Backend, views_of
 from nnx.backends.coefficients import AdamCoefficients
+from nnx.backends.numba_paths import NumbaPaths, kernels
 
 #: below this many elements a flat update runs on one thread (thread hand-off costs ~20 µs)
 PARALLEL_MIN_SIZE = 1 << 17
 
 
-class NumpyBackend(Backend):
-    """NumPy through ``array_api_compat.numpy``; arrays are plain ``numpy.ndarray``.
+class NumpyArrays(Backend):
+    """NumPy through ``array_api_compat.numpy``; arrays are plain ``numpy.ndarray``. The
+    numba kernels (:class:`NumpyBackend`) come first; these NumPy paths run without them.
 
     Fast paths: ``matmul`` writes into ``out=`` buffers; ``im2col`` gathers the windows from
     one ``sliding_window_view`` in a single copy; flat parameter buffers with views, whose
@@ -82,7 +84,8 @@ class NumpyBackend(Backend):
 
     def map_chunks(self, fn: Callable[[slice], Any], n: int) -> None:
         threads = self._threads
-        if n < PARALLEL_MIN_SIZE or threads == 1:
+        # NOTE: the numba kernels run on all cores themselves; one call, no nested threads.
+        if n < PARALLEL_MIN_SIZE or threads == 1 or kernels() is not None:
             fn(slice(0, n))
             return
         if self._pool is None:
@@ -129,3 +132,14 @@ class NumpyBackend(Backend):
 
     def library_version(self) -> str:
         return np.__version__
+
+
+class NumpyBackend(NumbaPaths, NumpyArrays):
+    """The NumPy backend: the numba kernels of :class:`~nnx.backends.numba_paths.NumbaPaths`
+    where numba is installed (and ``NNX_NUMBA`` is not ``0``), else the NumPy paths of
+    :class:`NumpyArrays`, else the portable code.
+
+    >>> from nnx.backends import get_backend
+    >>> get_backend("numpy").asarray([1, 2], dtype="float32")
+    array([1., 2.], dtype=float32)
+    """
