@@ -95,8 +95,15 @@ def _ok(*xs: Array) -> bool:
     return dt in _FLOATS and all(type(x) is np.ndarray and x.dtype == dt for x in xs)
 
 
-def _prelude(pre: Prelude) -> tuple[float, float, float]:
-    return float(pre.decay), float(pre.scale), float(pre.clipvalue)
+def _floats(w: Array, *values: Any) -> list[Any]:
+    """Python floats as scalars of ``w``'s dtype: float32 buffers are then updated in float32
+    arithmetic, in the portable code's order of operations, as NumPy does."""
+    cast = w.dtype.type
+    return [cast(v) for v in values]
+
+
+def _prelude(w: Array, pre: Prelude) -> list[Any]:
+    return _floats(w, pre.decay, float(pre.scale), pre.clipvalue)
 
 
 def _rows(x: Array) -> Array:
@@ -128,7 +135,8 @@ class NumbaPaths(FastPaths):
             return super().sgd_step(w, g, velocity, c, nesterov, pre)
         v = _EMPTY[w.dtype] if velocity is None else velocity
         mu = c.momentum if velocity is not None else 0.0
-        k.opt.sgd(w.size, w, g, v, c.learning_rate, mu, nesterov, *_prelude(pre))
+        lr, mu = _floats(w, c.learning_rate, mu)
+        k.opt.sgd(w.size, w, g, v, lr, mu, nesterov, *_prelude(w, pre))
         return True
 
     def adam_step(
@@ -146,7 +154,7 @@ class NumbaPaths(FastPaths):
             return super().adam_step(w, g, m, v, v_max, c, pre)
         amsgrad = v_max is not None
         vm = v_max if v_max is not None else _EMPTY[w.dtype]
-        k.opt.adam(w.size, w, g, m, v, vm, *c, amsgrad, *_prelude(pre))
+        k.opt.adam(w.size, w, g, m, v, vm, *_floats(w, *c), amsgrad, *_prelude(w, pre))
         return True
 
     def nadam_step(
@@ -155,7 +163,7 @@ class NumbaPaths(FastPaths):
         k = kernels()
         if k is None or not _ok(w, g, m, v):
             return super().nadam_step(w, g, m, v, c, pre)
-        k.opt.nadam(w.size, w, g, m, v, *c, *_prelude(pre))
+        k.opt.nadam(w.size, w, g, m, v, *_floats(w, *c), *_prelude(w, pre))
         return True
 
     def rmsprop_step(
@@ -171,13 +179,13 @@ class NumbaPaths(FastPaths):
         k = kernels()
         if k is None or not _ok(w, g, v):
             return super().rmsprop_step(w, g, v, m, mg, c, pre)
-        lr, rho, one_minus_rho, mu, eps = c
+        lr, rho, one_minus_rho, mu, eps = _floats(w, *c)
         empty = _EMPTY[w.dtype]
-        mu = mu if m is not None else 0.0
+        mu = mu if m is not None else w.dtype.type(0.0)
         m_, mg_ = (empty if m is None else m), (empty if mg is None else mg)
         k.opt.rmsprop(
             w.size, w, g, v, m_, mg_, lr, rho, one_minus_rho, mu, eps, mg is not None,
-            *_prelude(pre),
+            *_prelude(w, pre),
         )  # fmt: skip
         return True
 
@@ -187,7 +195,7 @@ class NumbaPaths(FastPaths):
         k = kernels()
         if k is None or not _ok(w, g, acc):
             return super().adagrad_step(w, g, acc, c, pre)
-        k.opt.adagrad(w.size, w, g, acc, *c, *_prelude(pre))
+        k.opt.adagrad(w.size, w, g, acc, *_floats(w, *c), *_prelude(w, pre))
         return True
 
     def adadelta_step(
@@ -196,7 +204,7 @@ class NumbaPaths(FastPaths):
         k = kernels()
         if k is None or not _ok(w, g, eg, edx):
             return super().adadelta_step(w, g, eg, edx, c, pre)
-        k.opt.adadelta(w.size, w, g, eg, edx, *c, *_prelude(pre))
+        k.opt.adadelta(w.size, w, g, eg, edx, *_floats(w, *c), *_prelude(w, pre))
         return True
 
     # --- activations and losses ---------------------------------------------------------------
