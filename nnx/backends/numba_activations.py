@@ -12,7 +12,7 @@ import math
 
 import numba
 
-from nnx.backends.numba_jit import kernel, prange
+from nnx.backends.numba_jit import kernel
 
 __all__ = ["CODES", "backward", "forward", "sigmoid_crossentropy", "softmax_crossentropy"]
 
@@ -128,11 +128,11 @@ def _df(code, dy, x, y, alpha):  # type: ignore[no-untyped-def]
     return dy / (d * d)
 
 
-@kernel
+@kernel(0, 2)
 def forward(z, b, y, code, alpha, add_bias):  # type: ignore[no-untyped-def]
     """``z += b`` (when ``add_bias``), then ``y = f(z)``, row by row."""
     n, k = z.shape
-    for r in prange(n):
+    for r in range(n):
         if add_bias:
             for j in range(k):
                 z[r, j] += b[j]
@@ -157,11 +157,11 @@ def forward(z, b, y, code, alpha, add_bias):  # type: ignore[no-untyped-def]
                 y[r, j] = _f(code, z[r, j], alpha)
 
 
-@kernel
+@kernel(0, 1, 2, 3)
 def backward(dy, x, y, dx, code, alpha):  # type: ignore[no-untyped-def]
     """``dx = dy f'(x)``; softmax ``y (dy - sum(dy y))``, log-softmax ``dy - e^y sum(dy)``."""
     n, k = dy.shape
-    for r in prange(n):
+    for r in range(n):
         if code == _SOFTMAX or code == _LOG_SOFTMAX:  # noqa: SIM109 (numba)
             total = 0.0
             for j in range(k):
@@ -176,13 +176,13 @@ def backward(dy, x, y, dx, code, alpha):  # type: ignore[no-untyped-def]
                 dx[r, j] = _df(code, dy[r, j], x[r, j], y[r, j], alpha)
 
 
-@kernel
+@kernel(0, 1, 2, 3)
 def sigmoid_crossentropy(y, z, value, grad):  # type: ignore[no-untyped-def]
     """Per row: ``value = mean(max(z, 0) - z y + log1p(e))``, ``grad = (sigmoid(z) - y) / k``,
     with ``e = exp(-|z|)`` shared."""
     n, k = z.shape
     inv_k = 1.0 / k
-    for r in prange(n):
+    for r in range(n):
         total = 0.0
         for j in range(k):
             zj, yj = z[r, j], y[r, j]
@@ -193,11 +193,11 @@ def sigmoid_crossentropy(y, z, value, grad):  # type: ignore[no-untyped-def]
         value[r] = total if k == 1 else total * inv_k
 
 
-@kernel
+@kernel(0, 1, 2, 3)
 def softmax_crossentropy(y, z, value, grad):  # type: ignore[no-untyped-def]
     """Per row: ``value = -sum(y log_softmax(z))``, ``grad = softmax(z) sum(y) - y``."""
     n, k = z.shape
-    for r in prange(n):
+    for r in range(n):
         top = z[r, 0]
         for j in range(1, k):
             top = max(top, z[r, j])

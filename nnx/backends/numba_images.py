@@ -2,13 +2,14 @@
 
 The references are :mod:`nnx.functional.conv` (im2col, col2im), :mod:`nnx.functional.pooling`
 and :func:`nnx.layers.normalization.normalize_backward`. Images are ``(b, h, w, c)``,
-C-contiguous and already padded. Loops that write overlapping windows (col2im, the pooling
-backward passes) run in parallel over the batch only, so no two threads add into one pixel.
+C-contiguous and already padded. Large calls are split over threads by image (the first
+axis), so no two threads add into one pixel where windows overlap (col2im, the pooling
+backward passes). The batch-norm reductions run on one thread, in fixed row blocks.
 """
 
 from __future__ import annotations
 
-from nnx.backends.numba_jit import kernel, prange
+from nnx.backends.numba_jit import kernel
 
 __all__ = [
     "avg_pool",
@@ -22,12 +23,12 @@ __all__ = [
 ]
 
 
-@kernel
+@kernel(0, 1)
 def im2col(x, cols, kh, kw, sh, sw, dh, dw):  # type: ignore[no-untyped-def]
     """``cols[b, p, q, (i kw + j) C + c] = x[b, i dh + p sh, j dw + q sw, c]``."""
     nb, oh, ow = cols.shape[0], cols.shape[1], cols.shape[2]
     c = x.shape[3]
-    for bp in prange(nb * oh):
+    for bp in range(nb * oh):
         b, p = bp // oh, bp % oh
         for q in range(ow):
             for i in range(kh):
@@ -39,13 +40,13 @@ def im2col(x, cols, kh, kw, sh, sw, dh, dw):  # type: ignore[no-untyped-def]
                         cols[b, p, q, base + ch] = x[b, row, col, ch]
 
 
-@kernel
+@kernel(0, 1)
 def col2im(cols, dx, kh, kw, sh, sw, dh, dw):  # type: ignore[no-untyped-def]
     """``dx[b, i dh + p sh, j dw + q sw, c] += cols[b, p, q, (i kw + j) C + c]`` into a zeroed
     ``dx``."""
     nb, oh, ow = cols.shape[0], cols.shape[1], cols.shape[2]
     c = dx.shape[3]
-    for b in prange(nb):
+    for b in range(nb):
         for p in range(oh):
             for q in range(ow):
                 for i in range(kh):
@@ -57,11 +58,11 @@ def col2im(cols, dx, kh, kw, sh, sw, dh, dw):  # type: ignore[no-untyped-def]
                             dx[b, row, col, ch] += cols[b, p, q, base + ch]
 
 
-@kernel
+@kernel(0, 1)
 def max_pool(x, y, ph, pw, sh, sw):  # type: ignore[no-untyped-def]
     """``y[b, p, q, c] = max_{i, j} x[b, p sh + i, q sw + j, c]``."""
     nb, oh, ow, c = y.shape
-    for bp in prange(nb * oh):
+    for bp in range(nb * oh):
         b, p = bp // oh, bp % oh
         for q in range(ow):
             for ch in range(c):
@@ -74,12 +75,12 @@ def max_pool(x, y, ph, pw, sh, sw):  # type: ignore[no-untyped-def]
                 y[b, p, q, ch] = top
 
 
-@kernel
+@kernel(0, 1, 2, 3)
 def max_pool_backward(dy, x, y, dx, ph, pw, sh, sw):  # type: ignore[no-untyped-def]
     """``dx[first (i, j) in row-major order with x == y] += dy`` per window, into a zeroed
     ``dx``."""
     nb, oh, ow, c = y.shape
-    for b in prange(nb):
+    for b in range(nb):
         for p in range(oh):
             for q in range(ow):
                 for ch in range(c):
@@ -92,11 +93,11 @@ def max_pool_backward(dy, x, y, dx, ph, pw, sh, sw):  # type: ignore[no-untyped-
                                 done = True
 
 
-@kernel
+@kernel(0, 1)
 def avg_pool(x, y, count, ph, pw, sh, sw):  # type: ignore[no-untyped-def]
     """``y[b, p, q, c] = sum_{i, j} x[b, p sh + i, q sw + j, c] / count[p, q]``."""
     nb, oh, ow, c = y.shape
-    for bp in prange(nb * oh):
+    for bp in range(nb * oh):
         b, p = bp // oh, bp % oh
         for q in range(ow):
             for ch in range(c):
@@ -106,11 +107,11 @@ def avg_pool(x, y, count, ph, pw, sh, sw):  # type: ignore[no-untyped-def]
                 y[b, p, q, ch] = total / count[p, q]
 
 
-@kernel
+@kernel(0, 1)
 def avg_pool_backward(dy, dx, count, ph, pw, sh, sw):  # type: ignore[no-untyped-def]
     """``dx[window] += dy / count`` into a zeroed ``dx``."""
     nb, oh, ow, c = dy.shape
-    for b in prange(nb):
+    for b in range(nb):
         for p in range(oh):
             for q in range(ow):
                 for ch in range(c):
@@ -120,14 +121,14 @@ def avg_pool_backward(dy, dx, count, ph, pw, sh, sw):  # type: ignore[no-untyped
                             dx[b, p * sh + i, q * sw + j, ch] += share
 
 
-@kernel
+@kernel()
 def batch_norm_stats(x, partial, mean, var):  # type: ignore[no-untyped-def]
     """Per column of ``x (n, C)``: ``mean`` and the biased ``var`` (two passes, float64 partial
     sums per block of rows in ``partial (blocks, C)``)."""
     n, c = x.shape
     blocks = partial.shape[0]
     step = (n + blocks - 1) // blocks
-    for k in prange(blocks):
+    for k in range(blocks):
         for ch in range(c):
             partial[k, ch] = 0.0
         for r in range(k * step, min(n, (k + 1) * step)):
@@ -138,7 +139,7 @@ def batch_norm_stats(x, partial, mean, var):  # type: ignore[no-untyped-def]
         for k in range(blocks):
             total += partial[k, ch]
         mean[ch] = total / n
-    for k in prange(blocks):
+    for k in range(blocks):
         for ch in range(c):
             partial[k, ch] = 0.0
         for r in range(k * step, min(n, (k + 1) * step)):
@@ -152,7 +153,7 @@ def batch_norm_stats(x, partial, mean, var):  # type: ignore[no-untyped-def]
         var[ch] = total / n
 
 
-@kernel
+@kernel()
 def batch_norm_backward(dy, xhat, gamma, inv, partial, dgamma, dbeta, dx):  # type: ignore[no-untyped-def]
     """With ``dxhat = dy gamma``: ``dbeta = sum(dy)``, ``dgamma = sum(dy xhat)`` and
     ``dx = inv (dxhat - mean(dxhat) - xhat mean(dxhat xhat))`` per column of ``(n, C)``
@@ -160,7 +161,7 @@ def batch_norm_backward(dy, xhat, gamma, inv, partial, dgamma, dbeta, dx):  # ty
     n, c = dy.shape
     blocks = partial.shape[0]
     step = (n + blocks - 1) // blocks
-    for k in prange(blocks):
+    for k in range(blocks):
         for ch in range(c):
             partial[k, 0, ch] = 0.0
             partial[k, 1, ch] = 0.0
@@ -176,7 +177,7 @@ def batch_norm_backward(dy, xhat, gamma, inv, partial, dgamma, dbeta, dx):  # ty
             s1 += partial[k, 1, ch]
         dbeta[ch] = s0
         dgamma[ch] = s1
-    for r in prange(n):
+    for r in range(n):
         for ch in range(c):
             g = gamma[ch]
             dx[r, ch] = inv[ch] * (

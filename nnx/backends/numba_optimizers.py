@@ -18,7 +18,7 @@ import math
 
 import numba
 
-from nnx.backends.numba_jit import kernel, prange
+from nnx.backends.numba_jit import kernel
 
 __all__ = ["adadelta", "adagrad", "adam", "nadam", "rmsprop", "sgd"]
 
@@ -33,11 +33,11 @@ def _grad(g: float, scale: float, clip: float) -> float:
     return g
 
 
-@kernel
+@kernel(0, 1, 2)
 def sgd(w, g, v, lr, mu, nesterov, decay, scale, clip):  # type: ignore[no-untyped-def]
     """``v = mu v - lr g``; ``w += v`` (Nesterov: ``w += mu v - lr g``); ``w -= lr g``
     without momentum."""
-    for i in prange(w.shape[0]):
+    for i in range(w.shape[0]):
         lg = _grad(g[i], scale, clip) * lr
         wi = w[i] * decay
         if mu != 0.0:
@@ -49,11 +49,11 @@ def sgd(w, g, v, lr, mu, nesterov, decay, scale, clip):  # type: ignore[no-untyp
         w[i] = wi
 
 
-@kernel
+@kernel(0, 1, 2, 3, 4)
 def adam(w, g, m, v, v_max, b1, b2, step, eps, amsgrad, decay, scale, clip):  # type: ignore[no-untyped-def]
     """``m = b1 (m - g) + g``, ``v = b2 (v - g^2) + g^2``, ``w -= step m / (sqrt(v) + eps)``
     (AMSGrad: the running maximum of ``v`` in the denominator)."""
-    for i in prange(w.shape[0]):
+    for i in range(w.shape[0]):
         gi = _grad(g[i], scale, clip)
         mi = (m[i] - gi) * b1 + gi
         gg = gi * gi
@@ -66,10 +66,10 @@ def adam(w, g, m, v, v_max, b1, b2, step, eps, amsgrad, decay, scale, clip):  # 
         w[i] = w[i] * decay - mi / (math.sqrt(vi) + eps) * step
 
 
-@kernel
+@kernel(0, 1, 2, 3)
 def nadam(w, g, m, v, b1, b2, cm, cg, eps, decay, scale, clip):  # type: ignore[no-untyped-def]
     """Adam's moments, then ``w -= (cm m + cg g) / (sqrt(v) + eps)``."""
-    for i in prange(w.shape[0]):
+    for i in range(w.shape[0]):
         gi = _grad(g[i], scale, clip)
         mi = (m[i] - gi) * b1 + gi
         gg = gi * gi
@@ -79,11 +79,11 @@ def nadam(w, g, m, v, b1, b2, cm, cg, eps, decay, scale, clip):  # type: ignore[
         w[i] = w[i] * decay - (mi * cm + gi * cg) / (math.sqrt(vi) + eps)
 
 
-@kernel
+@kernel(0, 1, 2, 3, 4)
 def rmsprop(w, g, v, m, mg, lr, rho, one_minus_rho, mu, eps, centered, decay, scale, clip):  # type: ignore[no-untyped-def]
     """``v = rho v + (1 - rho) g^2``; ``inc = lr g / sqrt(v - mg^2 + eps)`` (``mg`` only when
     centered); ``m = mu m + inc``, ``w -= m`` (or ``w -= inc`` without momentum)."""
-    for i in prange(w.shape[0]):
+    for i in range(w.shape[0]):
         gi = _grad(g[i], scale, clip)
         vi = v[i] * rho + gi * gi * one_minus_rho
         v[i] = vi
@@ -103,21 +103,21 @@ def rmsprop(w, g, v, m, mg, lr, rho, one_minus_rho, mu, eps, centered, decay, sc
             w[i] = wi - inc
 
 
-@kernel
+@kernel(0, 1, 2)
 def adagrad(w, g, acc, lr, eps, decay, scale, clip):  # type: ignore[no-untyped-def]
     """``acc += g^2``, ``w -= lr g / sqrt(acc + eps)``."""
-    for i in prange(w.shape[0]):
+    for i in range(w.shape[0]):
         gi = _grad(g[i], scale, clip)
         a = acc[i] + gi * gi
         acc[i] = a
         w[i] = w[i] * decay - gi * lr / math.sqrt(a + eps)
 
 
-@kernel
+@kernel(0, 1, 2, 3)
 def adadelta(w, g, eg, edx, lr, rho, one_minus_rho, eps, decay, scale, clip):  # type: ignore[no-untyped-def]
     """``Eg = rho Eg + (1 - rho) g^2``, ``d = g sqrt((Edx + eps) / (Eg + eps))``,
     ``Edx = rho Edx + (1 - rho) d^2``, ``w -= lr d``."""
-    for i in prange(w.shape[0]):
+    for i in range(w.shape[0]):
         gi = _grad(g[i], scale, clip)
         e = eg[i] * rho + gi * gi * one_minus_rho
         eg[i] = e

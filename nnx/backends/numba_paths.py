@@ -41,6 +41,9 @@ ENV = "NNX_NUMBA"
 _OFF, _ON = ("0", "false", "off", "no"), ("1", "true", "on", "yes")
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _EMPTY = {dt: np.empty(0, dtype=dt) for dt in _FLOATS}
+#: calls on fewer elements stay in NumPy: importing numba (~1 s) and loading each cached kernel
+#: (~0.1-0.3 s) only pays off on large arrays, so small models never load it
+MIN_SIZE = 1 << 15
 #: row blocks of the batch-norm reductions (fixed, so results do not depend on thread count)
 _BLOCKS = 16
 
@@ -61,14 +64,15 @@ def _load() -> SimpleNamespace | None:
     )
 
 
-def kernels() -> SimpleNamespace | None:
-    """The kernel modules, or None when numba is missing or ``NNX_NUMBA=0``.
+def kernels(size: int | None = None) -> SimpleNamespace | None:
+    """The kernel modules, or None when numba is missing, ``NNX_NUMBA=0``, or the call's
+    ``size`` (elements) is below :data:`MIN_SIZE`.
 
     Raises:
         ImportError: ``NNX_NUMBA=1`` but numba cannot be imported.
     """
     flag = os.environ.get(ENV, "").strip().lower()
-    if flag in _OFF:
+    if flag in _OFF or (size is not None and size < MIN_SIZE):
         return None
     found = _load()
     if found is None and flag in _ON:
@@ -130,7 +134,7 @@ class NumbaPaths(FastPaths):
         nesterov: bool,
         pre: Prelude,
     ) -> bool:
-        k = kernels()
+        k = kernels(w.size)
         if k is None or not _ok(w, g):
             return super().sgd_step(w, g, velocity, c, nesterov, pre)
         v = _EMPTY[w.dtype] if velocity is None else velocity
@@ -149,7 +153,7 @@ class NumbaPaths(FastPaths):
         c: AdamCoefficients,
         pre: Prelude,
     ) -> bool:
-        k = kernels()
+        k = kernels(w.size)
         if k is None or not _ok(w, g, m, v):
             return super().adam_step(w, g, m, v, v_max, c, pre)
         amsgrad = v_max is not None
@@ -160,7 +164,7 @@ class NumbaPaths(FastPaths):
     def nadam_step(
         self, w: Array, g: Array, m: Array, v: Array, c: NadamCoefficients, pre: Prelude
     ) -> bool:
-        k = kernels()
+        k = kernels(w.size)
         if k is None or not _ok(w, g, m, v):
             return super().nadam_step(w, g, m, v, c, pre)
         k.opt.nadam(w.size, w, g, m, v, *_floats(w, *c), *_prelude(w, pre))
@@ -176,7 +180,7 @@ class NumbaPaths(FastPaths):
         c: RMSpropCoefficients,
         pre: Prelude,
     ) -> bool:
-        k = kernels()
+        k = kernels(w.size)
         if k is None or not _ok(w, g, v):
             return super().rmsprop_step(w, g, v, m, mg, c, pre)
         lr, rho, one_minus_rho, mu, eps = _floats(w, *c)
@@ -192,7 +196,7 @@ class NumbaPaths(FastPaths):
     def adagrad_step(
         self, w: Array, g: Array, acc: Array, c: AdagradCoefficients, pre: Prelude
     ) -> bool:
-        k = kernels()
+        k = kernels(w.size)
         if k is None or not _ok(w, g, acc):
             return super().adagrad_step(w, g, acc, c, pre)
         k.opt.adagrad(w.size, w, g, acc, *_floats(w, *c), *_prelude(w, pre))
@@ -201,7 +205,7 @@ class NumbaPaths(FastPaths):
     def adadelta_step(
         self, w: Array, g: Array, eg: Array, edx: Array, c: AdadeltaCoefficients, pre: Prelude
     ) -> bool:
-        k = kernels()
+        k = kernels(w.size)
         if k is None or not _ok(w, g, eg, edx):
             return super().adadelta_step(w, g, eg, edx, c, pre)
         k.opt.adadelta(w.size, w, g, eg, edx, *_floats(w, *c), *_prelude(w, pre))
@@ -211,7 +215,7 @@ class NumbaPaths(FastPaths):
     def activation_forward(
         self, z: Array, bias: Array | None, name: str, alpha: float = 0.0
     ) -> Array | None:
-        k = kernels()
+        k = kernels(z.size)
         code = None if k is None else k.act.CODES.get(name)
         if (
             k is None
@@ -230,7 +234,7 @@ class NumbaPaths(FastPaths):
     def activation_backward(
         self, dy: Array, x: Array, y: Array, name: str, alpha: float = 0.0
     ) -> Array | None:
-        k = kernels()
+        k = kernels(dy.size)
         code = None if k is None else k.act.CODES.get(name)
         if k is None or code is None or dy.ndim == 0 or not _ok(dy, x, y) or dy.shape != x.shape:
             return super().activation_backward(dy, x, y, name, alpha)
@@ -252,7 +256,7 @@ class NumbaPaths(FastPaths):
         return super().tanh_backward(dy, x, y) if fast is None else fast
 
     def _crossentropy(self, which: str, y: Array, z: Array) -> tuple[Array, Array] | None:
-        k = kernels()
+        k = kernels(z.size)
         if k is None or z.ndim != 2 or y.shape != z.shape or not _ok(y, z):
             return None
         value = np.empty(z.shape[0], dtype=z.dtype)
@@ -276,7 +280,7 @@ class NumbaPaths(FastPaths):
         strides: tuple[int, int],
         dilation: tuple[int, int],
     ) -> Array:
-        k = kernels()
+        k = kernels(x.size)
         if k is None or not _ok(x) or kernel == (1, 1):
             return super().im2col(x, kernel, strides, dilation)
         (kh, kw), (sh, sw), (dh, dw) = kernel, strides, dilation
@@ -294,7 +298,7 @@ class NumbaPaths(FastPaths):
         strides: tuple[int, int],
         dilation: tuple[int, int],
     ) -> Array | None:
-        k = kernels()
+        k = kernels(cols.size)
         if k is None or not _ok(cols):
             return super().col2im(cols, shape, kernel, strides, dilation)
         dx = np.zeros(shape, dtype=cols.dtype)
@@ -302,7 +306,7 @@ class NumbaPaths(FastPaths):
         return dx
 
     def max_pool2d(self, x: Array, pool: tuple[int, int], strides: tuple[int, int]) -> Array | None:
-        k = kernels()
+        k = kernels(x.size)
         if k is None or not _ok(x):
             return super().max_pool2d(x, pool, strides)
         oh, ow = (x.shape[1] - pool[0]) // strides[0] + 1, (x.shape[2] - pool[1]) // strides[1] + 1
@@ -313,7 +317,7 @@ class NumbaPaths(FastPaths):
     def max_pool2d_backward(
         self, dy: Array, x: Array, y: Array, pool: tuple[int, int], strides: tuple[int, int]
     ) -> Array | None:
-        k = kernels()
+        k = kernels(x.size)
         if k is None or not _ok(dy, x, y):
             return super().max_pool2d_backward(dy, x, y, pool, strides)
         dx = np.zeros(x.shape, dtype=x.dtype)
@@ -324,7 +328,7 @@ class NumbaPaths(FastPaths):
     def avg_pool2d(
         self, x: Array, pool: tuple[int, int], strides: tuple[int, int], count: Array | float
     ) -> Array | None:
-        k = kernels()
+        k = kernels(x.size)
         if k is None or not _ok(x):
             return super().avg_pool2d(x, pool, strides, count)
         oh, ow = (x.shape[1] - pool[0]) // strides[0] + 1, (x.shape[2] - pool[1]) // strides[1] + 1
@@ -341,7 +345,7 @@ class NumbaPaths(FastPaths):
         strides: tuple[int, int],
         count: Array | float,
     ) -> Array | None:
-        k = kernels()
+        k = kernels(dy.size)
         if k is None or not _ok(dy):
             return super().avg_pool2d_backward(dy, shape, pool, strides, count)
         dx = np.zeros(shape, dtype=dy.dtype)
@@ -350,7 +354,7 @@ class NumbaPaths(FastPaths):
         return dx
 
     def batch_norm_statistics(self, x: Array) -> tuple[Array, Array] | None:
-        k = kernels()
+        k = kernels(x.size)
         if k is None or x.ndim != 2 or not _ok(x):
             return super().batch_norm_statistics(x)
         c = x.shape[1]
@@ -362,7 +366,7 @@ class NumbaPaths(FastPaths):
     def batch_norm_backward(
         self, dy: Array, xhat: Array, gamma: Array | None, inv: Array
     ) -> tuple[Array, Array, Array] | None:
-        k = kernels()
+        k = kernels(dy.size)
         if k is None or dy.ndim != 2 or not _ok(dy, xhat, inv):
             return super().batch_norm_backward(dy, xhat, gamma, inv)
         n, c = dy.shape

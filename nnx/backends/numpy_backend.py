@@ -12,7 +12,7 @@ import numpy as np
 
 from nnx.backends.base import Array, Backend, views_of
 from nnx.backends.coefficients import AdamCoefficients
-from nnx.backends.numba_paths import NumbaPaths, kernels
+from nnx.backends.numba_paths import NumbaPaths
 
 #: below this many elements a flat update runs on one thread (thread hand-off costs ~20 µs)
 PARALLEL_MIN_SIZE = 1 << 17
@@ -84,8 +84,7 @@ class NumpyArrays(Backend):
 
     def map_chunks(self, fn: Callable[[slice], Any], n: int) -> None:
         threads = self._threads
-        # NOTE: the numba kernels run on all cores themselves; one call, no nested threads.
-        if n < PARALLEL_MIN_SIZE or threads == 1 or kernels() is not None:
+        if n < PARALLEL_MIN_SIZE or threads == 1:
             fn(slice(0, n))
             return
         if self._pool is None:

@@ -7,14 +7,16 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from nnx.backends import numba_paths
 from nnx.backends.numba_paths import ENV
 
 
 @pytest.fixture
 def numba(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
-    """``numba(True)`` turns the numba kernels on (numba must be installed: it is in the
-    ``test`` extra), ``numba(False)`` off, for the rest of the test."""
+    """``numba(True)`` turns the numba kernels on for arrays of any size (numba must be
+    installed: it is in the ``test`` extra), ``numba(False)`` off, for the rest of the test."""
     pytest.importorskip("numba", reason='the numba kernels need: pip install "nnx-array[fast]"')
+    monkeypatch.setattr(numba_paths, "MIN_SIZE", 0)
 
     def switch(on: bool) -> None:
         monkeypatch.setenv(ENV, "1" if on else "0")

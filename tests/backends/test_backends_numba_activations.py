@@ -41,6 +41,15 @@ def test_bias_activation_forward_and_backward(numba, close, name, dtype):
     close(dx, act.backward(dy, z, expected))
 
 
+def test_small_calls_stay_in_numpy(monkeypatch):
+    from nnx.backends import numba_paths
+
+    monkeypatch.delenv(numba_paths.ENV, raising=False)
+    z = _data((3, 4), "float64")
+    assert numba_paths.kernels(z.size) is None  # numba is not even imported for them
+    assert get_backend("numpy").activation_forward(z, None, "relu") is None
+
+
 def test_activation_kernels_decline_without_numba(numba):
     numba(False)
     b = get_backend("numpy")

@@ -76,7 +76,7 @@ def test_the_fused_step_is_taken(numba):
 
 
 @pytest.mark.parametrize("name", ["sgd_momentum", "adam"])
-def test_large_buffers_take_the_parallel_build(numba, close, name):
+def test_large_buffers_are_split_over_threads(numba, close, name):
     numba(True)
     from nnx.backends.numba_jit import PARALLEL_MIN_SIZE
 
