@@ -71,8 +71,10 @@ def kernels(size: int | None = None) -> SimpleNamespace | None:
     Raises:
         ImportError: ``NNX_NUMBA=1`` but numba cannot be imported.
     """
+    if size is not None and size < MIN_SIZE:  # first: the cheapest test, on the hot path
+        return None
     flag = os.environ.get(ENV, "").strip().lower()
-    if flag in _OFF or (size is not None and size < MIN_SIZE):
+    if flag in _OFF:
         return None
     found = _load()
     if found is None and flag in _ON:
