@@ -5,10 +5,10 @@ numba is optional (``pip install "nnx-array[fast]"``). It is looked for at run t
 first fast-path call, never at ``import nnx``; ``NNX_NUMBA=0`` switches it off (read at every
 call, so a test or a benchmark can flip it), ``NNX_NUMBA=1`` makes a missing numba an error
 instead of a silent fall-back. Each method here declines (calls the next class in the MRO:
-the NumPy ufunc paths, then the portable default) when numba is off, or for inputs the
-kernels do not take (dtypes other than float32/float64, unknown activations).
+the NumPy ufunc paths, then the portable default) when numba is off, for calls smaller than
+:data:`MIN_SIZE` elements, or for inputs the kernels do not take (dtypes other than
+float32/float64, unknown activations).
 
->>> from nnx.backends import get_backend
 >>> status().startswith(("on", "off"))
 True
 """
