@@ -130,3 +130,24 @@ def test_a_cnn_trains_to_the_same_weights_with_and_without_numba(numba, data_for
     portable = _cnn_weights(numba, False, data_format)
     for a, b in zip(fused, portable, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_large_batches_split_over_threads_give_the_same_numbers(numba, close):
+    from nnx.backends.numba_jit import PARALLEL_MIN_SIZE
+
+    numba(True)
+    b = get_backend("numpy")
+    x = _images((8, 40, 40, 8), "float32", seed=3, ties=True)
+    assert x.size >= PARALLEL_MIN_SIZE
+    cols = b.im2col(x, (3, 3), (1, 1), (1, 1))
+    close(cols, FastPaths.im2col(b, x, (3, 3), (1, 1), (1, 1)))
+    dx = b.col2im(cols, tuple(x.shape), (3, 3), (1, 1), (1, 1))
+    close(dx, fc.col2im(b.xp, cols, tuple(x.shape), (3, 3), (1, 1), (1, 1)))
+    y = b.max_pool2d(x, (3, 3), (2, 2))
+    close(y, fp.max_pool2d(b.xp, x, (3, 3), (2, 2)))
+    dy = np.ones_like(y)
+    close(b.max_pool2d_backward(dy, x, y, (3, 3), (2, 2)),
+          fp.max_pool2d_backward(b.xp, dy, x, y, (3, 3), (2, 2)))  # fmt: skip
+    z = np.ascontiguousarray(x.reshape(-1, 8))
+    out = b.activation_forward(z.copy(), None, "softmax")
+    close(out, nnx.functional.activations.softmax(z))
