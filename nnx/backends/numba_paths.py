@@ -22,18 +22,20 @@ from typing import Any
 
 import numpy as np
 
-from nnx.backends.coefficients import (
-    AdadeltaCoefficients,
-    AdagradCoefficients,
-    AdamCoefficients,
-    NadamCoefficients,
-    Prelude,
-    RMSpropCoefficients,
-    SGDCoefficients,
-)
+from nnx.backends.coefficients import Prelude
 from nnx.backends.fast_paths import FastPaths
 
-__all__ = ["ENV", "NumbaPaths", "kernels", "status"]
+__all__ = [
+    "ENV",
+    "MIN_SIZE",
+    "NumbaPaths",
+    "empty_like_slot",
+    "floats",
+    "kernels",
+    "ok",
+    "prelude",
+    "status",
+]
 
 Array = Any
 #: the environment variable that switches the numba paths off (``0``) or makes them required
@@ -41,6 +43,13 @@ ENV = "NNX_NUMBA"
 _OFF, _ON = ("0", "false", "off", "no"), ("1", "true", "on", "yes")
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _EMPTY = {dt: np.empty(0, dtype=dt) for dt in _FLOATS}
+
+
+def empty_like_slot(w: Array) -> Array:
+    """The empty array the kernels get for a slot an option switches off."""
+    return _EMPTY[w.dtype]
+
+
 #: calls on fewer elements stay in NumPy: importing numba (~1 s) and loading each cached kernel
 #: (~0.1-0.3 s) only pays off on large arrays, so small models never load it
 MIN_SIZE = 1 << 15
@@ -95,21 +104,21 @@ def status() -> str:
     return f"on (numba {found.version})"
 
 
-def _ok(*xs: Array) -> bool:
+def ok(*xs: Array) -> bool:
     """Float32/float64 NumPy arrays of one dtype."""
     dt = xs[0].dtype
     return dt in _FLOATS and all(type(x) is np.ndarray and x.dtype == dt for x in xs)
 
 
-def _floats(w: Array, *values: Any) -> list[Any]:
+def floats(w: Array, *values: Any) -> list[Any]:
     """Python floats as scalars of ``w``'s dtype: float32 buffers are then updated in float32
     arithmetic, in the portable code's order of operations, as NumPy does."""
     cast = w.dtype.type
     return [cast(v) for v in values]
 
 
-def _prelude(w: Array, pre: Prelude) -> list[Any]:
-    return _floats(w, pre.decay, float(pre.scale), pre.clipvalue)
+def prelude(w: Array, pre: Prelude) -> list[Any]:
+    return floats(w, pre.decay, float(pre.scale), pre.clipvalue)
 
 
 def _rows(x: Array) -> Array:
@@ -124,94 +133,9 @@ def _counts(count: Array | float, shape: tuple[int, int], dtype: Any) -> Array:
 
 
 class NumbaPaths(FastPaths):
-    """The numba-backed fast paths; each declines to the next class when numba is off."""
-
-    # --- optimizers ----------------------------------------------------------------------------
-    def sgd_step(
-        self,
-        w: Array,
-        g: Array,
-        velocity: Array | None,
-        c: SGDCoefficients,
-        nesterov: bool,
-        pre: Prelude,
-    ) -> bool:
-        k = kernels(w.size)
-        if k is None or not _ok(w, g):
-            return super().sgd_step(w, g, velocity, c, nesterov, pre)
-        v = _EMPTY[w.dtype] if velocity is None else velocity
-        mu = c.momentum if velocity is not None else 0.0
-        lr, mu = _floats(w, c.learning_rate, mu)
-        k.opt.sgd(w.size, w, g, v, lr, mu, nesterov, *_prelude(w, pre))
-        return True
-
-    def adam_step(
-        self,
-        w: Array,
-        g: Array,
-        m: Array,
-        v: Array,
-        v_max: Array | None,
-        c: AdamCoefficients,
-        pre: Prelude,
-    ) -> bool:
-        k = kernels(w.size)
-        if k is None or not _ok(w, g, m, v):
-            return super().adam_step(w, g, m, v, v_max, c, pre)
-        amsgrad = v_max is not None
-        vm = v_max if v_max is not None else _EMPTY[w.dtype]
-        k.opt.adam(w.size, w, g, m, v, vm, *_floats(w, *c), amsgrad, *_prelude(w, pre))
-        return True
-
-    def nadam_step(
-        self, w: Array, g: Array, m: Array, v: Array, c: NadamCoefficients, pre: Prelude
-    ) -> bool:
-        k = kernels(w.size)
-        if k is None or not _ok(w, g, m, v):
-            return super().nadam_step(w, g, m, v, c, pre)
-        k.opt.nadam(w.size, w, g, m, v, *_floats(w, *c), *_prelude(w, pre))
-        return True
-
-    def rmsprop_step(
-        self,
-        w: Array,
-        g: Array,
-        v: Array,
-        m: Array | None,
-        mg: Array | None,
-        c: RMSpropCoefficients,
-        pre: Prelude,
-    ) -> bool:
-        k = kernels(w.size)
-        if k is None or not _ok(w, g, v):
-            return super().rmsprop_step(w, g, v, m, mg, c, pre)
-        lr, rho, one_minus_rho, mu, eps = _floats(w, *c)
-        empty = _EMPTY[w.dtype]
-        mu = mu if m is not None else w.dtype.type(0.0)
-        m_, mg_ = (empty if m is None else m), (empty if mg is None else mg)
-        k.opt.rmsprop(
-            w.size, w, g, v, m_, mg_, lr, rho, one_minus_rho, mu, eps, mg is not None,
-            *_prelude(w, pre),
-        )  # fmt: skip
-        return True
-
-    def adagrad_step(
-        self, w: Array, g: Array, acc: Array, c: AdagradCoefficients, pre: Prelude
-    ) -> bool:
-        k = kernels(w.size)
-        if k is None or not _ok(w, g, acc):
-            return super().adagrad_step(w, g, acc, c, pre)
-        k.opt.adagrad(w.size, w, g, acc, *_floats(w, *c), *_prelude(w, pre))
-        return True
-
-    def adadelta_step(
-        self, w: Array, g: Array, eg: Array, edx: Array, c: AdadeltaCoefficients, pre: Prelude
-    ) -> bool:
-        k = kernels(w.size)
-        if k is None or not _ok(w, g, eg, edx):
-            return super().adadelta_step(w, g, eg, edx, c, pre)
-        k.opt.adadelta(w.size, w, g, eg, edx, *_floats(w, *c), *_prelude(w, pre))
-        return True
+    """The numba-backed array fast paths (activations, losses, windows, batch norm); each
+    declines to the next class when numba is off. The optimizer updates are in
+    :class:`~nnx.backends.numba_optimizer_paths.NumbaOptimizerPaths`."""
 
     # --- activations and losses ---------------------------------------------------------------
     def activation_forward(
@@ -224,12 +148,12 @@ class NumbaPaths(FastPaths):
             or code is None
             or z.ndim == 0
             or not z.flags.c_contiguous
-            or not _ok(z, *(() if bias is None else (bias,)))
+            or not ok(z, *(() if bias is None else (bias,)))
         ):
             return super().activation_forward(z, bias, name, alpha)
         y = np.empty_like(z)
         z2 = z.reshape(-1, z.shape[-1])
-        b = _EMPTY[z.dtype] if bias is None else np.ascontiguousarray(bias)
+        b = empty_like_slot(z) if bias is None else np.ascontiguousarray(bias)
         k.act.forward(z.size, z2, b, y.reshape(z2.shape), code, float(alpha), bias is not None)
         return y
 
@@ -238,7 +162,7 @@ class NumbaPaths(FastPaths):
     ) -> Array | None:
         k = kernels(dy.size)
         code = None if k is None else k.act.CODES.get(name)
-        if k is None or code is None or dy.ndim == 0 or not _ok(dy, x, y) or dy.shape != x.shape:
+        if k is None or code is None or dy.ndim == 0 or not ok(dy, x, y) or dy.shape != x.shape:
             return super().activation_backward(dy, x, y, name, alpha)
         dy2, x2, y2 = _rows(dy), _rows(x), _rows(y)
         dx = np.empty(dy2.shape, dtype=dy.dtype)
@@ -259,7 +183,7 @@ class NumbaPaths(FastPaths):
 
     def _crossentropy(self, which: str, y: Array, z: Array) -> tuple[Array, Array] | None:
         k = kernels(z.size)
-        if k is None or z.ndim != 2 or y.shape != z.shape or not _ok(y, z):
+        if k is None or z.ndim != 2 or y.shape != z.shape or not ok(y, z):
             return None
         value = np.empty(z.shape[0], dtype=z.dtype)
         grad = np.empty(z.shape, dtype=z.dtype)
@@ -283,7 +207,7 @@ class NumbaPaths(FastPaths):
         dilation: tuple[int, int],
     ) -> Array:
         k = kernels(x.size)
-        if k is None or not _ok(x) or kernel == (1, 1):
+        if k is None or not ok(x) or kernel == (1, 1):
             return super().im2col(x, kernel, strides, dilation)
         (kh, kw), (sh, sw), (dh, dw) = kernel, strides, dilation
         b, h, w, c = x.shape
@@ -301,7 +225,7 @@ class NumbaPaths(FastPaths):
         dilation: tuple[int, int],
     ) -> Array | None:
         k = kernels(cols.size)
-        if k is None or not _ok(cols):
+        if k is None or not ok(cols):
             return super().col2im(cols, shape, kernel, strides, dilation)
         dx = np.zeros(shape, dtype=cols.dtype)
         k.img.col2im(cols.size, np.ascontiguousarray(cols), dx, *kernel, *strides, *dilation)
@@ -309,7 +233,7 @@ class NumbaPaths(FastPaths):
 
     def max_pool2d(self, x: Array, pool: tuple[int, int], strides: tuple[int, int]) -> Array | None:
         k = kernels(x.size)
-        if k is None or not _ok(x):
+        if k is None or not ok(x):
             return super().max_pool2d(x, pool, strides)
         oh, ow = (x.shape[1] - pool[0]) // strides[0] + 1, (x.shape[2] - pool[1]) // strides[1] + 1
         y = np.empty((x.shape[0], oh, ow, x.shape[3]), dtype=x.dtype)
@@ -320,7 +244,7 @@ class NumbaPaths(FastPaths):
         self, dy: Array, x: Array, y: Array, pool: tuple[int, int], strides: tuple[int, int]
     ) -> Array | None:
         k = kernels(x.size)
-        if k is None or not _ok(dy, x, y):
+        if k is None or not ok(dy, x, y):
             return super().max_pool2d_backward(dy, x, y, pool, strides)
         dx = np.zeros(x.shape, dtype=x.dtype)
         c = np.ascontiguousarray
@@ -331,7 +255,7 @@ class NumbaPaths(FastPaths):
         self, x: Array, pool: tuple[int, int], strides: tuple[int, int], count: Array | float
     ) -> Array | None:
         k = kernels(x.size)
-        if k is None or not _ok(x):
+        if k is None or not ok(x):
             return super().avg_pool2d(x, pool, strides, count)
         oh, ow = (x.shape[1] - pool[0]) // strides[0] + 1, (x.shape[2] - pool[1]) // strides[1] + 1
         y = np.empty((x.shape[0], oh, ow, x.shape[3]), dtype=x.dtype)
@@ -348,7 +272,7 @@ class NumbaPaths(FastPaths):
         count: Array | float,
     ) -> Array | None:
         k = kernels(dy.size)
-        if k is None or not _ok(dy):
+        if k is None or not ok(dy):
             return super().avg_pool2d_backward(dy, shape, pool, strides, count)
         dx = np.zeros(shape, dtype=dy.dtype)
         counts = _counts(count, dy.shape[1:3], dy.dtype)
@@ -357,7 +281,7 @@ class NumbaPaths(FastPaths):
 
     def batch_norm_statistics(self, x: Array) -> tuple[Array, Array] | None:
         k = kernels(x.size)
-        if k is None or x.ndim != 2 or not _ok(x):
+        if k is None or x.ndim != 2 or not ok(x):
             return super().batch_norm_statistics(x)
         c = x.shape[1]
         partial = np.empty((_BLOCKS, c))
@@ -369,7 +293,7 @@ class NumbaPaths(FastPaths):
         self, dy: Array, xhat: Array, gamma: Array | None, inv: Array
     ) -> tuple[Array, Array, Array] | None:
         k = kernels(dy.size)
-        if k is None or dy.ndim != 2 or not _ok(dy, xhat, inv):
+        if k is None or dy.ndim != 2 or not ok(dy, xhat, inv):
             return super().batch_norm_backward(dy, xhat, gamma, inv)
         n, c = dy.shape
         ones = np.ones(c, dtype=dy.dtype) if gamma is None else np.ascontiguousarray(gamma)

@@ -12,6 +12,7 @@ import numpy as np
 
 from nnx.backends.base import Array, Backend, views_of
 from nnx.backends.coefficients import AdamCoefficients
+from nnx.backends.numba_optimizer_paths import NumbaOptimizerPaths
 from nnx.backends.numba_paths import NumbaPaths
 
 #: below this many elements a flat update runs on one thread (thread hand-off costs ~20 µs)
@@ -133,10 +134,11 @@ class NumpyArrays(Backend):
         return np.__version__
 
 
-class NumpyBackend(NumbaPaths, NumpyArrays):
-    """The NumPy backend: the numba kernels of :class:`~nnx.backends.numba_paths.NumbaPaths`
-    where numba is installed (and ``NNX_NUMBA`` is not ``0``), else the NumPy paths of
-    :class:`NumpyArrays`, else the portable code.
+class NumpyBackend(NumbaOptimizerPaths, NumbaPaths, NumpyArrays):
+    """The NumPy backend: the numba kernels (:class:`~nnx.backends.numba_paths.NumbaPaths`,
+    :class:`~nnx.backends.numba_optimizer_paths.NumbaOptimizerPaths`) where numba is
+    installed (and ``NNX_NUMBA`` is not ``0``), else the NumPy paths of :class:`NumpyArrays`,
+    else the portable code.
 
     >>> from nnx.backends import get_backend
     >>> get_backend("numpy").asarray([1, 2], dtype="float32")
