@@ -26,6 +26,7 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "scikit-learn": ("scikit-learn",),
     "torch": ("torch",),
     "matplotlib": ("matplotlib",),
+    "numba": ("numba",),
 }
 
 
