@@ -118,6 +118,7 @@ def floats(w: Array, *values: Any) -> list[Any]:
 
 
 def prelude(w: Array, pre: Prelude) -> list[Any]:
+    """``(decay, scale, clipvalue)`` of ``pre`` as scalars of ``w``'s dtype."""
     return floats(w, pre.decay, float(pre.scale), pre.clipvalue)
 
 
