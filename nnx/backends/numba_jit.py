@@ -48,7 +48,8 @@ class Kernel:
     ``split`` it always runs on the calling thread."""
 
     def __init__(self, fn: Callable[..., Any], split: Sequence[int]) -> None:
-        self.compiled = numba.njit(cache=True, nogil=True)(fn)
+        # NOTE: error_model="numpy": no division-by-zero checks, so the loops vectorize
+        self.compiled = numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
         self.split = tuple(split)
         self.__doc__ = fn.__doc__
 
