@@ -9,6 +9,8 @@ backward passes). The batch-norm reductions run on one thread, in fixed row bloc
 
 from __future__ import annotations
 
+import numpy as np
+
 from nnx.backends.numba_jit import kernel
 
 __all__ = [
@@ -60,37 +62,37 @@ def col2im(cols, dx, kh, kw, sh, sw, dh, dw):  # type: ignore[no-untyped-def]
 
 @kernel(0, 1)
 def max_pool(x, y, ph, pw, sh, sw):  # type: ignore[no-untyped-def]
-    """``y[b, p, q, c] = max_{i, j} x[b, p sh + i, q sw + j, c]``."""
+    """``y[b, p, q, c] = max_{i, j} x[b, p sh + i, q sw + j, c]`` (channels innermost: the
+    loops over ``c`` are contiguous and vectorize)."""
     nb, oh, ow, c = y.shape
     for bp in range(nb * oh):
         b, p = bp // oh, bp % oh
         for q in range(ow):
             for ch in range(c):
-                top = x[b, p * sh, q * sw, ch]
-                for i in range(ph):
-                    for j in range(pw):
-                        v = x[b, p * sh + i, q * sw + j, ch]
-                        if v > top:
-                            top = v
-                y[b, p, q, ch] = top
+                y[b, p, q, ch] = x[b, p * sh, q * sw, ch]
+            for i in range(ph):
+                for j in range(pw):
+                    for ch in range(c):
+                        y[b, p, q, ch] = max(y[b, p, q, ch], x[b, p * sh + i, q * sw + j, ch])
 
 
 @kernel(0, 1, 2, 3)
 def max_pool_backward(dy, x, y, dx, ph, pw, sh, sw):  # type: ignore[no-untyped-def]
     """``dx[first (i, j) in row-major order with x == y] += dy`` per window, into a zeroed
-    ``dx``."""
+    ``dx`` (``left`` marks the channels whose maximum is still to be found)."""
     nb, oh, ow, c = y.shape
+    left = np.empty(c, dtype=np.bool_)
     for b in range(nb):
         for p in range(oh):
             for q in range(ow):
-                for ch in range(c):
-                    top = y[b, p, q, ch]
-                    done = False
-                    for i in range(ph):
-                        for j in range(pw):
-                            if not done and x[b, p * sh + i, q * sw + j, ch] == top:
-                                dx[b, p * sh + i, q * sw + j, ch] += dy[b, p, q, ch]
-                                done = True
+                left[:] = True
+                for i in range(ph):
+                    for j in range(pw):
+                        r, s = p * sh + i, q * sw + j
+                        for ch in range(c):
+                            if left[ch] and x[b, r, s, ch] == y[b, p, q, ch]:
+                                dx[b, r, s, ch] += dy[b, p, q, ch]
+                                left[ch] = False
 
 
 @kernel(0, 1)
