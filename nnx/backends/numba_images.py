@@ -97,16 +97,20 @@ def max_pool_backward(dy, x, y, dx, ph, pw, sh, sw):  # type: ignore[no-untyped-
 
 @kernel(0, 1)
 def avg_pool(x, y, count, ph, pw, sh, sw):  # type: ignore[no-untyped-def]
-    """``y[b, p, q, c] = sum_{i, j} x[b, p sh + i, q sw + j, c] / count[p, q]``."""
+    """``y[b, p, q, c] = sum_{i, j} x[b, p sh + i, q sw + j, c] / count[p, q]`` (summed in
+    row-major window order, as the portable code; channels innermost)."""
     nb, oh, ow, c = y.shape
     for bp in range(nb * oh):
         b, p = bp // oh, bp % oh
         for q in range(ow):
             for ch in range(c):
-                total = x[b, p * sh, q * sw, ch]
-                for k in range(1, ph * pw):
-                    total += x[b, p * sh + k // pw, q * sw + k % pw, ch]
-                y[b, p, q, ch] = total / count[p, q]
+                y[b, p, q, ch] = x[b, p * sh, q * sw, ch]
+            for k in range(1, ph * pw):
+                r, s = p * sh + k // pw, q * sw + k % pw
+                for ch in range(c):
+                    y[b, p, q, ch] += x[b, r, s, ch]
+            for ch in range(c):
+                y[b, p, q, ch] /= count[p, q]
 
 
 @kernel(0, 1)
@@ -116,11 +120,11 @@ def avg_pool_backward(dy, dx, count, ph, pw, sh, sw):  # type: ignore[no-untyped
     for b in range(nb):
         for p in range(oh):
             for q in range(ow):
-                for ch in range(c):
-                    share = dy[b, p, q, ch] / count[p, q]
-                    for i in range(ph):
-                        for j in range(pw):
-                            dx[b, p * sh + i, q * sw + j, ch] += share
+                for i in range(ph):
+                    for j in range(pw):
+                        r, s = p * sh + i, q * sw + j
+                        for ch in range(c):
+                            dx[b, r, s, ch] += dy[b, p, q, ch] / count[p, q]
 
 
 @kernel()
