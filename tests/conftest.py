@@ -47,6 +47,7 @@ def numba(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
     installed: it is in the ``test`` extra), ``numba(False)`` off, for the rest of the test."""
     pytest.importorskip("numba", reason='the numba kernels need: pip install "nnx-array[fast]"')
     monkeypatch.setattr(numba_paths, "MIN_SIZE", 0)
+    monkeypatch.setattr(numba_paths, "MIN_CHANNELS", {"im2col": 0, "col2im": 0})
 
     def switch(on: bool) -> None:
         monkeypatch.setenv(numba_paths.ENV, "1" if on else "0")
