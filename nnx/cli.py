@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import nnx.backends as nb
+from nnx.backends.numba_paths import status as numba_status
 from nnx.datasets.demo import DEMO_DATASETS, load_demo
 from nnx.environment import PACKAGES, nnx_version, package_version
 
@@ -53,6 +54,7 @@ def _info(args: argparse.Namespace) -> int:
             f"  {name:<18} available   device {backend.device_name()}, "
             f"library {backend.library_version()}"
         )
+    print(f"numba kernels of the numpy backend: {numba_status()}")
     try:
         print(f"default backend: {nb.get_backend().name}")
     except (ValueError, ImportError) as exc:

@@ -28,6 +28,7 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "matplotlib": ("matplotlib",),
     "mpi4py": ("mpi4py",),
     "mpi (MPICH wheel)": ("mpich",),
+    "numba": ("numba",),
 }
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+from nnx.backends import backend_of
 from nnx.backends.base import Array, array_namespace
 from nnx.functional import losses as F
 from nnx.functional.one_hot import one_hot
@@ -216,6 +217,9 @@ class BinaryCrossentropy(Loss):
     def per_sample_value_and_gradient(self, y_true: Array, y_pred: Array) -> tuple[Array, Array]:
         if self.from_logits:
             _check_same_shape(self, y_true, y_pred)
+            fast = backend_of(y_pred).sigmoid_crossentropy(y_true, y_pred)
+            if fast is not None:
+                return fast
             return F.binary_crossentropy_logits_value_and_grad(y_true, y_pred)
         return super().per_sample_value_and_gradient(y_true, y_pred)
 
@@ -274,6 +278,9 @@ class CategoricalCrossentropy(Loss):
 
     def per_sample_value_and_gradient(self, y_true: Array, y_pred: Array) -> tuple[Array, Array]:
         if self.from_logits:
+            fast = backend_of(y_pred).softmax_crossentropy(y_true, y_pred)
+            if fast is not None:
+                return fast
             return F.categorical_crossentropy_logits_value_and_grad(y_true, y_pred)
         return super().per_sample_value_and_gradient(y_true, y_pred)
 

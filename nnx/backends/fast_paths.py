@@ -19,7 +19,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from nnx.backends.coefficients import AdamCoefficients, SGDCoefficients
+from nnx.backends.coefficients import (
+    AdadeltaCoefficients,
+    AdagradCoefficients,
+    AdamCoefficients,
+    NadamCoefficients,
+    Prelude,
+    RMSpropCoefficients,
+    SGDCoefficients,
+)
 
 __all__ = ["FastPaths"]
 
@@ -111,4 +119,141 @@ class FastPaths:
     def sgd_momentum_update(self, w: Array, g: Array, velocity: Array, c: SGDCoefficients) -> bool:
         """SGD-with-momentum's in-place update of ``w`` and ``velocity`` in one fused pass (see
         :class:`SGDCoefficients`); False, doing nothing, where this backend has none."""
+        return False
+
+    # --- fused kernels (the numba paths of the NumPy backend; None / False here) ------------
+    def activation_forward(
+        self, z: Array, bias: Array | None, name: str, alpha: float = 0.0
+    ) -> Array | None:
+        """``z += bias`` in place (when given), then ``y = f(z)`` for the activation ``name``
+        (``alpha``: leaky_relu's slope, elu's scale) in one pass; None, doing nothing, where
+        this backend has no such kernel (:meth:`nnx.layers.ActivatedLayer.forward` then runs
+        the portable code)."""
+        return None
+
+    def activation_backward(
+        self, dy: Array, x: Array, y: Array, name: str, alpha: float = 0.0
+    ) -> Array | None:
+        """``dx = dy * f'(x)`` for the activation ``name`` (the Jacobian product for softmax),
+        or None (then :mod:`nnx.functional.activations` runs)."""
+        return None
+
+    def sigmoid_crossentropy(self, y: Array, z: Array) -> tuple[Array, Array] | None:
+        """Per-sample binary cross-entropy of logits ``z (n, k)`` and its gradient in one pass
+        (:func:`nnx.functional.losses.binary_crossentropy_logits_value_and_grad`), or None."""
+        return None
+
+    def softmax_crossentropy(self, y: Array, z: Array) -> tuple[Array, Array] | None:
+        """Per-sample categorical cross-entropy of logits ``z (n, k)`` and its gradient
+        (:func:`nnx.functional.losses.categorical_crossentropy_logits_value_and_grad`), or
+        None."""
+        return None
+
+    def col2im(
+        self,
+        cols: Array,
+        shape: tuple[int, int, int, int],
+        kernel: tuple[int, int],
+        strides: tuple[int, int],
+        dilation: tuple[int, int],
+    ) -> Array | None:
+        """:func:`nnx.functional.conv.col2im` (overlapping windows add up), or None."""
+        return None
+
+    def max_pool2d(self, x: Array, pool: tuple[int, int], strides: tuple[int, int]) -> Array | None:
+        """:func:`nnx.functional.pooling.max_pool2d`, or None."""
+        return None
+
+    def max_pool2d_backward(
+        self, dy: Array, x: Array, y: Array, pool: tuple[int, int], strides: tuple[int, int]
+    ) -> Array | None:
+        """:func:`nnx.functional.pooling.max_pool2d_backward` (ties: the first maximum), or
+        None."""
+        return None
+
+    def avg_pool2d(
+        self, x: Array, pool: tuple[int, int], strides: tuple[int, int], count: Array | float
+    ) -> Array | None:
+        """:func:`nnx.functional.pooling.avg_pool2d`, or None."""
+        return None
+
+    def avg_pool2d_backward(
+        self,
+        dy: Array,
+        shape: tuple[int, ...],
+        pool: tuple[int, int],
+        strides: tuple[int, int],
+        count: Array | float,
+    ) -> Array | None:
+        """:func:`nnx.functional.pooling.avg_pool2d_backward`, or None."""
+        return None
+
+    def batch_norm_statistics(self, x: Array) -> tuple[Array, Array] | None:
+        """The mean and biased variance of each column of ``x (n, C)``, each ``(C,)``, or
+        None."""
+        return None
+
+    def batch_norm_backward(
+        self, dy: Array, xhat: Array, gamma: Array | None, inv: Array
+    ) -> tuple[Array, Array, Array] | None:
+        """``(dx, dgamma, dbeta)`` of ``y = gamma xhat + beta``, ``xhat = (x - mean) inv`` over
+        the rows of ``(n, C)`` arrays (:func:`nnx.layers.normalization.normalize_backward`;
+        ``gamma`` None: 1), or None."""
+        return None
+
+    def sgd_step(
+        self,
+        w: Array,
+        g: Array,
+        velocity: Array | None,
+        c: SGDCoefficients,
+        nesterov: bool,
+        pre: Prelude,
+    ) -> bool:
+        """SGD (momentum, Nesterov: ``velocity`` given) with ``pre`` folded in, in place over
+        flat buffers; False, doing nothing, where this backend has no such kernel."""
+        return False
+
+    def adam_step(
+        self,
+        w: Array,
+        g: Array,
+        m: Array,
+        v: Array,
+        v_max: Array | None,
+        c: AdamCoefficients,
+        pre: Prelude,
+    ) -> bool:
+        """Adam / AdamW (AMSGrad: ``v_max`` given) with ``pre`` folded in, or False."""
+        return False
+
+    def nadam_step(
+        self, w: Array, g: Array, m: Array, v: Array, c: NadamCoefficients, pre: Prelude
+    ) -> bool:
+        """Nadam with ``pre`` folded in, or False."""
+        return False
+
+    def rmsprop_step(
+        self,
+        w: Array,
+        g: Array,
+        v: Array,
+        m: Array | None,
+        mg: Array | None,
+        c: RMSpropCoefficients,
+        pre: Prelude,
+    ) -> bool:
+        """RMSprop (momentum: ``m`` given, centered: ``mg`` given) with ``pre``, or False."""
+        return False
+
+    def adagrad_step(
+        self, w: Array, g: Array, acc: Array, c: AdagradCoefficients, pre: Prelude
+    ) -> bool:
+        """Adagrad with ``pre`` folded in, or False."""
+        return False
+
+    def adadelta_step(
+        self, w: Array, g: Array, eg: Array, edx: Array, c: AdadeltaCoefficients, pre: Prelude
+    ) -> bool:
+        """Adadelta with ``pre`` folded in, or False."""
         return False

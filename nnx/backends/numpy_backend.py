@@ -12,13 +12,16 @@ import numpy as np
 
 from nnx.backends.base import Array, Backend, views_of
 from nnx.backends.coefficients import AdamCoefficients
+from nnx.backends.numba_optimizer_paths import NumbaOptimizerPaths
+from nnx.backends.numba_paths import NumbaPaths
 
 #: below this many elements a flat update runs on one thread (thread hand-off costs ~20 µs)
 PARALLEL_MIN_SIZE = 1 << 17
 
 
-class NumpyBackend(Backend):
-    """NumPy through ``array_api_compat.numpy``; arrays are plain ``numpy.ndarray``.
+class NumpyArrays(Backend):
+    """NumPy through ``array_api_compat.numpy``; arrays are plain ``numpy.ndarray``. The
+    numba kernels (:class:`NumpyBackend`) come first; these NumPy paths run without them.
 
     Fast paths: ``matmul`` writes into ``out=`` buffers; ``im2col`` gathers the windows from
     one ``sliding_window_view`` in a single copy; flat parameter buffers with views, whose
@@ -142,3 +145,15 @@ class NumpyBackend(Backend):
 
     def library_version(self) -> str:
         return np.__version__
+
+
+class NumpyBackend(NumbaOptimizerPaths, NumbaPaths, NumpyArrays):
+    """The NumPy backend: the numba kernels (:class:`~nnx.backends.numba_paths.NumbaPaths`,
+    :class:`~nnx.backends.numba_optimizer_paths.NumbaOptimizerPaths`) where numba is
+    installed (and ``NNX_NUMBA`` is not ``0``), else the NumPy paths of :class:`NumpyArrays`,
+    else the portable code.
+
+    >>> from nnx.backends import get_backend
+    >>> get_backend("numpy").asarray([1, 2], dtype="float32")
+    array([1., 2.], dtype=float32)
+    """

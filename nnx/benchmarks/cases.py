@@ -17,6 +17,7 @@ import nnx.layers as layers
 from nnx import optimizers
 from nnx.backends import Backend, get_backend
 from nnx.backends.base import Array
+from nnx.benchmarks.host import host
 from nnx.models import Sequential
 
 __all__ = [
@@ -187,8 +188,10 @@ class NnxRunner:
         return [float(v) for v in self.losses]
 
     def info(self) -> dict[str, Any]:
-        """What pytest-benchmark records in ``extra_info``."""
+        """What pytest-benchmark records in ``extra_info`` (with the host: CPU, cores, BLAS,
+        numba on/off, torch threads, date; see :mod:`nnx.benchmarks.host`)."""
         return {
+            **host(),
             "backend": self.backend.name,
             "device": self.backend.device_name(),
             "library": f"{self.backend.name} {self.backend.library_version()}",

@@ -6,14 +6,18 @@ a noisy shared machine moves all columns together; compare the ratios, not the a
 
 from __future__ import annotations
 
+import contextlib
 import json
-import platform
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from nnx.backends import get_backend
+from nnx.backends.numba_paths import ENV as NUMBA_ENV
+from nnx.backends.numba_paths import status as numba_status
 from nnx.benchmarks.cases import SPECS, Case, NnxRunner, cases, cnn_available
+from nnx.benchmarks.host import describe, host
 from nnx.benchmarks.peers import PeerUnavailableError, sklearn_step, torch_step
 from nnx.environment import versions
 
@@ -124,6 +128,9 @@ def _peer(make: Callable[[], Any]) -> Any:
 def bench_case(case: Case, backend: str, budget_s: float) -> dict[str, Any]:
     """Time one case: nnx, torch (default optimizers) and sklearn ``fit``; ratios and share."""
     runner = NnxRunner(case, backend)
+    t0 = time.perf_counter()
+    runner()  # the first step: numba's compilation (or cache load) shows here
+    first_s = time.perf_counter() - t0
     torch_device = "cuda" if runner.backend.name == "cupy" else "cpu"
     steps: dict[str, Step] = {"nnx": runner}
     samples = {"nnx": case.batch}
@@ -143,6 +150,8 @@ def bench_case(case: Case, backend: str, budget_s: float) -> dict[str, Any]:
         "phase": case.phase,
         "backend": runner.backend.name,
         "device": runner.backend.device_name(),
+        "numba": numba_status().startswith("on") if runner.backend.name == "numpy" else None,
+        "first step s": first_s,
         "nnx": rate["nnx"],
         "torch": rate.get("torch"),
         "sklearn": rate.get("sklearn"),
@@ -159,6 +168,10 @@ def _fmt(v: Any, kind: str) -> str:
         return f"{v:,.0f}"
     if kind == "ratio":
         return f"{v:.2f}x"
+    if kind == "flag":
+        return "on" if v else "off"
+    if kind == "seconds":
+        return f"{v:.3f}"
     return f"{100 * v:.0f}%"
 
 
@@ -168,11 +181,13 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
         "model",
         "batch",
         "phase",
+        "numba",
         "nnx samples/s",
         "torch samples/s",
         "nnx/torch",
         "nnx/sklearn",
         "matmul share",
+        "first step s",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
@@ -180,14 +195,40 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
             r["model"],
             str(r["batch"]),
             r["phase"],
+            _fmt(r.get("numba"), "flag"),
             _fmt(r["nnx"], "rate"),
             _fmt(r["torch"], "rate"),
             _fmt(r["nnx/torch"], "ratio"),
             _fmt(r["nnx/sklearn"], "ratio"),
             _fmt(r["matmul share"], "share"),
+            _fmt(r.get("first step s"), "seconds"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def numba_switched(on: bool) -> Iterator[None]:
+    """``NNX_NUMBA`` set to ``1`` / ``0`` inside the block, restored after it."""
+    old = os.environ.get(NUMBA_ENV)
+    os.environ[NUMBA_ENV] = "1" if on else "0"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ[NUMBA_ENV]
+        else:
+            os.environ[NUMBA_ENV] = old
+
+
+def numba_modes(numba: str, backend: str) -> list[bool]:
+    """The numba settings to time: ``"both"`` (off, then on), ``"on"``, ``"off"``; numba is
+    NumPy-only and optional, so other backends and machines without it get ``[False]``."""
+    with numba_switched(True):
+        installed = numba_status().startswith("on")
+    if backend != "numpy" or not installed:
+        return [False]
+    return {"both": [False, True], "on": [True], "off": [False]}[numba]
 
 
 def run(
@@ -196,34 +237,45 @@ def run(
     quick: bool = False,
     json_path: str | None = None,
     print_fn: Callable[[str], Any] = print,
+    numba: str = "both",
 ) -> list[dict[str, Any]]:
-    """Run the benchmark table; print it; optionally write rows and metadata to JSON."""
+    """Run the benchmark table (with numba off and on, see :func:`numba_modes`); print it with
+    the host it ran on; optionally write rows and metadata to JSON."""
     chosen = list(models or SPECS)
     if "cnn" in chosen and not cnn_available():
         print_fn("skipping cnn: nnx.layers has no Conv2D/MaxPooling2D yet")
         chosen.remove("cnn")
     b = get_backend(backend)
-    print_fn(f"nnx bench on {b.name} ({b.device_name()}), {platform.processor() or 'cpu'}")
+    info = host()
+    print_fn(f"nnx bench on {b.name} ({b.device_name()}): {describe(info)}")
     rows = []
-    for case in cases(chosen, quick):
-        rows.append(bench_case(case, backend, budget_s=0.25 if quick else 2.0))
-        print_fn(table(rows[-1:]).splitlines()[-1])
-    print_fn("")
-    print_fn(table(rows))
     memory = {}
-    if b.name == "numpy":
-        for case in cases(chosen, quick=True):
-            if case.phase.startswith("train"):
-                runner = NnxRunner(case, backend)
-                runner.losses = _Discard()
-                memory[case.label] = growth_per_step(runner, steps=30 if quick else 100)
+    for on in numba_modes(numba, b.name):
+        with numba_switched(on):
+            print_fn(f"{NUMBA_ENV}={int(on)}: numba {numba_status()}")
+            for case in cases(chosen, quick):
+                rows.append(bench_case(case, backend, budget_s=0.25 if quick else 2.0))
+                print_fn(table(rows[-1:]).splitlines()[-1])
+            if b.name == "numpy":
+                for case in cases(chosen, quick=True):
+                    if case.phase.startswith("train"):
+                        runner = NnxRunner(case, backend)
+                        runner.losses = _Discard()
+                        steps = 30 if quick else 100
+                        memory[f"{case.label} numba {'on' if on else 'off'}"] = growth_per_step(
+                            runner, steps=steps
+                        )
+    print_fn("")
+    print_fn(f"{describe(info)}")
+    print_fn(table(rows))
+    if memory:
         print_fn("")
         print_fn(
             "memory held per step after warm-up (tracemalloc, bytes/step): "
             + ", ".join(f"{k} {v:.1f}" for k, v in memory.items())
         )
     if json_path:
-        meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), **versions()}
+        meta = {**info, **versions()}
         with open(json_path, "w") as f:
             json.dump({"meta": meta, "rows": rows, "bytes_per_step": memory}, f, indent=1)
     return rows
@@ -239,7 +291,7 @@ def _main(args: Any) -> int:
             print(f"error: {exc}")
             return 2
     try:
-        run(args.backend, args.models, args.quick, args.json)
+        run(args.backend, args.models, args.quick, args.json, numba=args.numba)
     except (ValueError, ImportError) as exc:
         print(f"error: {exc}")
         return 2
@@ -262,6 +314,12 @@ def add_parser(commands: Any) -> None:
         "--distributed",
         action="store_true",
         help="data-parallel samples/s at 1 and 2 MPI ranks (needs nnx-array[mpi])",
+    )
+    bench.add_argument(
+        "--numba",
+        default="both",
+        choices=["both", "on", "off"],
+        help="time with the numba kernels off and on (default), or one of them",
     )
     bench.add_argument("--json", default=None, metavar="FILE", help="also write rows as JSON")
     bench.set_defaults(func=_main)

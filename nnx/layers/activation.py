@@ -33,19 +33,48 @@ class ActivatedLayer(Layer):
         self._warned_zero_gradient = False
 
     def forward_logits(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
-        """Return the pre-activation ``z`` and ``backprop(dz) -> dx``."""
+        """Return the pre-activation ``z`` and ``backprop(dz) -> dx`` (by default
+        :meth:`forward_affine` with its bias added)."""
+        z, bias, backprop = self.forward_affine(x, training=training)
+        if bias is not None:
+            z += bias
+        return z, backprop
+
+    def forward_affine(
+        self, x: Array, *, training: bool = False
+    ) -> tuple[Array, Array | None, Backprop]:
+        """``(z - bias, bias, backprop(dz) -> dx)``: layers ending in a bias add (Dense, Conv)
+        give it back unadded, so that the backend can fuse it with the activation."""
         raise NotImplementedError
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         """``y = activation(z)`` with ``z`` from :meth:`forward_logits`; backward
-        ``dz = activation'(z) dy`` (the backend's fast path where it has one)."""
-        z, backprop_z = self.forward_logits(x, training=training)
-        act = self.activation
-        if act.name == "linear":
-            return z, backprop_z
-        y = act.forward(z)
+        ``dz = activation'(z) dy``. The backend's fused kernels run where it has them: the bias
+        add and the activation in one pass (:meth:`~nnx.backends.Backend.activation_forward`),
+        the activation's backward (:meth:`~nnx.backends.Backend.activation_backward`)."""
+        act, backend = self.activation, self.backend
+        bias = None
+        # NOTE: the affine form only where the class gives one and no forward_logits was set
+        # on the instance (a wrapped forward_logits, as gradcheck's tests do, must run).
+        affine = type(self).forward_affine is not ActivatedLayer.forward_affine
+        if affine and "forward_logits" not in vars(self):
+            z, bias, backprop_z = self.forward_affine(x, training=training)
+        else:
+            z, backprop_z = self.forward_logits(x, training=training)
+        alpha = float(act.config.get("alpha", 0.0))
+        if act.name == "linear" or backend is None:
+            y = None
+        else:
+            y = backend.activation_forward(z, bias, act.name, alpha)
+        if y is None:
+            if bias is not None:
+                z += bias
+            if act.name == "linear":
+                return z, backprop_z
+            y = act.forward(z)
         backward = act.backward
-        fast = _fast_backward(act, self.backend)
+        fast = _fast_backward(act, backend)
+        fused = backend if set(act.config) <= {"alpha"} else None
 
         def backprop(dy: Array) -> Array:
             if act.zero_gradient and not self._warned_zero_gradient:
@@ -57,7 +86,9 @@ class ActivatedLayer(Layer):
                     RuntimeWarning,
                     stacklevel=2,
                 )
-            dz = None if fast is None else fast(dy, z, y)  # None: the backend declined
+            dz = None if fused is None else fused.activation_backward(dy, z, y, act.name, alpha)
+            if dz is None and fast is not None:
+                dz = fast(dy, z, y)  # None: the backend declined
             return backprop_z(backward(dy, z, y) if dz is None else dz)
 
         return y, backprop

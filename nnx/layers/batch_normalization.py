@@ -107,13 +107,29 @@ class BatchNormalization(Normalization):
         # NOTE: a frozen layer normalises with its moving statistics and keeps them, as in
         # Keras 3 (fine-tuning a pretrained base must not shift its statistics).
         training = training and self.trainable
-        xp = self.backend.xp  # type: ignore[union-attr]
+        backend = self.backend
+        assert backend is not None
+        xp = backend.xp
         mm, mv = self.moving_mean, self.moving_variance
         assert mm is not None and mv is not None
         axis = self.axis % x.ndim
         axes = tuple(a for a in range(x.ndim) if a != axis)
         shape = tuple(x.shape[a] if a == axis else 1 for a in range(x.ndim))
-        if training:
+        # channels-last: the backend's fused column statistics and backward where it has them
+        rows = (-1, x.shape[axis]) if axis == x.ndim - 1 else None
+        stats = (
+            None
+            if rows is None or not training
+            else backend.batch_norm_statistics(xp.reshape(x, rows))
+        )
+        if stats is not None:
+            mean, var = (xp.reshape(s, shape) for s in stats)
+            inv = 1.0 / xp.sqrt(var + self.epsilon)
+            xhat = (x - mean) * inv
+            m = self.momentum
+            mm.value[...] = m * mm.value + (1.0 - m) * xp.reshape(mean, mm.shape)
+            mv.value[...] = m * mv.value + (1.0 - m) * xp.reshape(var, mv.shape)
+        elif training:
             mean = xp.mean(x, axis=axes, keepdims=True)
             centered = x - mean
             var = xp.mean(centered * centered, axis=axes, keepdims=True)
@@ -127,6 +143,19 @@ class BatchNormalization(Normalization):
             xhat = (x - xp.reshape(mm.value, shape)) * inv
 
         def backprop(dy: Array) -> Array:
+            fused = None
+            if training and rows is not None:
+                gamma = None if self.gamma is None else self.gamma.value
+                fused = backend.batch_norm_backward(
+                    xp.reshape(dy, rows), xp.reshape(xhat, rows), gamma, xp.reshape(inv, (-1,))
+                )
+            if fused is not None:
+                dx, dgamma, dbeta = fused
+                if self.beta is not None:
+                    self.beta.grad = dbeta
+                if self.gamma is not None:
+                    self.gamma.grad = dgamma
+                return xp.reshape(dx, dy.shape)
             dxhat = self.affine_backward(xp, dy, xhat, shape, axes)
             if not training:
                 return dxhat * inv

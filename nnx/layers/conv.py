@@ -90,7 +90,9 @@ class _Conv(ActivatedLayer):
             out.append(length)
         return sp.join_shape(tuple(out), self.filters, self.data_format)
 
-    def forward_logits(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+    def forward_affine(
+        self, x: Array, *, training: bool = False
+    ) -> tuple[Array, Array | None, Backprop]:
         self.check_input(x)
         backend, kernel, bias = self.backend, self.kernel, self.bias
         assert backend is not None and kernel is not None
@@ -105,7 +107,9 @@ class _Conv(ActivatedLayer):
         cols2 = xp.reshape(cols, (b * oh * ow, k))
         w2 = xp.reshape(kernel.value, (k, self.filters))
         z = backend.matmul(cols2, w2)
-        if bias is not None:
+        # channels-last: the bias is left for the backend to fuse with the activation
+        later = bias is not None and fmt == "channels_last"
+        if bias is not None and not later:
             z += bias.value
         z = sp.from_2d(xp, xp.reshape(z, (b, oh, ow, self.filters)), rank, fmt)
         need_dx = self.needs_input_gradient
@@ -120,10 +124,13 @@ class _Conv(ActivatedLayer):
             if not need_dx:
                 return None
             dcols = xp.reshape(backend.matmul(dz2, w2.T), (b, oh, ow, k))
-            dx = col2im(xp, dcols, tuple(xpad.shape), ksize, strides, dilation)
+            shape = tuple(xpad.shape)
+            dx = backend.col2im(dcols, shape, ksize, strides, dilation)
+            if dx is None:
+                dx = col2im(xp, dcols, shape, ksize, strides, dilation)
             return sp.from_2d(xp, crop2d(dx, pads), rank, fmt)
 
-        return z, backprop
+        return z, bias.value if later and bias is not None else None, backprop
 
     def get_config(self) -> dict[str, Any]:
         return {

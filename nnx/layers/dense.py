@@ -84,15 +84,15 @@ class Dense(ActivatedLayer):
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (*input_shape[:-1], self.units)
 
-    def forward_logits(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+    def forward_affine(
+        self, x: Array, *, training: bool = False
+    ) -> tuple[Array, Array | None, Backprop]:
         self.check_input(x)
         backend, kernel, bias = self.backend, self.kernel, self.bias
         assert backend is not None and kernel is not None
         xp = backend.xp
         need_dx = self.needs_input_gradient
         z = backend.matmul(x, kernel.value)
-        if bias is not None:
-            z += bias.value
 
         def backprop(dz: Array) -> Array:
             x2 = xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
@@ -102,7 +102,7 @@ class Dense(ActivatedLayer):
                 bias.grad = backend.sum_rows(dz2, out=_reusable(bias))
             return backend.matmul(dz, kernel.value.T) if need_dx else None
 
-        return z, backprop
+        return z, None if bias is None else bias.value, backprop
 
     def get_config(self) -> dict[str, Any]:
         return {

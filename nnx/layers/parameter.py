@@ -19,7 +19,7 @@ keeps its separate arrays.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from nnx.backends.base import Array, Backend
 
@@ -43,7 +43,10 @@ class Parameter:
     Parameter('dense/kernel', shape=(1, 2), trainable=True)
     """
 
-    __slots__ = ("grad", "name", "regularizer", "trainable", "value")
+    __slots__ = ("_regularizer", "_trainable", "grad", "name", "value")
+    #: how many times any parameter was created or had ``trainable`` / ``regularizer`` set: a
+    #: model keeps its parameter lists until this moves (no per-step list building)
+    changes: ClassVar[int] = 0
 
     def __init__(
         self, value: Array, name: str, regularizer: Any = None, trainable: bool = True
@@ -53,6 +56,26 @@ class Parameter:
         self.name = name
         self.regularizer = regularizer
         self.trainable = trainable
+
+    @property
+    def trainable(self) -> bool:
+        """Whether optimizers update this parameter."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = value
+        Parameter.changes += 1
+
+    @property
+    def regularizer(self) -> Any:
+        """The penalty ``R(value)`` with ``R.gradient(value)``, or None."""
+        return self._regularizer
+
+    @regularizer.setter
+    def regularizer(self, value: Any) -> None:
+        self._regularizer = value
+        Parameter.changes += 1
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -54,17 +54,23 @@ class _Pooling(Layer):
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         self.check_input(x)
-        xp, rank, fmt = self.backend.xp, self.rank, self.data_format  # type: ignore[union-attr]
+        backend = self.backend
+        assert backend is not None
+        xp, rank, fmt = backend.xp, self.rank, self.data_format
         pool, strides = sp.as_pair(self.pool_size), sp.as_pair(self.strides)
         x2 = sp.to_2d(xp, x, rank, fmt)
         pads = spatial_pads(x2.shape[1:3], pool, strides, self.padding)
         if self.kind == "max":
             xpad = pad2d(xp, x2, pads, -math.inf)
-            y = fp.max_pool2d(xp, xpad, pool, strides)
+            y = backend.max_pool2d(xpad, pool, strides)
+            if y is None:
+                y = fp.max_pool2d(xp, xpad, pool, strides)
 
             def backprop(dy: Array) -> Array:
                 dy2 = sp.to_2d(xp, dy, rank, fmt)
-                dx = fp.max_pool2d_backward(xp, dy2, xpad, y, pool, strides)
+                dx = backend.max_pool2d_backward(dy2, xpad, y, pool, strides)
+                if dx is None:
+                    dx = fp.max_pool2d_backward(xp, dy2, xpad, y, pool, strides)
                 return sp.from_2d(xp, crop2d(dx, pads), rank, fmt)
 
             return sp.from_2d(xp, y, rank, fmt), backprop
@@ -75,12 +81,16 @@ class _Pooling(Layer):
             ones = xp.ones((1, *x2.shape[1:3], 1), dtype=x.dtype, device=device_of(x))
             real = pad2d(xp, ones, pads)
             count = fp.avg_pool2d(xp, real, pool, strides, 1.0)
-        y = fp.avg_pool2d(xp, xpad, pool, strides, count)
+        y = backend.avg_pool2d(xpad, pool, strides, count)
+        if y is None:
+            y = fp.avg_pool2d(xp, xpad, pool, strides, count)
         shape = tuple(xpad.shape)
 
         def backprop_avg(dy: Array) -> Array:
             dy2 = sp.to_2d(xp, dy, rank, fmt)
-            dx = fp.avg_pool2d_backward(xp, dy2, shape, pool, strides, count)
+            dx = backend.avg_pool2d_backward(dy2, shape, pool, strides, count)
+            if dx is None:
+                dx = fp.avg_pool2d_backward(xp, dy2, shape, pool, strides, count)
             return sp.from_2d(xp, crop2d(dx, pads), rank, fmt)
 
         return sp.from_2d(xp, y, rank, fmt), backprop_avg

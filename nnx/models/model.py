@@ -308,16 +308,31 @@ class Model:
         loss = self.compute_loss(*timestep_view(y, y_pred, mask, sample_weight, normalize=True)[:3])
         return strategy.reduce_loss(loss, batch_rows(x))
 
+    def _parameter_lists(self) -> tuple[list[Parameter], list[Parameter], int]:
+        """``(trainable, regularized, index of the first layer with weights)``, rebuilt only
+        when a layer was added or removed or a parameter created or changed
+        (:attr:`Parameter.changes`), not at every step."""
+        key = (Parameter.changes, tuple(self.layers))
+        cached = self.__dict__.get("_lists")
+        if cached is None or cached[0] != key:
+            params = self.trainable_parameters()
+            regularized = [p for p in params if p.regularizer is not None]
+            first = next((i for i, layer in enumerate(self.layers) if layer.parameters()), 0)
+            cached = self._lists = (key, params, regularized, first)
+        return cached[1], cached[2], cached[3]
+
     @property
     def _trainable(self) -> list[Parameter]:
         """The trainable parameters, moved into flat buffers where the backend can
         (:class:`~nnx.layers.parameter.FlatParameters`: whole-buffer optimizer updates)."""
-        params = self.trainable_parameters()
+        params = self._parameter_lists()[0]
         flat = self.__dict__.get("_flat")
-        if flat is not None and flat.matches(params):
+        if flat is not None and (flat is params or flat.matches(params)):
             return flat
         self._follow_trainable(params)
         flat = self._flat = FlatParameters.create(params, self.backend)
+        if flat is not None:
+            self._lists = (self._lists[0], flat, *self._lists[2:])  # next time: flat is params
         return params if flat is None else flat
 
     def _follow_trainable(self, params: list[Parameter]) -> None:
@@ -344,7 +359,7 @@ class Model:
     @property
     def _regularized(self) -> list[Parameter]:
         """The trainable parameters with a penalty."""
-        return [p for p in self.trainable_parameters() if p.regularizer is not None]
+        return self._parameter_lists()[1]
 
     # --- Keras API --------------------------------------------------------------------------
     @on_backend_device

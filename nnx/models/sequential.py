@@ -139,7 +139,7 @@ class Sequential(Model):
         assert self.loss is not None
         # NOTE: nothing reads the gradient of the data, so the first layer with weights may
         # skip its input gradient (a third of its backward) and layers before it need no backward.
-        start = next((i for i, layer in enumerate(self.layers) if layer.parameters()), 0)
+        start = self._parameter_lists()[2]
         first, last = self.layers[start], self.layers[-1]
         backprops = []
         h, mask = x, None

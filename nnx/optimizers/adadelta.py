@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from nnx.backends.base import Array
+from nnx.backends.base import Array, Backend
+from nnx.backends.coefficients import AdadeltaCoefficients, Prelude
 from nnx.optimizers.base import LearningRate, Optimizer, Options, Slots
 from nnx.validation import check_float
 
@@ -12,16 +13,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 __all__ = ["Adadelta", "AdadeltaCoefficients"]
-
-
-class AdadeltaCoefficients(NamedTuple):
-    """Adadelta's per-step floats: the learning rate, ``rho`` and ``1 - rho``, and ``epsilon``
-    (see :class:`Adadelta`)."""
-
-    learning_rate: float
-    rho: float
-    one_minus_rho: float
-    epsilon: float
 
 
 class Adadelta(Optimizer[AdadeltaCoefficients]):
@@ -67,6 +58,18 @@ class Adadelta(Optimizer[AdadeltaCoefficients]):
 
     def coefficients(self, lr: float, t: int) -> AdadeltaCoefficients:
         return AdadeltaCoefficients(lr, self.rho, 1.0 - self.rho, self.epsilon)
+
+    def fused_step(
+        self,
+        backend: Backend,
+        w: Array,
+        g: Array,
+        s: Slots,
+        c: AdadeltaCoefficients,
+        pre: Prelude,
+    ) -> bool:
+        eg, edx = s["accumulated_grad"], s["accumulated_delta_var"]
+        return backend.adadelta_step(w, g, eg, edx, c, pre)
 
     def update(self, xp: Any, w: Array, g: Array, s: Slots, c: AdadeltaCoefficients) -> None:
         lr, rho, one_minus_rho, eps = c

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from nnx.backends.base import Array
+from nnx.backends.base import Array, Backend
+from nnx.backends.coefficients import AdagradCoefficients, Prelude
 from nnx.optimizers.base import LearningRate, Optimizer, Options, Slots
 from nnx.validation import check_float
 
@@ -12,13 +13,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 __all__ = ["Adagrad", "AdagradCoefficients"]
-
-
-class AdagradCoefficients(NamedTuple):
-    """Adagrad's per-step floats: the learning rate and ``epsilon`` (see :class:`Adagrad`)."""
-
-    learning_rate: float
-    epsilon: float
 
 
 class Adagrad(Optimizer[AdagradCoefficients]):
@@ -70,6 +64,11 @@ class Adagrad(Optimizer[AdagradCoefficients]):
 
     def coefficients(self, lr: float, t: int) -> AdagradCoefficients:
         return AdagradCoefficients(lr, self.epsilon)
+
+    def fused_step(
+        self, backend: Backend, w: Array, g: Array, s: Slots, c: AdagradCoefficients, pre: Prelude
+    ) -> bool:
+        return backend.adagrad_step(w, g, s["accumulator"], c, pre)
 
     def update(self, xp: Any, w: Array, g: Array, s: Slots, c: AdagradCoefficients) -> None:
         lr, eps = c

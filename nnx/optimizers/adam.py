@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from nnx.backends.base import Array, Backend
-from nnx.backends.coefficients import AdamCoefficients
+from nnx.backends.coefficients import AdamCoefficients, Prelude
 from nnx.optimizers.base import ClipOptions, LearningRate, Optimizer, Options, Slots
 from nnx.validation import check_bool, check_float
 
@@ -98,6 +98,12 @@ class Adam(Optimizer[AdamCoefficients]):
         self, backend: Backend, w: Array, g: Array, s: Slots, c: AdamCoefficients
     ) -> bool:
         return not self.amsgrad and backend.adam_update(w, g, s["momentum"], s["velocity"], c)
+
+    def fused_step(
+        self, backend: Backend, w: Array, g: Array, s: Slots, c: AdamCoefficients, pre: Prelude
+    ) -> bool:
+        m, v = s["momentum"], s["velocity"]
+        return backend.adam_step(w, g, m, v, s.get("velocity_hat"), c, pre)
 
     def update(self, xp: Any, w: Array, g: Array, s: Slots, c: AdamCoefficients) -> None:
         b1, b2, step, eps = c

@@ -9,11 +9,13 @@ clipping stays on the device. Clipping works on a copy: ``p.grad`` is never modi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, TypedDict, TypeVar
 
 import nnx.schedules as schedules
 from nnx.backends.base import Array, Backend, array_namespace
+from nnx.backends.coefficients import Prelude
 from nnx.layers.parameter import FlatParameters, Parameter
 from nnx.optimizers.clipping import clip_by_norm, clip_by_value, global_clip_scale
 from nnx.optimizers.slots import Slots, SlotState
@@ -157,15 +159,21 @@ class Optimizer(SlotState, Generic[Coefficients]):
         :meth:`nnx.backends.Backend.adam_update`); False, doing nothing, where none applies."""
         return False
 
+    def fused_step(
+        self, backend: Backend, w: Array, g: Array, s: Slots, c: Coefficients, pre: Prelude
+    ) -> bool:
+        """:meth:`update` with the gradient prelude (clipping, weight decay) folded into one of
+        ``backend``'s fused kernels over the whole flat buffer (e.g.
+        :meth:`nnx.backends.Backend.adam_step`); False, doing nothing, where none applies."""
+        return False
+
     def step(self, parameters: Sequence[Parameter]) -> None:
         """Update every trainable parameter that has a gradient, in place; ``iterations += 1``.
 
         Parameters with ``grad is None`` or ``trainable=False`` are skipped (their position
         keeps its state). Pass the same list, in the same order, at every step.
         """
-        if isinstance(parameters, FlatParameters) and not (
-            self.clipnorm or self.clipvalue or self.global_clipnorm
-        ):
+        if isinstance(parameters, FlatParameters) and not self.clipnorm:
             self._step_flat(parameters)
             return
         t = self.iterations
@@ -208,10 +216,13 @@ class Optimizer(SlotState, Generic[Coefficients]):
     def _step_flat(self, parameters: FlatParameters) -> None:
         """:meth:`step` on flat buffers: one elementwise update of all weights at once.
 
-        The same update runs on the whole buffer (split over threads by the backend): the
-        backend's fused kernel where :meth:`fused_update` finds one, else :meth:`update`. The
-        slots are flat buffers too, and ``_slots[i]`` holds views of them, so
-        :meth:`state_dict` and :meth:`load_state_dict` see per-parameter arrays as before.
+        First the backend's fused kernel of the whole step (:meth:`fused_step`: clipping and
+        weight decay folded in, on all cores); else the same update on slices of the buffer
+        (split over threads by the backend): the backend's fused update where
+        :meth:`fused_update` finds one, else :meth:`update`. The slots are flat buffers too,
+        and ``_slots[i]`` holds views of them, so :meth:`state_dict` and
+        :meth:`load_state_dict` see per-parameter arrays as before. ``global_clipnorm`` scales
+        by the norm of the whole buffer (the joint norm of all gradients).
         """
         parameters.sync()
         if self._unchecked:
@@ -221,11 +232,18 @@ class Optimizer(SlotState, Generic[Coefficients]):
         lr = lr(t) if callable(lr) else lr
         c = self.coefficients(lr, t)
         w, g = parameters.value, parameters.grad
-        xp = array_namespace(w)
+        xp = parameters.backend.xp
         flat = self._flat_slots(parameters, xp)
-        decay = 1.0 - lr * self.weight_decay if self.weight_decay else None
-        backend, fused, update = parameters.backend, self.fused_update, self.update
-
+        decay = 1.0 - lr * self.weight_decay if self.weight_decay else 1.0
+        scale: Any = 1.0
+        if self.global_clipnorm:
+            scale = self.global_clipnorm / xp.clip(xp.sum(g * g) ** 0.5, min=self.global_clipnorm)
+        clipvalue = self.clipvalue or math.inf
+        backend = parameters.backend
+        if self.fused_step(backend, w, g, flat, c, Prelude(decay, scale, clipvalue)):
+            self.iterations = t + 1
+            return
+        fused, update = self.fused_update, self.update
         n = w.shape[0]
 
         def chunk(s: slice) -> None:
@@ -233,8 +251,12 @@ class Optimizer(SlotState, Generic[Coefficients]):
                 ws, gs, ss = w, g, flat
             else:
                 ws, gs, ss = w[s], g[s], {k: v[s] for k, v in flat.items()}
-            if decay is not None:
+            if decay != 1.0:
                 ws *= decay
+            if scale != 1.0:
+                gs = gs * scale
+            if clipvalue != math.inf:
+                gs = xp.clip(gs, -clipvalue, clipvalue)
             if not fused(backend, ws, gs, ss, c):
                 update(xp, ws, gs, ss, c)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from nnx.backends.base import Array
+from nnx.backends.base import Array, Backend
+from nnx.backends.coefficients import NadamCoefficients, Prelude
 from nnx.optimizers.adam import check_moment_rates, moments
 from nnx.optimizers.base import LearningRate, Optimizer, Options, Slots
 
@@ -13,18 +14,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 __all__ = ["Nadam", "NadamCoefficients"]
-
-
-class NadamCoefficients(NamedTuple):
-    """Nadam's per-step floats: ``w -= (m_coef m + g_coef g) / (sqrt(v) + epsilon)``, with
-    ``m_coef``, ``g_coef`` and ``epsilon`` carrying the learning rate, the momentum schedule and
-    the bias correction of ``v`` (see :class:`Nadam`)."""
-
-    beta_1: float
-    beta_2: float
-    m_coef: float
-    g_coef: float
-    epsilon: float
 
 
 class Nadam(Optimizer[NadamCoefficients]):
@@ -89,6 +78,11 @@ class Nadam(Optimizer[NadamCoefficients]):
             scale * (1.0 - u_t) / (1.0 - u_prod),
             self.epsilon * root_bc2,
         )
+
+    def fused_step(
+        self, backend: Backend, w: Array, g: Array, s: Slots, c: NadamCoefficients, pre: Prelude
+    ) -> bool:
+        return backend.nadam_step(w, g, s["momentum"], s["velocity"], c, pre)
 
     def update(self, xp: Any, w: Array, g: Array, s: Slots, c: NadamCoefficients) -> None:
         b1, b2, cm, cg, eps = c

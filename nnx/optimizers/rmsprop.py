@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from nnx.backends.base import Array
+from nnx.backends.base import Array, Backend
+from nnx.backends.coefficients import Prelude, RMSpropCoefficients
 from nnx.optimizers.base import LearningRate, Optimizer, Options, Slots
 from nnx.validation import check_bool, check_float
 
@@ -12,17 +13,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 __all__ = ["RMSprop", "RMSpropCoefficients"]
-
-
-class RMSpropCoefficients(NamedTuple):
-    """RMSprop's per-step floats: the learning rate, ``rho`` and ``1 - rho``, the momentum and
-    ``epsilon`` (see :class:`RMSprop`)."""
-
-    learning_rate: float
-    rho: float
-    one_minus_rho: float
-    momentum: float
-    epsilon: float
 
 
 class RMSprop(Optimizer[RMSpropCoefficients]):
@@ -82,6 +72,12 @@ class RMSprop(Optimizer[RMSpropCoefficients]):
 
     def coefficients(self, lr: float, t: int) -> RMSpropCoefficients:
         return RMSpropCoefficients(lr, self.rho, 1.0 - self.rho, self.momentum, self.epsilon)
+
+    def fused_step(
+        self, backend: Backend, w: Array, g: Array, s: Slots, c: RMSpropCoefficients, pre: Prelude
+    ) -> bool:
+        v, m, mg = s["velocity"], s.get("momentum"), s.get("average_gradient")
+        return backend.rmsprop_step(w, g, v, m, mg, c, pre)
 
     def update(self, xp: Any, w: Array, g: Array, s: Slots, c: RMSpropCoefficients) -> None:
         lr, rho, one_minus_rho, mu, eps = c

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from nnx.backends.base import Array, Backend
-from nnx.backends.coefficients import SGDCoefficients
+from nnx.backends.coefficients import Prelude, SGDCoefficients
 from nnx.optimizers.base import LearningRate, Optimizer, Options, Slots
 from nnx.validation import check_bool, check_float
 
@@ -83,6 +83,11 @@ class SGD(Optimizer[SGDCoefficients]):
         if not self.momentum or self.nesterov:
             return False  # the fused kernel knows the heavy-ball form only
         return backend.sgd_momentum_update(w, g, s["momentum"], c)
+
+    def fused_step(
+        self, backend: Backend, w: Array, g: Array, s: Slots, c: SGDCoefficients, pre: Prelude
+    ) -> bool:
+        return backend.sgd_step(w, g, s.get("momentum"), c, self.nesterov, pre)
 
     def update(self, xp: Any, w: Array, g: Array, s: Slots, c: SGDCoefficients) -> None:
         lr, mu = c

@@ -16,7 +16,7 @@ from nnx.optimizers import SGD, Adam
 TAKEN = {
     "relu_backward": {"numpy", "cupy"},
     "sigmoid_backward": {"numpy", "cupy"},
-    "tanh_backward": {"cupy"},
+    "tanh_backward": {"cupy"},  # numpy: only numba's kernel, for large arrays
     "adam_update": {"numpy", "cupy"},
     "sgd_momentum_update": {"cupy"},
 }

@@ -75,9 +75,11 @@ def test_bench_quick_prints_one_table_and_writes_json(
     import json
 
     path = tmp_path / "bench.json"
-    assert main(["bench", "--quick", "--models", "tiny", "--json", str(path)]) == 0
+    args = ["bench", "--quick", "--models", "tiny", "--numba", "off", "--json", str(path)]
+    assert main(args) == 0
     out = capsys.readouterr().out
-    assert "| model | batch | phase | nnx samples/s | torch samples/s |" in out
+    assert "| model | batch | phase | numba | nnx samples/s | torch samples/s |" in out
+    assert "NNX_NUMBA=0" in out and "cores | BLAS " in out
     assert "bytes/step" in out
     data = json.loads(path.read_text())
     assert [r["phase"] for r in data["rows"]] == [
@@ -87,6 +89,19 @@ def test_bench_quick_prints_one_table_and_writes_json(
         "train_adam",
     ]
     assert all(r["nnx"] > 0 for r in data["rows"]) and data["meta"]["numpy"]
+    assert {"cpu", "cores", "blas", "numba", "torch", "date"} <= set(data["meta"])
+    assert not any(r["numba"] for r in data["rows"]) and data["rows"][0]["first step s"] > 0
+
+
+def test_bench_times_numba_off_then_on_where_it_is_installed() -> None:
+    from nnx.backends.numba_paths import ENV, status
+    from nnx.benchmarks.runner import numba_modes, numba_switched
+
+    with numba_switched(False):
+        assert os.environ[ENV] == "0" and status().startswith("off")
+    installed = "numba not installed" not in status()
+    assert numba_modes("both", "numpy") == ([False, True] if installed else [False])
+    assert numba_modes("on", "array_api_strict") == [False]
 
 
 def test_bench_rejects_an_unknown_model() -> None:

@@ -1,0 +1,81 @@
+"""The numba decorator of nnx's CPU kernels: compiled serial loops, run on all cores by
+splitting their arrays into chunks on a thread pool.
+
+Only the ``numba_*`` kernel modules import this (and numba); :mod:`nnx.backends.numba_paths`
+imports them lazily, on the first fast-path call, so ``import nnx`` never loads numba. Each
+kernel compiles on its first call per dtype and is cached on disk (``cache=True``): a later
+process loads it in milliseconds.
+
+Why not ``parallel=True`` and ``prange``: the parallel build of a kernel takes about three
+times as long to compile as the serial one, and a program would need both (waking a thread
+pool costs more than it saves on small arrays). A serial kernel compiled with ``nogil=True``
+runs truly in parallel on slices of its arrays handed to a few Python threads, one compile
+serves both sizes, and nothing depends on numba's threading layer (whose default refuses
+calls from several Python threads at once).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numba
+
+__all__ = ["PARALLEL_MIN_SIZE", "Kernel", "kernel", "threads"]
+
+#: below this many elements a kernel runs on the calling thread only
+PARALLEL_MIN_SIZE = 1 << 16
+
+
+@functools.cache
+def threads() -> int:
+    """The cores this process may use (at most 8)."""
+    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(n or 1, 8))
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(threads(), thread_name_prefix="nnx-numba")
+
+
+class Kernel:
+    """A compiled loop whose arguments at positions ``split`` are sliced along their first
+    axis (all the same length: rows, images, elements) to run on several threads; with no
+    ``split`` it always runs on the calling thread."""
+
+    def __init__(self, fn: Callable[..., Any], split: Sequence[int]) -> None:
+        # NOTE: error_model="numpy": no division-by-zero checks, so the loops vectorize
+        self.compiled = numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
+        self.split = tuple(split)
+        self.__doc__ = fn.__doc__
+
+    def __call__(self, size: int, *args: Any) -> None:
+        """Run on ``args``; ``size`` (the work, in elements) decides whether to split."""
+        n = args[self.split[0]].shape[0] if self.split else 0
+        parts = threads()
+        if size < PARALLEL_MIN_SIZE or parts == 1 or n < 2:
+            self.compiled(*args)
+            return
+        step = -(-n // min(parts, n))
+        futures = [
+            _pool().submit(self.compiled, *self._slice(args, lo, lo + step))
+            for lo in range(0, n, step)
+        ]
+        for future in futures:
+            future.result()
+
+    def _slice(self, args: tuple[Any, ...], lo: int, hi: int) -> list[Any]:
+        out = list(args)
+        for i in self.split:
+            if out[i].shape[0]:  # an unused, empty slot stays empty
+                out[i] = out[i][lo:hi]
+        return out
+
+
+def kernel(*split: int) -> Callable[[Callable[..., Any]], Kernel]:
+    """Decorator: the function as a :class:`Kernel` splitting the arguments at ``split``."""
+    return lambda fn: Kernel(fn, split)
