@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import nnx
+import nnx.backends as nb
 from nnx.backends.coefficients import AdamCoefficients, SGDCoefficients
 from nnx.backends.cupy_backend import CupyBackend
 from nnx.functional import activations as F
@@ -22,10 +23,13 @@ from nnx.saving.state import capture_state, restore_state
 
 
 @pytest.fixture
-def fake():
-    """A stand-in ``cupy`` and a backend on device 1 while device 0 is current."""
+def fake(monkeypatch):
+    """A stand-in ``cupy`` and a backend on device 1 while device 0 is current, known to
+    ``nnx.backends.backend_of`` as ``get_backend("cupy:1")`` would make it."""
     cupy, namespace = fake_cupy.make()
-    yield cupy, CupyBackend(1, cupy=cupy, namespace=namespace)
+    backend = CupyBackend(1, cupy=cupy, namespace=namespace)
+    monkeypatch.setitem(nb._instances, "cupy-standin", backend)
+    yield cupy, backend
     fake_cupy._CURRENT.remove(cupy)
 
 
@@ -264,8 +268,6 @@ def test_the_stand_in_refuses_work_outside_the_device_scope(fake, monkeypatch):
 def test_get_backend_names_a_cuda_device(fake, monkeypatch):
     cupy, _ = fake
     import sys
-
-    import nnx.backends as nb
 
     monkeypatch.setitem(sys.modules, "cupy", cupy)
     monkeypatch.setitem(sys.modules, "array_api_compat.cupy", fake_cupy.FakeNamespace(cupy))
