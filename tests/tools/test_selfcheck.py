@@ -86,6 +86,7 @@ def test_bench_rows_become_a_markdown_table(monkeypatch):
         "model": "mlp",
         "batch": 64,
         "phase": "train",
+        "numba": "on",
         "nnx": 1000.0,
         "torch": 2000.0,
         "nnx/torch": 0.5,
@@ -100,7 +101,7 @@ def test_bench_rows_become_a_markdown_table(monkeypatch):
         "seconds": 1.0,
     }
     report["verdict"] = selfcheck.verdict(report)
-    assert "| mlp | 64 | train | 1,000 | 2,000 | 0.50x |" in selfcheck.markdown(report)
+    assert "| mlp | 64 | train | on | 1,000 | 2,000 | 0.50x |" in selfcheck.markdown(report)
 
 
 @pytest.mark.skipif("cupy" in nb.available(), reason="cupy works here")
