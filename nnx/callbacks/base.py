@@ -171,6 +171,16 @@ class History(Callback):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
 
+    def __repr__(self) -> str:
+        """``<History: 3 epochs, final loss: 0.25 - accuracy: 0.9>``."""
+        if not self.epoch:
+            return "<History: no epochs yet>"
+        final = " - ".join(
+            f"{key}: {float(values[-1]):.4g}" for key, values in self.history.items() if values
+        )
+        n = len(self.epoch)
+        return f"<History: {n} epoch{'s' if n != 1 else ''}, final {final}>"
+
 
 class TerminateOnNaN(Callback):
     """Stop training once the loss is NaN or infinite, never synchronising a device per batch.

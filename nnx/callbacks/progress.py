@@ -81,7 +81,7 @@ class ProgbarLogger(Callback):
 
 def _make_bar(description: str, total: int) -> Any:
     try:
-        from tqdm.auto import tqdm
+        tqdm = _tqdm_class()
     except ImportError:
         return _PlainBar(description, total)
     return tqdm(
@@ -93,6 +93,22 @@ def _make_bar(description: str, total: int) -> Any:
         mininterval=REFRESH_SECONDS,
         file=sys.stdout,
     )
+
+
+def _tqdm_class() -> Any:
+    """tqdm's widget bar (``tqdm.auto``) only when ipywidgets can be imported, else its text bar.
+
+    ``tqdm.auto`` in a Jupyter kernel without ipywidgets warns "IProgress not found" (a
+    ``TqdmWarning`` a student can do nothing about) before falling back to text; asking for the
+    text bar directly prints the same bar without the warning.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm.std import tqdm
+    return tqdm
 
 
 class _PlainBar:

@@ -362,7 +362,39 @@ class Layer:
         return cls(**config)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r} output_shape={self.output_shape}>"
+        """The class and its config: ``Dense(units=4, activation='relu', name='dense')``.
+
+        Falls back to name and output shape if a subclass's ``get_config`` cannot run.
+        """
+        try:
+            config = self.get_config()
+        except Exception:
+            return f"<{type(self).__name__} {self.name!r} output_shape={self.output_shape}>"
+        defaults = {"trainable": True, **_constructor_defaults(type(self))}
+        args = ", ".join(
+            f"{key}={_short(value)}"
+            for key, value in config.items()
+            if key not in defaults or defaults[key] != value
+        )
+        return f"{type(self).__name__}({args})"
+
+
+def _constructor_defaults(cls: type) -> dict[str, Any]:
+    """Keyword defaults of ``cls.__init__`` (``trainable=True``...), left out of the repr."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(cls.__init__).parameters.values()  # type: ignore[misc]
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
+
+
+def _short(value: Any) -> str:
+    """A config value for a repr: an argument-less serialised object as its class name."""
+    if isinstance(value, dict) and set(value) == {"class_name", "config"} and not value["config"]:
+        return str(value["class_name"])
+    return repr(value)
 
 
 def _as_shape(shape: Any, what: str) -> Shape:

@@ -30,7 +30,7 @@ from nnx.layers.base import Backprop, Shape
 from nnx.layers.masking import timestep_view
 from nnx.layers.parameter import FlatParameters
 from nnx.layers.symbolic import is_symbolic
-from nnx.models.summary import summary_lines
+from nnx.models.summary import summary_html, summary_lines, summary_short
 from nnx.saving.state import require_built
 from nnx.training.inputs import require_compiled
 from nnx.training.interrupts import deferred_interrupts
@@ -475,6 +475,13 @@ class Model:
         """Print each layer's type, output shape and parameter count, and the totals."""
         for line in summary_lines(self):
             print_fn(line)
+
+    def __repr__(self) -> str:
+        return summary_short(self)
+
+    def _repr_html_(self) -> str:
+        """The summary table, for Jupyter."""
+        return summary_html(self)
 
     def get_weights(self, copy: bool = True, host: bool = True) -> list[Any]:
         """Every parameter's value, in order: host NumPy arrays (default), or backend arrays

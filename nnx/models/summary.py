@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["summary_lines"]
+__all__ = ["summary_html", "summary_lines", "summary_short"]
 
 
 def _shape(shape: object) -> str:
@@ -22,16 +22,8 @@ def _shape(shape: object) -> str:
     return "(None, " + ", ".join("None" if d is None else str(d) for d in shape) + ")"  # type: ignore[attr-defined]
 
 
-def summary_lines(model: Any) -> list[str]:
-    """Lines of the summary table: layer (type), output shape, parameter count, totals.
-
-    A graph model (one with ``connections(layer)``, see :mod:`nnx.models.functional`) gets a
-    fourth column, "Connected to": the tensors each layer is called on, as ``layer[call]``.
-
-    Args:
-        model: a ``Sequential`` or ``Functional`` (anything with ``name``, ``backend``,
-            ``dtype``, ``built``, ``layers`` and ``parameters()``).
-    """
+def _table(model: Any) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """Header and one row per layer: name (type), output shape, parameters, [connected to]."""
     connections = getattr(model, "connections", None)
     rows = [
         (
@@ -45,6 +37,20 @@ def summary_lines(model: Any) -> list[str]:
     header: tuple[str, ...] = ("Layer (type)", "Output Shape", "Param #")
     if connections is not None:
         header += ("Connected to",)
+    return header, rows
+
+
+def summary_lines(model: Any) -> list[str]:
+    """Lines of the summary table: layer (type), output shape, parameter count, totals.
+
+    A graph model (one with ``connections(layer)``, see :mod:`nnx.models.functional`) gets a
+    fourth column, "Connected to": the tensors each layer is called on, as ``layer[call]``.
+
+    Args:
+        model: a ``Sequential`` or ``Functional`` (anything with ``name``, ``backend``,
+            ``dtype``, ``built``, ``layers`` and ``parameters()``).
+    """
+    header, rows = _table(model)
     widths = [max(len(r[i]) for r in [header, *rows]) + 3 for i in range(len(header))]
     rule = "=" * sum(widths)
 
@@ -71,3 +77,31 @@ def summary_lines(model: Any) -> list[str]:
         rule,
     ]
     return lines
+
+
+def summary_short(model: Any) -> str:
+    """One line: ``<Sequential 'mlp': 3 layers, 41 params, numpy float32>``."""
+    params = sum(p.size for p in model.parameters()) if model.built else None
+    count = f"{params:,} params" if params is not None else "not built"
+    n = len(model.layers)
+    return (
+        f"<{type(model).__name__} {model.name!r}: {n} layer{'s' if n != 1 else ''}, {count}, "
+        f"{model.backend.name} {model.dtype}>"
+    )
+
+
+def summary_html(model: Any) -> str:
+    """The summary as an HTML table (what Jupyter shows for a model as a cell's value)."""
+    from html import escape
+
+    lines = summary_lines(model)
+    header, rows = _table(model)
+    totals = [line for line in lines if line.endswith(tuple("0123456789")) and "params" in line]
+    cells = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return (
+        f"<div><b>{escape(lines[0])}</b>"
+        f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+        + "<br>".join(escape(t) for t in totals)
+        + "</div>"
+    )

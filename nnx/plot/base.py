@@ -57,14 +57,40 @@ def style(i: int) -> dict[str, Any]:
     }
 
 
+_INLINE_FIGURE: Any = None
+
+
 def _figure_class() -> Any:
+    """:class:`matplotlib.figure.Figure` with ``_repr_png_``, made once (matplotlib is lazy).
+
+    A cell whose value is an nnx figure shows it as an image in Jupyter: IPython's PNG formatter
+    calls ``_repr_png_`` when no printer is registered for the type, and when matplotlib-inline
+    has registered one for ``Figure`` that printer (a subclass matches it) draws it instead: one
+    image either way. The figure is not a pyplot figure, so the inline backend's end-of-cell
+    flush never draws it a second time.
+    """
+    global _INLINE_FIGURE
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:
         raise ImportError(
             'nnx.plot needs matplotlib, which is not installed: pip install "nnx-array[plot]"'
         ) from exc
-    return Figure
+    if _INLINE_FIGURE is None:
+
+        class InlineFigure(Figure):
+            """A Figure that Jupyter shows inline as PNG (``_repr_png_``)."""
+
+            def _repr_png_(self) -> bytes:
+                import io
+
+                buffer = io.BytesIO()
+                self.savefig(buffer, format="png", dpi=100)
+                return buffer.getvalue()
+
+        InlineFigure.__module__, InlineFigure.__qualname__ = __name__, "InlineFigure"
+        _INLINE_FIGURE = InlineFigure
+    return _INLINE_FIGURE
 
 
 def figure(n_axes: int = 1, size: tuple[float, float] | None = None) -> tuple[Any, list[Any]]:

@@ -32,7 +32,8 @@ def test_progress_bar_verbose_1(backend, capsys):
 
 
 def test_plain_progress_bar_without_tqdm(backend, capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import now fails
+    for module in ("tqdm.auto", "tqdm.std"):
+        monkeypatch.setitem(sys.modules, module, None)  # import now fails
     _model(backend).fit(X, Y, epochs=2, verbose=1)
     out = capsys.readouterr().out
     assert "Epoch 2/2 [====================] 3/3" in out and "accuracy:" in out
@@ -50,3 +51,36 @@ def test_verbose_2_prints_one_line_per_epoch_with_the_epoch_logs(capsys):
         )
         assert match, line
         assert float(match.group(1)) == round(history.history["loss"][epoch], 4)
+
+
+def test_text_tqdm_without_ipywidgets_never_warns(backend, capsys, monkeypatch):
+    """No ipywidgets (a bare Jupyter kernel): tqdm's text bar, not tqdm.auto's TqdmWarning
+    "IProgress not found" (pyproject turns warnings into errors, so one would fail here)."""
+    import importlib.util
+
+    from tqdm.std import tqdm as text_tqdm
+
+    from nnx.callbacks import progress
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "ipywidgets" else real_find_spec(name, *a),
+    )
+    assert progress._tqdm_class() is text_tqdm
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # tqdm.auto must not be needed
+    _model(backend).fit(X, Y, epochs=1, verbose=1)
+    captured = capsys.readouterr()
+    assert "accuracy" in captured.out and "IProgress" not in captured.out + captured.err
+
+
+def test_widget_tqdm_when_ipywidgets_is_importable(monkeypatch):
+    import importlib.util
+
+    from tqdm.auto import tqdm as auto_tqdm
+
+    from nnx.callbacks import progress
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object())
+    assert progress._tqdm_class() is auto_tqdm
