@@ -226,7 +226,15 @@ class MultiHeadAttention(Layer):
         use_causal_mask: bool = False,
     ) -> Any:
         """Inference: ``attention(query, value, key)`` (Keras's call signature); on symbolic
-        tensors it records a graph node (see the class)."""
+        tensors it records a graph node (see the class). A list ``[query, value(, key)]`` as
+        the only argument is accepted too, as for the other list-input layers."""
+        if isinstance(query, (list, tuple)) and value is None and key is None:
+            if len(query) not in (2, 3):
+                raise ValueError(
+                    f"MultiHeadAttention {self.name!r} takes 2 or 3 inputs (query, value[, key]), "
+                    f"received a list of {len(query)}."
+                )
+            query, value, key = query[0], query[1], (query[2] if len(query) == 3 else None)
         if any(is_symbolic(a) for a in (query, value, key)):
             return self._call_symbolic(query, value, key, attention_mask, use_causal_mask)
         if value is None:

@@ -55,6 +55,8 @@ def test_the_node_records_its_inputs_and_causal_option(backend):
     assert nodes["self"]["inputs"] == [["cross", 0], ["cross", 0]]
     assert nodes["self"]["options"] == {"use_causal_mask": True}
     assert y.shape == (None, 4, 2)
+    v = inputs[1]
+    assert MultiHeadAttention(2, 3, name="as_list")([inputs[0], v]).node.inputs == (inputs[0], v)
 
 
 def test_causal_option_changes_the_graph_as_on_arrays(backend):
@@ -90,6 +92,8 @@ def test_wrong_inputs_are_refused_clearly():
         MultiHeadAttention(2, 3, name="flat")(q, nnx.Input(shape=(6,)))
     with pytest.raises(ValueError, match=r"'steps'.*same number of steps, received 5 and 3"):
         MultiHeadAttention(2, 3, name="steps")(q, nnx.Input(shape=(5, 6)), nnx.Input(shape=(3, 6)))
+    with pytest.raises(ValueError, match=r"'list'.*2 or 3 inputs.*received a list of 4"):
+        MultiHeadAttention(2, 3, name="list")([q, q, q, q])
     with pytest.raises(ValueError, match=r"use_causal_mask must be True or False"):
         MultiHeadAttention(2, 3)(q, q, use_causal_mask="yes")
 
