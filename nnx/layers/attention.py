@@ -13,9 +13,20 @@ from nnx.backends.base import Array, Generator
 from nnx.functional.sequence import allowed_pairs, masked_softmax, masked_softmax_backward
 from nnx.layers.base import Backprop, Layer, Shape, register_layer, serialize_or_none
 from nnx.layers.parameter import Parameter
-from nnx.validation import check_float, check_int
+from nnx.layers.symbolic import call_symbolic, is_symbolic
+from nnx.validation import check_bool, check_float, check_int
 
 __all__ = ["MultiHeadAttention"]
+
+
+def _is_shape_list(shape: Any) -> bool:
+    """Whether ``shape`` is a list of sample shapes (a graph node's), not one shape."""
+    return (
+        isinstance(shape, (list, tuple))
+        and len(shape) > 0
+        and all(isinstance(s, (list, tuple)) for s in shape)
+    )
+
 
 #: ``backprop(dy) -> (d query, d value, d key)``; ``d key`` is None when no key was given
 AttentionBackprop = Callable[[Array], tuple[Array, Array, Array | None]]
@@ -58,12 +69,20 @@ class MultiHeadAttention(Layer):
         ``output_kernel (heads, value_dim, E)``, ``output_bias (E,)``. In a ``Sequential`` the
         layer is self-attention: ``query = value = key = x``.
 
+    In a functional graph it is called as in Keras on symbolic tensors,
+    ``MultiHeadAttention(2, 8)(query, value, key=None, use_causal_mask=False)``: the node reads
+    ``[query, value(, key)]`` and records ``use_causal_mask`` (``attention_mask`` is for arrays
+    only there). ``mha(x, x)`` is self-attention: ``x`` gets the sum of both gradients.
+
     >>> from nnx.backends import get_backend
     >>> x = get_backend("numpy").rng(0).normal((2, 5, 8))
     >>> mha = MultiHeadAttention(num_heads=2, key_dim=4)
     >>> mha(x, x, use_causal_mask=True).shape
     (2, 5, 8)
     """
+
+    #: in a functional graph a node reads ``[query, value]`` or ``[query, value, key]``
+    multiple_inputs = True
 
     def __init__(
         self,
@@ -101,6 +120,8 @@ class MultiHeadAttention(Layer):
         self.seed = seed
         self.rng: Generator | None = None
         self.source_shapes: tuple[Shape | None, Shape | None] = (None, None)
+        #: ``[query, value(, key)]`` sample shapes when built as a graph node, else None
+        self.input_shapes: list[Shape] | None = None
         self.projections: dict[str, tuple[Parameter, Parameter | None]] = {}
 
     # --- building -------------------------------------------------------------------------------
@@ -114,7 +135,13 @@ class MultiHeadAttention(Layer):
         key_shape: Any = None,
     ) -> None:
         """Create the weights for queries of ``input_shape`` ``(Tq, Eq)`` and values/keys of
-        ``value_shape`` / ``key_shape`` (default: the query's: self-attention)."""
+        ``value_shape`` / ``key_shape`` (default: the query's: self-attention); a graph node
+        gives ``input_shape`` as the list ``[query, value(, key)]``."""
+        if _is_shape_list(input_shape):
+            shapes = self._node_shapes(input_shape)
+            self.input_shapes = shapes
+            input_shape, value_shape = shapes[0], shapes[1]
+            key_shape = shapes[2] if len(shapes) == 3 else None
         self.source_shapes = (
             None if value_shape is None else tuple(value_shape),
             None if key_shape is None else tuple(key_shape),
@@ -158,8 +185,32 @@ class MultiHeadAttention(Layer):
             )
         return w, b
 
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
+    def compute_output_shape(self, input_shape: Any) -> Shape:
+        """``(Tq, output_shape or Eq)``, for the query's shape or ``[query, value(, key)]``."""
+        if _is_shape_list(input_shape):
+            input_shape = self._node_shapes(input_shape)[0]
         return (input_shape[0], self.output_size or input_shape[-1])
+
+    def _node_shapes(self, shapes: Any) -> list[Shape]:
+        """Check the ``[query, value(, key)]`` sample shapes of a graph node."""
+        who = f"MultiHeadAttention {self.name!r}"
+        if len(shapes) not in (2, 3):
+            raise ValueError(
+                f"{who} takes 2 or 3 inputs (query, value[, key]), received {len(shapes)}."
+            )
+        out = [tuple(shape) for shape in shapes]
+        for what, shape in zip(("query", "value", "key"), out, strict=False):
+            if len(shape) != 2 or shape[-1] is None:
+                raise ValueError(
+                    f"{who} expects {what} of shape (batch, steps, features), received "
+                    f"(None, {', '.join(map(str, shape))})."
+                )
+        if len(out) == 3 and None not in (out[1][0], out[2][0]) and out[1][0] != out[2][0]:
+            raise ValueError(
+                f"{who}: value and key must have the same number of steps, received "
+                f"{out[1][0]} and {out[2][0]}."
+            )
+        return out
 
     def compute_mask(self, x: Array, mask: Array | None) -> Array | None:
         """The query's mask: every query step keeps its validity."""
@@ -168,13 +219,28 @@ class MultiHeadAttention(Layer):
     # --- running -------------------------------------------------------------------------------
     def __call__(  # type: ignore[override]
         self,
-        query: Array,
-        value: Array,
-        key: Array | None = None,
+        query: Any,
+        value: Any = None,
+        key: Any = None,
         attention_mask: Array | None = None,
         use_causal_mask: bool = False,
-    ) -> Array:
-        """Inference: ``attention(query, value, key)`` (Keras's call signature)."""
+    ) -> Any:
+        """Inference: ``attention(query, value, key)`` (Keras's call signature); on symbolic
+        tensors it records a graph node (see the class). A list ``[query, value(, key)]`` as
+        the only argument is accepted too, as for the other list-input layers."""
+        if isinstance(query, (list, tuple)) and value is None and key is None:
+            if len(query) not in (2, 3):
+                raise ValueError(
+                    f"MultiHeadAttention {self.name!r} takes 2 or 3 inputs (query, value[, key]), "
+                    f"received a list of {len(query)}."
+                )
+            query, value, key = query[0], query[1], (query[2] if len(query) == 3 else None)
+        if any(is_symbolic(a) for a in (query, value, key)):
+            return self._call_symbolic(query, value, key, attention_mask, use_causal_mask)
+        if value is None:
+            raise TypeError(
+                f"MultiHeadAttention {self.name!r} takes query and value, received only a query."
+            )
         if not self.built:
             self.build(
                 (None, query.shape[-1]),
@@ -186,8 +252,47 @@ class MultiHeadAttention(Layer):
             query, value, key, attention_mask=attention_mask, use_causal_mask=use_causal_mask
         )[0]
 
-    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
-        return self.forward_masked(x, None, training=training)
+    def _call_symbolic(
+        self, query: Any, value: Any, key: Any, attention_mask: Any, use_causal_mask: bool
+    ) -> Any:
+        """Record the graph node ``[query, value(, key)]`` with ``use_causal_mask``."""
+        who = f"MultiHeadAttention {self.name!r}"
+        if value is None:
+            raise TypeError(
+                f"{who} takes 2 or 3 inputs (query, value[, key]), received 1: give the value "
+                "too, e.g. mha(x, x) for self-attention."
+            )
+        if attention_mask is not None:
+            raise ValueError(
+                f"{who}: attention_mask is not supported in a functional graph; use "
+                "use_causal_mask, or call the layer on arrays."
+            )
+        causal = check_bool(use_causal_mask, "use_causal_mask", who=who)
+        tensors = [query, value] + ([] if key is None else [key])
+        return call_symbolic(self, tensors, {"use_causal_mask": True} if causal else None)
+
+    def forward(
+        self, x: Any, *, training: bool = False, use_causal_mask: bool = False
+    ) -> tuple[Any, Any]:
+        """Self-attention of one array ``x`` (as in a ``Sequential``), or attention of the list
+        ``[query, value(, key)]`` (a graph node), whose backprop returns one gradient each."""
+        if not isinstance(x, (list, tuple)):
+            return self.forward_masked(x, None, training=training, causal=use_causal_mask)
+        if len(x) not in (2, 3):
+            raise ValueError(
+                f"MultiHeadAttention {self.name!r} takes 2 or 3 inputs (query, value[, key]), "
+                f"received {len(x)}."
+            )
+        key = x[2] if len(x) == 3 else None
+        y, backprop = self.forward_attention(
+            x[0], x[1], key, use_causal_mask=use_causal_mask, training=training
+        )
+
+        def backprop_node(dy: Array) -> list[Array]:
+            dq, dv, dk = backprop(dy)
+            return [dq, dv] if dk is None else [dq, dv, dk]
+
+        return y, backprop_node
 
     def forward_masked(
         self, x: Array, mask: Array | None, *, training: bool = False, causal: bool = False
@@ -343,8 +448,11 @@ class MultiHeadAttention(Layer):
         )
 
     def get_config(self) -> dict[str, Any]:
+        base = super().get_config()
+        if self.input_shapes is not None:  # a graph node: the graph gives the shapes again
+            base.pop("input_shape", None)
         return {
-            **super().get_config(),
+            **base,
             "num_heads": self.num_heads,
             "key_dim": self.key_dim,
             "value_dim": self.value_dim,

@@ -25,6 +25,7 @@ from nnx.functional.sequence import gate_sigmoid
 from nnx.layers.base import Backprop, Layer, Shape, serialize_or_none
 from nnx.layers.masking import float_mask
 from nnx.layers.parameter import Parameter
+from nnx.layers.symbolic import call_symbolic, is_symbolic
 from nnx.validation import check_bool, check_float, check_int
 
 __all__ = ["Loop", "Recurrent", "StepBackprop"]
@@ -203,7 +204,15 @@ class Recurrent(Layer):
         return self.forward_masked(x, None, training=training)
 
     def __call__(self, x: Array, mask: Array | None = None) -> Any:  # type: ignore[override]
-        """Inference, optionally with a ``(batch, steps)`` bool mask of valid steps."""
+        """Inference, optionally with a ``(batch, steps)`` bool mask of valid steps; on a
+        symbolic tensor it records a functional-graph node (``return_state=False`` only)."""
+        if is_symbolic(x):
+            if self.return_state or mask is not None:
+                raise ValueError(
+                    f"{type(self).__name__} {self.name!r}: a functional graph takes one output "
+                    "per layer and no mask argument; use return_state=False and no mask."
+                )
+            return call_symbolic(self, x)
         if not self.built:
             self.build((None, x.shape[-1]), backend_of(x))
         return self.forward_masked(x, mask, training=False)[0]

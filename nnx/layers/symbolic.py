@@ -7,9 +7,11 @@ shapes, computes the output shape without building any weight, and records a nod
 from its outputs back to its inputs, builds the layers with the model's backend and seed, and
 runs them in topological order.
 
-A layer called on a *list* of tensors (the merge layers, later attention's ``[query, value]``)
+A layer called on a *list* of tensors (the merge layers, attention's ``query, value[, key]``)
 declares ``multiple_inputs = True``; its ``build``, ``compute_output_shape`` and ``forward`` then
-take lists, and its ``backprop`` returns one gradient per input.
+take lists, and its ``backprop`` returns one gradient per input. Keyword options of the call
+(attention's ``use_causal_mask``) are recorded in the node, passed to ``forward`` at every run
+and saved in the graph config; they must be JSON values.
 
 >>> from nnx.layers import Dense, Input
 >>> x = Input((3,)).output
@@ -20,7 +22,7 @@ take lists, and its ``backprop`` returns one gradient per input.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = ["Node", "SymbolicTensor", "as_symbolic", "call_symbolic", "is_symbolic"]
@@ -69,15 +71,23 @@ class Node:
         layer: the layer called (an ``Input`` layer for a graph input, with no inputs).
         inputs: the tensors it was called on.
         multiple: whether it was called on a list (its forward takes and returns lists).
+        options: keyword options of the call, given to ``layer.forward`` (JSON values).
 
     Attributes:
         output: the tensor the call produced (set when the node is made).
     """
 
-    def __init__(self, layer: Any, inputs: Sequence[SymbolicTensor], multiple: bool) -> None:
+    def __init__(
+        self,
+        layer: Any,
+        inputs: Sequence[SymbolicTensor],
+        multiple: bool,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
         self.layer = layer
         self.inputs = tuple(inputs)
         self.multiple = multiple
+        self.options: dict[str, Any] = dict(options or {})
         self.output: SymbolicTensor | None = None
 
     @property
@@ -105,8 +115,8 @@ def is_symbolic(x: Any) -> bool:
     return as_symbolic(x) is not None
 
 
-def call_symbolic(layer: Any, x: Any) -> SymbolicTensor:
-    """Record ``layer(x)`` on symbolic tensors and return the output's placeholder.
+def call_symbolic(layer: Any, x: Any, options: Mapping[str, Any] | None = None) -> SymbolicTensor:
+    """Record ``layer(x, **options)`` on symbolic tensors and return the output's placeholder.
 
     Raises:
         TypeError: a list given to a one-input layer, one tensor to a list-input layer, or a
@@ -132,7 +142,7 @@ def call_symbolic(layer: Any, x: Any) -> SymbolicTensor:
     shape: Any = shapes if multiple else shapes[0]
     _check_same_as_before(layer, shape, who)
     output_shape = tuple(layer.compute_output_shape(shape))
-    node = Node(layer, inputs, multiple)
+    node = Node(layer, inputs, multiple, options)
     count = len(layer.inbound_nodes)
     name = layer.name if count == 0 else f"{layer.name}_{count}"
     node.output = SymbolicTensor(output_shape, None, node, name)

@@ -1,11 +1,11 @@
 """``Graph``: the nodes between a functional model's inputs and outputs, in topological order,
 and their forward and backward passes.
 
-The forward runs each node's ``layer.forward`` once its inputs are computed and keeps the
-``backprop`` closures; the backward runs them in reverse topological order, summing the
-gradients that reach a tensor from every node that reads it. A layer called more than once
-(a shared layer) writes its parameters' ``.grad`` at every call, so the graph adds up the
-calls' gradients: ``dL/dW = sum over calls c of dL/dW|_c``.
+The forward runs each node's ``layer.forward`` (with the node's keyword options) once its
+inputs are computed and keeps the ``backprop`` closures; the backward runs them in reverse
+topological order, summing the gradients that reach a tensor from every node that reads it.
+A layer called more than once (a shared layer) writes its parameters' ``.grad`` at every call,
+so the graph adds up the calls' gradients: ``dL/dW = sum over calls c of dL/dW|_c``.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class Graph:
             if id(node) in raw and isinstance(layer, ActivatedLayer):
                 y, backprop = layer.forward_logits(arg, training=training)
             else:
-                y, backprop = layer.forward(arg, training=training)
+                y, backprop = layer.forward(arg, training=training, **node.options)
             assert node.output is not None
             values[id(node.output)] = y
             records.append((node, backprop))

@@ -3,9 +3,9 @@ forms (one tensor, a list, a dict by name) its inputs and outputs are given in.
 
 The config lists every layer once (``{"class_name", "config"}``, rebuilt only through the layer
 registry), the calls in topological order (``nodes``: the layer's name and the tensors it reads,
-each as ``[layer name, call number]``), the inputs and outputs as such references, their form
-(one tensor, a list or a dict) and names, and, once compiled, each output's loss, loss weight
-and metric names.
+each as ``[layer name, call number]``, and its keyword ``options`` if any), the inputs and
+outputs as such references, their form (one tensor, a list or a dict) and names, and, once
+compiled, each output's loss, loss weight and metric names.
 
 >>> import nnx
 >>> from nnx.layers import Dense
@@ -22,7 +22,7 @@ from typing import Any
 
 from nnx.layers import Input as InputLayer
 from nnx.layers import Layer
-from nnx.layers.symbolic import SymbolicTensor, as_symbolic
+from nnx.layers.symbolic import SymbolicTensor, as_symbolic, call_symbolic
 from nnx.registry import serialize
 
 __all__ = ["connect", "graph_config", "read_form", "unique_names"]
@@ -45,6 +45,7 @@ def graph_config(model: Any) -> dict[str, Any]:
                 "layer": node.layer.name,
                 "inputs": [list(index(t)) for t in node.inputs],
                 "multiple": node.multiple,
+                **({"options": dict(node.options)} if node.options else {}),
             }
             for node in model.graph.nodes
         ],
@@ -90,7 +91,8 @@ def connect(layers: Sequence[Layer], config: dict[str, Any]) -> tuple[Any, Any]:
         if node["layer"] not in by_name:
             raise ValueError(f"the graph calls layer {node['layer']!r}, which it lacks.")
         args = [ref(n, i) for n, i in node["inputs"]]
-        out = by_name[node["layer"]](args if node["multiple"] else args[0])
+        layer, arg = by_name[node["layer"]], args if node["multiple"] else args[0]
+        out = call_symbolic(layer, arg, node.get("options"))
         made.setdefault(node["layer"], []).append(out)
     inputs = [ref(n, i) for n, i in config["inputs"]]
     outputs = [ref(n, i) for n, i in config["outputs"]]

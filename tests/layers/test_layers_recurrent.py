@@ -190,3 +190,18 @@ def test_clear_errors(backend):
     layer = _built(LSTM(2), backend)
     with pytest.raises(ValueError, match=r"\(LSTM\) expected input shape \(batch, None, 3\)"):
         layer(backend.asarray(np.zeros((2, 3)), "float64"))
+
+
+def test_recurrent_layers_are_functional_graph_nodes(backend):
+    from nnx.layers import Dense
+
+    x = nnx.Input(shape=(4, 3), name="x")
+    h = GRU(4, return_sequences=True, name="gru")(x)
+    y = Dense(1, name="out")(LSTM(3, name="lstm")(SimpleRNN(3, return_sequences=True)(h)))
+    model = nnx.Model(x, y, backend=backend, seed=0)
+    assert y.shape == (None, 1)
+    errors = nnx.gradcheck(model, X)
+    assert {"input", "gru/kernel", "lstm/recurrent_kernel"} <= set(errors)
+    assert max(errors.values()) < 1e-6
+    with pytest.raises(ValueError, match=r"'stateful'.*return_state=False"):
+        LSTM(3, return_state=True, name="stateful")(x)
