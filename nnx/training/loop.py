@@ -29,7 +29,13 @@ from nnx.training.batching import (
 from nnx.training.inputs import check_batch_size, model_inputs, require_compiled
 from nnx.training.interrupts import interrupt_session
 from nnx.training.nonfinite import NonFiniteGuard
-from nnx.training.sources import ArraySource, BatchSource, is_batch_stream, source_for
+from nnx.training.sources import (
+    ArraySource,
+    BatchSource,
+    is_batch_stream,
+    refuse_sharding,
+    source_for,
+)
 from nnx.training.strategy import current_strategy
 from nnx.validation import check_bool, check_choice, check_int
 
@@ -307,11 +313,7 @@ def predict(model: Any, x: Any, batch_size: int = 32, steps: int | None = None) 
     steps = _steps(steps, "steps")
     strategy = current_strategy()
     if is_batch_stream(x):
-        if strategy.world_size > 1:
-            raise ValueError(
-                "predict: nnx.distributed.DataParallel shards array data; a PyDataset or an "
-                "iterable of batches cannot be sharded yet: pass arrays."
-            )
+        refuse_sharding("predict: x")
         outputs = []
         for xb in _stream_inputs(model, x, steps):
             if not model.built:

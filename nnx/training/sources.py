@@ -33,6 +33,7 @@ __all__ = [
     "PyDatasetSource",
     "is_batch_stream",
     "model_batch",
+    "refuse_sharding",
     "source_for",
 ]
 
@@ -80,7 +81,8 @@ def model_batch(model: Any, batch: Any, who: str, class_weight: Any = None) -> B
     return xb, yb, wb
 
 
-def _refuse_sharding(who: str) -> None:
+def refuse_sharding(who: str) -> None:
+    """Refuse batch-by-batch data under a distribution strategy: only arrays are sharded."""
     if current_strategy().world_size > 1:
         raise ValueError(
             f"{who}: nnx.distributed.DataParallel shards array data (each process computes its "
@@ -156,7 +158,7 @@ class PyDatasetSource(BatchSource):
         steps: int | None = None,
         class_weight: Any = None,
     ) -> None:
-        _refuse_sharding(who)
+        refuse_sharding(who)
         self.model, self.dataset, self.shuffle, self.who = model, dataset, shuffle, who
         self.class_weight = class_weight
         n = check_int(len(dataset), f"len({who})", minimum=1)
@@ -192,7 +194,7 @@ class IterableSource(BatchSource):
         steps_name: str,
         class_weight: Any = None,
     ) -> None:
-        _refuse_sharding(who)
+        refuse_sharding(who)
         self.model, self.data, self.who, self.class_weight = model, data, who, class_weight
         self.steps = None if steps is None else check_int(steps, steps_name, minimum=1)
         self._iterator: Iterator[Any] | None = None
