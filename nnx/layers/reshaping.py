@@ -41,8 +41,8 @@ class Input(Layer):
             check_choice(dtype, "dtype", _DTYPES, who=f"Input {self.name!r}")
         self.input_dtype = dtype
         node = Node(self, (), multiple=False)
-        node.output = SymbolicTensor(self.input_shape or (), dtype, node, self.name)
-        self.output = node.output
+        self.output = SymbolicTensor(self.input_shape or (), dtype, node, self.name)
+        node.output = self.output
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         self.check_input(x)

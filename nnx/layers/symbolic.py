@@ -13,6 +13,17 @@ take lists, and its ``backprop`` returns one gradient per input. Keyword options
 (attention's ``use_causal_mask``) are recorded in the node, passed to ``forward`` at every run
 and saved in the graph config; they must be JSON values.
 
+Two Keras call forms need more than one tensor in or out of a node:
+
+- *tensor keywords*: ``LSTM(8)(x, initial_state=[h, c])`` or ``mha(q, v, attention_mask=m)``.
+  The node keeps them in :attr:`Node.keywords` (a tensor or a list of tensors per name); the
+  graph passes their arrays to ``forward`` under the same names, and the layer's ``backprop``
+  then returns a flat list: the positional input's gradient(s), then one per keyword tensor.
+- *several outputs*: a layer whose ``compute_call_output_shape(shape, options)`` returns a
+  ``list`` of shapes (``LSTM(..., return_state=True)``: ``[y, h, c]``) makes a node with one
+  tensor per output; its ``forward`` returns a tuple, and its ``backprop`` takes a tuple
+  holding one gradient per output (None where no gradient reaches it).
+
 >>> from nnx.layers import Dense, Input
 >>> x = Input((3,)).output
 >>> h = Dense(4)(x)
@@ -25,7 +36,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["Node", "SymbolicTensor", "as_symbolic", "call_symbolic", "is_symbolic"]
+__all__ = [
+    "Node",
+    "SymbolicTensor",
+    "as_symbolic",
+    "call_symbolic",
+    "is_symbolic",
+    "keyword_tensors",
+]
 
 Shape = tuple[int | None, ...]
 
@@ -38,16 +56,21 @@ class SymbolicTensor:
         dtype: the dtype of the data (None: the model's float dtype).
         node: the node that produces it.
         name: a readable name (the producing layer's).
+        index: its position among the node's outputs (0 for a one-output node).
 
     Attributes:
         shape: ``(None, *sample_shape)``, as Keras shows it.
     """
 
-    def __init__(self, sample_shape: Shape, dtype: str | None, node: Node, name: str) -> None:
+    def __init__(
+        self, sample_shape: Shape, dtype: str | None, node: Node, name: str, index: int = 0
+    ) -> None:
         self.sample_shape = tuple(sample_shape)
         self.dtype = dtype
         self.node = node
         self.name = name
+        #: the position of this tensor among its node's outputs
+        self.index = index
 
     @property
     def shape(self) -> Shape:
@@ -65,30 +88,49 @@ class SymbolicTensor:
 
 
 class Node:
-    """One call of a layer in a graph: ``output = layer(inputs)``.
+    """One call of a layer in a graph: ``outputs = layer(args, **keywords, **options)``.
 
     Args:
         layer: the layer called (an ``Input`` layer for a graph input, with no inputs).
-        inputs: the tensors it was called on.
+        args: the tensors it was called on (positionally: one, or a list).
         multiple: whether it was called on a list (its forward takes and returns lists).
         options: keyword options of the call, given to ``layer.forward`` (JSON values).
+        keywords: tensor keyword arguments (``initial_state=[h, c]``), a tensor or a list of
+            tensors per name.
 
     Attributes:
-        output: the tensor the call produced (set when the node is made).
+        inputs: every tensor the call reads: ``args`` then the keyword tensors in order.
+        outputs: the tensors the call produced (set when the node is made).
+        multiple_outputs: whether ``forward`` returns a tuple, one array per output.
     """
 
     def __init__(
         self,
         layer: Any,
-        inputs: Sequence[SymbolicTensor],
+        args: Sequence[SymbolicTensor],
         multiple: bool,
         options: Mapping[str, Any] | None = None,
+        keywords: Mapping[str, SymbolicTensor | Sequence[SymbolicTensor]] | None = None,
     ) -> None:
         self.layer = layer
-        self.inputs = tuple(inputs)
+        self.args = tuple(args)
         self.multiple = multiple
         self.options: dict[str, Any] = dict(options or {})
-        self.output: SymbolicTensor | None = None
+        self.keywords: dict[str, SymbolicTensor | tuple[SymbolicTensor, ...]] = {
+            k: v if isinstance(v, SymbolicTensor) else tuple(v) for k, v in (keywords or {}).items()
+        }
+        self.inputs = self.args + keyword_tensors(self.keywords)
+        self.outputs: list[SymbolicTensor] = []
+        self.multiple_outputs = False
+
+    @property
+    def output(self) -> SymbolicTensor | None:
+        """The first (for most layers the only) output tensor, None before it is made."""
+        return self.outputs[0] if self.outputs else None
+
+    @output.setter
+    def output(self, tensor: SymbolicTensor) -> None:
+        self.outputs = [tensor]
 
     @property
     def is_input(self) -> bool:
@@ -98,6 +140,16 @@ class Node:
     def __repr__(self) -> str:
         names = ", ".join(t.name for t in self.inputs)
         return f"<Node {self.layer.name}({names})>"
+
+
+def keyword_tensors(
+    keywords: Mapping[str, SymbolicTensor | Sequence[SymbolicTensor]],
+) -> tuple[SymbolicTensor, ...]:
+    """The tensors of a node's keyword arguments, flattened in order."""
+    out: list[SymbolicTensor] = []
+    for value in keywords.values():
+        out.extend([value] if isinstance(value, SymbolicTensor) else value)
+    return tuple(out)
 
 
 def as_symbolic(x: Any) -> SymbolicTensor | None:
@@ -115,8 +167,20 @@ def is_symbolic(x: Any) -> bool:
     return as_symbolic(x) is not None
 
 
-def call_symbolic(layer: Any, x: Any, options: Mapping[str, Any] | None = None) -> SymbolicTensor:
-    """Record ``layer(x, **options)`` on symbolic tensors and return the output's placeholder.
+def call_symbolic(
+    layer: Any,
+    x: Any,
+    options: Mapping[str, Any] | None = None,
+    keywords: Mapping[str, Any] | None = None,
+) -> Any:
+    """Record ``layer(x, **keywords, **options)`` on symbolic tensors and return the output's
+    placeholder (a list of them for a layer with several outputs).
+
+    Args:
+        layer: the layer called.
+        x: a symbolic tensor, or a list of them for a list-input layer.
+        options: JSON keyword options of the call.
+        keywords: tensor keyword arguments (a symbolic tensor or a list of them per name).
 
     Raises:
         TypeError: a list given to a one-input layer, one tensor to a list-input layer, or a
@@ -141,20 +205,54 @@ def call_symbolic(layer: Any, x: Any, options: Mapping[str, Any] | None = None) 
     shapes = [t.sample_shape for t in inputs]
     shape: Any = shapes if multiple else shapes[0]
     _check_same_as_before(layer, shape, who)
-    output_shape = tuple(layer.compute_output_shape(shape))
-    node = Node(layer, inputs, multiple, options)
+    tensor_keywords = {k: _keyword(v, k, who) for k, v in (keywords or {}).items()}
+    shape_of_call = getattr(layer, "compute_call_output_shape", None)
+    if shape_of_call is not None:
+        output_shape = shape_of_call(shape, dict(options or {}), _keyword_shapes(tensor_keywords))
+    else:
+        output_shape = layer.compute_output_shape(shape)
+    node = Node(layer, inputs, multiple, options, tensor_keywords)
     count = len(layer.inbound_nodes)
     name = layer.name if count == 0 else f"{layer.name}_{count}"
-    node.output = SymbolicTensor(output_shape, None, node, name)
+    if isinstance(output_shape, list):
+        node.multiple_outputs = True
+        node.outputs = [
+            SymbolicTensor(tuple(s), None, node, name if i == 0 else f"{name}:{i}", i)
+            for i, s in enumerate(output_shape)
+        ]
+    else:
+        node.output = SymbolicTensor(tuple(output_shape), None, node, name)
     layer.inbound_nodes.append(node)
-    return node.output
+    return list(node.outputs) if node.multiple_outputs else node.output
+
+
+def _keyword(value: Any, name: str, who: str) -> SymbolicTensor | tuple[SymbolicTensor, ...]:
+    """A keyword argument of a symbolic call as a tensor or a tuple of tensors."""
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    tensors = [as_symbolic(t) for t in items]
+    if not items or any(t is None for t in tensors):
+        kinds = ", ".join(type(t).__name__ for t in items)
+        raise TypeError(
+            f"{who}: {name}= in a functional graph must be symbolic tensors (from nnx.Input "
+            f"or layer calls), received [{kinds}]."
+        )
+    found = [t for t in tensors if t is not None]
+    return tuple(found) if isinstance(value, (list, tuple)) else found[0]
+
+
+def _keyword_shapes(keywords: Mapping[str, Any]) -> dict[str, Any]:
+    """The sample shapes of tensor keywords, with the same structure."""
+    return {
+        k: v.sample_shape if isinstance(v, SymbolicTensor) else [t.sample_shape for t in v]
+        for k, v in keywords.items()
+    }
 
 
 def _check_same_as_before(layer: Any, shape: Any, who: str) -> None:
     """A shared or pre-built layer must see the shape it was built or first called with."""
     if layer.inbound_nodes:
         first = layer.inbound_nodes[0]
-        before: Any = [t.sample_shape for t in first.inputs]
+        before: Any = [t.sample_shape for t in first.args]
         before = before if first.multiple else before[0]
     elif layer.built or layer.input_shape is not None:
         before = getattr(layer, "input_shapes", None) or layer.input_shape

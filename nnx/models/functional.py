@@ -147,7 +147,7 @@ class Functional(Model):
             if layer.built:
                 self._check_reused(layer)
                 continue
-            shapes = [t.sample_shape for t in node.inputs]
+            shapes = [t.sample_shape for t in node.args]
             layer.build(shapes if node.multiple else shapes[0], self.backend, self.rng, self.dtype)
         ins = [t.sample_shape for t in self.inputs]
         outs = self.output_shapes
@@ -169,7 +169,10 @@ class Functional(Model):
         refs = []
         for node in self.graph.nodes:
             if node.layer is layer:
-                refs += [f"{n}[{i}]" for n, i in map(self.graph.index, node.inputs)]
+                refs += [
+                    "{}[{}]".format(r[0], "][".join(map(str, r[1:])))
+                    for r in map(self.graph.ref, node.inputs)
+                ]
         return ", ".join(refs)
 
     # --- running ----------------------------------------------------------------------------

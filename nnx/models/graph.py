@@ -1,9 +1,18 @@
 """``Graph``: the nodes between a functional model's inputs and outputs, in topological order,
 and their forward and backward passes.
 
-The forward runs each node's ``layer.forward`` (with the node's keyword options) once its
-inputs are computed and keeps the ``backprop`` closures; the backward runs them in reverse
-topological order, summing the gradients that reach a tensor from every node that reads it.
+The forward runs each node's ``layer.forward`` (with the node's keyword options and tensor
+keywords such as ``initial_state``) once its inputs are computed and keeps the ``backprop``
+closures; the backward runs them in reverse topological order, summing the gradients that reach
+a tensor from every node that reads it. A node with several outputs (``return_state``) gets a
+tuple of their gradients, None where nothing reached an output.
+
+Timestep masks travel beside the values, as in Keras and as ``Sequential`` threads them (see
+:mod:`nnx.layers.masking`): a node whose inputs carry a mask runs ``forward_masked``, and
+``layer.compute_mask`` gives the mask of its output (``Embedding(mask_zero=True)`` and
+``Masking`` create one). A list-input layer gets the list of its inputs' masks; when its
+``compute_mask`` returns a list, the output's mask is their logical AND (Keras's merge rule).
+:meth:`Graph.run_masked` also returns the outputs' masks, which the loss and metrics honour.
 A layer called more than once (a shared layer) writes its parameters' ``.grad`` at every call,
 so the graph adds up the calls' gradients: ``dL/dW = sum over calls c of dL/dW|_c``.
 """
@@ -84,12 +93,18 @@ class Graph:
             )
 
     def index(self, tensor: SymbolicTensor) -> tuple[str, int]:
-        """``(layer name, call number)`` naming ``tensor`` in a config."""
+        """``(layer name, call number)`` of the call that produced ``tensor``."""
         node = tensor.node
         if node.is_input:
             return node.layer.name, 0
         calls = [n for n in self.nodes if n.layer is node.layer]
         return node.layer.name, calls.index(node)
+
+    def ref(self, tensor: SymbolicTensor) -> list[Any]:
+        """``[layer name, call number]`` naming ``tensor`` in a config, plus its output index
+        ``[..., k]`` when its node has several outputs (Keras's ``[layer, node, tensor]``)."""
+        name, call = self.index(tensor)
+        return [name, call, tensor.index] if tensor.node.multiple_outputs else [name, call]
 
     def run(
         self, xs: Sequence[Array], *, training: bool, logits: frozenset[int] = frozenset()
@@ -102,23 +117,40 @@ class Graph:
             logits: positions of outputs computed as pre-activations (``forward_logits``),
                 for a loss fused with the activation.
         """
+        outputs, backprop, _ = self.run_masked(xs, training=training, logits=logits)
+        return outputs, backprop
+
+    def run_masked(
+        self, xs: Sequence[Array], *, training: bool, logits: frozenset[int] = frozenset()
+    ) -> tuple[list[Array], GraphBackprop, list[Array | None]]:
+        """:meth:`run` plus the timestep mask of each output (None: not masked)."""
         if len(xs) != len(self.inputs):
             raise ValueError(f"The graph has {len(self.inputs)} inputs, received {len(xs)} arrays.")
         for t, x in zip(self.inputs, xs, strict=True):
             t.node.layer.check_input(x)  # the Input layer: backend and sample shape
         values: dict[int, Array] = {id(t): x for t, x in zip(self.inputs, xs, strict=True)}
+        masks: dict[int, Array] = {}
         raw = {id(self.outputs[i].node) for i in logits}
-        records: list[tuple[Node, Callable[[Array], Any]]] = []
+        records: list[tuple[Node, Callable[[Any], Any]]] = []
         for node in self.nodes:
-            args = [values[id(t)] for t in node.inputs]
+            args = [values[id(t)] for t in node.args]
             arg = args if node.multiple else args[0]
+            arg_masks = [masks.get(id(t)) for t in node.args]
+            mask: Any = arg_masks if node.multiple else arg_masks[0]
+            kwargs = {**node.options, **_keyword_values(node, values)}
             layer = node.layer
             if id(node) in raw and isinstance(layer, ActivatedLayer):
                 y, backprop = layer.forward_logits(arg, training=training)
+            elif any(m is not None for m in arg_masks) and _reads_masks(layer):
+                y, backprop = layer.forward_masked(arg, mask, training=training, **kwargs)
             else:
-                y, backprop = layer.forward(arg, training=training, **node.options)
-            assert node.output is not None
-            values[id(node.output)] = y
+                y, backprop = layer.forward(arg, training=training, **kwargs)
+            out_mask = _combined(layer.compute_mask(arg, mask))
+            ys = list(y) if node.multiple_outputs else [y]
+            for t, value in zip(node.outputs, ys, strict=True):
+                values[id(t)] = value
+            if out_mask is not None:
+                masks[id(node.outputs[0])] = out_mask
             records.append((node, backprop))
         outputs = [values[id(t)] for t in self.outputs]
         shared = {id(layer) for layer in self.shared}
@@ -129,20 +161,46 @@ class Graph:
                 _add(grads, t, dy)
             sums: dict[int, tuple[Parameter, Array]] = {}
             for node, backprop in reversed(records):
-                assert node.output is not None
-                dy = grads.pop(id(node.output), None)
-                if dy is None:
+                douts = [grads.pop(id(t), None) for t in node.outputs]
+                if all(d is None for d in douts):
                     continue
-                dx = backprop(dy)
+                dx = backprop(tuple(douts) if node.multiple_outputs else douts[0])
                 if id(node.layer) in shared:
                     _accumulate(sums, node.layer)
-                for t, d in zip(node.inputs, dx if node.multiple else [dx], strict=True):
+                flat = dx if node.multiple or node.keywords else [dx]
+                for t, d in zip(node.inputs, flat, strict=True):
                     _add(grads, t, d)
             for p, total in sums.values():
                 p.grad = total
             return [grads.get(id(t)) for t in self.inputs]
 
-        return outputs, backprop_all
+        return outputs, backprop_all, [masks.get(id(t)) for t in self.outputs]
+
+
+def _reads_masks(layer: Layer) -> bool:
+    """Whether ``layer`` overrides ``forward_masked`` (the base one ignores the mask)."""
+    return type(layer).forward_masked is not Layer.forward_masked
+
+
+def _keyword_values(node: Node, values: dict[int, Array]) -> dict[str, Any]:
+    """The arrays of a node's tensor keywords (an array or a list per name)."""
+    return {
+        k: values[id(v)] if isinstance(v, SymbolicTensor) else [values[id(t)] for t in v]
+        for k, v in node.keywords.items()
+    }
+
+
+def _combined(mask: Any) -> Array | None:
+    """One mask from what ``compute_mask`` returned: a list of masks is ANDed (None: absent)."""
+    if not isinstance(mask, (list, tuple)):
+        return mask  # type: ignore[no-any-return]
+    present = [m for m in mask if m is not None]
+    if not present:
+        return None
+    out = present[0]
+    for m in present[1:]:
+        out = array_namespace(out).logical_and(out, m)
+    return out
 
 
 def _add(grads: dict[int, Array], tensor: SymbolicTensor, dy: Array | None) -> None:

@@ -3,9 +3,11 @@ forms (one tensor, a list, a dict by name) its inputs and outputs are given in.
 
 The config lists every layer once (``{"class_name", "config"}``, rebuilt only through the layer
 registry), the calls in topological order (``nodes``: the layer's name and the tensors it reads,
-each as ``[layer name, call number]``, and its keyword ``options`` if any), the inputs and
-outputs as such references, their form (one tensor, a list or a dict) and names, and, once
-compiled, each output's loss, loss weight and metric names.
+each as ``[layer name, call number]``, or ``[layer name, call number, output index]`` for an
+output of a node with several (``return_state``), its keyword ``options`` if any, and its
+tensor ``keywords`` if any, e.g. ``{"initial_state": [["enc", 0, 1], ["enc", 0, 2]]}``),
+the inputs and outputs as such references, their form (one tensor, a list or a dict) and
+names, and, once compiled, each output's loss, loss weight and metric names.
 
 >>> import nnx
 >>> from nnx.layers import Dense
@@ -30,7 +32,7 @@ __all__ = ["connect", "graph_config", "read_form", "unique_names"]
 
 def graph_config(model: Any) -> dict[str, Any]:
     """The architecture of a :class:`~nnx.models.functional.Functional` (see the module)."""
-    index = model.graph.index
+    ref = model.graph.ref
     config: dict[str, Any] = {
         "class_name": "Functional",
         "name": model.name,
@@ -43,14 +45,15 @@ def graph_config(model: Any) -> dict[str, Any]:
         "nodes": [
             {
                 "layer": node.layer.name,
-                "inputs": [list(index(t)) for t in node.inputs],
+                "inputs": [ref(t) for t in node.args],
                 "multiple": node.multiple,
                 **({"options": dict(node.options)} if node.options else {}),
+                **({"keywords": _keyword_refs(node, ref)} if node.keywords else {}),
             }
             for node in model.graph.nodes
         ],
-        "inputs": [list(index(t)) for t in model.inputs],
-        "outputs": [list(index(t)) for t in model.outputs],
+        "inputs": [ref(t) for t in model.inputs],
+        "outputs": [ref(t) for t in model.outputs],
         "input_form": model.input_form,
         "output_form": model.output_form,
         "input_names": model.input_names,
@@ -77,29 +80,43 @@ def connect(layers: Sequence[Layer], config: dict[str, Any]) -> tuple[Any, Any]:
         ValueError: a node or an output names a layer or call that does not exist.
     """
     by_name = {layer.name: layer for layer in layers}
-    made: dict[str, list[SymbolicTensor]] = {
-        layer.name: [layer.output] for layer in layers if isinstance(layer, InputLayer)
+    made: dict[str, list[list[SymbolicTensor]]] = {
+        layer.name: [[layer.output]] for layer in layers if isinstance(layer, InputLayer)
     }
 
-    def ref(name: str, call: int) -> SymbolicTensor:
+    def ref(reference: Sequence[Any]) -> SymbolicTensor:
+        name, call, index = [*reference, 0][:3]
         try:
-            return made[name][call]
+            return made[name][call][index]
         except (KeyError, IndexError, TypeError):
-            raise ValueError(f"the graph refers to {name}[{call}], never computed.") from None
+            shown = "][".join(map(str, reference[1:]))
+            raise ValueError(f"the graph refers to {name}[{shown}], never computed.") from None
 
     for node in config["nodes"]:
         if node["layer"] not in by_name:
             raise ValueError(f"the graph calls layer {node['layer']!r}, which it lacks.")
-        args = [ref(n, i) for n, i in node["inputs"]]
+        args = [ref(r) for r in node["inputs"]]
         layer, arg = by_name[node["layer"]], args if node["multiple"] else args[0]
-        out = call_symbolic(layer, arg, node.get("options"))
-        made.setdefault(node["layer"], []).append(out)
-    inputs = [ref(n, i) for n, i in config["inputs"]]
-    outputs = [ref(n, i) for n, i in config["outputs"]]
+        keywords = {
+            k: [ref(r) for r in v] if v and isinstance(v[0], list) else ref(v)
+            for k, v in node.get("keywords", {}).items()
+        }
+        out = call_symbolic(layer, arg, node.get("options"), keywords)
+        made.setdefault(node["layer"], []).append(out if isinstance(out, list) else [out])
+    inputs = [ref(r) for r in config["inputs"]]
+    outputs = [ref(r) for r in config["outputs"]]
     return (
         _form(inputs, config.get("input_form", "list"), config.get("input_names")),
         _form(outputs, config.get("output_form", "list"), config.get("output_names")),
     )
+
+
+def _keyword_refs(node: Any, ref: Any) -> dict[str, Any]:
+    """A node's tensor keywords as references (one, or a list per name)."""
+    return {
+        k: ref(v) if isinstance(v, SymbolicTensor) else [ref(t) for t in v]
+        for k, v in node.keywords.items()
+    }
 
 
 def _form(tensors: list[SymbolicTensor], form: str, names: list[str] | None) -> Any:
