@@ -6,8 +6,21 @@ one matmul) and ``backprop(dstates) -> (dxz_t, dstates_prev)`` adds the recurren
 gradients into ``loop.grads``. This class runs the steps forward, then the step closures in
 reverse (backpropagation through time), and handles what every cell shares: the timestep mask
 (a masked step keeps the previous state: ``s_t = m_t s~_t + (1 - m_t) s_{t-1}``), input and
-recurrent dropout (one mask per sequence, as Keras), ``go_backwards``, ``return_sequences`` and
-``return_state``.
+recurrent dropout (one mask per sequence, as Keras), ``go_backwards``, ``return_sequences``,
+``return_state`` and ``initial_state``.
+
+Keras's call forms work eagerly and in functional graphs::
+
+    _, h, c = LSTM(64, return_state=True)(encoder_inputs)          # three symbolic tensors
+    y = LSTM(64, return_sequences=True)(decoder_inputs, initial_state=[h, c])
+
+With ``initial_state`` the backprop returns ``[dx, d state_0, ...]`` (one gradient per input
+tensor, as a graph node with tensor keywords does); with ``return_state`` it takes
+``(dy, d state_0, ...)``, None for an output no gradient reaches.
+
+``unroll``: nnx runs layers eagerly, so the loop over time is always a Python loop calling the
+cell's array kernels, whatever ``unroll`` says; the argument is kept (and saved) for Keras
+compatibility and ``unroll=True`` gives the same numbers.
 """
 
 from __future__ import annotations
@@ -77,9 +90,11 @@ class Recurrent(Layer):
         recurrent_dropout: fraction of the state ``h`` dropped in the recurrent product.
         return_sequences: output every step ``(batch, steps, units)``, not only the last.
         return_state: also return the final state(s): the output is ``(y, *states)`` and
-            backprop takes a gradient for each (None for "no gradient").
+            backprop takes a gradient for each (None for "no gradient"); in a functional graph
+            the call returns ``[y, h(, c)]``, one symbolic tensor each.
         go_backwards: read the sequence in reverse (outputs are in the reversed order).
-        unroll: accepted for Keras compatibility; the loop is always a Python loop.
+        unroll: accepted and saved for Keras compatibility only: nnx runs eagerly, so a
+            Python loop over the steps always runs and ``unroll=True`` changes nothing.
         seed: seed of the dropout masks (default: drawn from the model's generator).
     """
 
@@ -200,26 +215,71 @@ class Recurrent(Layer):
         return xp.flip(mask, axis=1) if self.go_backwards else mask
 
     # --- running -------------------------------------------------------------------------------
-    def forward(self, x: Array, *, training: bool = False) -> tuple[Any, Backprop]:
-        return self.forward_masked(x, None, training=training)
-
-    def __call__(self, x: Array, mask: Array | None = None) -> Any:  # type: ignore[override]
-        """Inference, optionally with a ``(batch, steps)`` bool mask of valid steps; on a
-        symbolic tensor it records a functional-graph node (``return_state=False`` only)."""
-        if is_symbolic(x):
-            if self.return_state or mask is not None:
+    def __call__(  # type: ignore[override]
+        self, x: Any, mask: Array | None = None, initial_state: Any = None
+    ) -> Any:
+        """Inference, optionally with a ``(batch, steps)`` bool mask of valid steps and the
+        initial state(s) ``[h(, c)]``, each ``(batch, units)`` (default zeros). On symbolic
+        tensors it records a functional-graph node (``initial_state`` symbolic too; the mask
+        comes with the input tensor, from ``Embedding(mask_zero=True)`` or ``Masking``)."""
+        if is_symbolic(x) or (initial_state is not None and is_symbolic(initial_state)):
+            if mask is not None:
                 raise ValueError(
-                    f"{type(self).__name__} {self.name!r}: a functional graph takes one output "
-                    "per layer and no mask argument; use return_state=False and no mask."
+                    f"{type(self).__name__} {self.name!r}: in a functional graph the mask comes "
+                    "with the input tensor (Embedding(mask_zero=True) or Masking); received a "
+                    "mask argument."
                 )
-            return call_symbolic(self, x)
+            keywords = None if initial_state is None else {"initial_state": _listed(initial_state)}
+            return call_symbolic(self, x, None, keywords)
         if not self.built:
             self.build((None, x.shape[-1]), backend_of(x))
-        return self.forward_masked(x, mask, training=False)[0]
+        states = None if initial_state is None else _listed(initial_state)
+        return self.forward_masked(x, mask, training=False, initial_state=states)[0]
+
+    def compute_call_output_shape(
+        self, input_shape: Shape, options: dict[str, Any], keywords: dict[str, Any]
+    ) -> Any:
+        """The output shape of a graph call: ``[y, h(, c)]`` shapes with ``return_state``.
+
+        Raises:
+            ValueError: ``initial_state`` is not ``state_count`` tensors of shape
+                ``(batch, units)``.
+        """
+        if "initial_state" in keywords:
+            self._check_state_shapes([(None, *s) for s in keywords["initial_state"]], None)
+        y = self.compute_output_shape(input_shape)
+        return [y, *[(self.units,)] * self.state_count] if self.return_state else y
+
+    def _check_state_shapes(self, shapes: list[tuple[Any, ...]], batch: int | None) -> None:
+        expected = (batch, self.units)
+        count = self.state_count
+        if len(shapes) != count or any(
+            len(s) != 2 or s[1] != self.units or (batch is not None and s[0] != batch)
+            for s in shapes
+        ):
+            shown = ", ".join(str(tuple(s)) for s in shapes)
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: initial_state must be {count} "
+                f"tensor{'s' if count > 1 else ''} of shape (batch, units) = "
+                f"{expected}, received {len(shapes)} of shape{'s' if len(shapes) != 1 else ''} "
+                f"[{shown}]."
+            )
+
+    def forward(
+        self, x: Array, *, training: bool = False, initial_state: Any = None
+    ) -> tuple[Any, Backprop]:
+        return self.forward_masked(x, None, training=training, initial_state=initial_state)
 
     def forward_masked(
-        self, x: Array, mask: Array | None, *, training: bool = False
+        self,
+        x: Array,
+        mask: Array | None,
+        *,
+        training: bool = False,
+        initial_state: Any = None,
     ) -> tuple[Any, Backprop]:
+        """``(y, backprop)`` of the sequence ``x`` with valid steps ``mask`` (None: all),
+        starting from ``initial_state`` (a list of ``(batch, units)`` arrays; None: zeros)."""
         self.check_input(x)
         if x.ndim != 3:
             raise ValueError(
@@ -245,9 +305,18 @@ class Recurrent(Layer):
             xz = xz + b_in
         loop = Loop(self.recurrent_kernel.value, b_rec, hmask)
         m = None if mask is None else float_mask(mask, x)
-        states: States = tuple(
-            xp.zeros((n, self.units), dtype=x.dtype, device=x.device)
-            for _ in range(self.state_count)
+        given = None if initial_state is None else _listed(initial_state)
+        if given is not None:
+            self._check_state_shapes([tuple(a.shape) for a in given], n)
+            for a in given:
+                self.check_input_backend(a)
+        states: States = (
+            tuple(given)
+            if given is not None
+            else tuple(
+                xp.zeros((n, self.units), dtype=x.dtype, device=x.device)
+                for _ in range(self.state_count)
+            )
         )
         backprops: list[StepBackprop] = []
         outputs = []
@@ -262,7 +331,7 @@ class Recurrent(Layer):
                 outputs.append(states[0])
         y = xp.stack(outputs, axis=1) if self.return_sequences else states[0]
 
-        def backprop(dout: Any) -> Array:
+        def backprop(dout: Any) -> Any:
             dy, dfinal = (dout[0], list(dout[1:])) if self.return_state else (dout, [])
             loop.grads = {}
             dstates = [
@@ -298,11 +367,23 @@ class Recurrent(Layer):
             dx = xp.permute_dims(dx, (1, 0, 2))
             if xmask is not None:
                 dx = dx * xmask
-            return xp.flip(dx, axis=1) if self.go_backwards else dx
+            dx = xp.flip(dx, axis=1) if self.go_backwards else dx
+            # NOTE: after the loop, dstates are the gradients of the initial states.
+            return dx if given is None else [dx, *dstates]
 
         if self.return_state:
             return (y, *states), backprop
         return y, backprop
+
+    def check_input_backend(self, a: Array) -> None:
+        """A clear error for an initial state on another backend than the layer's."""
+        backend = self.backend
+        assert backend is not None
+        if not backend.owns(a):
+            raise TypeError(
+                f"{type(self).__name__} {self.name!r} runs on backend {backend.name!r} but "
+                f"initial_state holds a {type(a).__module__}.{type(a).__name__}."
+            )
 
     def _dropout_mask(self, shape: tuple[int, ...], rate: float, training: bool) -> Array | None:
         """A scaled Bernoulli keep-mask ``m / (1 - rate)``, or None (inference, rate 0)."""
@@ -333,3 +414,8 @@ class Recurrent(Layer):
             "unroll": self.unroll,
             "seed": self.seed,
         }
+
+
+def _listed(states: Any) -> list[Any]:
+    """``initial_state`` as a list (Keras accepts one tensor for a one-state cell)."""
+    return list(states) if isinstance(states, (list, tuple)) else [states]

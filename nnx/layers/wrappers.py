@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from nnx.backends import backend_of
 from nnx.backends.base import Array, Generator
 from nnx.layers.base import Backprop, Layer, Shape, layer_class, register_layer
+from nnx.layers.symbolic import call_symbolic, is_symbolic
 from nnx.validation import check_choice
 
 __all__ = ["Bidirectional", "TimeDistributed", "build_child", "deserialize_layer"]
@@ -41,6 +43,12 @@ class Bidirectional(Layer):
     ``return_sequences`` its outputs are put back in time order). Backward: each direction's
     backprop gets its part of ``dy``; ``dx`` is their sum.
 
+    As in Keras, a wrapped layer with ``return_state=True`` makes the output
+    ``[y, *forward states, *backward states]`` (``[y, h_f, c_f, h_b, c_b]`` for an LSTM), and
+    ``initial_state`` takes the same list of states (forward first), eagerly and in graphs;
+    the backprop then returns ``[dx, *d initial states]``. ``merge_mode=None`` gives the two
+    directions' outputs separately (two tensors in a graph).
+
     Args:
         layer: a ``SimpleRNN``, ``LSTM`` or ``GRU`` (copied twice, from its config: the
             copies are ``forward_layer`` and ``backward_layer``).
@@ -48,13 +56,16 @@ class Bidirectional(Layer):
             output is the pair ``(forward, backward)``).
 
     Shape:
-        As the wrapped layer, with ``2 units`` features for ``"concat"``.
+        As the wrapped layer, with ``2 units`` features for ``"concat"``; each state
+        ``(batch, units)``.
 
     >>> from nnx.backends import get_backend
     >>> from nnx.layers import LSTM
     >>> x = get_backend("numpy").asarray([[[1.0], [0.5], [-1.0]]])
     >>> Bidirectional(LSTM(3, return_sequences=True))(x).shape
     (1, 3, 6)
+    >>> [a.shape for a in Bidirectional(LSTM(3, return_state=True))(x)]
+    [(1, 6), (1, 3), (1, 3), (1, 3), (1, 3)]
     """
 
     def __init__(
@@ -63,11 +74,6 @@ class Bidirectional(Layer):
         layer = deserialize_layer(layer)
         kwargs.setdefault("name", f"bidirectional_{layer.name}")
         super().__init__(**kwargs)
-        if getattr(layer, "return_state", False):
-            raise ValueError(
-                f"Bidirectional {self.name!r}: return_state=True layers are not supported; "
-                "received a layer with return_state=True."
-            )
         if not hasattr(layer, "go_backwards"):
             raise ValueError(
                 f"Bidirectional {self.name!r} wraps a recurrent layer (SimpleRNN, LSTM, GRU), "
@@ -85,6 +91,8 @@ class Bidirectional(Layer):
             {**config, "name": f"backward_{layer.name}", "go_backwards": backwards}
         )
         self.return_sequences = bool(config["return_sequences"])
+        self.return_state = bool(config.get("return_state", False))
+        self.state_count: int = getattr(layer, "state_count", 1)
 
     def build_parameters(self, input_shape: Shape, rng: Generator) -> None:
         build_child(self, self.forward_layer, input_shape, rng)
@@ -99,50 +107,111 @@ class Bidirectional(Layer):
             return (*shape[:-1], 2 * shape[-1])  # type: ignore[operator]
         return shape
 
+    def compute_call_output_shape(
+        self, input_shape: Shape, options: dict[str, Any], keywords: dict[str, Any]
+    ) -> Any:
+        """A graph call's output shape(s): ``[y(, y_backward), *states]`` when there are
+        several outputs (``return_state`` or ``merge_mode=None``)."""
+        if "initial_state" in keywords:
+            shapes = [(None, *s) for s in keywords["initial_state"]]
+            self._check_states(shapes, None)
+        y = self.compute_output_shape(input_shape)
+        ys = [y] if self.merge_mode is not None else [y, y]
+        units = getattr(self.layer, "units", 0)
+        states = [(units,)] * (2 * self.state_count) if self.return_state else []
+        return [*ys, *states] if len(ys) + len(states) > 1 else y
+
+    def _check_states(self, shapes: list[Any], batch: int | None) -> None:
+        """Both halves of ``initial_state`` (forward states, then backward states)."""
+        count = self.state_count
+        if len(shapes) != 2 * count:
+            raise ValueError(
+                f"Bidirectional {self.name!r}: initial_state must hold {2 * count} states "
+                f"(the forward layer's {count}, then the backward layer's), received "
+                f"{len(shapes)}."
+            )
+        self.forward_layer._check_state_shapes(shapes[:count], batch)  # type: ignore[attr-defined]
+        self.backward_layer._check_state_shapes(shapes[count:], batch)  # type: ignore[attr-defined]
+
     def compute_mask(self, x: Array, mask: Array | None) -> Array | None:
         return mask if self.return_sequences else None
 
-    def forward(self, x: Array, *, training: bool = False) -> tuple[Any, Backprop]:
-        return self.forward_masked(x, None, training=training)
+    def __call__(  # type: ignore[override]
+        self, x: Any, mask: Array | None = None, initial_state: Any = None
+    ) -> Any:
+        """Inference (see the class), or a graph node on symbolic tensors."""
+        if is_symbolic(x) or (initial_state is not None and is_symbolic(initial_state)):
+            if mask is not None:
+                raise ValueError(
+                    f"Bidirectional {self.name!r}: in a functional graph the mask comes with "
+                    "the input tensor (Embedding(mask_zero=True) or Masking)."
+                )
+            keywords = None if initial_state is None else {"initial_state": list(initial_state)}
+            return call_symbolic(self, x, None, keywords)
+        if not self.built:
+            self.build(tuple(x.shape[1:]), backend_of(x))
+        return self.forward_masked(x, mask, training=False, initial_state=initial_state)[0]
+
+    def forward(
+        self, x: Array, *, training: bool = False, initial_state: Any = None
+    ) -> tuple[Any, Backprop]:
+        return self.forward_masked(x, None, training=training, initial_state=initial_state)
 
     def forward_masked(
-        self, x: Array, mask: Array | None, *, training: bool = False
+        self,
+        x: Array,
+        mask: Array | None,
+        *,
+        training: bool = False,
+        initial_state: Any = None,
     ) -> tuple[Any, Backprop]:
         self.check_input(x)
         xp = self.backend.xp  # type: ignore[union-attr]
-        yf, back_f = self.forward_layer.forward_masked(x, mask, training=training)
-        yb, back_b = self.backward_layer.forward_masked(x, mask, training=training)
+        count, given = self.state_count, initial_state is not None
+        init_f = init_b = None
+        if initial_state is not None:
+            states = list(initial_state)
+            self._check_states([tuple(a.shape) for a in states], int(x.shape[0]))
+            init_f, init_b = states[:count], states[count:]
+        out_f, back_f = self.forward_layer.forward_masked(  # type: ignore[call-arg]
+            x, mask, training=training, initial_state=init_f
+        )
+        out_b, back_b = self.backward_layer.forward_masked(  # type: ignore[call-arg]
+            x, mask, training=training, initial_state=init_b
+        )
+        (yf, *states_f) = out_f if self.return_state else (out_f,)
+        (yb, *states_b) = out_b if self.return_state else (out_b,)
         seq = self.return_sequences
         if seq:
             yb = xp.flip(yb, axis=1)
         mode, units = self.merge_mode, yf.shape[-1]
         if mode == "concat":
-            y: Any = xp.concat([yf, yb], axis=-1)
+            ys: list[Array] = [xp.concat([yf, yb], axis=-1)]
         elif mode == "sum":
-            y = yf + yb
+            ys = [yf + yb]
         elif mode == "mul":
-            y = yf * yb
+            ys = [yf * yb]
         elif mode == "ave":
-            y = (yf + yb) / 2
+            ys = [(yf + yb) / 2]
         else:
-            y = (yf, yb)
+            ys = [yf, yb]
+        outs = [*ys, *states_f, *states_b]
 
-        def backprop(dy: Any) -> Array:
-            if mode == "concat":
-                dyf, dyb = dy[..., :units], dy[..., units:]
-            elif mode == "sum":
-                dyf, dyb = dy, dy
-            elif mode == "mul":
-                dyf, dyb = dy * yb, dy * yf
-            elif mode == "ave":
-                dyf = dyb = dy / 2
-            else:
-                dyf, dyb = dy
-            if seq:
+        def backprop(dout: Any) -> Any:
+            douts = list(dout) if len(outs) > 1 else [dout]
+            dyf, dyb = _split_merge(mode, douts[: len(ys)], units, yf, yb)
+            if seq and dyb is not None:
                 dyb = xp.flip(dyb, axis=1)
-            return back_f(dyf) + back_b(dyb)
+            dsf, dsb = douts[len(ys) : len(ys) + count], douts[len(ys) + count :]
+            gf = back_f((dyf, *dsf) if self.return_state else dyf)
+            gb = back_b((dyb, *dsb) if self.return_state else dyb)
+            if not given:
+                return gf + gb
+            return [gf[0] + gb[0], *gf[1:], *gb[1:]]
 
-        return y, backprop
+        if len(outs) == 1:
+            return outs[0], backprop
+        return tuple(outs), backprop
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -150,6 +219,24 @@ class Bidirectional(Layer):
             "layer": serialize_layer(self.layer),
             "merge_mode": self.merge_mode,
         }
+
+
+def _split_merge(
+    mode: str | None, dys: list[Any], units: int, yf: Array, yb: Array
+) -> tuple[Any, Any]:
+    """Each direction's share of the merged output's gradient (None stays None)."""
+    if mode is None:
+        return dys[0], dys[1]
+    dy = dys[0]
+    if dy is None:
+        return None, None
+    if mode == "concat":
+        return dy[..., :units], dy[..., units:]
+    if mode == "sum":
+        return dy, dy
+    if mode == "mul":
+        return dy * yb, dy * yf
+    return dy / 2, dy / 2  # "ave"
 
 
 @register_layer
