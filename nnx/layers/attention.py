@@ -9,9 +9,9 @@ from typing import Any
 import nnx.initializers as initializers
 import nnx.regularizers as regularizers
 from nnx.backends import backend_of
-from nnx.backends.base import Array, Generator
+from nnx.backends.base import Array, Generator, array_namespace
 from nnx.functional.sequence import allowed_pairs, masked_softmax, masked_softmax_backward
-from nnx.layers.base import Backprop, Layer, Shape, register_layer, serialize_or_none
+from nnx.layers.base import Layer, Shape, register_layer, serialize_or_none
 from nnx.layers.parameter import Parameter
 from nnx.layers.symbolic import call_symbolic, is_symbolic
 from nnx.validation import check_bool, check_float, check_int
@@ -70,9 +70,18 @@ class MultiHeadAttention(Layer):
         layer is self-attention: ``query = value = key = x``.
 
     In a functional graph it is called as in Keras on symbolic tensors,
-    ``MultiHeadAttention(2, 8)(query, value, key=None, use_causal_mask=False)``: the node reads
-    ``[query, value(, key)]`` and records ``use_causal_mask`` (``attention_mask`` is for arrays
-    only there). ``mha(x, x)`` is self-attention: ``x`` gets the sum of both gradients.
+    ``MultiHeadAttention(2, 8)(query, value, key=None, attention_mask=None,
+    use_causal_mask=False, return_attention_scores=False)``: the node reads
+    ``[query, value(, key)]``, records the two options, and takes ``attention_mask`` as a
+    tensor input (an ``nnx.Input((Tq, Tv))`` or a tensor computed in the graph; nonzero means
+    allowed; its gradient is zero). The inputs' timestep masks (``Embedding(mask_zero=True)``)
+    act as query and value masks, as in Keras. ``mha(x, x)`` is self-attention: ``x`` gets
+    the sum of both gradients.
+
+    ``return_attention_scores=True`` returns ``(output, scores)``, the scores being the
+    attention probabilities ``P`` ``(batch, heads, Tq, Tv)`` before dropout (two tensors in a
+    graph); the backprop then takes ``(dy, d scores)``, either may be None, and
+    ``dS = P (dP - sum(dP P))`` gets ``dP = dO V^T + d scores``.
 
     >>> from nnx.backends import get_backend
     >>> x = get_backend("numpy").rng(0).normal((2, 5, 8))
@@ -212,9 +221,10 @@ class MultiHeadAttention(Layer):
             )
         return out
 
-    def compute_mask(self, x: Array, mask: Array | None) -> Array | None:
-        """The query's mask: every query step keeps its validity."""
-        return mask
+    def compute_mask(self, x: Any, mask: Any) -> Array | None:
+        """The query's mask: every query step keeps its validity (for a graph node's list
+        of masks, the first)."""
+        return mask[0] if isinstance(mask, (list, tuple)) else mask
 
     # --- running -------------------------------------------------------------------------------
     def __call__(  # type: ignore[override]
@@ -222,12 +232,14 @@ class MultiHeadAttention(Layer):
         query: Any,
         value: Any = None,
         key: Any = None,
-        attention_mask: Array | None = None,
+        attention_mask: Any = None,
         use_causal_mask: bool = False,
+        return_attention_scores: bool = False,
     ) -> Any:
-        """Inference: ``attention(query, value, key)`` (Keras's call signature); on symbolic
-        tensors it records a graph node (see the class). A list ``[query, value(, key)]`` as
-        the only argument is accepted too, as for the other list-input layers."""
+        """Inference: ``attention(query, value, key)`` (Keras's call signature), the pair
+        ``(output, scores)`` with ``return_attention_scores``; on symbolic tensors it records
+        a graph node (see the class). A list ``[query, value(, key)]`` as the only argument is
+        accepted too, as for the other list-input layers."""
         if isinstance(query, (list, tuple)) and value is None and key is None:
             if len(query) not in (2, 3):
                 raise ValueError(
@@ -235,8 +247,10 @@ class MultiHeadAttention(Layer):
                     f"received a list of {len(query)}."
                 )
             query, value, key = query[0], query[1], (query[2] if len(query) == 3 else None)
-        if any(is_symbolic(a) for a in (query, value, key)):
-            return self._call_symbolic(query, value, key, attention_mask, use_causal_mask)
+        who = f"MultiHeadAttention {self.name!r}"
+        scores = check_bool(return_attention_scores, "return_attention_scores", who=who)
+        if any(is_symbolic(a) for a in (query, value, key, attention_mask)):
+            return self._call_symbolic(query, value, key, attention_mask, use_causal_mask, scores)
         if value is None:
             raise TypeError(
                 f"MultiHeadAttention {self.name!r} takes query and value, received only a query."
@@ -249,69 +263,142 @@ class MultiHeadAttention(Layer):
                 key_shape=None if key is None else (None, key.shape[-1]),
             )
         return self.forward_attention(
-            query, value, key, attention_mask=attention_mask, use_causal_mask=use_causal_mask
+            query,
+            value,
+            key,
+            attention_mask=attention_mask,
+            use_causal_mask=use_causal_mask,
+            return_attention_scores=scores,
         )[0]
 
     def _call_symbolic(
-        self, query: Any, value: Any, key: Any, attention_mask: Any, use_causal_mask: bool
+        self,
+        query: Any,
+        value: Any,
+        key: Any,
+        attention_mask: Any,
+        use_causal_mask: bool,
+        return_attention_scores: bool,
     ) -> Any:
-        """Record the graph node ``[query, value(, key)]`` with ``use_causal_mask``."""
+        """Record the graph node ``[query, value(, key)]`` with its options and mask input."""
         who = f"MultiHeadAttention {self.name!r}"
         if value is None:
             raise TypeError(
                 f"{who} takes 2 or 3 inputs (query, value[, key]), received 1: give the value "
                 "too, e.g. mha(x, x) for self-attention."
             )
-        if attention_mask is not None:
-            raise ValueError(
-                f"{who}: attention_mask is not supported in a functional graph; use "
-                "use_causal_mask, or call the layer on arrays."
-            )
         causal = check_bool(use_causal_mask, "use_causal_mask", who=who)
         tensors = [query, value] + ([] if key is None else [key])
-        return call_symbolic(self, tensors, {"use_causal_mask": True} if causal else None)
+        options = {"use_causal_mask": True} if causal else {}
+        if return_attention_scores:
+            options["return_attention_scores"] = True
+        keywords = None if attention_mask is None else {"attention_mask": attention_mask}
+        return call_symbolic(self, tensors, options, keywords)
+
+    def compute_call_output_shape(
+        self, input_shape: Any, options: dict[str, Any], keywords: dict[str, Any]
+    ) -> Any:
+        """A graph call's output shape, ``[output, scores (heads, Tq, Tv)]`` with
+        ``return_attention_scores``.
+
+        Raises:
+            ValueError: an ``attention_mask`` tensor not of sample shape ``(Tq, Tv)``.
+        """
+        shapes = self._node_shapes(input_shape)
+        tq, tv = shapes[0][0], shapes[1][0]
+        if "attention_mask" in keywords:
+            mask = tuple(keywords["attention_mask"])
+            if len(mask) != 2 or not all(
+                a is None or b is None or a == b for a, b in zip(mask, (tq, tv), strict=True)
+            ):
+                raise ValueError(
+                    f"MultiHeadAttention {self.name!r}: attention_mask must have shape "
+                    f"(batch, Tq, Tv) = (None, {tq}, {tv}), received "
+                    f"(None, {', '.join(map(str, mask))})."
+                )
+        y = self.compute_output_shape(shapes)
+        if options.get("return_attention_scores"):
+            return [y, (self.num_heads, tq, tv)]
+        return y
 
     def forward(
-        self, x: Any, *, training: bool = False, use_causal_mask: bool = False
+        self,
+        x: Any,
+        *,
+        training: bool = False,
+        use_causal_mask: bool = False,
+        return_attention_scores: bool = False,
+        attention_mask: Array | None = None,
     ) -> tuple[Any, Any]:
         """Self-attention of one array ``x`` (as in a ``Sequential``), or attention of the list
-        ``[query, value(, key)]`` (a graph node), whose backprop returns one gradient each."""
+        ``[query, value(, key)]`` (a graph node), whose backprop returns one gradient each
+        (and a zero gradient for ``attention_mask`` when one is given)."""
+        return self.forward_masked(
+            x,
+            None,
+            training=training,
+            use_causal_mask=use_causal_mask,
+            return_attention_scores=return_attention_scores,
+            attention_mask=attention_mask,
+        )
+
+    def forward_masked(
+        self,
+        x: Any,
+        mask: Any,
+        *,
+        training: bool = False,
+        causal: bool = False,
+        use_causal_mask: bool = False,
+        return_attention_scores: bool = False,
+        attention_mask: Array | None = None,
+    ) -> tuple[Any, Any]:
+        """Self-attention of ``x`` whose valid steps are ``mask`` (``dx`` sums the three), or
+        of the list ``[query, value(, key)]`` with the list of their masks (a graph node)."""
+        causal = causal or use_causal_mask
         if not isinstance(x, (list, tuple)):
-            return self.forward_masked(x, None, training=training, causal=use_causal_mask)
+            y, backprop = self.forward_attention(
+                x,
+                x,
+                query_mask=mask,
+                value_mask=mask,
+                attention_mask=attention_mask,
+                use_causal_mask=causal,
+                return_attention_scores=return_attention_scores,
+                training=training,
+            )
+
+            def backprop_self(dy: Any) -> Any:
+                dq, dv, _ = backprop(dy)
+                return dq + dv if attention_mask is None else [dq + dv, _zeros(attention_mask)]
+
+            return y, backprop_self
         if len(x) not in (2, 3):
             raise ValueError(
                 f"MultiHeadAttention {self.name!r} takes 2 or 3 inputs (query, value[, key]), "
                 f"received {len(x)}."
             )
+        masks = list(mask) if isinstance(mask, (list, tuple)) else [None] * len(x)
         key = x[2] if len(x) == 3 else None
+        value_mask = _both(masks[1], masks[2] if len(x) == 3 else None)
         y, backprop = self.forward_attention(
-            x[0], x[1], key, use_causal_mask=use_causal_mask, training=training
-        )
-
-        def backprop_node(dy: Array) -> list[Array]:
-            dq, dv, dk = backprop(dy)
-            return [dq, dv] if dk is None else [dq, dv, dk]
-
-        return y, backprop_node
-
-    def forward_masked(
-        self, x: Array, mask: Array | None, *, training: bool = False, causal: bool = False
-    ) -> tuple[Array, Backprop]:
-        """Self-attention of ``x`` whose valid steps are ``mask``; ``dx`` sums the three."""
-        y, backprop = self.forward_attention(
-            x,
-            x,
-            query_mask=mask,
-            value_mask=mask,
+            x[0],
+            x[1],
+            key,
+            attention_mask=attention_mask,
             use_causal_mask=causal,
+            query_mask=masks[0],
+            value_mask=value_mask,
+            return_attention_scores=return_attention_scores,
             training=training,
         )
 
-        def backprop_self(dy: Array) -> Array:
-            dq, dv, _ = backprop(dy)
-            return dq + dv
+        def backprop_node(dy: Any) -> list[Any]:
+            dq, dv, dk = backprop(dy)
+            grads = [dq, dv] if dk is None else [dq, dv, dk]
+            return grads if attention_mask is None else [*grads, _zeros(attention_mask)]
 
-        return y, backprop_self
+        return y, backprop_node
 
     def forward_attention(
         self,
@@ -324,12 +411,16 @@ class MultiHeadAttention(Layer):
         query_mask: Array | None = None,
         value_mask: Array | None = None,
         training: bool = False,
-    ) -> tuple[Array, AttentionBackprop]:
-        """``(y, backprop)`` with ``backprop(dy) -> (d query, d value, d key or None)``.
+        return_attention_scores: bool = False,
+    ) -> tuple[Any, AttentionBackprop]:
+        """``(y, backprop)`` with ``backprop(dy) -> (d query, d value, d key or None)``;
+        with ``return_attention_scores`` the output is ``(y, scores)`` and ``dy`` the pair
+        ``(dy, d scores)`` (either may be None).
 
         Args:
             query, value, key: ``(batch, T, E)`` arrays (``key`` defaults to ``value``).
-            attention_mask: bool ``(batch, Tq, Tv)``, True where query ``i`` may see key ``j``.
+            attention_mask: ``(batch, Tq, Tv)``, True (nonzero) where query ``i`` may see key
+                ``j``.
             use_causal_mask: also forbid keys after the query (``j > i``).
             query_mask, value_mask: bool ``(batch, T)`` valid steps (padding masks).
             training: apply attention dropout.
@@ -363,11 +454,16 @@ class MultiHeadAttention(Layer):
         o = pd @ v  # (batch, heads, Tq, value_dim)
         y, back_o = self._output(o)
 
-        def backprop(dy: Array) -> tuple[Array, Array, Array | None]:
+        def backprop(dout: Any) -> tuple[Array, Array, Array | None]:
+            dy, dscores = dout if return_attention_scores else (dout, None)
+            if dy is None:
+                dy = xp.zeros_like(y)
             do = back_o(dy)
             dpd = do @ xp.permute_dims(v, (0, 1, 3, 2))
             dv = xp.permute_dims(pd, (0, 1, 3, 2)) @ do
             dp = dpd if drop is None else dpd * drop
+            if dscores is not None:
+                dp = dp + dscores
             ds = masked_softmax_backward(dp, p) * scale
             dq = ds @ k
             dk = xp.permute_dims(ds, (0, 1, 3, 2)) @ q
@@ -376,7 +472,7 @@ class MultiHeadAttention(Layer):
                 return d_query, d_value + d_source, None
             return d_query, d_value, d_source
 
-        return y, backprop
+        return ((y, p) if return_attention_scores else y), backprop
 
     def _project(self, what: str, x: Array) -> tuple[Array, Callable[[Array], Array]]:
         """``x (b, T, E) -> (b, heads, T, dim)`` and its backprop (sets the weights' grads)."""
@@ -443,6 +539,8 @@ class MultiHeadAttention(Layer):
                 f"{(n, tq, tv)}, received {tuple(attention_mask.shape)}."
             )
         xp = self.backend.xp  # type: ignore[union-attr]
+        if attention_mask is not None and attention_mask.dtype != xp.bool:
+            attention_mask = attention_mask != 0  # a graph input or computed tensor: nonzero
         return allowed_pairs(
             xp, (n, tq, tv), attention_mask, causal, query_mask, value_mask, query.device
         )
@@ -465,3 +563,15 @@ class MultiHeadAttention(Layer):
             "bias_regularizer": serialize_or_none(self.bias_regularizer),
             "seed": self.seed,
         }
+
+
+def _zeros(mask: Array) -> Array:
+    """The gradient of an ``attention_mask`` input: zero (it only selects pairs)."""
+    return array_namespace(mask).zeros_like(mask)
+
+
+def _both(a: Array | None, b: Array | None) -> Array | None:
+    """The AND of two optional masks (a value's and a key's)."""
+    if a is None or b is None:
+        return a if b is None else b
+    return array_namespace(a).logical_and(a, b)

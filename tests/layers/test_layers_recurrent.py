@@ -203,5 +203,5 @@ def test_recurrent_layers_are_functional_graph_nodes(backend):
     errors = nnx.gradcheck(model, X)
     assert {"input", "gru/kernel", "lstm/recurrent_kernel"} <= set(errors)
     assert max(errors.values()) < 1e-6
-    with pytest.raises(ValueError, match=r"'stateful'.*return_state=False"):
-        LSTM(3, return_state=True, name="stateful")(x)
+    y, h, c = LSTM(3, return_state=True, name="stateful")(x)
+    assert y.shape == h.shape == c.shape == (None, 3) and c.index == 2

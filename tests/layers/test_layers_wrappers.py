@@ -65,8 +65,8 @@ def test_bidirectional_config_round_trip_and_errors():
     assert layer_class("Bidirectional").from_config(config).get_config() == config
     with pytest.raises(ValueError, match=r"wraps a recurrent layer .* received Dense"):
         Bidirectional(Dense(2))
-    with pytest.raises(ValueError, match=r"return_state=True layers are not supported"):
-        Bidirectional(GRU(2, return_state=True))
+    with pytest.raises(ValueError, match=r"initial_state must hold 2 states.*received 1"):
+        Bidirectional(GRU(2, return_state=True))(nnx.Input((3, 2)), initial_state=[nnx.Input((2,))])
     with pytest.raises(ValueError, match=r"merge_mode must be one of"):
         Bidirectional(GRU(2), merge_mode="max")
 

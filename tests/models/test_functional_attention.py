@@ -86,7 +86,7 @@ def test_wrong_inputs_are_refused_clearly():
     q = nnx.Input(shape=(4, 6))
     with pytest.raises(TypeError, match=r"'one'.*2 or 3 inputs \(query, value\[, key\]\)"):
         MultiHeadAttention(2, 3, name="one")(q)
-    with pytest.raises(ValueError, match=r"'mask'.*attention_mask is not supported"):
+    with pytest.raises(TypeError, match=r"'mask'.*attention_mask= in a functional graph must be"):
         MultiHeadAttention(2, 3, name="mask")(q, q, attention_mask=np.ones((1, 4, 4), bool))
     with pytest.raises(ValueError, match=r"'flat'.*expects value of shape.*received \(None, 6\)"):
         MultiHeadAttention(2, 3, name="flat")(q, nnx.Input(shape=(6,)))
