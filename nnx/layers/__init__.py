@@ -25,6 +25,7 @@ from nnx.layers.global_pooling import (
 )
 from nnx.layers.gru import GRU
 from nnx.layers.lstm import LSTM
+from nnx.layers.masking import Masking
 from nnx.layers.merge import (
     Add,
     Average,
@@ -43,7 +44,7 @@ from nnx.layers.parameter import Parameter
 from nnx.layers.pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
 from nnx.layers.positional import PositionalEmbedding, SinusoidalPositionalEncoding
 from nnx.layers.random_layer import RandomLayer
-from nnx.layers.reshaping import Flatten, Input, Reshape
+from nnx.layers.reshaping import Flatten, Input, RepeatVector, Reshape
 from nnx.layers.simple_rnn import SimpleRNN
 from nnx.layers.spatial_dropout import SpatialDropout2D
 from nnx.layers.transformer import TransformerEncoder
@@ -63,6 +64,7 @@ __all__ = [
     "GlobalMaxPooling2D",
     "MaxPooling1D",
     "MaxPooling2D",
+    "Masking",
     "MultiHeadAttention",
     "ActivatedLayer",
     "Activation",
@@ -88,6 +90,7 @@ __all__ = [
     "RandomLayer",
     "RandomRotation",
     "RandomTranslation",
+    "RepeatVector",
     "Reshape",
     "SpatialDropout2D",
     "Subtract",

@@ -5,15 +5,17 @@ A mask is a ``(batch, steps)`` bool array, True where a timestep holds data. The
 three methods of :class:`~nnx.layers.Layer` and one loop:
 
 - ``compute_mask(x, mask)`` gives the mask of the layer's output. ``Embedding(mask_zero=True)``
-  creates one (``x != 0``); layers that act on each timestep alone (``Dense``, ``Dropout``,
-  ``Activation``, ``LayerNormalization``, ``TimeDistributed``) pass it through
+  creates one (``x != 0``), and so does the :class:`Masking` layer (a step is valid unless
+  all its features equal ``mask_value``); layers that act on each timestep alone (``Dense``,
+  ``Dropout``, ``Activation``, ``LayerNormalization``, ``TimeDistributed``) pass it through
   (``supports_masking = True``); a recurrent layer without ``return_sequences`` consumes it;
   every other layer drops it.
 - ``forward_masked(x, mask, training=...)`` is ``forward`` told which steps are valid:
   recurrent layers carry their state over masked steps, attention never attends to them.
 - :func:`forward_with_mask` runs one layer of a stack; ``Sequential`` threads the mask from
   layer to layer with it (plain ``forward`` while there is no mask) and keeps the last one in
-  ``model.output_mask``.
+  ``model.output_mask``; a functional graph threads masks from node to node the same way
+  (:mod:`nnx.models.graph`).
 - :func:`timestep_view` scores a sequence output per timestep: ``y_pred (n, T, k)`` is viewed
   as ``(n T, k)`` and the mask becomes sample weights, so the loss is the mean over valid
   steps (Keras's ``sum(l m) / sum(m)``) and metrics count only valid steps.
@@ -32,8 +34,10 @@ from collections.abc import Callable
 from typing import Any
 
 from nnx.backends.base import Array, array_namespace
+from nnx.layers.base import Backprop, Layer, register_layer
+from nnx.validation import check_float
 
-__all__ = ["float_mask", "forward_with_mask", "timestep_view"]
+__all__ = ["Masking", "float_mask", "forward_with_mask", "timestep_view"]
 
 
 def float_mask(mask: Array, like: Array) -> Array:
@@ -99,3 +103,51 @@ def timestep_view(
 
 def _same(grad: Array) -> Array:
     return grad
+
+
+@register_layer
+class Masking(Layer):
+    """Mark timesteps whose features all equal ``mask_value`` as padding (Keras's ``Masking``).
+
+    With ``m_t = any(x[:, t, :] != mask_value)``: ``y[:, t] = m_t x[:, t]`` (masked steps
+    become zeros), the output's mask is ``m``, and ``dx = m dy``.
+
+    Args:
+        mask_value: the padding value.
+
+    Shape:
+        Input ``(batch, steps, features)``, output the same.
+
+    >>> from nnx.backends import get_backend
+    >>> x = get_backend("numpy").asarray([[[1.0, 2.0], [0.0, 0.0]]])
+    >>> Masking().compute_mask(x, None).tolist()
+    [[True, False]]
+    """
+
+    def __init__(self, mask_value: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mask_value = check_float(mask_value, "mask_value", who="Masking")
+
+    def compute_mask(self, x: Array, mask: Array | None) -> Array | None:
+        """``any(x != mask_value)`` over the features of each step (ANDed with ``mask``)."""
+        xp = array_namespace(x)
+        valid = xp.any(x != self.mask_value, axis=-1)
+        return valid if mask is None else xp.logical_and(valid, mask)
+
+    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        self.check_input(x)
+        if x.ndim != 3:
+            raise ValueError(
+                f"Masking {self.name!r} expects inputs of shape (batch, steps, features), "
+                f"received shape {tuple(x.shape)}."
+            )
+        xp = array_namespace(x)
+        m = xp.astype(xp.any(x != self.mask_value, axis=-1, keepdims=True), x.dtype)
+
+        def backprop(dy: Array) -> Array:
+            return dy * m
+
+        return x * m, backprop
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "mask_value": self.mask_value}

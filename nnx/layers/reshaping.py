@@ -1,4 +1,5 @@
-"""Layers that only change the shape of each sample: ``Input``, ``Flatten``, ``Reshape``."""
+"""Layers that only change the shape of each sample: ``Input``, ``Flatten``, ``Reshape``,
+``RepeatVector``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from nnx.backends.base import Array
 from nnx.layers.base import Backprop, Layer, Shape, _as_shape, identity_backprop, register_layer
 from nnx.layers.symbolic import Node, SymbolicTensor
-from nnx.validation import check_choice
+from nnx.validation import check_choice, check_int
 
 _DTYPES = ("float32", "float64", "int32", "int64", "bool")
 
@@ -132,3 +133,53 @@ class Reshape(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+@register_layer
+class RepeatVector(Layer):
+    """Repeat each sample vector ``n`` times along a new time axis (Keras's ``RepeatVector``):
+    ``y[:, t, :] = x`` for ``t < n``; backward ``dx = sum_t dy[:, t, :]``.
+
+    The classic encoder-decoder feeds the encoder's last state to every decoder step with it.
+
+    Args:
+        n: the number of repetitions (steps of the output).
+
+    Shape:
+        Input ``(batch, features)``, output ``(batch, n, features)``.
+
+    >>> from nnx.backends import get_backend
+    >>> RepeatVector(3)(get_backend("numpy").asarray([[1.0, 2.0]])).tolist()
+    [[[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]]]
+    """
+
+    def __init__(self, n: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n = check_int(n, "n", who="RepeatVector", minimum=1)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 1:
+            raise ValueError(
+                f"RepeatVector {self.name!r} expects inputs of shape (batch, features), "
+                f"received input shape (batch, {', '.join(map(str, input_shape))})."
+            )
+        return (self.n, input_shape[0])
+
+    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        self.check_input(x)
+        xp = self.backend.xp  # type: ignore[union-attr]
+        if x.ndim != 2:
+            raise ValueError(
+                f"RepeatVector {self.name!r} expects inputs of shape (batch, features), "
+                f"received shape {tuple(x.shape)}."
+            )
+        n, features = x.shape
+        y = xp.broadcast_to(xp.reshape(x, (n, 1, features)), (n, self.n, features))
+
+        def backprop(dy: Array) -> Array:
+            return xp.sum(dy, axis=1)
+
+        return xp.asarray(y, copy=True), backprop
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "n": self.n}

@@ -182,43 +182,50 @@ class Functional(Model):
     def forward(self, x: Any, *, training: bool = False) -> tuple[Any, Any]:
         """The graph as one layer: ``(y, backprop)``; with several inputs or outputs, ``x``,
         ``y``, ``dy`` and ``dx`` are lists in input/output order."""
-        outs, backprop = self.graph.run(self._arrays(x), training=training)
+        y, backprop, _ = self.forward_masked(x, training=training)
+        return y, backprop
+
+    def forward_masked(self, x: Any, *, training: bool = False) -> tuple[Any, Any, Any]:
+        """:meth:`forward` plus the outputs' timestep masks (one, or a list; None: none),
+        also kept in :attr:`output_mask` (see :mod:`nnx.models.graph`)."""
+        outs, backprop, masks = self.graph.run_masked(self._arrays(x), training=training)
         single_in, single_out = len(self.inputs) == 1, len(self.outputs) == 1
 
         def backprop_model(dy: Any) -> Any:
             dxs = backprop([dy] if single_out else list(dy))
             return dxs[0] if single_in else dxs
 
-        return (outs[0] if single_out else outs), backprop_model
+        self.output_mask = masks[0] if single_out else masks  # type: ignore[assignment]
+        return (outs[0] if single_out else outs), backprop_model, self.output_mask
 
     def _targets(self, y: Any) -> list[Array]:
         return by_position(y, self.output_names, "y", "output")
 
     def _gradients(
         self, x: Any, y: Any, sample_weight: Array | None
-    ) -> tuple[Array, list[Array], list[Array]]:
+    ) -> tuple[Array, list[Array], list[Array], list[Array | None]]:
         """Forward and backward: ``(total loss, each output's loss, each prediction)``.
 
         ``L = sum_k w_k L_k + penalties``, so output ``k`` sends ``w_k dL_k/dy_k`` back.
         """
         require_compiled(self, "compute_gradients")
         fused = frozenset(i for i, h in enumerate(self.heads) if h.fused is not None)
-        outs, backprop = self.graph.run(self._arrays(x), training=True, logits=fused)
+        outs, backprop, masks = self.graph.run_masked(self._arrays(x), training=True, logits=fused)
         total, values, preds, dys = heads_loss_and_gradients(
-            self.heads, outs, self._targets(y), sample_weight
+            self.heads, outs, self._targets(y), sample_weight, masks
         )
         backprop(dys)
         for p in self._regularized:
             total = total + p.regularizer(p.value)
             p.grad += p.regularizer.gradient(p.value)
-        return total, values, preds
+        return total, values, preds, masks
 
     def compute_gradients(
         self, x: Any, y: Any, sample_weight: Array | None = None
     ) -> tuple[Array, Any]:
         """Forward and backward on a batch: sets every parameter's ``.grad`` (penalties
         included, shared layers summed over their calls) and returns ``(loss, y_pred)``."""
-        total, _, preds = self._gradients(x, y, sample_weight)
+        total, _, preds, _ = self._gradients(x, y, sample_weight)
         return total, (preds[0] if len(preds) == 1 else preds)
 
     @on_backend_device
@@ -226,9 +233,9 @@ class Functional(Model):
         """One optimizer update on a batch; returns the total loss (a 0-d array)."""
         require_compiled(self, "train_step")
         assert self.optimizer is not None
-        total, values, preds = self._gradients(x, y, sample_weight)
+        total, values, preds, masks = self._gradients(x, y, sample_weight)
         self.optimizer.step(self._trainable)
-        update_heads(self.heads, self._targets(y), preds, values, sample_weight)
+        update_heads(self.heads, self._targets(y), preds, values, sample_weight, masks)
         return total
 
     @on_backend_device
@@ -236,10 +243,10 @@ class Functional(Model):
         """The total loss (penalties included) of a batch in inference mode; updates the
         per-output losses and metrics."""
         require_compiled(self, "test_step")
-        outs, _ = self.graph.run(self._arrays(x), training=False)
+        outs, _, masks = self.graph.run_masked(self._arrays(x), training=False)
         ys = self._targets(y)
-        total, values = heads_loss(self.heads, outs, ys, sample_weight)
-        update_heads(self.heads, ys, outs, values, sample_weight)
+        total, values = heads_loss(self.heads, outs, ys, sample_weight, masks)
+        update_heads(self.heads, ys, outs, values, sample_weight, masks)
         for p in self._regularized:
             total = total + p.regularizer(p.value)
         return total

@@ -4,7 +4,9 @@ its metrics), and :func:`compile_heads`, which reads Keras's forms of those argu
 For several outputs, ``loss``, ``loss_weights`` and ``metrics`` may each be one value for every
 output, a list in output order, or a dict by output name. The total loss is
 ``L = sum_k w_k L_k`` (plus regularization penalties); logs name each output's loss and metrics
-as Keras does: ``out1_loss``, ``out1_accuracy``.
+as Keras does: ``out1_loss``, ``out1_accuracy``. A sequence output with a timestep mask (or
+per-step sparse labels) is scored per valid timestep, as in ``Sequential``
+(:func:`nnx.layers.masking.timestep_view`).
 
 >>> heads = compile_heads(["a", "b"], [None, None], "mse", [1.0, 0.5], {"b": ["mae"]})
 >>> [(h.name, h.weight, [m.name for m in h.metrics]) for h in heads]
@@ -22,6 +24,7 @@ import nnx.losses as losses_module
 import nnx.metrics as metrics_module
 from nnx.backends.base import Array
 from nnx.layers import ActivatedLayer, Layer
+from nnx.layers.masking import timestep_view
 from nnx.validation import check_float
 
 __all__ = ["Head", "compile_heads", "heads_loss", "heads_loss_and_gradients", "update_heads"]
@@ -107,23 +110,34 @@ def compile_heads(
     return heads
 
 
+def _masks(masks: Sequence[Array | None] | None, count: int) -> Sequence[Array | None]:
+    return [None] * count if masks is None else masks
+
+
 def heads_loss_and_gradients(
-    heads: Sequence[Head], outputs: Sequence[Array], targets: Sequence[Array], w: Array | None
+    heads: Sequence[Head],
+    outputs: Sequence[Array],
+    targets: Sequence[Array],
+    w: Array | None,
+    masks: Sequence[Array | None] | None = None,
 ) -> tuple[Array, list[Array], list[Array], list[Array]]:
     """``(L, [L_k], [predictions], [dL/dy_k])`` with ``L = sum_k w_k L_k``.
 
     A fused head's output is its pre-activation ``z``: its gradient is the fused
-    ``w_k dL_k/dz`` and its prediction ``activation(z)``.
+    ``w_k dL_k/dz`` and its prediction ``activation(z)``. ``masks`` holds each output's
+    timestep mask (None: none): a masked sequence output's loss is the mean over valid steps.
     """
     total: Array = 0.0
     values, preds, grads = [], [], []
-    for head, y_pred, y in zip(heads, outputs, targets, strict=True):
+    for head, y_pred, y, m in zip(heads, outputs, targets, _masks(masks, len(heads)), strict=True):
+        y_view, p_view, w_view, restore = timestep_view(y, y_pred, m, w, normalize=True)
         if head.fused is not None:
-            value, dy = head.fused.value_and_gradient(y, y_pred, w)
+            value, dy = head.fused.value_and_gradient(y_view, p_view, w_view)
             preds.append(head.activation.forward(y_pred))
         else:
-            value, dy = head.loss.value_and_gradient(y, y_pred, w)
+            value, dy = head.loss.value_and_gradient(y_view, p_view, w_view)
             preds.append(y_pred)
+        dy = restore(dy)
         values.append(value)
         grads.append(dy if head.weight == 1.0 else dy * head.weight)
         total = total + (value if head.weight == 1.0 else value * head.weight)
@@ -131,10 +145,18 @@ def heads_loss_and_gradients(
 
 
 def heads_loss(
-    heads: Sequence[Head], outputs: Sequence[Array], targets: Sequence[Array], w: Array | None
+    heads: Sequence[Head],
+    outputs: Sequence[Array],
+    targets: Sequence[Array],
+    w: Array | None,
+    masks: Sequence[Array | None] | None = None,
 ) -> tuple[Array, list[Array]]:
-    """``(L, [L_k])`` of the outputs ``y_k`` (no gradient), ``L = sum_k w_k L_k``."""
-    values = [h.loss(y, p, w) for h, y, p in zip(heads, targets, outputs, strict=True)]
+    """``(L, [L_k])`` of the outputs ``y_k`` (no gradient), ``L = sum_k w_k L_k``, each
+    scored over its valid timesteps (``masks``)."""
+    values = [
+        h.loss(*timestep_view(y, p, m, w, normalize=True)[:3])
+        for h, y, p, m in zip(heads, targets, outputs, _masks(masks, len(heads)), strict=True)
+    ]
     total: Array = 0.0
     for head, value in zip(heads, values, strict=True):
         total = total + (value if head.weight == 1.0 else value * head.weight)
@@ -147,13 +169,19 @@ def update_heads(
     preds: Sequence[Array],
     values: Sequence[Array],
     w: Array | None,
+    masks: Sequence[Array | None] | None = None,
 ) -> None:
-    """Add a batch to each output's loss tracker (weighted by the batch size) and metrics."""
-    for head, y, p, value in zip(heads, targets, preds, values, strict=True):
+    """Add a batch to each output's loss tracker (weighted by the batch size) and metrics
+    (counting only valid timesteps of a masked output)."""
+    for head, y, p, value, m in zip(
+        heads, targets, preds, values, _masks(masks, len(heads)), strict=True
+    ):
         if head.tracker is not None:
             head.tracker.update_value(value, y.shape[0])
-        for metric in head.metrics:
-            metric.update_state(y, p, w)
+        if head.metrics:
+            seen = timestep_view(y, p, m, w, normalize=False)[:3]
+            for metric in head.metrics:
+                metric.update_state(*seen)
 
 
 def _is_config(spec: Any) -> bool:
