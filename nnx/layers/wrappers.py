@@ -280,7 +280,9 @@ class TimeDistributed(Layer):
             self.rng = child_rng
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
-        return (input_shape[0], *(self.layer.output_shape or ()))
+        # NOTE: the child's own rule, not its output_shape: a graph asks before any build.
+        inner = self.layer.output_shape or self.layer.compute_output_shape(input_shape[1:])
+        return (input_shape[0], *inner)
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         self.check_input(x)
