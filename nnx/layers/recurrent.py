@@ -246,11 +246,13 @@ class Recurrent(Layer):
                 ``(batch, units)``.
         """
         if "initial_state" in keywords:
-            self._check_state_shapes([(None, *s) for s in keywords["initial_state"]], None)
+            self.check_state_shapes([(None, *s) for s in keywords["initial_state"]], None)
         y = self.compute_output_shape(input_shape)
         return [y, *[(self.units,)] * self.state_count] if self.return_state else y
 
-    def _check_state_shapes(self, shapes: list[tuple[Any, ...]], batch: int | None) -> None:
+    def check_state_shapes(self, shapes: list[tuple[Any, ...]], batch: int | None) -> None:
+        """Refuse ``initial_state`` shapes other than ``state_count`` times
+        ``(batch, units)`` (``batch`` None: any, as in a graph), naming layer and shapes."""
         expected = (batch, self.units)
         count = self.state_count
         if len(shapes) != count or any(
@@ -307,7 +309,7 @@ class Recurrent(Layer):
         m = None if mask is None else float_mask(mask, x)
         given = None if initial_state is None else _listed(initial_state)
         if given is not None:
-            self._check_state_shapes([tuple(a.shape) for a in given], n)
+            self.check_state_shapes([tuple(a.shape) for a in given], n)
             for a in given:
                 self.check_input_backend(a)
         states: States = (

@@ -130,8 +130,8 @@ class Bidirectional(Layer):
                 f"(the forward layer's {count}, then the backward layer's), received "
                 f"{len(shapes)}."
             )
-        self.forward_layer._check_state_shapes(shapes[:count], batch)  # type: ignore[attr-defined]
-        self.backward_layer._check_state_shapes(shapes[count:], batch)  # type: ignore[attr-defined]
+        self.forward_layer.check_state_shapes(shapes[:count], batch)  # type: ignore[attr-defined]
+        self.backward_layer.check_state_shapes(shapes[count:], batch)  # type: ignore[attr-defined]
 
     def compute_mask(self, x: Array, mask: Array | None) -> Array | None:
         return mask if self.return_sequences else None
