@@ -59,6 +59,7 @@ SAMPLES = {
     "Flatten": (lambda: Flatten(), (2, 3)),
     "Reshape": (lambda: Reshape((3, 2)), (6,)),
     "RepeatVector": (lambda: nnx.layers.RepeatVector(3), (4,)),
+    "Masking": (lambda: nnx.layers.Masking(mask_value=0.5), (4, 3)),
     "Input": (lambda: Input((4,)), (4,)),
     # image layers take (h, w, c) samples: the generic fallback would try (8,) first
     "RandomFlip": (lambda: nnx.layers.RandomFlip("horizontal_and_vertical", seed=1), (6, 6, 2)),
