@@ -43,6 +43,9 @@ LAYER_CASES: list[tuple[str, dict[str, Any], Any, bool]] = [
     ("GlobalAveragePooling2D", {}, (3, 3, 2), False),
     ("Flatten", {}, (2, 3), False),
     ("Reshape", {"target_shape": (3, 2)}, (6,), False),
+    ("RepeatVector", {"n": 3}, (4,), False),
+    # mask_value far from the normal draws: a central difference never crosses it
+    ("Masking", {"mask_value": 9.0}, (3, 2), False),
     ("ZeroPadding2D", {"padding": 1}, (3, 3, 1), False),
     ("UpSampling2D", {"size": 2}, (2, 3, 1), False),
     ("SpatialDropout2D", {"rate": 0.5}, (3, 3, 4), True),
