@@ -206,3 +206,14 @@ def test_a_config_naming_a_missing_state_is_refused():
     layers = [type(layer).from_config(layer.get_config()) for layer in model.layers]
     with pytest.raises(ValueError, match=r"refers to encoder\[0\]\[7\], never computed"):
         nnx.models.Functional.from_layers(layers, config)
+
+
+def test_graph_inputs_as_initial_state_get_their_gradients(backend):
+    x, h0 = nnx.Input((3, 2), name="x"), nnx.Input((1,), name="h0")
+    y = GRU(1, return_sequences=True, go_backwards=True, name="gru")(x, initial_state=h0)
+    model = nnx.Model([x, h0], y, backend=backend, seed=0)
+    h = np.array([[0.5], [-1.0]])
+    errors = nnx.gradcheck(model, [X[:, :3, :2], h])
+    assert errors["input/h0"] < 1e-6 and max(errors.values()) < 1e-6
+    first = model.predict([X[:, :3, :2], h])[:, 0]
+    assert not np.allclose(first, model.predict([X[:, :3, :2], np.zeros((2, 1))])[:, 0])
