@@ -1,7 +1,7 @@
 """Character-level language models of Python's own reference text: an LSTM and a small causal
 Transformer, each generating samples at temperatures 0.5 and 1.0.
 
-    OMP_NUM_THREADS=1 python examples/sequence_char_lm.py           # about 3.5 minutes a model
+    OMP_NUM_THREADS=1 python examples/sequence_char_lm.py           # under 3 CPU-minutes a model
     OMP_NUM_THREADS=1 python examples/sequence_char_lm_torch.py     # the same in PyTorch
     python examples/sequence_char_lm.py --quick                     # a smoke run (the tests)
 
@@ -18,6 +18,11 @@ drawn in a seeded order fixed up front (:func:`batch_order`) so that the PyTorch
 (``sequence_char_lm_torch.py``) sees the very same batches. Adam with a warm-up and cosine
 decay, each gradient clipped to norm 1 (``clipnorm``). Sampling feeds the last ``steps``
 characters back and draws the next one from ``softmax(logits / temperature)``.
+
+Full run (seed 0; 432,678 characters, 67 symbols; 1,600 updates of 32 windows each; AMD EPYC,
+one thread): held-out bits per character LSTM 6.07 -> 1.74 (160 CPU-seconds), Transformer
+7.00 -> 1.65 (152 CPU-seconds); the PyTorch twin reaches 1.73 and 1.75. The samples read as
+English in the manual's voice at temperature 0.5 (the README shows them).
 """
 
 from __future__ import annotations
