@@ -1,5 +1,6 @@
 """Keras's ``keras.utils`` names that tutorials reach for: ``to_categorical``, ``PyDataset``
-(also as Keras 2's ``Sequence``) and ``set_random_seed``.
+(also as Keras 2's ``Sequence``), ``set_random_seed`` and ``timeseries_dataset_from_array``
+(:mod:`nnx.timeseries`).
 
 ``set_random_seed(s)`` makes every model created afterwards without a ``seed=`` draw its seed
 from one host generator seeded by ``s`` (and so does ``ImageDataGenerator.flow``), so a script
@@ -22,8 +23,17 @@ from nnx.backends import get_backend
 from nnx.backends.base import Array, Generator
 from nnx.data import PyDataset
 from nnx.functional.one_hot import one_hot
+from nnx.timeseries import timeseries_dataset_from_array
 
-__all__ = ["PyDataset", "Sequence", "next_seed", "seeded", "set_random_seed", "to_categorical"]
+__all__ = [
+    "PyDataset",
+    "Sequence",
+    "next_seed",
+    "seeded",
+    "set_random_seed",
+    "timeseries_dataset_from_array",
+    "to_categorical",
+]
 
 _SEEDS: ContextVar[Generator | None] = ContextVar("nnx_seed_generator", default=None)
 

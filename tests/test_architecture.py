@@ -39,6 +39,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
             "nnx.data",
             "nnx.datasets",
             "nnx.preprocessing",
+            "nnx.timeseries",
             "nnx.utils",
         ),
     ),

@@ -6,12 +6,13 @@
   graph of layers (:mod:`~nnx.models.graph`), its per-output compile settings
   (:mod:`~nnx.models.heads`) and data (:mod:`~nnx.models.graph_data`);
 - :mod:`~nnx.models.summary`: the text table of ``Sequential.summary()``;
-- :mod:`~nnx.models.loading`: ``load``, which rebuilds a ``Sequential`` from a model file.
+- :mod:`~nnx.models.loading`: ``load`` (and Keras's name for it, ``load_model``), which rebuilds
+  a model from a model file.
 """
 
 from nnx.models.functional import Functional, Input
-from nnx.models.loading import load
+from nnx.models.loading import load, load_model
 from nnx.models.model import Model
 from nnx.models.sequential import Sequential
 
-__all__ = ["Functional", "Input", "Model", "Sequential", "load"]
+__all__ = ["Functional", "Input", "Model", "Sequential", "load", "load_model"]

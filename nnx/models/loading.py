@@ -21,8 +21,9 @@ from nnx.models.functional import Functional
 from nnx.models.model import Model
 from nnx.models.sequential import Sequential
 from nnx.saving import DEFAULT_MAX_BYTES, FileFormatError, read, restore_state
+from nnx.validation import check_bool
 
-__all__ = ["MAX_SAMPLE_SIZE", "load"]
+__all__ = ["MAX_SAMPLE_SIZE", "load", "load_model"]
 
 #: the most values one sample may have at any layer of a loaded model (input and outputs)
 MAX_SAMPLE_SIZE = 2**31
@@ -86,6 +87,42 @@ def load(
     target = get_backend(backend)
     with target.device_scope():  # the weights are put on the backend's device
         return _assemble(layers, config, meta, arrays, target, compile, where)
+
+
+def load_model(
+    filepath: str | os.PathLike[str],
+    custom_objects: dict[str, Any] | None = None,
+    compile: bool = True,
+    safe_mode: bool = True,
+) -> Model:
+    """Keras's ``keras.models.load_model(filepath, custom_objects, compile, safe_mode)``:
+    :func:`load` under Keras's name, so Keras code loads a ``"best.keras"`` checkpoint as
+    written (the file is nnx's format whatever its name).
+
+    Args:
+        filepath: the file written by ``model.save`` or ``ModelCheckpoint``.
+        custom_objects: must be None or empty: a file names only registered layers (register
+            a layer of your own with :func:`nnx.layers.register_layer`).
+        compile: restore the optimizer, loss and metrics.
+        safe_mode: accepted for Keras's signature; loading is always safe (no code in files).
+
+    Returns:
+        The model, as :func:`load` returns it.
+
+    >>> import os, tempfile, nnx
+    >>> model = nnx.Sequential([nnx.Input(shape=(3,)), nnx.layers.Dense(2)], seed=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "best.keras")
+    >>> model.save(path)
+    >>> load_model(path).count_params()
+    8
+    """
+    check_bool(safe_mode, "safe_mode", who="load_model")
+    if custom_objects:
+        raise ValueError(
+            "load_model: custom_objects is not used by nnx; register a layer of your own with "
+            f"nnx.layers.register_layer instead. Received: custom_objects={custom_objects!r}."
+        )
+    return load(filepath, compile=compile)
 
 
 def _refuse(where: str, field: str, problem: str) -> FileFormatError:

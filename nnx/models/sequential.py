@@ -15,6 +15,7 @@ from nnx.backends.base import Array
 from nnx.layers import ActivatedLayer, Layer
 from nnx.layers.base import Backprop
 from nnx.layers.masking import forward_with_mask, timestep_view
+from nnx.layers.symbolic import SymbolicTensor
 from nnx.models.model import Model
 from nnx.training.inputs import require_compiled
 
@@ -25,7 +26,8 @@ class Sequential(Model):
     """A linear stack of layers, trained with ``compile`` + ``fit`` as in Keras.
 
     Args:
-        layers: the layers, first to last.
+        layers: the layers, first to last; the first may be ``nnx.Input(shape=...)``
+            (Keras's ``keras.Input``), which declares the input shape.
         backend: ``"numpy"``, ``"cupy"``, ``"array_api_strict"``, a Backend, or None for the
             current default (see :func:`nnx.get_backend`).
         seed: seed of the weight initialisation, dropout masks and shuffling.
@@ -41,7 +43,7 @@ class Sequential(Model):
 
     def __init__(
         self,
-        layers: Iterable[Layer] | None = None,
+        layers: Iterable[Layer | SymbolicTensor] | None = None,
         *,
         backend: str | Backend | None = None,
         seed: int | None = None,
@@ -49,7 +51,7 @@ class Sequential(Model):
         name: str = "sequential",
     ) -> None:
         super().__init__(backend=backend, seed=seed, dtype=dtype, name=name)
-        stack = list(layers or [])
+        stack = [_as_layer(layer) for layer in layers or []]
         names: set[str] = set()
         for layer in stack:  # the checks of add(), in one pass (add alone is O(n) per layer)
             self._check_new(layer, names)
@@ -58,18 +60,26 @@ class Sequential(Model):
             self._append(layer)
 
     # --- structure --------------------------------------------------------------------------
-    def add(self, layer: Layer) -> None:
-        """Append a layer (built at once when the model's input shape is known).
+    def add(self, layer: Layer | SymbolicTensor) -> None:
+        """Append a layer (built at once when the model's input shape is known); an
+        ``nnx.Input(shape)`` tensor stands for its ``Input`` layer, as in Keras.
 
         Raises:
             TypeError: not an nnx layer.
             ValueError: a layer of the same name is already in the model.
         """
-        self._check_new(layer, {existing.name for existing in self.layers})
-        self._append(layer)
+        item = _as_layer(layer)
+        self._check_new(item, {existing.name for existing in self.layers})
+        self._append(item)
 
     @staticmethod
     def _check_new(layer: Any, names: set[str]) -> None:
+        if isinstance(layer, SymbolicTensor):
+            raise TypeError(
+                f"Sequential.add expects an nnx Layer or nnx.Input(...), received the tensor "
+                f"{layer.name!r} computed by a layer: build a graph with nnx.Model(inputs, "
+                f"outputs) instead."
+            )
         if not isinstance(layer, Layer):
             raise TypeError(
                 f"Sequential.add expects an nnx Layer, received {type(layer).__name__}."
@@ -187,3 +197,11 @@ class Sequential(Model):
                 for layer in self.layers
             ],
         }
+
+
+def _as_layer(item: Any) -> Any:
+    """The ``Input`` layer behind an ``nnx.Input(...)`` tensor (Keras 3 lets a ``Sequential``
+    start with ``keras.Input``); anything else unchanged, for ``_check_new`` to judge."""
+    if isinstance(item, SymbolicTensor) and not item.node.inputs:
+        return item.node.layer
+    return item

@@ -3,7 +3,9 @@
 - :mod:`~nnx.preprocessing.image`: ``ImageDataGenerator`` (random rotations, shifts, zooms and
   flips, rescaling, feature-wise standardisation) and its ``flow``, a
   :class:`~nnx.data.PyDataset` that ``Model.fit`` takes
-  (:class:`~nnx.preprocessing.iterator.NumpyArrayIterator`).
+  (:class:`~nnx.preprocessing.iterator.NumpyArrayIterator`);
+- ``timeseries_dataset_from_array`` (tf.keras 2's ``keras.preprocessing`` name for
+  :func:`nnx.timeseries.timeseries_dataset_from_array`, also in ``nnx.utils`` as in Keras 3).
 
 For augmentation inside the model (trained on the device with the rest), the layers
 :class:`~nnx.layers.RandomFlip`, :class:`~nnx.layers.RandomRotation` and
@@ -13,5 +15,12 @@ For augmentation inside the model (trained on the device with the rest), the lay
 from nnx.preprocessing import image, iterator
 from nnx.preprocessing.image import ImageDataGenerator
 from nnx.preprocessing.iterator import NumpyArrayIterator
+from nnx.timeseries import timeseries_dataset_from_array
 
-__all__ = ["ImageDataGenerator", "NumpyArrayIterator", "image", "iterator"]
+__all__ = [
+    "ImageDataGenerator",
+    "NumpyArrayIterator",
+    "image",
+    "iterator",
+    "timeseries_dataset_from_array",
+]

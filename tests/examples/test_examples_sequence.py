@@ -18,6 +18,7 @@ def run(name: str, tmp_path: pathlib.Path) -> dict:
         sys.path.insert(0, str(EXAMPLES))
     spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module.main(quick=True, out=tmp_path)
 
@@ -49,4 +50,22 @@ def test_char_language_models_learn_and_sample(tmp_path):
     uniform = math.log2(r["vocabulary"])
     for name in ("lstm", "transformer"):
         assert r[f"{name}_bits_after"] < min(r[f"{name}_bits_before"], uniform) - 0.3
-        assert len(r[f"{name}_sample"]) == 8 + 20
+        for temperature in (0.5, 1.0):
+            assert len(r[f"{name}_sample_t{temperature}"]) == 40 + 20  # prompt + sample
+
+
+def test_char_lm_data_windows_and_batch_order():
+    if str(EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES))
+    import sequence_char_lm as lm
+
+    text = lm.corpus(5000)
+    assert len(text) == 5000 and text == text.lower() and "  " not in text
+    chars, codes = lm.encode("abcab")
+    assert chars == ["a", "b", "c"] and codes.tolist() == [0, 1, 2, 0, 1]
+    x, y = lm.windows(codes, steps=2, stride=2)
+    assert x.tolist() == [[0, 1], [2, 0]] and y.tolist() == [[1, 2], [0, 1]]
+    order = lm.batch_order(5, batch_size=3, updates=4, seed=0)
+    assert len(order) == 12 and sorted(order[:5].tolist()) == list(range(5))
+    assert sorted(order[5:10].tolist()) == list(range(5))
+    assert lm.batch_order(5, 3, 4, seed=0).tolist() == order.tolist()
