@@ -48,8 +48,8 @@ class MultiHeadAttention(Layer):
 
     A key ``j`` is allowed for query ``i`` where ``attention_mask[b, i, j]`` is True, ``j <= i``
     with ``use_causal_mask``, and both steps are valid under the query and value masks (the
-    sequence mask in a ``Sequential``). A query with no allowed key outputs ``bo`` (Keras would
-    average all keys).
+    sequence mask in a ``Sequential``). A query with no allowed key averages all the values,
+    as Keras's attention (a masked score counts as the most negative float).
 
     Args:
         num_heads: number of heads.
@@ -297,19 +297,14 @@ class MultiHeadAttention(Layer):
     def forward_masked(
         self, x: Array, mask: Array | None, *, training: bool = False, causal: bool = False
     ) -> tuple[Array, Backprop]:
-        """Self-attention of ``x`` whose valid steps are ``mask``; ``dx`` sums the three."""
-        y, backprop = self.forward_attention(
-            x,
-            x,
-            query_mask=mask,
-            value_mask=mask,
-            use_causal_mask=causal,
-            training=training,
-        )
+        """Self-attention of ``x`` whose valid steps are ``mask``: the query, key and value
+        projections are one matmul, whose backward gives ``dx`` (the sum of the three)."""
+        self._check_ranks(x, x, None)
+        allowed = self._allowed(x, x, None, causal, mask, mask)
+        y, backprop = self._attend([x], [("query", "key", "value")], allowed, training)
 
         def backprop_self(dy: Array) -> Array:
-            dq, dv, _ = backprop(dy)
-            return dq + dv
+            return backprop(dy)[0]
 
         return y, backprop_self
 
@@ -334,73 +329,139 @@ class MultiHeadAttention(Layer):
             query_mask, value_mask: bool ``(batch, T)`` valid steps (padding masks).
             training: apply attention dropout.
         """
+        self._check_ranks(query, value, key)
+        source = value if key is None else key
+        allowed = self._allowed(
+            query, source, attention_mask, use_causal_mask, query_mask, value_mask
+        )
+        if key is None:  # keys and values come from one array: one projection matmul
+            groups: list[tuple[str, ...]] = [("query",), ("key", "value")]
+            y, backprop = self._attend([query, value], groups, allowed, training)
+        else:
+            groups = [("query",), ("value",), ("key",)]
+            y, backprop = self._attend([query, value, key], groups, allowed, training)
+
+        def backprop_inputs(dy: Array) -> tuple[Array, Array, Array | None]:
+            grads = backprop(dy)
+            return grads[0], grads[1], (grads[2] if key is not None else None)
+
+        return y, backprop_inputs
+
+    def _check_ranks(self, query: Array, value: Array, key: Array | None) -> None:
         self.check_input(query)
-        backend = self.backend
-        assert backend is not None
-        xp = backend.xp
         for what, a in (("query", query), ("value", value), ("key", key)):
             if a is not None and a.ndim != 3:
                 raise ValueError(
                     f"MultiHeadAttention {self.name!r} expects {what} of shape (batch, steps, "
                     f"features), received shape {tuple(a.shape)}."
                 )
-        source = value if key is None else key
-        q, back_q = self._project("query", query)
-        k, back_k = self._project("key", source)
-        v, back_v = self._project("value", value)
-        scale = 1.0 / math.sqrt(self.key_dim)
-        scores = (q @ xp.permute_dims(k, (0, 1, 3, 2))) * scale
-        allowed = self._allowed(
-            query, source, attention_mask, use_causal_mask, query_mask, value_mask
-        )
-        p = masked_softmax(scores, allowed)
+
+    def _attend(
+        self,
+        sources: list[Array],
+        groups: list[tuple[str, ...]],
+        allowed: Array | None,
+        training: bool,
+    ) -> tuple[Array, Callable[[Array], list[Array]]]:
+        """Attention whose projections ``groups[i]`` (of query/key/value) all read
+        ``sources[i]``; ``backprop(dy)`` returns one gradient per source.
+
+        The heads are a batch axis of each matmul; ``1 / sqrt(key_dim)`` is folded into the
+        query projection's weights, so the scores need no scaling pass.
+        """
+        backend = self.backend
+        assert backend is not None
+        xp = backend.xp
+        heads: dict[str, Array] = {}
+        backs = []
+        for x, names in zip(sources, groups, strict=True):
+            parts, back = self._project(names, x)
+            heads.update(zip(names, parts, strict=True))
+            backs.append(back)
+        q, k, v = heads["query"], heads["key"], heads["value"]  # (b, heads, T, dim)
+        scores = q @ xp.permute_dims(k, (0, 1, 3, 2))
+        p = backend.attention_softmax(scores, allowed)
+        if p is None:  # the backend has no fused kernel
+            p = masked_softmax(scores, allowed)
         drop = None
         if training and self.dropout > 0.0:
             assert self.rng is not None
             keep = 1.0 - self.dropout
             drop = self.rng.bernoulli(tuple(p.shape), keep, dtype=self.dtype) / keep
         pd = p if drop is None else p * drop
-        o = pd @ v  # (batch, heads, Tq, value_dim)
-        y, back_o = self._output(o)
+        y, back_o = self._output(pd @ v)
 
-        def backprop(dy: Array) -> tuple[Array, Array, Array | None]:
+        def backprop(dy: Array) -> list[Array]:
             do = back_o(dy)
-            dpd = do @ xp.permute_dims(v, (0, 1, 3, 2))
-            dv = xp.permute_dims(pd, (0, 1, 3, 2)) @ do
-            dp = dpd if drop is None else dpd * drop
-            ds = masked_softmax_backward(dp, p) * scale
-            dq = ds @ k
-            dk = xp.permute_dims(ds, (0, 1, 3, 2)) @ q
-            d_query, d_value, d_source = back_q(dq), back_v(dv), back_k(dk)
-            if key is None:
-                return d_query, d_value + d_source, None
-            return d_query, d_value, d_source
+            dp = do @ xp.permute_dims(v, (0, 1, 3, 2))
+            if drop is not None:
+                dp *= drop
+            ds = backend.attention_softmax_backward(dp, p, allowed)
+            if ds is None:
+                ds = masked_softmax_backward(dp, p, allowed)
+            grads = {
+                "query": ds @ k,
+                "key": xp.permute_dims(ds, (0, 1, 3, 2)) @ q,
+                "value": xp.permute_dims(pd, (0, 1, 3, 2)) @ do,
+            }
+            return [
+                back([grads[name] for name in names])
+                for back, names in zip(backs, groups, strict=True)
+            ]
 
         return y, backprop
 
-    def _project(self, what: str, x: Array) -> tuple[Array, Callable[[Array], Array]]:
-        """``x (b, T, E) -> (b, heads, T, dim)`` and its backprop (sets the weights' grads)."""
+    def _project(
+        self, names: tuple[str, ...], x: Array
+    ) -> tuple[list[Array], Callable[[list[Array]], Array]]:
+        """The projections ``names`` of one input ``x (b, T, E)``, each ``(b, heads, T, dim)``,
+        as one matmul with the kernels side by side; ``backprop([dz, ...]) -> dx`` sets the
+        weights' gradients. The query's kernel and bias enter scaled by ``1 / sqrt(key_dim)``,
+        so its gradients are scaled back: ``dW = s x^T dz'`` for ``z' = x (s W) + s b``."""
         backend = self.backend
         assert backend is not None
         xp = backend.xp
-        w, b = self.projections[what]
         n, steps, features = x.shape
-        heads, dim = w.shape[1], w.shape[2]
-        x2 = xp.reshape(x, (n * steps, features))
-        z = backend.matmul(x2, xp.reshape(w.value, (features, heads * dim)))
-        if b is not None:
-            z = z + xp.reshape(b.value, (heads * dim,))
-        z = xp.permute_dims(xp.reshape(z, (n, steps, heads, dim)), (0, 2, 1, 3))
-
-        def backprop(dz: Array) -> Array:
-            dz2 = xp.reshape(xp.permute_dims(dz, (0, 2, 1, 3)), (n * steps, heads * dim))
-            w.grad = xp.reshape(backend.matmul(x2.T, dz2), w.shape)
+        scales = [self.query_scale if name == "query" else 1.0 for name in names]
+        dims = [tuple(self.projections[name][0].shape[1:]) for name in names]
+        widths = [heads * dim for heads, dim in dims]
+        kernels, biases = [], []
+        for name, scale, width in zip(names, scales, widths, strict=True):
+            w, b = self.projections[name]
+            kernels.append(_scaled(xp.reshape(w.value, (features, width)), scale))
             if b is not None:
-                b.grad = xp.reshape(xp.sum(dz2, axis=0), b.shape)
-            dx = backend.matmul(dz2, xp.reshape(w.value, (features, heads * dim)).T)
-            return xp.reshape(dx, (n, steps, features))
+                biases.append(_scaled(xp.reshape(b.value, (width,)), scale))
+        w_all = kernels[0] if len(kernels) == 1 else xp.concat(kernels, axis=1)
+        x2 = xp.reshape(x, (n * steps, features))
+        z = backend.matmul(x2, w_all)
+        if biases:
+            z += biases[0] if len(biases) == 1 else xp.concat(biases)
+        z3 = xp.reshape(z, (n, steps, sum(widths)))
+        parts, start = [], 0
+        for (heads, dim), width in zip(dims, widths, strict=True):
+            part = xp.reshape(z3[:, :, start : start + width], (n, steps, heads, dim))
+            parts.append(xp.permute_dims(part, (0, 2, 1, 3)))
+            start += width
 
-        return z, backprop
+        def backprop(dzs: list[Array]) -> Array:
+            dz = _side_by_side(xp, dzs, n * steps)
+            dw = backend.matmul(x2.T, dz)
+            db = backend.sum_rows(dz) if biases else None
+            start = 0
+            for name, scale, width in zip(names, scales, widths, strict=True):
+                w, b = self.projections[name]
+                w.grad = xp.reshape(_scaled(dw[:, start : start + width], scale), w.shape)
+                if b is not None and db is not None:
+                    b.grad = xp.reshape(_scaled(db[start : start + width], scale), b.shape)
+                start += width
+            return xp.reshape(backend.matmul(dz, w_all.T), (n, steps, features))
+
+        return parts, backprop
+
+    @property
+    def query_scale(self) -> float:
+        """``1 / sqrt(key_dim)``, the scale of the attention scores."""
+        return 1.0 / math.sqrt(self.key_dim)
 
     def _output(self, o: Array) -> tuple[Array, Callable[[Array], Array]]:
         """The output projection ``(b, heads, Tq, dv) -> (b, Tq, E)`` and its backprop."""
@@ -414,13 +475,13 @@ class MultiHeadAttention(Layer):
         w2 = xp.reshape(w.value, (heads * dim, out))
         y = backend.matmul(o2, w2)
         if b is not None:
-            y = y + b.value
+            y += b.value
 
         def backprop(dy: Array) -> Array:
             dy2 = xp.reshape(dy, (n * steps, out))
             w.grad = xp.reshape(backend.matmul(o2.T, dy2), w.shape)
             if b is not None:
-                b.grad = xp.sum(dy2, axis=0)
+                b.grad = backend.sum_rows(dy2)
             do = xp.reshape(backend.matmul(dy2, w2.T), (n, steps, heads, dim))
             return xp.permute_dims(do, (0, 2, 1, 3))
 
@@ -465,3 +526,17 @@ class MultiHeadAttention(Layer):
             "bias_regularizer": serialize_or_none(self.bias_regularizer),
             "seed": self.seed,
         }
+
+
+def _scaled(a: Array, scale: float) -> Array:
+    return a if scale == 1.0 else a * scale
+
+
+def _side_by_side(xp: Any, dzs: list[Array], rows: int) -> Array:
+    """``[(b, heads, T, d_i), ...] -> (b T, sum_i heads d_i)``: the projections' gradients
+    in the layout of their joint output, in one copy."""
+    if len(dzs) > 1 and len({tuple(dz.shape) for dz in dzs}) == 1:
+        stacked = xp.stack([xp.permute_dims(dz, (0, 2, 1, 3)) for dz in dzs], axis=2)
+        return xp.reshape(stacked, (rows, -1))
+    cols = [xp.reshape(xp.permute_dims(dz, (0, 2, 1, 3)), (rows, -1)) for dz in dzs]
+    return cols[0] if len(cols) == 1 else xp.concat(cols, axis=1)
