@@ -19,6 +19,10 @@ import math
 
 from nnx.backends.numba_jit import kernel
 
+#: the sums may be reassociated (so that they vectorize) and fused into multiply-adds; no
+#: ``nnan``/``ninf``: the softmax's -inf at masked keys must stay exact
+SUMS = {"reassoc", "contract"}
+
 __all__ = [
     "layer_norm",
     "layer_norm_backward",
@@ -61,7 +65,7 @@ def softmax_shift(s, allowed, masked):  # type: ignore[no-untyped-def]
                         row[j] = -math.inf
 
 
-@kernel(0)
+@kernel(0, fastmath=SUMS)
 def softmax_normalize(e):  # type: ignore[no-untyped-def]
     """In place over the rows of ``e (rows, Tv)``: ``e / sum(e)``."""
     rows, tv = e.shape
@@ -74,7 +78,7 @@ def softmax_normalize(e):  # type: ignore[no-untyped-def]
             e[r, j] = e[r, j] * inv
 
 
-@kernel(0, 1, 2)
+@kernel(0, 1, 2, fastmath=SUMS)
 def softmax_backward(dp, p, allowed, masked):  # type: ignore[no-untyped-def]
     """In place over ``dp (b, heads, Tq, Tv)``: ``ds = p (dp - sum(dp p))`` per row, 0 across
     a row with no allowed key (``allowed (b, Tq, Tv)``, read when ``masked``)."""
@@ -101,12 +105,11 @@ def softmax_backward(dp, p, allowed, masked):  # type: ignore[no-untyped-def]
                     d[j] = q[j] * (d[j] - dot)
 
 
-@kernel(0, 1, 2, 3)
+@kernel(0, 1, 2, 3, fastmath=SUMS)
 def layer_norm(x, y, mean, inv, gamma, beta, epsilon):  # type: ignore[no-untyped-def]
     """Per row of ``x (rows, C)``: ``mean``, ``inv = 1 / sqrt(var + epsilon)`` (``(rows,)``)
-    and ``y = gamma (x - mean) inv + beta`` (empty ``gamma`` / ``beta``: 1 / 0)."""
+    and ``y = gamma (x - mean) inv + beta``."""
     rows, c = x.shape
-    scaled, shifted = gamma.shape[0] > 0, beta.shape[0] > 0
     for r in range(rows):
         total = 0.0
         for j in range(c):
@@ -120,28 +123,22 @@ def layer_norm(x, y, mean, inv, gamma, beta, epsilon):  # type: ignore[no-untype
         mean[r] = mu
         inv[r] = k
         for j in range(c):
-            out = (x[r, j] - mu) * k
-            if scaled:
-                out = out * gamma[j]
-            if shifted:
-                out = out + beta[j]
-            y[r, j] = out
+            y[r, j] = (x[r, j] - mu) * k * gamma[j] + beta[j]
 
 
-@kernel(0, 1, 2, 3, 4, 5)
+@kernel(0, 1, 2, 3, 4, 5, fastmath=SUMS)
 def layer_norm_backward(dy, x, mean, inv, dx, dyxhat, gamma):  # type: ignore[no-untyped-def]
     """Per row, with ``xhat = (x - mean) inv`` and ``g = dy gamma``: ``dx = inv (g - mean(g)
     - xhat mean(g xhat))``, and ``dyxhat = dy xhat`` (summed over rows into ``dgamma`` by the
     caller)."""
     rows, c = dy.shape
-    scaled = gamma.shape[0] > 0
     for r in range(rows):
         mu, k = mean[r], inv[r]
         sum_g = 0.0
         sum_gx = 0.0
         for j in range(c):
             xhat = (x[r, j] - mu) * k
-            g = dy[r, j] * gamma[j] if scaled else dy[r, j]
+            g = dy[r, j] * gamma[j]
             dyxhat[r, j] = dy[r, j] * xhat
             sum_g += g
             sum_gx += g * xhat
@@ -149,5 +146,5 @@ def layer_norm_backward(dy, x, mean, inv, dx, dyxhat, gamma):  # type: ignore[no
         mean_gx = sum_gx / c
         for j in range(c):
             xhat = (x[r, j] - mu) * k
-            g = dy[r, j] * gamma[j] if scaled else dy[r, j]
+            g = dy[r, j] * gamma[j]
             dx[r, j] = k * (g - mean_g - xhat * mean_gx)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from nnx.backends.fast_paths import FastPaths
-from nnx.backends.numba_paths import empty_like_slot, kernels, ok
+from nnx.backends.numba_paths import kernels, ok
 
 __all__ = ["NumbaAttentionPaths"]
 
@@ -86,8 +86,9 @@ class NumbaAttentionPaths(FastPaths):
         y = np.empty_like(x2)
         mean = np.empty(x2.shape[0], dtype=x.dtype)
         inv = np.empty_like(mean)
-        g = empty_like_slot(x) if gamma is None else np.ascontiguousarray(gamma)
-        b = empty_like_slot(x) if beta is None else np.ascontiguousarray(beta)
+        c = x.shape[-1]
+        g = np.ones(c, dtype=x.dtype) if gamma is None else np.ascontiguousarray(gamma)
+        b = np.zeros(c, dtype=x.dtype) if beta is None else np.ascontiguousarray(beta)
         k.layer_norm(x.size, x2, y, mean, inv, g, b, float(epsilon))
         stats = (*x.shape[:-1], 1)
         return y.reshape(x.shape), mean.reshape(stats), inv.reshape(stats)
@@ -101,6 +102,6 @@ class NumbaAttentionPaths(FastPaths):
             return super().layer_norm_backward(dy, x, mean, inv, gamma)
         dy2, x2 = _rows(dy), _rows(x)
         dx, dyxhat = np.empty_like(dy2), np.empty_like(dy2)
-        g = empty_like_slot(dy) if gamma is None else np.ascontiguousarray(gamma)
+        g = np.ones(dy.shape[-1], dtype=dy.dtype) if gamma is None else np.ascontiguousarray(gamma)
         k.layer_norm_backward(dy.size, dy2, x2, _rows(mean)[:, 0], _rows(inv)[:, 0], dx, dyxhat, g)
         return dx.reshape(dy.shape), self.sum_rows(dyxhat), self.sum_rows(dy2)

@@ -389,7 +389,7 @@ class MultiHeadAttention(Layer):
             keep = 1.0 - self.dropout
             drop = self.rng.bernoulli(tuple(p.shape), keep, dtype=self.dtype) / keep
         pd = p if drop is None else p * drop
-        y, back_o = self._output(pd @ v)
+        y, back_o = self._output(_products_side_by_side(backend, [(pd, v)]), p.shape[0])
 
         def backprop(dy: Array) -> list[Array]:
             do = back_o(dy)
@@ -399,13 +399,13 @@ class MultiHeadAttention(Layer):
             ds = backend.attention_softmax_backward(dp, p, allowed)
             if ds is None:
                 ds = masked_softmax_backward(dp, p, allowed)
-            grads = {
-                "query": ds @ k,
-                "key": xp.permute_dims(ds, (0, 1, 3, 2)) @ q,
-                "value": xp.permute_dims(pd, (0, 1, 3, 2)) @ do,
+            products = {
+                "query": (ds, k),
+                "key": (xp.permute_dims(ds, (0, 1, 3, 2)), q),
+                "value": (xp.permute_dims(pd, (0, 1, 3, 2)), do),
             }
             return [
-                back([grads[name] for name in names])
+                back(_products_side_by_side(backend, [products[name] for name in names]))
                 for back, names in zip(backs, groups, strict=True)
             ]
 
@@ -413,10 +413,11 @@ class MultiHeadAttention(Layer):
 
     def _project(
         self, names: tuple[str, ...], x: Array
-    ) -> tuple[list[Array], Callable[[list[Array]], Array]]:
+    ) -> tuple[list[Array], Callable[[Array], Array]]:
         """The projections ``names`` of one input ``x (b, T, E)``, each ``(b, heads, T, dim)``,
-        as one matmul with the kernels side by side; ``backprop([dz, ...]) -> dx`` sets the
-        weights' gradients. The query's kernel and bias enter scaled by ``1 / sqrt(key_dim)``,
+        as one matmul with the kernels side by side; ``backprop(dz) -> dx``, with the
+        gradients side by side too (``dz (b T, sum heads dim)``), sets the weights'
+        gradients. The query's kernel and bias enter scaled by ``1 / sqrt(key_dim)``,
         so its gradients are scaled back: ``dW = s x^T dz'`` for ``z' = x (s W) + s b``."""
         backend = self.backend
         assert backend is not None
@@ -443,8 +444,7 @@ class MultiHeadAttention(Layer):
             parts.append(xp.permute_dims(part, (0, 2, 1, 3)))
             start += width
 
-        def backprop(dzs: list[Array]) -> Array:
-            dz = _side_by_side(xp, dzs, n * steps)
+        def backprop(dz: Array) -> Array:
             dw = backend.matmul(x2.T, dz)
             db = backend.sum_rows(dz) if biases else None
             start = 0
@@ -463,15 +463,15 @@ class MultiHeadAttention(Layer):
         """``1 / sqrt(key_dim)``, the scale of the attention scores."""
         return 1.0 / math.sqrt(self.key_dim)
 
-    def _output(self, o: Array) -> tuple[Array, Callable[[Array], Array]]:
-        """The output projection ``(b, heads, Tq, dv) -> (b, Tq, E)`` and its backprop."""
+    def _output(self, o2: Array, n: int) -> tuple[Array, Callable[[Array], Array]]:
+        """The output projection of the heads' outputs side by side, ``o2 (b Tq, heads dv)
+        -> (b, Tq, E)``, and its backprop (to ``(b, heads, Tq, dv)``)."""
         backend = self.backend
         assert backend is not None
         xp = backend.xp
         w, b = self.projections["output"]
-        n, heads, steps, dim = o.shape
-        out = w.shape[-1]
-        o2 = xp.reshape(xp.permute_dims(o, (0, 2, 1, 3)), (n * steps, heads * dim))
+        heads, dim, out = w.shape
+        steps = o2.shape[0] // n
         w2 = xp.reshape(w.value, (heads * dim, out))
         y = backend.matmul(o2, w2)
         if b is not None:
@@ -532,11 +532,21 @@ def _scaled(a: Array, scale: float) -> Array:
     return a if scale == 1.0 else a * scale
 
 
-def _side_by_side(xp: Any, dzs: list[Array], rows: int) -> Array:
-    """``[(b, heads, T, d_i), ...] -> (b T, sum_i heads d_i)``: the projections' gradients
-    in the layout of their joint output, in one copy."""
-    if len(dzs) > 1 and len({tuple(dz.shape) for dz in dzs}) == 1:
-        stacked = xp.stack([xp.permute_dims(dz, (0, 2, 1, 3)) for dz in dzs], axis=2)
-        return xp.reshape(stacked, (rows, -1))
-    cols = [xp.reshape(xp.permute_dims(dz, (0, 2, 1, 3)), (rows, -1)) for dz in dzs]
+def _products_side_by_side(backend: Any, pairs: list[tuple[Array, Array]]) -> Array:
+    """``[a_i @ b_i, ...]``, each ``(b, heads, T, d_i)``, as one ``(b T, sum_i heads d_i)``
+    array: the layout of a joint projection. Where the backend's ``matmul`` writes into
+    ``out=`` (NumPy), each product lands in place, in strided views of the result; else the
+    products are copied side by side."""
+    xp = backend.xp
+    a0, b0 = pairs[0]
+    n, heads, steps, dim = a0.shape[0], a0.shape[1], a0.shape[2], b0.shape[-1]
+    if all(b.shape[-1] == dim for _, b in pairs):
+        joint = xp.empty((n, steps, len(pairs), heads, dim), dtype=a0.dtype, device=a0.device)
+        views = [xp.permute_dims(joint[:, :, i, ...], (0, 2, 1, 3)) for i in range(len(pairs))]
+        products = [backend.matmul(a, b, out=v) for (a, b), v in zip(pairs, views, strict=True)]
+        if all(p is v for p, v in zip(products, views, strict=True)):
+            return xp.reshape(joint, (n * steps, -1))
+    else:
+        products = [a @ b for a, b in pairs]
+    cols = [xp.reshape(xp.permute_dims(p, (0, 2, 1, 3)), (n * steps, -1)) for p in products]
     return cols[0] if len(cols) == 1 else xp.concat(cols, axis=1)
