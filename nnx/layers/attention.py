@@ -49,7 +49,8 @@ class MultiHeadAttention(Layer):
     A key ``j`` is allowed for query ``i`` where ``attention_mask[b, i, j]`` is True, ``j <= i``
     with ``use_causal_mask``, and both steps are valid under the query and value masks (the
     sequence mask in a ``Sequential``). A query with no allowed key averages all the values,
-    as Keras's attention (a masked score counts as the most negative float).
+    as Keras's default (``dropout=0``) attention: a masked score counts as the most negative
+    float, so such a row's softmax is uniform (and its gradient zero).
 
     Args:
         num_heads: number of heads.
