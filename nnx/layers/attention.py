@@ -380,7 +380,7 @@ class MultiHeadAttention(Layer):
             heads.update(zip(names, parts, strict=True))
             backs.append(back)
         q, k, v = heads["query"], heads["key"], heads["value"]  # (b, heads, T, dim)
-        scores = q @ xp.permute_dims(k, (0, 1, 3, 2))
+        scores = backend.matmul(q, xp.permute_dims(k, (0, 1, 3, 2)))
         p = backend.attention_softmax(scores, allowed)
         if p is None:  # the backend has no fused kernel
             p = masked_softmax(scores, allowed)
@@ -394,7 +394,7 @@ class MultiHeadAttention(Layer):
 
         def backprop(dy: Array) -> list[Array]:
             do = back_o(dy)
-            dp = do @ xp.permute_dims(v, (0, 1, 3, 2))
+            dp = backend.matmul(do, xp.permute_dims(v, (0, 1, 3, 2)))
             if drop is not None:
                 dp *= drop
             ds = backend.attention_softmax_backward(dp, p, allowed)
@@ -548,6 +548,6 @@ def _products_side_by_side(backend: Any, pairs: list[tuple[Array, Array]]) -> Ar
         if all(p is v for p, v in zip(products, views, strict=True)):
             return xp.reshape(joint, (n * steps, -1))
     else:
-        products = [a @ b for a, b in pairs]
+        products = [backend.matmul(a, b) for a, b in pairs]
     cols = [xp.reshape(xp.permute_dims(p, (0, 2, 1, 3)), (n * steps, -1)) for p in products]
     return cols[0] if len(cols) == 1 else xp.concat(cols, axis=1)
