@@ -128,11 +128,13 @@ def test_transformer_block_trains_alike_with_numba_on_and_off(numba):
         np.testing.assert_allclose(fast, portable, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("normalize_first", [False, True])
-def test_transformer_block_gradients_through_the_kernels(numba, normalize_first):
+@pytest.mark.parametrize(("normalize_first", "dropout"), [(False, 0.0), (True, 0.3)])
+def test_transformer_block_gradients_through_the_kernels(numba, normalize_first, dropout):
     numba(True)
     x = np.random.default_rng(3).normal(size=(2, 5, 6))
-    block = TransformerEncoder(7, 3, use_causal_mask=True, normalize_first=normalize_first)
-    errors = nnx.gradcheck(block, x, backend="numpy", tolerance=1.0)
+    block = TransformerEncoder(
+        7, 3, dropout=dropout, use_causal_mask=True, normalize_first=normalize_first, seed=4
+    )
+    errors = nnx.gradcheck(block, x, backend="numpy", training=dropout > 0, tolerance=1.0)
     # a key bias adds a constant to every score of a row: its exact gradient is 0
     assert max(v for k, v in errors.items() if not k.endswith("key_bias")) < 1e-6
