@@ -30,6 +30,8 @@ def _is_shape_list(shape: Any) -> bool:
 
 #: ``backprop(dy) -> (d query, d value, d key)``; ``d key`` is None when no key was given
 AttentionBackprop = Callable[[Array], tuple[Array, Array, Array | None]]
+#: ``backprop(dy, d_p=None) -> [d source, ...]`` of :meth:`MultiHeadAttention._attend`
+AttendBackprop = Callable[..., list[Array]]
 
 
 @register_layer
@@ -302,7 +304,7 @@ class MultiHeadAttention(Layer):
         projections are one matmul, whose backward gives ``dx`` (the sum of the three)."""
         self._check_ranks(x, x, None)
         allowed = self._allowed(x, x, None, causal, mask, mask)
-        y, backprop = self._attend([x], [("query", "key", "value")], allowed, training)
+        y, _, backprop = self._attend([x], [("query", "key", "value")], allowed, training)
 
         def backprop_self(dy: Array) -> Array:
             return backprop(dy)[0]
@@ -337,10 +339,10 @@ class MultiHeadAttention(Layer):
         )
         if key is None:  # keys and values come from one array: one projection matmul
             groups: list[tuple[str, ...]] = [("query",), ("key", "value")]
-            y, backprop = self._attend([query, value], groups, allowed, training)
+            y, _, backprop = self._attend([query, value], groups, allowed, training)
         else:
             groups = [("query",), ("value",), ("key",)]
-            y, backprop = self._attend([query, value, key], groups, allowed, training)
+            y, _, backprop = self._attend([query, value, key], groups, allowed, training)
 
         def backprop_inputs(dy: Array) -> tuple[Array, Array, Array | None]:
             grads = backprop(dy)
@@ -363,9 +365,11 @@ class MultiHeadAttention(Layer):
         groups: list[tuple[str, ...]],
         allowed: Array | None,
         training: bool,
-    ) -> tuple[Array, Callable[[Array], list[Array]]]:
-        """Attention whose projections ``groups[i]`` (of query/key/value) all read
-        ``sources[i]``; ``backprop(dy)`` returns one gradient per source.
+    ) -> tuple[Array, Array, AttendBackprop]:
+        """``(y, p, backprop)``: attention whose projections ``groups[i]`` (of query/key/value)
+        all read ``sources[i]``, its probabilities ``p (b, heads, Tq, Tv)`` before dropout, and
+        ``backprop(dy, d_p=None)`` returning one gradient per source (``dy`` None: zero; ``d_p``
+        adds to ``dP = dO V^T``, for callers that return the scores).
 
         The heads are a batch axis of each matmul; ``1 / sqrt(key_dim)`` is folded into the
         query projection's weights, so the scores need no scaling pass.
@@ -392,11 +396,13 @@ class MultiHeadAttention(Layer):
         pd = p if drop is None else p * drop
         y, back_o = self._output(_products_side_by_side(backend, [(pd, v)]), p.shape[0])
 
-        def backprop(dy: Array) -> list[Array]:
-            do = back_o(dy)
+        def backprop(dy: Array | None, d_p: Array | None = None) -> list[Array]:
+            do = back_o(xp.zeros_like(y) if dy is None else dy)
             dp = backend.matmul(do, xp.permute_dims(v, (0, 1, 3, 2)))
             if drop is not None:
                 dp *= drop
+            if d_p is not None:
+                dp += d_p
             ds = backend.attention_softmax_backward(dp, p, allowed)
             if ds is None:
                 ds = masked_softmax_backward(dp, p, allowed)
@@ -410,7 +416,7 @@ class MultiHeadAttention(Layer):
                 for back, names in zip(backs, groups, strict=True)
             ]
 
-        return y, backprop
+        return y, p, backprop
 
     def _project(
         self, names: tuple[str, ...], x: Array

@@ -157,3 +157,23 @@ def test_fully_masked_query_averages_all_values_as_keras(backend, to_np):
     mean_v = (np.einsum("te,ehd->thd", v[0], w["value_kernel"]) + w["value_bias"]).mean(0)
     expected = np.einsum("hd,hde->e", mean_v, w["output_kernel"]) + w["output_bias"]
     np.testing.assert_allclose(y[0, 1], expected, rtol=1e-12)
+
+
+def test_probabilities_and_their_gradient(backend, to_np):
+    mha = MultiHeadAttention(2, 3)
+    mha.build((None, 4), backend, backend.rng(3), "float64")
+    x = backend.asarray(RNG.normal(size=(2, 5, 4)), "float64")
+    allowed = mha._allowed(x, x, None, True, None, None)
+    _, p, backprop = mha._attend([x], [("query", "key", "value")], allowed, False)
+    assert tuple(p.shape) == (2, 2, 5, 5)
+    np.testing.assert_allclose(to_np(p).sum(-1), 1.0, rtol=1e-12)
+    assert not np.triu(to_np(p)[0, 0], 1).any()  # causal
+    r = backend.asarray(RNG.normal(size=tuple(p.shape)), "float64")
+    dx = to_np(backprop(None, r)[0])  # the gradient of sum(p r) alone
+
+    def f():
+        return float(
+            backend.xp.sum(mha._attend([x], [("query", "key", "value")], allowed, False)[1] * r)
+        )
+
+    np.testing.assert_allclose(dx, _numeric(f, x), atol=1e-8)
