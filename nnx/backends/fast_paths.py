@@ -201,6 +201,36 @@ class FastPaths:
         ``gamma`` None: 1), or None."""
         return None
 
+    def attention_softmax(self, scores: Array, allowed: Array | None) -> Array | None:
+        """:func:`nnx.functional.sequence.masked_softmax` of attention scores ``(b, heads, Tq,
+        Tv)`` with the bool ``allowed`` broadcast to them (None: all), or None. A kernel may
+        write the result into ``scores`` (the caller's own, fresh array)."""
+        return None
+
+    def attention_softmax_backward(
+        self, dp: Array, p: Array, allowed: Array | None
+    ) -> Array | None:
+        """:func:`nnx.functional.sequence.masked_softmax_backward`, or None. A kernel may
+        write the result into ``dp`` (the caller's own, fresh array)."""
+        return None
+
+    def layer_norm(
+        self, x: Array, gamma: Array | None, beta: Array | None, epsilon: float
+    ) -> tuple[Array, Array, Array] | None:
+        """``(y, mean, inv)`` of the layer normalization of ``x`` over its last axis:
+        ``y = gamma (x - mean) inv + beta`` with ``inv = 1 / sqrt(var + epsilon)`` per row
+        (``mean``, ``inv`` of shape ``x.shape[:-1] + (1,)``; ``gamma`` / ``beta`` None: 1 / 0),
+        or None."""
+        return None
+
+    def layer_norm_backward(
+        self, dy: Array, x: Array, mean: Array, inv: Array, gamma: Array | None
+    ) -> tuple[Array, Array, Array] | None:
+        """``(dx, dgamma, dbeta)`` of :meth:`layer_norm` (``xhat = (x - mean) inv``,
+        ``g = dy gamma``, ``dx = inv (g - mean(g) - xhat mean(g xhat))``, ``dgamma = sum dy
+        xhat``, ``dbeta = sum dy`` over all but the last axis), or None."""
+        return None
+
     def sgd_step(
         self,
         w: Array,

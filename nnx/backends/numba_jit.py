@@ -47,9 +47,13 @@ class Kernel:
     axis (all the same length: rows, images, elements) to run on several threads; with no
     ``split`` it always runs on the calling thread."""
 
-    def __init__(self, fn: Callable[..., Any], split: Sequence[int]) -> None:
+    def __init__(
+        self, fn: Callable[..., Any], split: Sequence[int], fastmath: bool | set[str] = False
+    ) -> None:
         # NOTE: error_model="numpy": no division-by-zero checks, so the loops vectorize
-        self.compiled = numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
+        self.compiled = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=fastmath)(
+            fn
+        )
         self.split = tuple(split)
         self.__doc__ = fn.__doc__
 
@@ -76,6 +80,9 @@ class Kernel:
         return out
 
 
-def kernel(*split: int) -> Callable[[Callable[..., Any]], Kernel]:
-    """Decorator: the function as a :class:`Kernel` splitting the arguments at ``split``."""
-    return lambda fn: Kernel(fn, split)
+def kernel(
+    *split: int, fastmath: bool | set[str] = False
+) -> Callable[[Callable[..., Any]], Kernel]:
+    """Decorator: the function as a :class:`Kernel` splitting the arguments at ``split``
+    (``fastmath``: numba's flags, e.g. ``{"reassoc"}`` to vectorize a sum)."""
+    return lambda fn: Kernel(fn, split, fastmath)

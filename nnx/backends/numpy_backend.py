@@ -12,6 +12,7 @@ import numpy as np
 
 from nnx.backends.base import Array, Backend, views_of
 from nnx.backends.coefficients import AdamCoefficients
+from nnx.backends.numba_attention_paths import NumbaAttentionPaths
 from nnx.backends.numba_optimizer_paths import NumbaOptimizerPaths
 from nnx.backends.numba_paths import NumbaPaths
 
@@ -147,9 +148,10 @@ class NumpyArrays(Backend):
         return np.__version__
 
 
-class NumpyBackend(NumbaOptimizerPaths, NumbaPaths, NumpyArrays):
+class NumpyBackend(NumbaAttentionPaths, NumbaOptimizerPaths, NumbaPaths, NumpyArrays):
     """The NumPy backend: the numba kernels (:class:`~nnx.backends.numba_paths.NumbaPaths`,
-    :class:`~nnx.backends.numba_optimizer_paths.NumbaOptimizerPaths`) where numba is
+    :class:`~nnx.backends.numba_optimizer_paths.NumbaOptimizerPaths`,
+    :class:`~nnx.backends.numba_attention_paths.NumbaAttentionPaths`) where numba is
     installed (and ``NNX_NUMBA`` is not ``0``), else the NumPy paths of :class:`NumpyArrays`,
     else the portable code.
 

@@ -8,7 +8,6 @@ gradient (a scatter-add without a scatter) and the attention softmax.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from nnx.backends.base import Array, array_namespace
@@ -138,25 +137,31 @@ def allowed_pairs(
 
 
 def masked_softmax(scores: Array, allowed: Array | None) -> Array:
-    """Softmax over the last axis where ``allowed`` (broadcast) is True; 0 elsewhere.
+    """Softmax over the last axis where ``allowed`` (broadcast) is True, as Keras's attention
+    masks it: a masked logit becomes the most negative finite number ``low``::
 
-    A row with no allowed entry gives zeros (the query attends to nothing).
+        s = where(allowed, scores, low)        p = exp(s - max(s)) / sum(exp(s - max(s)))
+
+    so masked entries are exactly 0 in any row with an allowed entry, and a row with none is
+    uniform (the query averages every key, as ``keras.layers.MultiHeadAttention`` does).
+    Finite for any finite logits.
     """
     xp = array_namespace(scores)
-    if allowed is None:
-        shifted = scores - xp.max(scores, axis=-1, keepdims=True)
-        e = xp.exp(shifted)
-        return e / xp.sum(e, axis=-1, keepdims=True)
-    low = xp.asarray(-math.inf, dtype=scores.dtype, device=scores.device)
-    masked = xp.where(allowed, scores, low)
-    top = xp.max(masked, axis=-1, keepdims=True)
-    top = xp.where(xp.isfinite(top), top, xp.zeros_like(top))
-    e = xp.where(allowed, xp.exp(masked - top), xp.zeros_like(scores))
-    total = xp.sum(e, axis=-1, keepdims=True)
-    return e / xp.where(total > 0, total, xp.ones_like(total))
+    s = scores
+    if allowed is not None:
+        low = xp.asarray(xp.finfo(scores.dtype).min, dtype=scores.dtype, device=scores.device)
+        s = xp.where(allowed, scores, low)
+    e = xp.exp(s - xp.max(s, axis=-1, keepdims=True))
+    e /= xp.sum(e, axis=-1, keepdims=True)
+    return e
 
 
-def masked_softmax_backward(dp: Array, p: Array) -> Array:
-    """``ds = p (dp - sum(dp p))`` over the last axis (masked entries have ``p = 0``)."""
+def masked_softmax_backward(dp: Array, p: Array, allowed: Array | None = None) -> Array:
+    """``ds = p (dp - sum(dp p))`` over the last axis, 0 where masked: a masked logit is a
+    constant (``p`` is already 0 there, except in rows with nothing allowed, whose uniform
+    ``p`` does not depend on the scores at all)."""
     xp = array_namespace(p)
-    return p * (dp - xp.sum(dp * p, axis=-1, keepdims=True))
+    ds = p * (dp - xp.sum(dp * p, axis=-1, keepdims=True))
+    if allowed is None:
+        return ds
+    return xp.where(xp.any(allowed, axis=-1, keepdims=True), ds, xp.zeros_like(ds[..., :1]))

@@ -30,6 +30,8 @@ def _is_shape_list(shape: Any) -> bool:
 
 #: ``backprop(dy) -> (d query, d value, d key)``; ``d key`` is None when no key was given
 AttentionBackprop = Callable[[Array], tuple[Array, Array, Array | None]]
+#: ``backprop(dy, d_p=None) -> [d source, ...]`` of :meth:`MultiHeadAttention._attend`
+AttendBackprop = Callable[..., list[Array]]
 
 
 @register_layer
@@ -48,8 +50,9 @@ class MultiHeadAttention(Layer):
 
     A key ``j`` is allowed for query ``i`` where ``attention_mask[b, i, j]`` is True, ``j <= i``
     with ``use_causal_mask``, and both steps are valid under the query and value masks (the
-    sequence mask in a ``Sequential``). A query with no allowed key outputs ``bo`` (Keras would
-    average all keys).
+    sequence mask in a ``Sequential``). A query with no allowed key averages all the values,
+    as Keras's default (``dropout=0``) attention: a masked score counts as the most negative
+    float, so such a row's softmax is uniform (and its gradient zero).
 
     Args:
         num_heads: number of heads.
@@ -356,23 +359,17 @@ class MultiHeadAttention(Layer):
         """Self-attention of ``x`` whose valid steps are ``mask`` (``dx`` sums the three), or
         of the list ``[query, value(, key)]`` with the list of their masks (a graph node)."""
         causal = causal or use_causal_mask
-        if not isinstance(x, (list, tuple)):
-            y, backprop = self.forward_attention(
-                x,
-                x,
-                query_mask=mask,
-                value_mask=mask,
-                attention_mask=attention_mask,
-                use_causal_mask=causal,
-                return_attention_scores=return_attention_scores,
-                training=training,
-            )
+        if not isinstance(x, (list, tuple)):  # q, k and v in one projection matmul
+            self._check_ranks(x, x, None)
+            allowed = self._allowed(x, x, attention_mask, causal, mask, mask)
+            y, p, attend_back = self._attend([x], [("query", "key", "value")], allowed, training)
 
-            def backprop_self(dy: Any) -> Any:
-                dq, dv, _ = backprop(dy)
-                return dq + dv if attention_mask is None else [dq + dv, _zeros(attention_mask)]
+            def backprop_self(dout: Any) -> Any:
+                dy, dp = dout if return_attention_scores else (dout, None)
+                dx = attend_back(dy, dp)[0]
+                return dx if attention_mask is None else [dx, _zeros(attention_mask)]
 
-            return y, backprop_self
+            return ((y, p) if return_attention_scores else y), backprop_self
         if len(x) not in (2, 3):
             raise ValueError(
                 f"MultiHeadAttention {self.name!r} takes 2 or 3 inputs (query, value[, key]), "
@@ -425,98 +422,164 @@ class MultiHeadAttention(Layer):
             query_mask, value_mask: bool ``(batch, T)`` valid steps (padding masks).
             training: apply attention dropout.
         """
+        self._check_ranks(query, value, key)
+        source = value if key is None else key
+        allowed = self._allowed(
+            query, source, attention_mask, use_causal_mask, query_mask, value_mask
+        )
+        if key is None:  # keys and values come from one array: one projection matmul
+            groups: list[tuple[str, ...]] = [("query",), ("key", "value")]
+            y, p, backprop = self._attend([query, value], groups, allowed, training)
+        else:
+            groups = [("query",), ("value",), ("key",)]
+            y, p, backprop = self._attend([query, value, key], groups, allowed, training)
+
+        def backprop_inputs(dout: Any) -> tuple[Array, Array, Array | None]:
+            dy, dp = dout if return_attention_scores else (dout, None)
+            grads = backprop(dy, dp)
+            return grads[0], grads[1], (grads[2] if key is not None else None)
+
+        return ((y, p) if return_attention_scores else y), backprop_inputs
+
+    def _check_ranks(self, query: Array, value: Array, key: Array | None) -> None:
         self.check_input(query)
-        backend = self.backend
-        assert backend is not None
-        xp = backend.xp
         for what, a in (("query", query), ("value", value), ("key", key)):
             if a is not None and a.ndim != 3:
                 raise ValueError(
                     f"MultiHeadAttention {self.name!r} expects {what} of shape (batch, steps, "
                     f"features), received shape {tuple(a.shape)}."
                 )
-        source = value if key is None else key
-        q, back_q = self._project("query", query)
-        k, back_k = self._project("key", source)
-        v, back_v = self._project("value", value)
-        scale = 1.0 / math.sqrt(self.key_dim)
-        scores = (q @ xp.permute_dims(k, (0, 1, 3, 2))) * scale
-        allowed = self._allowed(
-            query, source, attention_mask, use_causal_mask, query_mask, value_mask
-        )
-        p = masked_softmax(scores, allowed)
+
+    def _attend(
+        self,
+        sources: list[Array],
+        groups: list[tuple[str, ...]],
+        allowed: Array | None,
+        training: bool,
+    ) -> tuple[Array, Array, AttendBackprop]:
+        """``(y, p, backprop)``: attention whose projections ``groups[i]`` (of query/key/value)
+        all read ``sources[i]``, its probabilities ``p (b, heads, Tq, Tv)`` before dropout, and
+        ``backprop(dy, d_p=None)`` returning one gradient per source (``dy`` None: zero; ``d_p``
+        adds to ``dP = dO V^T``, for callers that return the scores).
+
+        The heads are a batch axis of each matmul; ``1 / sqrt(key_dim)`` is folded into the
+        query projection's weights, so the scores need no scaling pass.
+        """
+        backend = self.backend
+        assert backend is not None
+        xp = backend.xp
+        heads: dict[str, Array] = {}
+        backs = []
+        for x, names in zip(sources, groups, strict=True):
+            parts, back = self._project(names, x)
+            heads.update(zip(names, parts, strict=True))
+            backs.append(back)
+        q, k, v = heads["query"], heads["key"], heads["value"]  # (b, heads, T, dim)
+        scores = backend.matmul(q, xp.permute_dims(k, (0, 1, 3, 2)))
+        p = backend.attention_softmax(scores, allowed)
+        if p is None:  # the backend has no fused kernel
+            p = masked_softmax(scores, allowed)
         drop = None
         if training and self.dropout > 0.0:
             assert self.rng is not None
             keep = 1.0 - self.dropout
             drop = self.rng.bernoulli(tuple(p.shape), keep, dtype=self.dtype) / keep
         pd = p if drop is None else p * drop
-        o = pd @ v  # (batch, heads, Tq, value_dim)
-        y, back_o = self._output(o)
+        y, back_o = self._output(_products_side_by_side(backend, [(pd, v)]), p.shape[0])
 
-        def backprop(dout: Any) -> tuple[Array, Array, Array | None]:
-            dy, dscores = dout if return_attention_scores else (dout, None)
-            if dy is None:
-                dy = xp.zeros_like(y)
-            do = back_o(dy)
-            dpd = do @ xp.permute_dims(v, (0, 1, 3, 2))
-            dv = xp.permute_dims(pd, (0, 1, 3, 2)) @ do
-            dp = dpd if drop is None else dpd * drop
-            if dscores is not None:
-                dp = dp + dscores
-            ds = masked_softmax_backward(dp, p) * scale
-            dq = ds @ k
-            dk = xp.permute_dims(ds, (0, 1, 3, 2)) @ q
-            d_query, d_value, d_source = back_q(dq), back_v(dv), back_k(dk)
-            if key is None:
-                return d_query, d_value + d_source, None
-            return d_query, d_value, d_source
+        def backprop(dy: Array | None, d_p: Array | None = None) -> list[Array]:
+            do = back_o(xp.zeros_like(y) if dy is None else dy)
+            dp = backend.matmul(do, xp.permute_dims(v, (0, 1, 3, 2)))
+            if drop is not None:
+                dp *= drop
+            if d_p is not None:
+                dp += d_p
+            ds = backend.attention_softmax_backward(dp, p, allowed)
+            if ds is None:
+                ds = masked_softmax_backward(dp, p, allowed)
+            products = {
+                "query": (ds, k),
+                "key": (xp.permute_dims(ds, (0, 1, 3, 2)), q),
+                "value": (xp.permute_dims(pd, (0, 1, 3, 2)), do),
+            }
+            return [
+                back(_products_side_by_side(backend, [products[name] for name in names]))
+                for back, names in zip(backs, groups, strict=True)
+            ]
 
-        return ((y, p) if return_attention_scores else y), backprop
+        return y, p, backprop
 
-    def _project(self, what: str, x: Array) -> tuple[Array, Callable[[Array], Array]]:
-        """``x (b, T, E) -> (b, heads, T, dim)`` and its backprop (sets the weights' grads)."""
+    def _project(
+        self, names: tuple[str, ...], x: Array
+    ) -> tuple[list[Array], Callable[[Array], Array]]:
+        """The projections ``names`` of one input ``x (b, T, E)``, each ``(b, heads, T, dim)``,
+        as one matmul with the kernels side by side; ``backprop(dz) -> dx``, with the
+        gradients side by side too (``dz (b T, sum heads dim)``), sets the weights'
+        gradients. The query's kernel and bias enter scaled by ``1 / sqrt(key_dim)``,
+        so its gradients are scaled back: ``dW = s x^T dz'`` for ``z' = x (s W) + s b``."""
         backend = self.backend
         assert backend is not None
         xp = backend.xp
-        w, b = self.projections[what]
         n, steps, features = x.shape
-        heads, dim = w.shape[1], w.shape[2]
+        scales = [self.query_scale if name == "query" else 1.0 for name in names]
+        dims = [tuple(self.projections[name][0].shape[1:]) for name in names]
+        widths = [heads * dim for heads, dim in dims]
+        kernels, biases = [], []
+        for name, scale, width in zip(names, scales, widths, strict=True):
+            w, b = self.projections[name]
+            kernels.append(_scaled(xp.reshape(w.value, (features, width)), scale))
+            if b is not None:
+                biases.append(_scaled(xp.reshape(b.value, (width,)), scale))
+        w_all = kernels[0] if len(kernels) == 1 else xp.concat(kernels, axis=1)
         x2 = xp.reshape(x, (n * steps, features))
-        z = backend.matmul(x2, xp.reshape(w.value, (features, heads * dim)))
-        if b is not None:
-            z = z + xp.reshape(b.value, (heads * dim,))
-        z = xp.permute_dims(xp.reshape(z, (n, steps, heads, dim)), (0, 2, 1, 3))
+        z = backend.matmul(x2, w_all)
+        if biases:
+            z += biases[0] if len(biases) == 1 else xp.concat(biases)
+        z3 = xp.reshape(z, (n, steps, sum(widths)))
+        parts, start = [], 0
+        for (heads, dim), width in zip(dims, widths, strict=True):
+            part = xp.reshape(z3[:, :, start : start + width], (n, steps, heads, dim))
+            parts.append(xp.permute_dims(part, (0, 2, 1, 3)))
+            start += width
 
         def backprop(dz: Array) -> Array:
-            dz2 = xp.reshape(xp.permute_dims(dz, (0, 2, 1, 3)), (n * steps, heads * dim))
-            w.grad = xp.reshape(backend.matmul(x2.T, dz2), w.shape)
-            if b is not None:
-                b.grad = xp.reshape(xp.sum(dz2, axis=0), b.shape)
-            dx = backend.matmul(dz2, xp.reshape(w.value, (features, heads * dim)).T)
-            return xp.reshape(dx, (n, steps, features))
+            dw = backend.matmul(x2.T, dz)
+            db = backend.sum_rows(dz) if biases else None
+            start = 0
+            for name, scale, width in zip(names, scales, widths, strict=True):
+                w, b = self.projections[name]
+                w.grad = xp.reshape(_scaled(dw[:, start : start + width], scale), w.shape)
+                if b is not None and db is not None:
+                    b.grad = xp.reshape(_scaled(db[start : start + width], scale), b.shape)
+                start += width
+            return xp.reshape(backend.matmul(dz, w_all.T), (n, steps, features))
 
-        return z, backprop
+        return parts, backprop
 
-    def _output(self, o: Array) -> tuple[Array, Callable[[Array], Array]]:
-        """The output projection ``(b, heads, Tq, dv) -> (b, Tq, E)`` and its backprop."""
+    @property
+    def query_scale(self) -> float:
+        """``1 / sqrt(key_dim)``, the scale of the attention scores."""
+        return 1.0 / math.sqrt(self.key_dim)
+
+    def _output(self, o2: Array, n: int) -> tuple[Array, Callable[[Array], Array]]:
+        """The output projection of the heads' outputs side by side, ``o2 (b Tq, heads dv)
+        -> (b, Tq, E)``, and its backprop (to ``(b, heads, Tq, dv)``)."""
         backend = self.backend
         assert backend is not None
         xp = backend.xp
         w, b = self.projections["output"]
-        n, heads, steps, dim = o.shape
-        out = w.shape[-1]
-        o2 = xp.reshape(xp.permute_dims(o, (0, 2, 1, 3)), (n * steps, heads * dim))
+        heads, dim, out = w.shape
+        steps = o2.shape[0] // n
         w2 = xp.reshape(w.value, (heads * dim, out))
         y = backend.matmul(o2, w2)
         if b is not None:
-            y = y + b.value
+            y += b.value
 
         def backprop(dy: Array) -> Array:
             dy2 = xp.reshape(dy, (n * steps, out))
             w.grad = xp.reshape(backend.matmul(o2.T, dy2), w.shape)
             if b is not None:
-                b.grad = xp.sum(dy2, axis=0)
+                b.grad = backend.sum_rows(dy2)
             do = xp.reshape(backend.matmul(dy2, w2.T), (n, steps, heads, dim))
             return xp.permute_dims(do, (0, 2, 1, 3))
 
@@ -563,6 +626,30 @@ class MultiHeadAttention(Layer):
             "bias_regularizer": serialize_or_none(self.bias_regularizer),
             "seed": self.seed,
         }
+
+
+def _scaled(a: Array, scale: float) -> Array:
+    return a if scale == 1.0 else a * scale
+
+
+def _products_side_by_side(backend: Any, pairs: list[tuple[Array, Array]]) -> Array:
+    """``[a_i @ b_i, ...]``, each ``(b, heads, T, d_i)``, as one ``(b T, sum_i heads d_i)``
+    array: the layout of a joint projection. Where the backend's ``matmul`` writes into
+    ``out=`` (NumPy), each product lands in place, in strided views of the result; else the
+    products are copied side by side."""
+    xp = backend.xp
+    a0, b0 = pairs[0]
+    n, heads, steps, dim = a0.shape[0], a0.shape[1], a0.shape[2], b0.shape[-1]
+    if all(b.shape[-1] == dim for _, b in pairs):
+        joint = xp.empty((n, steps, len(pairs), heads, dim), dtype=a0.dtype, device=a0.device)
+        views = [xp.permute_dims(joint[:, :, i, ...], (0, 2, 1, 3)) for i in range(len(pairs))]
+        products = [backend.matmul(a, b, out=v) for (a, b), v in zip(pairs, views, strict=True)]
+        if all(p is v for p, v in zip(products, views, strict=True)):
+            return xp.reshape(joint, (n * steps, -1))
+    else:
+        products = [backend.matmul(a, b) for a, b in pairs]
+    cols = [xp.reshape(xp.permute_dims(p, (0, 2, 1, 3)), (n * steps, -1)) for p in products]
+    return cols[0] if len(cols) == 1 else xp.concat(cols, axis=1)
 
 
 def _zeros(mask: Array) -> Array:

@@ -154,16 +154,42 @@ class LayerNormalization(Normalization):
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         self.check_input(x)
+        backend = self.backend
+        assert backend is not None
+        gamma = None if self.gamma is None else self.gamma.value
+        beta = None if self.beta is None else self.beta.value
+        fused = backend.layer_norm(x, gamma, beta, self.epsilon)
+        if fused is None:
+            return self._forward_portable(x)
+        y, mean, inv = fused  # the backward recomputes xhat from x: nothing else is kept
+
+        def backprop(dy: Array) -> Array:
+            grads = backend.layer_norm_backward(dy, x, mean, inv, gamma)
+            if grads is None:
+                return self._backward_portable(dy, (x - mean) * inv, inv)
+            dx, dgamma, dbeta = grads
+            if self.gamma is not None:
+                self.gamma.grad = dgamma
+            if self.beta is not None:
+                self.beta.grad = dbeta
+            return dx
+
+        return y, backprop
+
+    def _forward_portable(self, x: Array) -> tuple[Array, Backprop]:
         xp = self.backend.xp  # type: ignore[union-attr]
         mean = xp.mean(x, axis=-1, keepdims=True)
         centered = x - mean
         inv = 1.0 / xp.sqrt(xp.mean(centered * centered, axis=-1, keepdims=True) + self.epsilon)
         xhat = centered * inv
-        shape = (x.shape[-1],)
-        batch_axes = tuple(range(x.ndim - 1))
 
         def backprop(dy: Array) -> Array:
-            g = self.affine_backward(xp, dy, xhat, shape, batch_axes)
-            return normalize_backward(xp, g, xhat, inv, -1)
+            return self._backward_portable(dy, xhat, inv)
 
-        return self.affine(xp, xhat, shape), backprop
+        return self.affine(xp, xhat, (x.shape[-1],)), backprop
+
+    def _backward_portable(self, dy: Array, xhat: Array, inv: Array) -> Array:
+        xp = self.backend.xp  # type: ignore[union-attr]
+        batch_axes = tuple(range(dy.ndim - 1))
+        g = self.affine_backward(xp, dy, xhat, (dy.shape[-1],), batch_axes)
+        return normalize_backward(xp, g, xhat, inv, -1)

@@ -64,6 +64,7 @@ def test_cross_attention_gradients_for_each_input_with_masks(backend, with_key):
     k = backend.asarray(RNG.normal(size=(2, 5, 2)), "float64") if with_key else None
     allowed = RNG.random((2, 3, 5)) < 0.7
     allowed[:, :, 0] = True
+    allowed[1, 2] = False  # a query that sees no key: it averages the values (as Keras)
     mask = backend.asarray(allowed)
     mha = MultiHeadAttention(2, 3, value_dim=2)
     mha.build(
@@ -125,3 +126,54 @@ def test_errors_and_config(backend):
         mha(x, backend.asarray(RNG.normal(size=(2, 4)), "float64"))
     config = MultiHeadAttention(2, 3, value_dim=5, dropout=0.1, output_shape=7).get_config()
     assert layer_class("MultiHeadAttention").from_config(config).get_config() == config
+
+
+def _keras_attention(w, key_dim, q, v, allowed):
+    """Keras's dot-product attention in NumPy: masked scores become -0.7 * float max."""
+    qh = np.einsum("bte,ehd->bthd", q, w["query_kernel"]) + w["query_bias"]
+    kh = np.einsum("bte,ehd->bthd", v, w["key_kernel"]) + w["key_bias"]
+    vh = np.einsum("bte,ehd->bthd", v, w["value_kernel"]) + w["value_bias"]
+    logits = np.einsum("bthd,bshd->bhts", qh, kh) / np.sqrt(key_dim)
+    logits = np.where(allowed[:, None], logits, -0.7 * 3.38953e38)
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    p = e / e.sum(-1, keepdims=True)
+    o = np.einsum("bhts,bshd->bthd", p, vh)
+    return np.einsum("bthd,hde->bte", o, w["output_kernel"]) + w["output_bias"]
+
+
+def test_fully_masked_query_averages_all_values_as_keras(backend, to_np):
+    mha = MultiHeadAttention(2, 3, bias_initializer="glorot_uniform")
+    mha.build((None, 4), backend, backend.rng(2), "float64")
+    q, v = RNG.normal(size=(2, 3, 4)), RNG.normal(size=(2, 5, 4))
+    allowed = RNG.random((2, 3, 5)) < 0.5
+    allowed[0, 1] = False  # query 1 of sample 0 may see no key
+    allowed[1, :, 2] = True
+    y = to_np(
+        mha(backend.asarray(q, "float64"), backend.asarray(v, "float64"),
+            attention_mask=backend.asarray(allowed))
+    )  # fmt: skip
+    w = {p.name.split("/")[1]: to_np(p.value) for p in mha.parameters()}
+    np.testing.assert_allclose(y, _keras_attention(w, 3, q, v, allowed), rtol=1e-12)
+    mean_v = (np.einsum("te,ehd->thd", v[0], w["value_kernel"]) + w["value_bias"]).mean(0)
+    expected = np.einsum("hd,hde->e", mean_v, w["output_kernel"]) + w["output_bias"]
+    np.testing.assert_allclose(y[0, 1], expected, rtol=1e-12)
+
+
+def test_probabilities_and_their_gradient(backend, to_np):
+    mha = MultiHeadAttention(2, 3)
+    mha.build((None, 4), backend, backend.rng(3), "float64")
+    x = backend.asarray(RNG.normal(size=(2, 5, 4)), "float64")
+    allowed = mha._allowed(x, x, None, True, None, None)
+    _, p, backprop = mha._attend([x], [("query", "key", "value")], allowed, False)
+    assert tuple(p.shape) == (2, 2, 5, 5)
+    np.testing.assert_allclose(to_np(p).sum(-1), 1.0, rtol=1e-12)
+    assert not np.triu(to_np(p)[0, 0], 1).any()  # causal
+    r = backend.asarray(RNG.normal(size=tuple(p.shape)), "float64")
+    dx = to_np(backprop(None, r)[0])  # the gradient of sum(p r) alone
+
+    def f():
+        return float(
+            backend.xp.sum(mha._attend([x], [("query", "key", "value")], allowed, False)[1] * r)
+        )
+
+    np.testing.assert_allclose(dx, _numeric(f, x), atol=1e-8)

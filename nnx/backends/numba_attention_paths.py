@@ -1,0 +1,107 @@
+"""The NumPy backend's numba paths for the Transformer block: the attention softmax and its
+backward, layer normalization and its backward (kernels in :mod:`nnx.backends.numba_attention`).
+
+Each method declines (the next class in the MRO, then the portable code) when numba is off
+(``NNX_NUMBA=0``), for arrays under :data:`~nnx.backends.numba_paths.MIN_SIZE` elements, or
+for inputs the kernels do not take (dtypes other than float32/float64, other ranks).
+"""
+
+from __future__ import annotations
+
+import functools
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from nnx.backends.fast_paths import FastPaths
+from nnx.backends.numba_paths import kernels, ok
+
+__all__ = ["NumbaAttentionPaths"]
+
+Array = Any
+_NO_MASK = np.zeros((0, 0, 0), dtype=np.bool_)
+
+
+@functools.cache
+def _load() -> ModuleType | None:
+    try:
+        from nnx.backends import numba_attention
+    except ImportError:
+        return None
+    return numba_attention
+
+
+def _kernels(size: int) -> ModuleType | None:
+    """The kernel module, or None where :func:`~nnx.backends.numba_paths.kernels` says no."""
+    return None if kernels(size) is None else _load()
+
+
+def _mask(allowed: Array | None, shape: tuple[int, ...]) -> Array:
+    """``allowed (b | 1, 1, Tq, Tv)`` as a contiguous bool ``(b, Tq, Tv)`` (empty: None)."""
+    if allowed is None:
+        return _NO_MASK
+    n, _, tq, tv = shape
+    full = np.broadcast_to(np.asarray(allowed, dtype=np.bool_), (n, 1, tq, tv))
+    return np.ascontiguousarray(full[:, 0])
+
+
+def _rows(x: Array) -> Array:
+    return np.ascontiguousarray(x).reshape(-1, x.shape[-1])
+
+
+class NumbaAttentionPaths(FastPaths):
+    """:meth:`attention_softmax`, :meth:`attention_softmax_backward`, :meth:`layer_norm` and
+    :meth:`layer_norm_backward` as numba kernels."""
+
+    def attention_softmax(self, scores: Array, allowed: Array | None) -> Array | None:
+        k = _kernels(scores.size)
+        if k is None or not ok(scores) or scores.ndim != 4:
+            return super().attention_softmax(scores, allowed)
+        e = scores if scores.flags.c_contiguous and scores.flags.writeable else scores.copy()
+        k.softmax_shift(e.size, e, _mask(allowed, e.shape), allowed is not None)
+        np.exp(e, out=e)
+        k.softmax_normalize(e.size, e.reshape(-1, e.shape[-1]))
+        return e
+
+    def attention_softmax_backward(
+        self, dp: Array, p: Array, allowed: Array | None
+    ) -> Array | None:
+        k = _kernels(dp.size)
+        if k is None or not ok(dp, p) or dp.ndim != 4 or dp.shape != p.shape:
+            return super().attention_softmax_backward(dp, p, allowed)
+        ds = dp if dp.flags.c_contiguous and dp.flags.writeable else dp.copy()
+        p = np.ascontiguousarray(p)
+        k.softmax_backward(ds.size, ds, p, _mask(allowed, ds.shape), allowed is not None)
+        return ds
+
+    def layer_norm(
+        self, x: Array, gamma: Array | None, beta: Array | None, epsilon: float
+    ) -> tuple[Array, Array, Array] | None:
+        given = [a for a in (gamma, beta) if a is not None]
+        k = _kernels(x.size)
+        if k is None or x.ndim == 0 or not ok(x, *given):
+            return super().layer_norm(x, gamma, beta, epsilon)
+        x2 = _rows(x)
+        y = np.empty_like(x2)
+        mean = np.empty(x2.shape[0], dtype=x.dtype)
+        inv = np.empty_like(mean)
+        c = x.shape[-1]
+        g = np.ones(c, dtype=x.dtype) if gamma is None else np.ascontiguousarray(gamma)
+        b = np.zeros(c, dtype=x.dtype) if beta is None else np.ascontiguousarray(beta)
+        k.layer_norm(x.size, x2, y, mean, inv, g, b, float(epsilon))
+        stats = (*x.shape[:-1], 1)
+        return y.reshape(x.shape), mean.reshape(stats), inv.reshape(stats)
+
+    def layer_norm_backward(
+        self, dy: Array, x: Array, mean: Array, inv: Array, gamma: Array | None
+    ) -> tuple[Array, Array, Array] | None:
+        k = _kernels(dy.size)
+        given = () if gamma is None else (gamma,)
+        if k is None or dy.shape != x.shape or dy.ndim == 0 or not ok(dy, x, mean, inv, *given):
+            return super().layer_norm_backward(dy, x, mean, inv, gamma)
+        dy2, x2 = _rows(dy), _rows(x)
+        dx, dyxhat = np.empty_like(dy2), np.empty_like(dy2)
+        g = np.ones(dy.shape[-1], dtype=dy.dtype) if gamma is None else np.ascontiguousarray(gamma)
+        k.layer_norm_backward(dy.size, dy2, x2, _rows(mean)[:, 0], _rows(inv)[:, 0], dx, dyxhat, g)
+        return dx.reshape(dy.shape), self.sum_rows(dyxhat), self.sum_rows(dy2)
