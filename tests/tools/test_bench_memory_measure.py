@@ -22,7 +22,9 @@ def test_a_step_that_keeps_nothing_reads_zero() -> None:
     def step() -> None:
         bytes(1000)
 
-    assert growth_per_step(step, steps=20) == 0
+    # NOTE: not exactly 0 inside the whole suite: other tests' idle threads and the
+    # interpreter's own bookkeeping may move a few bytes while it is traced.
+    assert abs(growth_per_step(step, steps=50)) < 4
 
 
 def test_what_the_warm_up_fills_is_not_held_per_step() -> None:
@@ -31,4 +33,4 @@ def test_what_the_warm_up_fills_is_not_held_per_step() -> None:
     def step() -> None:
         cache.setdefault(0, bytes(5000))  # held once, on the first call
 
-    assert growth_per_step(step, steps=20, warmup=1) == 0
+    assert abs(growth_per_step(step, steps=50, warmup=1)) < 4
