@@ -22,9 +22,10 @@ def test_a_step_that_keeps_nothing_reads_zero() -> None:
     def step() -> None:
         bytes(1000)
 
-    # NOTE: not exactly 0 inside the whole suite: other tests' idle threads and the
-    # interpreter's own bookkeeping may move a few bytes while it is traced.
-    assert abs(growth_per_step(step, steps=50)) < 4
+    # NOTE: 0 when run alone; inside the whole suite other tests' threads and the
+    # interpreter's own bookkeeping may move a few dozen bytes while tracing is on.
+    held = growth_per_step(step, steps=50)
+    assert abs(held) < 100, held
 
 
 def test_what_the_warm_up_fills_is_not_held_per_step() -> None:
@@ -33,4 +34,5 @@ def test_what_the_warm_up_fills_is_not_held_per_step() -> None:
     def step() -> None:
         cache.setdefault(0, bytes(5000))  # held once, on the first call
 
-    assert abs(growth_per_step(step, steps=50, warmup=1)) < 4
+    held = growth_per_step(step, steps=50, warmup=1)
+    assert abs(held) < 100, held  # the 5000 bytes are held once, not 100 per step
