@@ -138,6 +138,13 @@ class FastPaths:
         or None (then :mod:`nnx.functional.activations` runs)."""
         return None
 
+    def activation_bias_backward(
+        self, dy: Array, x: Array, y: Array, name: str, alpha: float = 0.0
+    ) -> tuple[Array, Array] | None:
+        """:meth:`activation_backward` and the bias gradient in the same pass:
+        ``(dx, sum over every axis but the last of dx)``, or None."""
+        return None
+
     def sigmoid_crossentropy(self, y: Array, z: Array) -> tuple[Array, Array] | None:
         """Per-sample binary cross-entropy of logits ``z (n, k)`` and its gradient in one pass
         (:func:`nnx.functional.losses.binary_crossentropy_logits_value_and_grad`), or None."""

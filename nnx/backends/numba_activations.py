@@ -12,9 +12,16 @@ import math
 
 import numba
 
-from nnx.backends.numba_jit import kernel
+from nnx.backends.numba_jit import block_kernel, kernel
 
-__all__ = ["CODES", "backward", "forward", "sigmoid_crossentropy", "softmax_crossentropy"]
+__all__ = [
+    "CODES",
+    "backward",
+    "backward_sum",
+    "forward",
+    "sigmoid_crossentropy",
+    "softmax_crossentropy",
+]
 
 #: activation name -> the code the kernels branch on
 CODES = {
@@ -336,22 +343,44 @@ def forward(z, b, y, code, alpha, add_bias):  # type: ignore[no-untyped-def]
             _row(code, z[r], y[r], alpha)
 
 
+@_jit
+def _backward_row(dy, x, y, dx, code, alpha):  # type: ignore[no-untyped-def]
+    """:func:`backward` on one row."""
+    k = dy.shape[0]
+    if code == _SOFTMAX or code == _LOG_SOFTMAX:  # noqa: SIM109 (numba)
+        total = 0.0
+        for j in range(k):
+            total += dy[j] * y[j] if code == _SOFTMAX else dy[j]
+        for j in range(k):
+            if code == _SOFTMAX:
+                dx[j] = y[j] * (dy[j] - total)
+            else:
+                dx[j] = dy[j] - math.exp(y[j]) * total
+    else:
+        _row_b(code, dy, x, y, dx, alpha)
+
+
 @kernel(0, 1, 2, 3)
 def backward(dy, x, y, dx, code, alpha):  # type: ignore[no-untyped-def]
     """``dx = dy f'(x)``; softmax ``y (dy - sum(dy y))``, log-softmax ``dy - e^y sum(dy)``."""
+    for r in range(dy.shape[0]):
+        _backward_row(dy[r], x[r], y[r], dx[r], code, alpha)
+
+
+@block_kernel
+def backward_sum(start, stop, dy, x, y, dx, partial, code, alpha):  # type: ignore[no-untyped-def]
+    """:func:`backward` and, in the same pass, the column sums of ``dx`` (a bias gradient):
+    ``partial[i] = sum of dx over the rows of block i`` (float64; blocks of
+    ``ceil(n / len(partial))`` rows), for the blocks ``start <= i < stop``."""
     n, k = dy.shape
-    for r in range(n):
-        if code == _SOFTMAX or code == _LOG_SOFTMAX:  # noqa: SIM109 (numba)
-            total = 0.0
+    rows = (n + partial.shape[0] - 1) // partial.shape[0]
+    for i in range(start, stop):
+        for j in range(k):
+            partial[i, j] = 0.0
+        for r in range(i * rows, min(n, (i + 1) * rows)):
+            _backward_row(dy[r], x[r], y[r], dx[r], code, alpha)
             for j in range(k):
-                total += dy[r, j] * y[r, j] if code == _SOFTMAX else dy[r, j]
-            for j in range(k):
-                if code == _SOFTMAX:
-                    dx[r, j] = y[r, j] * (dy[r, j] - total)
-                else:
-                    dx[r, j] = dy[r, j] - math.exp(y[r, j]) * total
-        else:
-            _row_b(code, dy[r], x[r], y[r], dx[r], alpha)
+                partial[i, j] += dx[r, j]
 
 
 @kernel(0, 1, 2, 3)

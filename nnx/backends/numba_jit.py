@@ -24,7 +24,7 @@ from typing import Any
 
 import numba
 
-__all__ = ["PARALLEL_MIN_SIZE", "Kernel", "kernel", "threads"]
+__all__ = ["PARALLEL_MIN_SIZE", "BlockKernel", "Kernel", "block_kernel", "kernel", "threads"]
 
 #: below this many elements a kernel runs on the calling thread only
 PARALLEL_MIN_SIZE = 1 << 16
@@ -65,12 +65,7 @@ class Kernel:
             self.compiled(*args)
             return
         step = -(-n // min(parts, n))
-        futures = [
-            _pool().submit(self.compiled, *self._slice(args, lo, lo + step))
-            for lo in range(0, n, step)
-        ]
-        for future in futures:
-            future.result()
+        _run_split(self.compiled, [self._slice(args, lo, lo + step) for lo in range(0, n, step)])
 
     def _slice(self, args: tuple[Any, ...], lo: int, hi: int) -> list[Any]:
         out = list(args)
@@ -78,6 +73,44 @@ class Kernel:
             if out[i].shape[0]:  # an unused, empty slot stays empty
                 out[i] = out[i][lo:hi]
         return out
+
+
+class BlockKernel:
+    """A compiled loop over a range of fixed row blocks: ``fn(start, stop, *args)`` handles
+    blocks ``start <= i < stop`` of ``blocks`` (each writing its own row of a partial-sum
+    array, say). The ranges go to several threads; the blocks, and so the rounding of sums
+    over them, do not depend on how many threads there are."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.compiled = numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
+        self.__doc__ = fn.__doc__
+
+    def __call__(self, size: int, blocks: int, *args: Any) -> None:
+        """Run blocks ``0 .. blocks - 1`` of ``args``; ``size`` (elements) decides whether to
+        split them over threads."""
+        parts = min(threads(), blocks)
+        if size < PARALLEL_MIN_SIZE or parts <= 1:
+            self.compiled(0, blocks, *args)
+            return
+        step = -(-blocks // parts)
+        ranges = [(lo, min(lo + step, blocks), *args) for lo in range(0, blocks, step)]
+        _run_split(self.compiled, ranges)
+
+
+def _run_split(fn: Callable[..., Any], calls: Sequence[Sequence[Any]]) -> None:
+    """``fn(*args)`` for each ``args`` of ``calls``: the last on the calling thread, the others
+    on the pool (a thread fewer to wake, and the caller does not sit idle)."""
+    futures = [_pool().submit(fn, *args) for args in calls[:-1]]
+    try:
+        fn(*calls[-1])
+    finally:
+        for future in futures:
+            future.result()
+
+
+def block_kernel(fn: Callable[..., Any]) -> BlockKernel:
+    """Decorator: ``fn(start, stop, *args)`` as a :class:`BlockKernel`."""
+    return BlockKernel(fn)
 
 
 def kernel(

@@ -185,6 +185,19 @@ class NumbaPaths(FastPaths):
         k.act.backward(dy.size, dy2, x2, y2, dx, code, float(alpha))
         return dx.reshape(dy.shape)
 
+    def activation_bias_backward(
+        self, dy: Array, x: Array, y: Array, name: str, alpha: float = 0.0
+    ) -> tuple[Array, Array] | None:
+        k = None if name not in FUSED_BACKWARD else kernels(dy.size)
+        code = None if k is None else k.act.CODES.get(name)
+        if k is None or code is None or dy.ndim == 0 or not ok(dy, x, y) or dy.shape != x.shape:
+            return super().activation_bias_backward(dy, x, y, name, alpha)
+        dy2, x2, y2 = _rows(dy), _rows(x), _rows(y)
+        dx = np.empty(dy2.shape, dtype=dy.dtype)
+        partial = np.empty((max(1, min(_BLOCKS, dy2.shape[0])), dy2.shape[1]))
+        k.act.backward_sum(dy.size, len(partial), dy2, x2, y2, dx, partial, code, float(alpha))
+        return dx.reshape(dy.shape), np.add.reduce(partial, axis=0).astype(dy.dtype)
+
     def relu_backward(self, dy: Array, x: Array, y: Array) -> Array | None:
         fast = self.activation_backward(dy, x, y, "relu")
         return super().relu_backward(dy, x, y) if fast is None else fast

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import nnx.activations as activations
 from nnx.backends.base import Array, Backend
 from nnx.layers.base import Backprop, Layer, identity_backprop, register_layer
 
-__all__ = ["ActivatedLayer", "Activation"]
+__all__ = ["ActivatedLayer", "Activation", "AffineBackprop", "bias_gradient"]
 
 #: ``backward(dy, x, y) -> dx`` of a backend fast path, None where the backend declines
 FastBackward = Callable[[Array, Array, Array], "Array | None"]
+
+
+class AffineBackprop(Protocol):
+    """The backprop of :meth:`ActivatedLayer.forward_affine`: ``dz -> dx``; given ``dbias``
+    (the column sums of ``dz``, computed with the activation's backward) it takes that as the
+    bias gradient instead of summing ``dz`` again."""
+
+    def __call__(self, dz: Array, dbias: Array | None = None) -> Array | None: ...
 
 
 class ActivatedLayer(Layer):
@@ -42,9 +50,10 @@ class ActivatedLayer(Layer):
 
     def forward_affine(
         self, x: Array, *, training: bool = False
-    ) -> tuple[Array, Array | None, Backprop]:
-        """``(z - bias, bias, backprop(dz) -> dx)``: layers ending in a bias add (Dense, Conv)
-        give it back unadded, so that the backend can fuse it with the activation."""
+    ) -> tuple[Array, Array | None, AffineBackprop]:
+        """``(z - bias, bias, backprop(dz, dbias=None) -> dx)``: layers ending in a bias add
+        (Dense, Conv) give it back unadded, so that the backend can fuse it with the
+        activation; the bias gradient is then the sum of ``dz`` over every axis but the last."""
         raise NotImplementedError
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
@@ -58,7 +67,8 @@ class ActivatedLayer(Layer):
         # on the instance (a wrapped forward_logits, as gradcheck's tests do, must run).
         affine = type(self).forward_affine is not ActivatedLayer.forward_affine
         if affine and "forward_logits" not in vars(self):
-            z, bias, backprop_z = self.forward_affine(x, training=training)
+            z, bias, backprop_affine = self.forward_affine(x, training=training)
+            backprop_z: Backprop = backprop_affine
         else:
             z, backprop_z = self.forward_logits(x, training=training)
         alpha = float(act.config.get("alpha", 0.0))
@@ -86,6 +96,10 @@ class ActivatedLayer(Layer):
                     RuntimeWarning,
                     stacklevel=2,
                 )
+            if fused is not None and bias is not None:
+                both = fused.activation_bias_backward(dy, z, y, act.name, alpha)
+                if both is not None:
+                    return backprop_affine(*both)
             dz = None if fused is None else fused.activation_backward(dy, z, y, act.name, alpha)
             if dz is None and fast is not None:
                 dz = fast(dy, z, y)  # None: the backend declined
@@ -136,6 +150,22 @@ class Activation(ActivatedLayer):
     def forward_logits(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         self.check_input(x)
         return x, identity_backprop
+
+
+def bias_gradient(backend: Backend, bias: Any, dz2: Array, dbias: Array | None) -> Array:
+    """The gradient of a bias added to every row of ``z2``: ``sum_rows(dz2)``, or ``dbias``
+    where the activation's backward already summed it
+    (:meth:`~nnx.backends.Backend.activation_bias_backward`); written into the parameter's
+    previous gradient buffer when it has one of the right shape (a view of a flat gradient
+    buffer must stay one)."""
+    grad = bias.grad
+    out = grad if grad is not None and grad.shape == bias.value.shape else None
+    if dbias is None:
+        return backend.sum_rows(dz2, out=out)
+    if out is None:
+        return dbias
+    out[...] = dbias
+    return out
 
 
 def _fast_backward(

@@ -9,8 +9,8 @@ import nnx.regularizers as regularizers
 from nnx.backends.base import Array, Generator
 from nnx.functional.conv import col2im, conv_output_length, crop2d, pad2d, spatial_pads
 from nnx.layers import _spatial as sp
-from nnx.layers.activation import ActivatedLayer
-from nnx.layers.base import Backprop, Shape, register_layer, serialize_or_none
+from nnx.layers.activation import ActivatedLayer, AffineBackprop, bias_gradient
+from nnx.layers.base import Shape, register_layer, serialize_or_none
 from nnx.layers.parameter import Parameter
 from nnx.validation import check_int
 
@@ -92,7 +92,7 @@ class _Conv(ActivatedLayer):
 
     def forward_affine(
         self, x: Array, *, training: bool = False
-    ) -> tuple[Array, Array | None, Backprop]:
+    ) -> tuple[Array, Array | None, AffineBackprop]:
         self.check_input(x)
         backend, kernel, bias = self.backend, self.kernel, self.bias
         assert backend is not None and kernel is not None
@@ -114,13 +114,13 @@ class _Conv(ActivatedLayer):
         z = sp.from_2d(xp, xp.reshape(z, (b, oh, ow, self.filters)), rank, fmt)
         need_dx = self.needs_input_gradient
 
-        def backprop(dz: Array) -> Array | None:
+        def backprop(dz: Array, dbias: Array | None = None) -> Array | None:
             dz2 = xp.reshape(sp.to_2d(xp, dz, rank, fmt), (b * oh * ow, self.filters))
             buf = kernel.grad
             out = xp.reshape(buf, (k, self.filters)) if buf is not None else None
             kernel.grad = xp.reshape(backend.matmul(cols2.T, dz2, out=out), kernel.shape)
             if bias is not None:
-                bias.grad = backend.sum_rows(dz2, out=bias.grad)
+                bias.grad = bias_gradient(backend, bias, dz2, dbias)
             if not need_dx:
                 return None
             dcols = xp.reshape(backend.matmul(dz2, w2.T), (b, oh, ow, k))

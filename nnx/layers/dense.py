@@ -7,8 +7,8 @@ from typing import Any
 import nnx.initializers as initializers
 import nnx.regularizers as regularizers
 from nnx.backends.base import Array, Generator
-from nnx.layers.activation import ActivatedLayer
-from nnx.layers.base import Backprop, Shape, register_layer, serialize_or_none
+from nnx.layers.activation import ActivatedLayer, AffineBackprop, bias_gradient
+from nnx.layers.base import Shape, register_layer, serialize_or_none
 from nnx.layers.parameter import Parameter
 from nnx.validation import check_int
 
@@ -86,7 +86,7 @@ class Dense(ActivatedLayer):
 
     def forward_affine(
         self, x: Array, *, training: bool = False
-    ) -> tuple[Array, Array | None, Backprop]:
+    ) -> tuple[Array, Array | None, AffineBackprop]:
         self.check_input(x)
         backend, kernel, bias = self.backend, self.kernel, self.bias
         assert backend is not None and kernel is not None
@@ -94,12 +94,12 @@ class Dense(ActivatedLayer):
         need_dx = self.needs_input_gradient
         z = backend.matmul(x, kernel.value)
 
-        def backprop(dz: Array) -> Array:
+        def backprop(dz: Array, dbias: Array | None = None) -> Array | None:
             x2 = xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
             dz2 = xp.reshape(dz, (-1, dz.shape[-1])) if dz.ndim != 2 else dz
             kernel.grad = backend.matmul(x2.T, dz2, out=_reusable(kernel))
             if bias is not None:
-                bias.grad = backend.sum_rows(dz2, out=_reusable(bias))
+                bias.grad = bias_gradient(backend, bias, dz2, dbias)
             return backend.matmul(dz, kernel.value.T) if need_dx else None
 
         return z, None if bias is None else bias.value, backprop
