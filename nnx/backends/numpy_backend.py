@@ -14,6 +14,7 @@ from nnx.backends.base import Array, Backend, views_of
 from nnx.backends.coefficients import AdamCoefficients
 from nnx.backends.numba_optimizer_paths import NumbaOptimizerPaths
 from nnx.backends.numba_paths import NumbaPaths
+from nnx.backends.numba_recurrent_paths import NumbaRecurrentPaths
 
 #: below this many elements a flat update runs on one thread (thread hand-off costs ~20 µs)
 PARALLEL_MIN_SIZE = 1 << 17
@@ -147,9 +148,10 @@ class NumpyArrays(Backend):
         return np.__version__
 
 
-class NumpyBackend(NumbaOptimizerPaths, NumbaPaths, NumpyArrays):
+class NumpyBackend(NumbaRecurrentPaths, NumbaOptimizerPaths, NumbaPaths, NumpyArrays):
     """The NumPy backend: the numba kernels (:class:`~nnx.backends.numba_paths.NumbaPaths`,
-    :class:`~nnx.backends.numba_optimizer_paths.NumbaOptimizerPaths`) where numba is
+    :class:`~nnx.backends.numba_optimizer_paths.NumbaOptimizerPaths`,
+    :class:`~nnx.backends.numba_recurrent_paths.NumbaRecurrentPaths`) where numba is
     installed (and ``NNX_NUMBA`` is not ``0``), else the NumPy paths of :class:`NumpyArrays`,
     else the portable code.
 
