@@ -39,6 +39,7 @@ __all__ = [
     "lstm_step_backward",
     "rnn_step",
     "rnn_step_backward",
+    "sigmoid_like",
     "tanh_like",
 ]
 
@@ -55,6 +56,10 @@ _ALPHA = (
 _BETA = (4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04, 1.19825839466702e-06)
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e00
+_CLAMP32 = np.float32(_CLAMP)
+_ALPHA32 = tuple(np.float32(a) for a in _ALPHA)
+_BETA32 = tuple(np.float32(b) for b in _BETA)
+_HALF32 = np.float32(0.5)
 #: ``1 / n!`` for n = 13 down to 2
 _TAYLOR = tuple(1.0 / math.factorial(n) for n in range(13, 1, -1))
 _jit = numba.njit(error_model="numpy")
@@ -62,22 +67,18 @@ _jit = numba.njit(error_model="numpy")
 
 @_jit
 def _rational_tanh(x):  # type: ignore[no-untyped-def]
-    """``tanh(x)`` as ``x p(x^2) / q(x^2)`` on ``[-7.9, 7.9]`` (clamped outside): float32's."""
+    """``tanh(x)`` as ``x p(x^2) / q(x^2)`` on ``[-7.9, 7.9]`` (clamped outside), in float32
+    arithmetic (16 lanes where float64 has 8)."""
     if x != x:  # NaN stays NaN
         return x
-    x = min(max(x, -_CLAMP), _CLAMP)
+    x = min(max(np.float32(x), -_CLAMP32), _CLAMP32)
     x2 = x * x
-    p = _ALPHA[6]
-    p = p * x2 + _ALPHA[5]
-    p = p * x2 + _ALPHA[4]
-    p = p * x2 + _ALPHA[3]
-    p = p * x2 + _ALPHA[2]
-    p = p * x2 + _ALPHA[1]
-    p = p * x2 + _ALPHA[0]
-    q = _BETA[3]
-    q = q * x2 + _BETA[2]
-    q = q * x2 + _BETA[1]
-    q = q * x2 + _BETA[0]
+    p = _ALPHA32[6]
+    for c in _ALPHA32[5::-1]:
+        p = p * x2 + c
+    q = _BETA32[3]
+    for c in _BETA32[2::-1]:
+        q = q * x2 + c
     return x * p / q
 
 
@@ -113,6 +114,12 @@ def tanh_like(x, like):  # type: ignore[no-untyped-def]
     return _exact_tanh(x)
 
 
+def sigmoid_like(x, like):  # type: ignore[no-untyped-def]
+    """``sigmoid(x) = (1 + tanh(x / 2)) / 2`` (:func:`nnx.functional.sequence.gate_sigmoid`)
+    to the precision of ``like``'s dtype."""
+    return 0.5 * tanh_like(0.5 * x, like) + 0.5
+
+
 def _tanh32(x, like):  # type: ignore[no-untyped-def]
     return _rational_tanh(x)
 
@@ -121,14 +128,22 @@ def _tanh64(x, like):  # type: ignore[no-untyped-def]
     return _exact_tanh(x)
 
 
+def _sigmoid32(x, like):  # type: ignore[no-untyped-def]
+    return _HALF32 * _rational_tanh(_HALF32 * np.float32(x)) + _HALF32
+
+
+def _sigmoid64(x, like):  # type: ignore[no-untyped-def]
+    return 0.5 * _exact_tanh(0.5 * x) + 0.5
+
+
 @overload(tanh_like, jit_options={"error_model": "numpy"})
 def _tanh_like(x, like):  # type: ignore[no-untyped-def]
     return _tanh32 if like.dtype == numba.types.float32 else _tanh64
 
 
-@_jit
-def _sigmoid(x, like):  # type: ignore[no-untyped-def]
-    return 0.5 * tanh_like(0.5 * x, like) + 0.5
+@overload(sigmoid_like, jit_options={"error_model": "numpy"})
+def _sigmoid_like(x, like):  # type: ignore[no-untyped-def]
+    return _sigmoid32 if like.dtype == numba.types.float32 else _sigmoid64
 
 
 #: the compiled steps: cached on disk, and they release the GIL
@@ -142,6 +157,15 @@ def _dropped(hb, hmask, hdb, b):  # type: ignore[no-untyped-def]
         mb = hmask[b]
         for j in range(hb.shape[0]):
             hdb[j] = hb[j] * mb[j]
+
+
+@_jit
+def _record(hs, t, b, hb):  # type: ignore[no-untyped-def]
+    """``hs[t + 1, b] = h[b]`` where ``hs`` is given."""
+    if hs.shape[0] > 0:
+        out = hs[t + 1, b]
+        for j in range(hb.shape[0]):
+            out[j] = hb[j]
 
 
 @_jit
@@ -166,25 +190,25 @@ def _incoming(t, dys, tmp, hmask, dhb, b):  # type: ignore[no-untyped-def]
 # NOTE: each loop over the units touches few arrays: the compiler vectorizes a loop only when
 # its runtime checks that the arrays do not overlap stay few (about 8 pairs).
 @_step
-def lstm_step(t, xz, z, h, c, mask, hmask, hd, gates, hs, cs):  # type: ignore[no-untyped-def]
+def lstm_step(t, lo, xz, z, h, c, mask, hmask, hd, gates, hs, cs):  # type: ignore[no-untyped-def]
     """Step ``t`` given ``z = hd_{t-1} U``: ``i, f, o = sigmoid(xz_t + z)``, ``g = tanh``;
     ``c = f c + i g``; ``h = o tanh(c)``, in place. ``gates[t]`` keeps ``[i, f, g, o,
     tanh(c)]`` (``gates`` of one step: a scratch); ``hs[t + 1]``, ``cs[t + 1]`` get ``h``, ``c``
     and ``hd`` the next product's ``h hmask``, where given."""
-    n, w = z.shape
+    rows, w = z.shape
     k = w // 4
     cn = np.empty(k, dtype=z.dtype)
-    for b in range(n):
+    for b in range(lo, lo + rows):
         m = mask[t, b] if mask.shape[0] > 0 else 1.0
-        x, zb, hb, cb = xz[t, b], z[b], h[b], c[b]
+        x, zb, hb, cb = xz[t, b], z[b - lo], h[b], c[b]
         s = gates[t if gates.shape[0] > 1 else 0, b]
         i, f, g, o, tc = s[:k], s[k : 2 * k], s[2 * k : 3 * k], s[3 * k : 4 * k], s[4 * k :]
         for j in range(2 * k):
-            s[j] = _sigmoid(x[j] + zb[j], z)
+            s[j] = sigmoid_like(x[j] + zb[j], z)
         for j in range(2 * k, 3 * k):
             s[j] = tanh_like(x[j] + zb[j], z)
         for j in range(3 * k, 4 * k):
-            s[j] = _sigmoid(x[j] + zb[j], z)
+            s[j] = sigmoid_like(x[j] + zb[j], z)
         for j in range(k):
             cn[j] = f[j] * cb[j] + i[j] * g[j]
         for j in range(k):
@@ -195,22 +219,19 @@ def lstm_step(t, xz, z, h, c, mask, hmask, hd, gates, hs, cs):  # type: ignore[n
         for j in range(k):
             hb[j] = m * (o[j] * tc[j]) + (1.0 - m) * hb[j]
         _dropped(hb, hmask, hd[b], b)
-    if hs.shape[0] > 0:
-        hs[t + 1] = h
-    if cs.shape[0] > 0:
-        cs[t + 1] = c
+        _record(hs, t, b, hb)
+        _record(cs, t, b, cb)
 
 
 @_step
-def lstm_step_backward(t, dys, tmp, hmask, dh, dc, gates, cs, mask, dz):  # type: ignore[no-untyped-def]
+def lstm_step_backward(t, lo, hi, dys, tmp, hmask, dh, dc, gates, cs, mask, dz):  # type: ignore[no-untyped-def]
     """Step ``t`` backward: ``dh += dys_t + tmp hmask``; ``dc~ = m dc + m dh o tanh'(c)``;
     ``dz_t = [dc~ g i', dc~ c_{t-1} f', dc~ i g', m dh tanh(c) o']`` (``'``: the derivatives,
     from the outputs); ``dc = dc~ f + (1 - m) dc``; ``dh = (1 - m) dh`` (the caller then adds
     ``dz_t U^T``)."""
-    n, w = tmp.shape[0], dz.shape[2]
-    k = w // 4
+    k = dz.shape[2] // 4
     dct = np.empty(k, dtype=dz.dtype)
-    for b in range(n):
+    for b in range(lo, hi):
         m = mask[t, b] if mask.shape[0] > 0 else 1.0
         s, d, dhb, dcb, cp = gates[t, b], dz[t, b], dh[b], dc[b], cs[t, b]
         _incoming(t, dys, tmp, hmask, dhb, b)
@@ -234,20 +255,20 @@ def lstm_step_backward(t, dys, tmp, hmask, dh, dc, gates, cs, mask, dz):  # type
 
 # --- GRU (reset_after): gates [z, r, h] ------------------------------------------------------
 @_step
-def gru_step(t, xz, rz, brec, h, mask, hmask, hd, gates, hs):  # type: ignore[no-untyped-def]
+def gru_step(t, lo, xz, rz, brec, h, mask, hmask, hd, gates, hs):  # type: ignore[no-untyped-def]
     """Step ``t`` given ``rz = hd_{t-1} U``: with ``rz += b_rec``, ``z, r = sigmoid(xz + rz)``
     (first two blocks); ``h~ = tanh(xz_h + r rz_h)``; ``h = z h + (1 - z) h~``, in place.
     ``gates[t]`` keeps ``[z, r, h~, rz_h]``."""
-    n, w = rz.shape
+    rows, w = rz.shape
     k = w // 3
-    for b in range(n):
+    for b in range(lo, lo + rows):
         m = mask[t, b] if mask.shape[0] > 0 else 1.0
-        x, r_, hb = xz[t, b], rz[b], h[b]
+        x, r_, hb = xz[t, b], rz[b - lo], h[b]
         s = gates[t if gates.shape[0] > 1 else 0, b]
         zg, r, hh, rzh = s[:k], s[k : 2 * k], s[2 * k : 3 * k], s[3 * k :]
         xh, rh, bh = x[2 * k :], r_[2 * k :], brec[2 * k :]
         for j in range(2 * k):
-            s[j] = _sigmoid(x[j] + (r_[j] + brec[j]), rz)
+            s[j] = sigmoid_like(x[j] + (r_[j] + brec[j]), rz)
         for j in range(k):
             rzh[j] = rh[j] + bh[j]
         for j in range(k):
@@ -255,19 +276,17 @@ def gru_step(t, xz, rz, brec, h, mask, hmask, hd, gates, hs):  # type: ignore[no
         for j in range(k):
             hb[j] = m * (zg[j] * hb[j] + (1.0 - zg[j]) * hh[j]) + (1.0 - m) * hb[j]
         _dropped(hb, hmask, hd[b], b)
-    if hs.shape[0] > 0:
-        hs[t + 1] = h
+        _record(hs, t, b, hb)
 
 
 @_step
-def gru_step_backward(t, dys, tmp, hmask, dh, gates, hs, mask, dxz, drz):  # type: ignore[no-untyped-def]
+def gru_step_backward(t, lo, hi, dys, tmp, hmask, dh, gates, hs, mask, dxz, drz):  # type: ignore[no-untyped-def]
     """Step ``t`` backward: ``dh += dys_t + tmp hmask``; ``da_h = m dh (1 - z) tanh'``;
     ``da_z = m dh (h_{t-1} - h~) z'``; ``da_r = da_h rz_h r'``; ``dxz_t = [da_z, da_r, da_h]``,
     ``drz_t = [da_z, da_r, da_h r]``; ``dh = m dh z + (1 - m) dh`` (the caller then adds
     ``drz_t U^T``)."""
-    n, w = tmp.shape[0], dxz.shape[2]
-    k = w // 3
-    for b in range(n):
+    k = dxz.shape[2] // 3
+    for b in range(lo, hi):
         m = mask[t, b] if mask.shape[0] > 0 else 1.0
         s, dx, dr, dhb, hp = gates[t, b], dxz[t, b], drz[t, b], dh[b], hs[t, b]
         _incoming(t, dys, tmp, hmask, dhb, b)
@@ -289,25 +308,24 @@ def gru_step_backward(t, dys, tmp, hmask, dh, gates, hs, mask, dxz, drz):  # typ
 
 # --- SimpleRNN (tanh) --------------------------------------------------------------------------
 @_step
-def rnn_step(t, xz, a, h, mask, hmask, hd, hs):  # type: ignore[no-untyped-def]
+def rnn_step(t, lo, xz, a, h, mask, hmask, hd, hs):  # type: ignore[no-untyped-def]
     """Step ``t`` given ``a = hd_{t-1} U``: ``h = tanh(xz_t + a)``, in place."""
-    n, k = a.shape
-    for b in range(n):
+    rows, k = a.shape
+    for b in range(lo, lo + rows):
         m = mask[t, b] if mask.shape[0] > 0 else 1.0
-        x, ab, hb = xz[t, b], a[b], h[b]
+        x, ab, hb = xz[t, b], a[b - lo], h[b]
         for j in range(k):
             hb[j] = m * tanh_like(x[j] + ab[j], a) + (1.0 - m) * hb[j]
         _dropped(hb, hmask, hd[b], b)
-    if hs.shape[0] > 0:
-        hs[t + 1] = h
+        _record(hs, t, b, hb)
 
 
 @_step
-def rnn_step_backward(t, dys, tmp, hmask, dh, hs, mask, da):  # type: ignore[no-untyped-def]
+def rnn_step_backward(t, lo, hi, dys, tmp, hmask, dh, hs, mask, da):  # type: ignore[no-untyped-def]
     """Step ``t`` backward: ``dh += dys_t + tmp hmask``; ``da_t = m dh (1 - h_t^2)``;
     ``dh = (1 - m) dh`` (the caller then adds ``da_t U^T``)."""
-    n, k = dh.shape
-    for b in range(n):
+    k = dh.shape[1]
+    for b in range(lo, hi):
         m = mask[t, b] if mask.shape[0] > 0 else 1.0
         dhb, y, d = dh[b], hs[t + 1, b], da[t, b]
         _incoming(t, dys, tmp, hmask, dhb, b)

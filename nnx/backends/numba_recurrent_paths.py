@@ -10,6 +10,8 @@ other than float32/float64, or for a cell it has no kernel for (the layer only a
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +45,39 @@ def _slot(a: Array | None, like: Array, ndim: int) -> Array:
     if a is None:
         return np.empty((0,) * ndim, dtype=like.dtype)
     return np.ascontiguousarray(a, dtype=like.dtype)
+
+
+#: the fewest batch rows a thread takes (smaller blocks: one thread runs them all)
+MIN_ROWS = 16
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """threadpoolctl's handle on the BLAS libraries, or None where it is not installed."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController().select(user_api="blas")
+
+
+def _by_rows(n: int, run: Callable[[int, int], None]) -> None:
+    """``run(lo, hi)`` over blocks of the batch rows, one per core, each a whole loop over
+    time (the rows of a recurrent layer never meet). BLAS runs single-threaded meanwhile: its
+    own threads, woken for every small per-step product, would fight ours for the cores.
+    Without threadpoolctl (``nnx-array[fast]``) one loop runs, BLAS threads as they are."""
+    from nnx.backends.numba_jit import _pool, threads
+
+    blas = _blas_controller()
+    parts = min(threads(), n // MIN_ROWS)
+    if blas is None or parts < 2:
+        run(0, n)
+        return
+    step = -(-n // parts)
+    with blas.limit(limits=1):
+        futures = [_pool().submit(run, lo, min(lo + step, n)) for lo in range(0, n, step)]
+        for future in futures:
+            future.result()
 
 
 class NumbaRecurrentPaths(FastPaths):
@@ -81,7 +116,6 @@ class NumbaRecurrentPaths(FastPaths):
             hs[0] = h
         # NOTE: hd is the product's left factor h * hmask, which each step prepares for the next
         hd = h if hmask is None else h * hm
-        z = np.empty((n, w), dtype=dt)
         cs = _slot(None, xz, 3)
         blocks = {"lstm": 5, "gru": 4}.get(cell, 0)  # what each step keeps: see the kernels
         gates = np.empty((steps if keep else 1, n, blocks * units), dtype=dt)
@@ -91,21 +125,34 @@ class NumbaRecurrentPaths(FastPaths):
             if keep:
                 cs = np.empty((steps + 1, n, units), dtype=dt)
                 cs[0] = c
-            for t in range(steps):
-                np.matmul(hd, u, out=z)
-                rnn.lstm_step(t, xz, z, h, c, m, hm, hd, gates, hs, cs)
+
+            def rows(lo: int, hi: int) -> None:
+                hdb, zb = hd[lo:hi], np.empty((hi - lo, w), dtype=dt)
+                for t in range(steps):
+                    np.matmul(hdb, u, out=zb)
+                    rnn.lstm_step(t, lo, xz, zb, h, c, m, hm, hd, gates, hs, cs)
+
             final: tuple[Array, ...] = (h, c)
         elif cell == "gru":
             brec = np.zeros(w, dtype=dt) if recurrent_bias is None else _slot(recurrent_bias, xz, 1)
-            for t in range(steps):
-                np.matmul(hd, u, out=z)
-                rnn.gru_step(t, xz, z, brec, h, m, hm, hd, gates, hs)
+
+            def rows(lo: int, hi: int) -> None:
+                hdb, zb = hd[lo:hi], np.empty((hi - lo, w), dtype=dt)
+                for t in range(steps):
+                    np.matmul(hdb, u, out=zb)
+                    rnn.gru_step(t, lo, xz, zb, brec, h, m, hm, hd, gates, hs)
+
             final = (h,)
         else:
-            for t in range(steps):
-                np.matmul(hd, u, out=z)
-                rnn.rnn_step(t, xz, z, h, m, hm, hd, hs)
+
+            def rows(lo: int, hi: int) -> None:
+                hdb, zb = hd[lo:hi], np.empty((hi - lo, w), dtype=dt)
+                for t in range(steps):
+                    np.matmul(hdb, u, out=zb)
+                    rnn.rnn_step(t, lo, xz, zb, h, m, hm, hd, hs)
+
             final = (h,)
+        _by_rows(n, rows)
         tape = _Tape(cell, k, u, m, hm, hs, cs, gates) if keep else None
         return RecurrentRun(hs if hs.size else None, final, tape)
 
@@ -115,6 +162,7 @@ class NumbaRecurrentPaths(FastPaths):
         if not isinstance(tape, _Tape):
             return super().recurrent_backward(tape, dys, dstates)
         u, hs, m, hm = tape.recurrent, tape.hs, tape.mask, tape.hmask
+        gates, cs = tape.gates, tape.cs
         steps, n, units = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
         w, dt = u.shape[1], u.dtype
         ut = np.ascontiguousarray(u.T)
@@ -125,20 +173,30 @@ class NumbaRecurrentPaths(FastPaths):
         rnn = tape.kernels.rnn
         if tape.cell == "lstm":
             dc = np.array(dstates[1], dtype=dt, order="C")
-            for t in range(steps - 1, -1, -1):
-                rnn.lstm_step_backward(t, dy, tmp, hm, dh, dc, tape.gates, tape.cs, m, dxz)
-                np.matmul(dxz[t], ut, out=tmp)
+
+            def rows(lo: int, hi: int) -> None:
+                for t in range(steps - 1, -1, -1):
+                    rnn.lstm_step_backward(t, lo, hi, dy, tmp, hm, dh, dc, gates, cs, m, dxz)
+                    np.matmul(dxz[t, lo:hi], ut, out=tmp[lo:hi])
+
             drec, rest = dxz, [dc]
         elif tape.cell == "gru":
             drec = np.empty((steps, n, w), dtype=dt)
-            for t in range(steps - 1, -1, -1):
-                rnn.gru_step_backward(t, dy, tmp, hm, dh, tape.gates, hs, m, dxz, drec)
-                np.matmul(drec[t], ut, out=tmp)
+
+            def rows(lo: int, hi: int) -> None:
+                for t in range(steps - 1, -1, -1):
+                    rnn.gru_step_backward(t, lo, hi, dy, tmp, hm, dh, gates, hs, m, dxz, drec)
+                    np.matmul(drec[t, lo:hi], ut, out=tmp[lo:hi])
+
             rest = []
         else:
-            for t in range(steps - 1, -1, -1):
-                rnn.rnn_step_backward(t, dy, tmp, hm, dh, hs, m, dxz)
-                np.matmul(dxz[t], ut, out=tmp)
+
+            def rows(lo: int, hi: int) -> None:
+                for t in range(steps - 1, -1, -1):
+                    rnn.rnn_step_backward(t, lo, hi, dy, tmp, hm, dh, hs, m, dxz)
+                    np.matmul(dxz[t, lo:hi], ut, out=tmp[lo:hi])
+
             drec, rest = dxz, []
+        _by_rows(n, rows)
         dh += tmp if hm.size == 0 else tmp * hm
         return dxz, drec, (dh, *rest)
