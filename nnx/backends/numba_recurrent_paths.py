@@ -11,6 +11,7 @@ other than float32/float64, or for a cell it has no kernel for (the layer only a
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,9 @@ def _slot(a: Array | None, like: Array, ndim: int) -> Array:
 
 #: the fewest batch rows a thread takes (smaller blocks: one thread runs them all)
 MIN_ROWS = 16
+#: one BLAS-limited region at a time: interleaved limit/restore pairs from two threads could
+#: otherwise leave BLAS at one thread for good
+_LIMIT_LOCK = threading.Lock()
 
 
 @functools.cache
@@ -74,7 +78,7 @@ def _by_rows(n: int, run: Callable[[int, int], None]) -> None:
         run(0, n)
         return
     step = -(-n // parts)
-    with blas.limit(limits=1):
+    with _LIMIT_LOCK, blas.limit(limits=1):
         futures = [_pool().submit(run, lo, min(lo + step, n)) for lo in range(0, n, step)]
         for future in futures:
             future.result()
