@@ -136,6 +136,35 @@ class FastPaths:
         :class:`SGDCoefficients`); False, doing nothing, where this backend has none."""
         return False
 
+    # --- one recurrent step's gate maths (the CuPy backend's kernels; None here) -------------
+    def lstm_cell(self, z: Array, c: Array) -> tuple[Array, ...] | None:
+        """An LSTM step's gates from ``z = x W + h U + b (batch, 4 units)`` (blocks ``i, f, c,
+        o``; sigmoid gates, tanh) and ``c``: ``(h, c_new, i, f, g, o, tanh(c_new))``, or None
+        (then :meth:`nnx.layers.LSTM.step` runs the portable code)."""
+        return None
+
+    def lstm_cell_backward(
+        self, dh: Array, dc: Array, saved: tuple[Array, ...], c: Array
+    ) -> tuple[Array, Array] | None:
+        """``(dz, dc_prev)`` of an :meth:`lstm_cell` step given its ``saved = (i, f, g, o,
+        tanh(c_new))``, the previous ``c`` and the gradients of ``h`` and ``c_new``, or
+        None."""
+        return None
+
+    def gru_cell(self, xz: Array, rz: Array, h: Array) -> tuple[Array, ...] | None:
+        """A GRU step (``reset_after``; sigmoid gates, tanh) from ``xz = x W + b_in`` and
+        ``rz = h U + b_rec`` (``(batch, 3 units)``, blocks ``z, r, h``): ``(h_new, z, r, h~)``,
+        or None (then :meth:`nnx.layers.GRU.step` runs the portable code)."""
+        return None
+
+    def gru_cell_backward(
+        self, dh: Array, h: Array, saved: tuple[Array, ...], rz_h: Array
+    ) -> tuple[Array, Array, Array] | None:
+        """``(dxz, drz, dh * z)`` of a :meth:`gru_cell` step given its ``saved = (z, r, h~)``,
+        the previous ``h``, the ``h`` block of ``rz`` and the gradient of ``h_new``, or
+        None."""
+        return None
+
     # --- fused kernels (the numba paths of the NumPy backend; None / False here) ------------
     def recurrent_forward(
         self,

@@ -111,6 +111,9 @@ class GRU(Recurrent):
         rz = loop.dropped(h) @ loop.recurrent
         if loop.recurrent_bias is not None:
             rz = rz + loop.recurrent_bias
+        cell = None if self.fused_cell() is None else self.backend.gru_cell(xz, rz, h)  # type: ignore[union-attr]
+        if cell is not None:  # one kernel for the gate maths (CuPy); None marks its tape
+            return (cell[0],), (None, h, *cell[1:], rz[:, 2 * u :])
         a_zr = xz[:, : 2 * u] + rz[:, : 2 * u]
         s = self.gate(a_zr)  # the update and reset gates in one call
         z, r = s[:, :u], s[:, u:]
@@ -123,6 +126,12 @@ class GRU(Recurrent):
         self, dstates: States, saved: Saved, loop: Loop
     ) -> tuple[Array, Array, States]:
         (dh,) = dstates
+        if saved[0] is None:
+            _, h, z, r, hh, rz_h = saved
+            back = self.backend.gru_cell_backward(dh, h, (z, r, hh), rz_h)  # type: ignore[union-attr]
+            assert back is not None
+            dxz, drz, dh_z = back
+            return dxz, drz, (dh_z + loop.dropped(drz @ loop.recurrent.T),)
         h, a_zr, s, rz_h, a_h, hh = saved
         u, xp = self.units, array_namespace(dh)
         z, r = s[:, :u], s[:, u:]

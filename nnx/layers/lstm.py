@@ -83,6 +83,9 @@ class LSTM(Recurrent):
         h, c = states
         u, act = self.units, self.activation
         z = xz + loop.dropped(h) @ loop.recurrent
+        cell = None if self.fused_cell() is None else self.backend.lstm_cell(z, c)  # type: ignore[union-attr]
+        if cell is not None:  # one kernel for the gate maths (CuPy); None marks its tape
+            return (cell[0], cell[1]), (None, c, *cell[2:])
         # NOTE: one recurrent-activation call over all four blocks (the c block is unused):
         # per-step calls dominate a small LSTM's time, not the arithmetic.
         s = self.gate(z)
@@ -95,8 +98,13 @@ class LSTM(Recurrent):
     def step_backward(
         self, dstates: States, saved: Saved, loop: Loop
     ) -> tuple[Array, Array, States]:
-        z, s, g, c, c_new, tc = saved
         dh, dc = dstates
+        if saved[0] is None:
+            back = self.backend.lstm_cell_backward(dh, dc, saved[2:], saved[1])  # type: ignore[union-attr]
+            assert back is not None
+            dz, dc_prev = back
+            return dz, dz, (loop.dropped(dz @ loop.recurrent.T), dc_prev)
+        z, s, g, c, c_new, tc = saved
         u, act = self.units, self.activation
         xp = array_namespace(dh)
         i, f, o = s[:, :u], s[:, u : 2 * u], s[:, 3 * u :]
