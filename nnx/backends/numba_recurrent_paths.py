@@ -79,9 +79,12 @@ def _by_rows(n: int, run: Callable[[int, int], None]) -> None:
         return
     step = -(-n // parts)
     with _LIMIT_LOCK, blas.limit(limits=1):
-        futures = [_pool().submit(run, lo, min(lo + step, n)) for lo in range(0, n, step)]
-        for future in futures:
-            future.result()
+        futures = [_pool().submit(run, lo, min(lo + step, n)) for lo in range(step, n, step)]
+        try:
+            run(0, step)  # the first block on this thread: one hand-off fewer
+        finally:
+            for future in futures:
+                future.result()
 
 
 class NumbaRecurrentPaths(FastPaths):
