@@ -14,9 +14,10 @@ It also handles what every cell shares: the timestep mask (a masked step keeps t
 state: ``s_t = m_t s~_t + (1 - m_t) s_{t-1}``), input and recurrent dropout (one mask per
 sequence, as Keras), ``go_backwards``, ``return_sequences`` and ``return_state``.
 
-Where the backend has a fused whole-sequence kernel for the cell
-(:meth:`~nnx.backends.fast_paths.FastPaths.recurrent_forward`: numba on NumPy), one call runs
-every step instead of this loop, with the same numbers. At inference
+Where the backend has fused kernels for the cell, one backend call runs every step instead of
+this loop, with the same numbers (:meth:`~nnx.backends.fast_paths.FastPaths.recurrent_forward`:
+numba on NumPy), or the steps call one kernel for their gate maths
+(:meth:`~nnx.backends.fast_paths.FastPaths.lstm_cell`, ``gru_cell``: CuPy). At inference
 (:func:`~nnx.layers.base.no_backprop`) nothing is kept for a backward.
 """
 
