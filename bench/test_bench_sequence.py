@@ -8,7 +8,8 @@ Cases (float32, Adam, MSE to a fixed random target):
   relu, no dropout) over 64 steps; batch 32. Weights are each library's own.
 
 Each ratio test alternates one step of nnx (numpy) and one of torch and reports the ratio of
-their fastest steps (``torch time / nnx time``: 1.0 means as fast as torch; run with ``-s``)::
+their fastest steps (``torch time / nnx time``: 1.0 means as fast as torch; run with ``-s``),
+with nnx's numba kernels on and off (``NNX_NUMBA``), and the host it ran on::
 
     python -m pytest bench/test_bench_sequence.py --benchmark-enable -s -k ratio
 
@@ -24,6 +25,8 @@ import numpy as np
 import pytest
 
 import nnx
+from nnx.backends.numba_paths import ENV
+from nnx.benchmarks.host import describe
 from nnx.layers import LSTM, Dense, TransformerEncoder
 
 Step = Callable[[], float]
@@ -122,10 +125,18 @@ def transformer_case() -> tuple[tuple[Step, Step], tuple[Step, Step]]:
 CASES = {"lstm": lstm_case, "transformer": transformer_case}
 
 
-@pytest.mark.parametrize("case", list(CASES))
+#: the recurrent kernels are numba's; the Transformer's speed does not depend on them
+RUNS = [("lstm", "on"), ("lstm", "off"), ("transformer", "on")]
+
+
+@pytest.mark.parametrize(("case", "numba"), RUNS, ids=[f"{c}-numba_{n}" for c, n in RUNS])
 @pytest.mark.parametrize("phase", ["train", "inference"])
-def test_sequence_speed_ratio_vs_torch(benchmark, case, phase):
+def test_sequence_speed_ratio_vs_torch(benchmark, monkeypatch, case, phase, numba):
     """Alternate single steps of nnx (numpy) and torch CPU; ratio of their fastest steps."""
+    if numba == "off":
+        monkeypatch.setenv(ENV, "0")
+    else:
+        monkeypatch.delenv(ENV, raising=False)
     (nnx_train, nnx_infer), (torch_train, torch_infer) = CASES[case]()
     first = {"nnx": nnx_train(), "torch": torch_train()}
     if case == "lstm":  # same weights: same first loss
@@ -145,11 +156,16 @@ def test_sequence_speed_ratio_vs_torch(benchmark, case, phase):
     fastest = {k: min(v) for k, v in times.items()}
     ratio = fastest["torch"] / fastest["nnx"]
     benchmark.extra_info.update(
-        case=case, phase=phase, nnx_s=fastest["nnx"], torch_s=fastest["torch"], ratio=ratio
+        case=case,
+        phase=phase,
+        numba=numba,
+        nnx_s=fastest["nnx"],
+        torch_s=fastest["torch"],
+        ratio=ratio,
     )
     print(
-        f"\n{case} {phase}: nnx numpy {fastest['nnx'] * 1e3:.1f} ms, torch CPU "
-        f"{fastest['torch'] * 1e3:.1f} ms, speed nnx/torch = {ratio:.2f}"
+        f"\n{case} {phase} (numba {numba}): nnx numpy {fastest['nnx'] * 1e3:.1f} ms, torch CPU "
+        f"{fastest['torch'] * 1e3:.1f} ms, speed nnx/torch = {ratio:.2f}\n  host: {describe()}"
     )
     later = {"nnx": nnx_train(), "torch": torch_train()}
     assert later["nnx"] < first["nnx"] and later["torch"] < first["torch"]

@@ -11,8 +11,8 @@ Kernel scalars are typed exactly (``T`` scalars as the arrays' dtype, ``uint64``
 ``numpy.uint64``): CuPy casts Python scalars by its own rules, and a float64 scalar in a float32
 kernel would change the numbers.
 
->>> sorted(SPECS)[:3]
-['nnx_adam', 'nnx_bernoulli', 'nnx_relu_bwd']
+>>> sorted(SPECS)[:2], "nnx_lstm_cell" in SPECS
+(['nnx_adam', 'nnx_bernoulli'], True)
 >>> "typedef float T;" in cuda_source(SPECS["nnx_relu_bwd"], "float32")
 True
 """
@@ -119,6 +119,89 @@ def _adam(
     return w - step * m / (xp.sqrt(v) + eps), m, v
 
 
+def _gate(xp: Any, z: Array) -> Array:
+    """The recurrent gates' sigmoid, ``(1 + tanh(z / 2)) / 2`` (``gate_sigmoid``)."""
+    return 0.5 * xp.tanh(0.5 * z) + 0.5
+
+
+def _lstm_cell(xp: Any, zi: Array, zf: Array, zg: Array, zo: Array, c: Array, *out: Array) -> tuple:
+    i, f, g, o = _gate(xp, zi), _gate(xp, zf), xp.tanh(zg), _gate(xp, zo)
+    c_new = f * c + i * g
+    tc = xp.tanh(c_new)
+    return o * tc, c_new, i, f, g, o, tc
+
+
+def _lstm_cell_bwd(
+    xp: Any, dh: Array, dc: Array, i: Array, f: Array, g: Array, o: Array, tc: Array, c: Array,
+    *out: Array,
+) -> tuple:  # fmt: skip
+    dct = dc + dh * o * (1 - tc * tc)
+    return (
+        dct * g * i * (1 - i),
+        dct * c * f * (1 - f),
+        dct * i * (1 - g * g),
+        dh * tc * o * (1 - o),
+        dct * f,
+    )
+
+
+def _gru_cell(
+    xp: Any, xz_z: Array, xz_r: Array, xz_h: Array, rz_z: Array, rz_r: Array, rz_h: Array,
+    h: Array, *out: Array,
+) -> tuple:  # fmt: skip
+    z, r = _gate(xp, xz_z + rz_z), _gate(xp, xz_r + rz_r)
+    hh = xp.tanh(xz_h + r * rz_h)
+    return z * h + (1 - z) * hh, z, r, hh
+
+
+def _gru_cell_bwd(
+    xp: Any, dh: Array, h: Array, z: Array, r: Array, hh: Array, rz_h: Array, *out: Array
+) -> tuple:
+    da_h = dh * (1 - z) * (1 - hh * hh)
+    da_r = da_h * rz_h * r * (1 - r)
+    return dh * (h - hh) * z * (1 - z), da_r, da_h, da_h * r, dh * z
+
+
+_SIGMOID = "(T)0.5 * tanh((T)0.5 * ({})) + (T)0.5"
+#: the fused recurrent cells (LSTM, GRU with reset_after; tanh and sigmoid gates): one kernel
+#: per step for the gate maths, forward and backward (the layers' formulas element by element)
+_RECURRENT = [
+    KernelSpec(
+        "nnx_lstm_cell",
+        "T zi, T zf, T zg, T zo, T c",
+        "T h, T c_new, T gi, T gf, T gg, T go, T tc",
+        f"gi = {_SIGMOID.format('zi')}; gf = {_SIGMOID.format('zf')}; gg = tanh(zg); "
+        f"go = {_SIGMOID.format('zo')}; c_new = gf * c + gi * gg; tc = tanh(c_new); h = go * tc;",
+        _lstm_cell,
+    ),
+    KernelSpec(
+        "nnx_lstm_cell_bwd",
+        "T dh, T dc, T gi, T gf, T gg, T go, T tc, T c",
+        "T dzi, T dzf, T dzg, T dzo, T dc_prev",
+        "T dct = dc + dh * go * (1 - tc * tc); dzi = dct * gg * gi * (1 - gi); "
+        "dzf = dct * c * gf * (1 - gf); dzg = dct * gi * (1 - gg * gg); "
+        "dzo = dh * tc * go * (1 - go); dc_prev = dct * gf;",
+        _lstm_cell_bwd,
+    ),
+    KernelSpec(
+        "nnx_gru_cell",
+        "T xz_z, T xz_r, T xz_h, T rz_z, T rz_r, T rz_h, T h",
+        "T h_new, T z, T r, T hh",
+        f"z = {_SIGMOID.format('xz_z + rz_z')}; r = {_SIGMOID.format('xz_r + rz_r')}; "
+        "hh = tanh(xz_h + r * rz_h); h_new = z * h + (1 - z) * hh;",
+        _gru_cell,
+    ),
+    KernelSpec(
+        "nnx_gru_cell_bwd",
+        "T dh, T h, T z, T r, T hh, T rz_h",
+        "T da_z, T da_r, T da_h, T drz_h, T dh_prev",
+        "da_h = dh * (1 - z) * (1 - hh * hh); da_r = da_h * rz_h * r * (1 - r); "
+        "da_z = dh * (h - hh) * z * (1 - z); drz_h = da_h * r; dh_prev = dh * z;",
+        _gru_cell_bwd,
+    ),
+]
+
+
 #: splitmix64 (Steele, Lea, Flood 2014): a counter-based stream, so the state is two integers
 _GOLDEN, _MIX1, _MIX2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
 _BERNOULLI_BITS = 24
@@ -189,7 +272,7 @@ _SPECS = [
     ),
 ]
 #: name -> spec of every CUDA kernel nnx owns
-SPECS: dict[str, KernelSpec] = {spec.name: spec for spec in _SPECS}
+SPECS: dict[str, KernelSpec] = {spec.name: spec for spec in _SPECS + _RECURRENT}
 
 
 def cuda_source(spec: KernelSpec, dtype: str, target: str = "cuda") -> str:
@@ -216,7 +299,10 @@ def cuda_source(spec: KernelSpec, dtype: str, target: str = "cuda") -> str:
     declarations.append("const long long _n")
     body = "\n      ".join([*bindings, spec.operation.rstrip("; ") + ";"])
     if target == "host":
-        head = "#include <cmath>\n#define __device__\n#define __global__\nusing std::sqrt;\n"
+        head = (
+            "#include <cmath>\n#define __device__\n#define __global__\n"
+            "using std::sqrt;\nusing std::tanh;\n"
+        )
         loop = "  for (long long i = 0; i < _n; ++i) {\n"
     else:
         head = ""

@@ -257,6 +257,36 @@ class CupyBackend(Backend):
     def tanh_backward(self, dy: Array, x: Array, y: Array) -> Array | None:
         return self._elementwise("nnx_tanh_bwd", dy, y)
 
+    def lstm_cell(self, z: Array, c: Array) -> tuple[Array, ...] | None:
+        u = c.shape[1]
+        blocks = (z[:, :u], z[:, u : 2 * u], z[:, 2 * u : 3 * u], z[:, 3 * u :])
+        return self._elementwise("nnx_lstm_cell", *blocks, c)  # type: ignore[no-any-return]
+
+    def lstm_cell_backward(
+        self, dh: Array, dc: Array, saved: tuple[Array, ...], c: Array
+    ) -> tuple[Array, Array] | None:
+        u, xp = c.shape[1], self.xp
+        dz, dc_prev = xp.empty((c.shape[0], 4 * u), dtype=c.dtype), xp.empty_like(c)
+        blocks = [dz[:, k * u : (k + 1) * u] for k in range(4)]
+        self._elementwise("nnx_lstm_cell_bwd", dh, dc, *saved, c, *blocks, dc_prev)
+        return dz, dc_prev
+
+    def gru_cell(self, xz: Array, rz: Array, h: Array) -> tuple[Array, ...] | None:
+        u = h.shape[1]
+        parts = [a[:, k * u : (k + 1) * u] for a in (xz, rz) for k in range(3)]
+        return self._elementwise("nnx_gru_cell", *parts, h)  # type: ignore[no-any-return]
+
+    def gru_cell_backward(
+        self, dh: Array, h: Array, saved: tuple[Array, ...], rz_h: Array
+    ) -> tuple[Array, Array, Array] | None:
+        u, xp = h.shape[1], self.xp
+        dxz = xp.empty((h.shape[0], 3 * u), dtype=h.dtype)
+        drz_h, dh_prev = xp.empty_like(h), xp.empty_like(h)
+        da = [dxz[:, k * u : (k + 1) * u] for k in range(3)]
+        self._elementwise("nnx_gru_cell_bwd", dh, h, *saved, rz_h, *da, drz_h, dh_prev)
+        drz = xp.concat([dxz[:, : 2 * u], drz_h], axis=1)
+        return dxz, drz, dh_prev
+
     def adam_update(self, w: Array, g: Array, m: Array, v: Array, c: AdamCoefficients) -> bool:
         b1, b2, step, eps = (w.dtype.type(value) for value in c)
         self._elementwise("nnx_adam", g, b1, b2, step, eps, w, m, v)

@@ -17,7 +17,7 @@ stays the readable reference. Each override is tested to give the numbers of the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from nnx.backends.coefficients import (
     AdadeltaCoefficients,
@@ -29,9 +29,24 @@ from nnx.backends.coefficients import (
     SGDCoefficients,
 )
 
-__all__ = ["FastPaths"]
+__all__ = ["FastPaths", "RecurrentRun"]
 
 Array = Any
+
+
+class RecurrentRun(NamedTuple):
+    """What :meth:`FastPaths.recurrent_forward` returns.
+
+    Attributes:
+        hs: ``(steps + 1, batch, units)``: the initial ``h`` then each step's (after the
+            mask), or None when neither asked for nor needed by the backward.
+        states: the final states (``h`` first).
+        tape: what :meth:`FastPaths.recurrent_backward` reads (None when ``keep`` is False).
+    """
+
+    hs: Array | None
+    states: tuple[Array, ...]
+    tape: Any
 
 
 class FastPaths:
@@ -121,7 +136,74 @@ class FastPaths:
         :class:`SGDCoefficients`); False, doing nothing, where this backend has none."""
         return False
 
+    # --- one recurrent step's gate maths (the CuPy backend's kernels; None here) -------------
+    def lstm_cell(self, z: Array, c: Array) -> tuple[Array, ...] | None:
+        """An LSTM step's gates from ``z = x W + h U + b (batch, 4 units)`` (blocks ``i, f, c,
+        o``; sigmoid gates, tanh) and ``c``: ``(h, c_new, i, f, g, o, tanh(c_new))``, or None
+        (then :meth:`nnx.layers.LSTM.step` runs the portable code)."""
+        return None
+
+    def lstm_cell_backward(
+        self, dh: Array, dc: Array, saved: tuple[Array, ...], c: Array
+    ) -> tuple[Array, Array] | None:
+        """``(dz, dc_prev)`` of an :meth:`lstm_cell` step given its ``saved = (i, f, g, o,
+        tanh(c_new))``, the previous ``c`` and the gradients of ``h`` and ``c_new``, or
+        None."""
+        return None
+
+    def gru_cell(self, xz: Array, rz: Array, h: Array) -> tuple[Array, ...] | None:
+        """A GRU step (``reset_after``; sigmoid gates, tanh) from ``xz = x W + b_in`` and
+        ``rz = h U + b_rec`` (``(batch, 3 units)``, blocks ``z, r, h``): ``(h_new, z, r, h~)``,
+        or None (then :meth:`nnx.layers.GRU.step` runs the portable code)."""
+        return None
+
+    def gru_cell_backward(
+        self, dh: Array, h: Array, saved: tuple[Array, ...], rz_h: Array
+    ) -> tuple[Array, Array, Array] | None:
+        """``(dxz, drz, dh * z)`` of a :meth:`gru_cell` step given its ``saved = (z, r, h~)``,
+        the previous ``h``, the ``h`` block of ``rz`` and the gradient of ``h_new``, or
+        None."""
+        return None
+
     # --- fused kernels (the numba paths of the NumPy backend; None / False here) ------------
+    def recurrent_forward(
+        self,
+        cell: str,
+        xz: Array,
+        recurrent: Array,
+        recurrent_bias: Array | None,
+        states: tuple[Array, ...],
+        mask: Array | None,
+        hmask: Array | None,
+        keep: bool,
+        record: bool,
+    ) -> RecurrentRun | None:
+        """Every timestep of a standard recurrent cell in one call, or None (then
+        :meth:`nnx.layers.recurrent.Recurrent.forward_masked` runs its portable loop).
+
+        Args:
+            cell: ``"simple_rnn"`` (tanh), ``"lstm"`` (tanh, sigmoid gates), ``"gru"``
+                (tanh, sigmoid gates, ``reset_after``).
+            xz: ``(steps, batch, width)`` the input projection ``x_t W + b``, time-major.
+            recurrent: ``U (units, width)``; recurrent_bias: the GRU's ``b_rec`` or None.
+            states: the initial states ``(batch, units)`` (``h``, and ``c`` for the LSTM).
+            mask: ``(batch, steps)`` 0/1 floats, or None; hmask: the scaled recurrent dropout
+                mask of ``h`` ``(batch, units)``, or None.
+            keep: a backward will follow (keep what it reads); record: return ``hs``.
+        """
+        return None
+
+    def recurrent_backward(
+        self, tape: Any, dys: Array | None, dstates: tuple[Array, ...]
+    ) -> tuple[Array, Array, tuple[Array, ...]] | None:
+        """Backward through time of a :meth:`recurrent_forward` run: ``(dxz, drec,
+        dstates0)``, the gradients of every step's input projection and of its recurrent
+        product ``h U (+ b_rec)`` (``(steps, batch, width)``; one array for both where they
+        are equal), and of the initial states; or None for a tape it did not make.
+        ``dys``: the time-major gradient of every ``h`` (``return_sequences``) or None;
+        ``dstates``: those of the final states."""
+        return None
+
     def activation_forward(
         self, z: Array, bias: Array | None, name: str, alpha: float = 0.0
     ) -> Array | None:

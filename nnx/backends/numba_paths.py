@@ -77,7 +77,12 @@ def _load() -> SimpleNamespace | None:
     try:
         import numba
 
-        from nnx.backends import numba_activations, numba_images, numba_optimizers
+        from nnx.backends import (
+            numba_activations,
+            numba_images,
+            numba_optimizers,
+            numba_recurrent,
+        )
     except ImportError:
         return None
     return SimpleNamespace(
@@ -85,6 +90,7 @@ def _load() -> SimpleNamespace | None:
         act=numba_activations,
         img=numba_images,
         opt=numba_optimizers,
+        rnn=numba_recurrent,
     )
 
 

@@ -15,6 +15,7 @@ from nnx.backends.coefficients import AdamCoefficients
 from nnx.backends.numba_attention_paths import NumbaAttentionPaths
 from nnx.backends.numba_optimizer_paths import NumbaOptimizerPaths
 from nnx.backends.numba_paths import NumbaPaths
+from nnx.backends.numba_recurrent_paths import NumbaRecurrentPaths
 
 #: below this many elements a flat update runs on one thread (thread hand-off costs ~20 µs)
 PARALLEL_MIN_SIZE = 1 << 17
@@ -148,10 +149,13 @@ class NumpyArrays(Backend):
         return np.__version__
 
 
-class NumpyBackend(NumbaAttentionPaths, NumbaOptimizerPaths, NumbaPaths, NumpyArrays):
+class NumpyBackend(
+    NumbaRecurrentPaths, NumbaAttentionPaths, NumbaOptimizerPaths, NumbaPaths, NumpyArrays
+):
     """The NumPy backend: the numba kernels (:class:`~nnx.backends.numba_paths.NumbaPaths`,
     :class:`~nnx.backends.numba_optimizer_paths.NumbaOptimizerPaths`,
-    :class:`~nnx.backends.numba_attention_paths.NumbaAttentionPaths`) where numba is
+    :class:`~nnx.backends.numba_attention_paths.NumbaAttentionPaths`,
+    :class:`~nnx.backends.numba_recurrent_paths.NumbaRecurrentPaths`) where numba is
     installed (and ``NNX_NUMBA`` is not ``0``), else the NumPy paths of :class:`NumpyArrays`,
     else the portable code.
 

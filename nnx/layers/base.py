@@ -29,9 +29,11 @@ __all__ = [
     "Layer",
     "Parameter",
     "Shape",
+    "backprop_needed",
     "identity_backprop",
     "layer_class",
     "layer_names",
+    "no_backprop",
     "register_layer",
     "serialize_or_none",
     "weights_from",
@@ -72,6 +74,34 @@ def weights_from(source: WeightSource) -> Iterator[None]:
         yield
     finally:
         _WEIGHT_SOURCE.reset(token)
+
+
+_BACKPROP: ContextVar[bool] = ContextVar("nnx_backprop", default=True)
+
+
+@contextmanager
+def no_backprop() -> Iterator[None]:
+    """Inside this block, forward passes promise never to call their ``backprop``: inference
+    (``layer(x)``, ``model(x)``, ``predict``, ``evaluate``). A layer may then skip what only its
+    backward reads (a recurrent layer keeps no per-step tensors); ``training`` is unchanged
+    (it chooses dropout, not whether a backward follows).
+
+    >>> backprop_needed()
+    True
+    >>> with no_backprop():
+    ...     backprop_needed()
+    False
+    """
+    token = _BACKPROP.set(False)
+    try:
+        yield
+    finally:
+        _BACKPROP.reset(token)
+
+
+def backprop_needed() -> bool:
+    """False inside :func:`no_backprop`: the current forward's backprop will not be called."""
+    return _BACKPROP.get()
 
 
 def register_layer(cls: L) -> L:
@@ -289,7 +319,8 @@ class Layer:
                 self.build(shapes, backend_of(x[0]))
             else:
                 self.build(tuple(x.shape[1:]), backend_of(x))
-        return self.forward(x, training=False)[0]
+        with no_backprop():
+            return self.forward(x, training=False)[0]
 
     def check_input(self, x: Array) -> None:
         """Raise a clear error for an array of another backend or of the wrong shape."""

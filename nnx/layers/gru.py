@@ -7,7 +7,7 @@ from typing import Any
 import nnx.activations as activations
 from nnx.backends.base import Array, array_namespace
 from nnx.layers.base import register_layer
-from nnx.layers.recurrent import Loop, Recurrent, States, StepBackprop
+from nnx.layers.recurrent import Loop, Recurrent, Saved, States
 from nnx.validation import check_bool
 
 __all__ = ["GRU"]
@@ -80,70 +80,95 @@ class GRU(Recurrent):
         assert d_recurrent is not None
         return array_namespace(d_input).stack([d_input, d_recurrent], axis=0)
 
-    def step(self, xz: Array, states: States, loop: Loop) -> tuple[States, StepBackprop]:
+    def fused_cell(self) -> str | None:
+        standard = self.activation.name == "tanh" and self.recurrent_activation.name == "sigmoid"
+        return "gru" if standard and self.reset_after else None
+
+    def step(self, xz: Array, states: States, loop: Loop) -> tuple[States, Saved]:
         if self.reset_after:
             return self._step_reset_after(xz, states, loop)
         return self._step_reset_before(xz, states, loop)
 
-    def _step_reset_after(
-        self, xz: Array, states: States, loop: Loop
-    ) -> tuple[States, StepBackprop]:
+    def step_backward(
+        self, dstates: States, saved: Saved, loop: Loop
+    ) -> tuple[Array, Array, States]:
+        if self.reset_after:
+            return self._backward_reset_after(dstates, saved, loop)
+        return self._backward_reset_before(dstates, saved, loop)
+
+    def recurrent_kernel_grad(self, hd: Array, drec: Array, saved: list[Saved] | None) -> Array:
+        if self.reset_after:
+            return super().recurrent_kernel_grad(hd, drec, saved)
+        # NOTE: the h block's left factor is r h_{t-1}, not h_{t-1}: dU_h = (R H)^T dA_h.
+        assert saved is not None
+        u, xp = self.units, array_namespace(hd)
+        rh = xp.reshape(xp.stack([kept[-1] for kept in saved], axis=0), (-1, u))
+        return xp.concat([hd.T @ drec[:, : 2 * u], rh.T @ drec[:, 2 * u :]], axis=-1)
+
+    def _step_reset_after(self, xz: Array, states: States, loop: Loop) -> tuple[States, Saved]:
         (h,) = states
-        u, act, rec = self.units, self.activation, self.recurrent_activation
-        hd = loop.dropped(h)
-        rz = hd @ loop.recurrent
+        u, act = self.units, self.activation
+        rz = loop.dropped(h) @ loop.recurrent
         if loop.recurrent_bias is not None:
             rz = rz + loop.recurrent_bias
+        cell = None if self.fused_cell() is None else self.backend.gru_cell(xz, rz, h)  # type: ignore[union-attr]
+        if cell is not None:  # one kernel for the gate maths (CuPy); None marks its tape
+            return (cell[0],), (None, h, *cell[1:], rz[:, 2 * u :])
         a_zr = xz[:, : 2 * u] + rz[:, : 2 * u]
         s = self.gate(a_zr)  # the update and reset gates in one call
         z, r = s[:, :u], s[:, u:]
         rz_h = rz[:, 2 * u :]
         a_h = xz[:, 2 * u :] + r * rz_h
         hh = act.forward(a_h)
-        h_new = z * h + (1 - z) * hh
+        return (z * h + (1 - z) * hh,), (h, a_zr, s, rz_h, a_h, hh)
 
-        def backprop(dstates: States) -> tuple[Array, States]:
-            (dh,) = dstates
-            xp = array_namespace(dh)
-            da_h = act.backward(dh * (1 - z), a_h, hh)
-            da_zr = rec.backward(xp.concat([dh * (h - hh), da_h * rz_h], axis=-1), a_zr, s)
-            drz = xp.concat([da_zr, da_h * r], axis=-1)
-            loop.add("recurrent_kernel", hd.T @ drz)
-            if loop.recurrent_bias is not None:
-                loop.add("recurrent_bias", xp.sum(drz, axis=0))
-            dh_prev = dh * z + loop.dropped(drz @ loop.recurrent.T)
-            return xp.concat([da_zr, da_h], axis=-1), (dh_prev,)
+    def _backward_reset_after(
+        self, dstates: States, saved: Saved, loop: Loop
+    ) -> tuple[Array, Array, States]:
+        (dh,) = dstates
+        if saved[0] is None:
+            _, h, z, r, hh, rz_h = saved
+            back = self.backend.gru_cell_backward(dh, h, (z, r, hh), rz_h)  # type: ignore[union-attr]
+            assert back is not None
+            dxz, drz, dh_z = back
+            return dxz, drz, (dh_z + loop.dropped(drz @ loop.recurrent.T),)
+        h, a_zr, s, rz_h, a_h, hh = saved
+        u, xp = self.units, array_namespace(dh)
+        z, r = s[:, :u], s[:, u:]
+        da_h = self.activation.backward(dh * (1 - z), a_h, hh)
+        ds = xp.concat([dh * (h - hh), da_h * rz_h], axis=-1)
+        da_zr = self.recurrent_activation.backward(ds, a_zr, s)
+        drz = xp.concat([da_zr, da_h * r], axis=-1)
+        dh_prev = dh * z + loop.dropped(drz @ loop.recurrent.T)
+        return xp.concat([da_zr, da_h], axis=-1), drz, (dh_prev,)
 
-        return (h_new,), backprop
-
-    def _step_reset_before(
-        self, xz: Array, states: States, loop: Loop
-    ) -> tuple[States, StepBackprop]:
+    def _step_reset_before(self, xz: Array, states: States, loop: Loop) -> tuple[States, Saved]:
         (h,) = states
-        u, act, rec = self.units, self.activation, self.recurrent_activation
+        u, act = self.units, self.activation
         hd = loop.dropped(h)
-        u_zr, u_h = loop.recurrent[:, : 2 * u], loop.recurrent[:, 2 * u :]
-        rz = hd @ u_zr
+        rz = hd @ loop.recurrent[:, : 2 * u]
         a_z, a_r = xz[:, :u] + rz[:, :u], xz[:, u : 2 * u] + rz[:, u:]
         z, r = self.gate(a_z), self.gate(a_r)
         rh = r * hd
-        a_h = xz[:, 2 * u :] + rh @ u_h
+        a_h = xz[:, 2 * u :] + rh @ loop.recurrent[:, 2 * u :]
         hh = act.forward(a_h)
-        h_new = z * h + (1 - z) * hh
+        return (z * h + (1 - z) * hh,), (h, hd, a_z, z, a_r, r, a_h, hh, rh)
 
-        def backprop(dstates: States) -> tuple[Array, States]:
-            (dh,) = dstates
-            xp = array_namespace(dh)
-            da_h = act.backward(dh * (1 - z), a_h, hh)
-            drh = da_h @ u_h.T
-            da_z = rec.backward(dh * (h - hh), a_z, z)
-            da_r = rec.backward(drh * hd, a_r, r)
-            dzr = xp.concat([da_z, da_r], axis=-1)
-            loop.add("recurrent_kernel", xp.concat([hd.T @ dzr, rh.T @ da_h], axis=-1))
-            dhd = drh * r + dzr @ u_zr.T
-            return xp.concat([da_z, da_r, da_h], axis=-1), (dh * z + loop.dropped(dhd),)
-
-        return (h_new,), backprop
+    def _backward_reset_before(
+        self, dstates: States, saved: Saved, loop: Loop
+    ) -> tuple[Array, Array, States]:
+        (dh,) = dstates
+        h, hd, a_z, z, a_r, r, a_h, hh, _rh = saved
+        u, rec, xp = self.units, self.recurrent_activation, array_namespace(dh)
+        u_zr, u_h = loop.recurrent[:, : 2 * u], loop.recurrent[:, 2 * u :]
+        da_h = self.activation.backward(dh * (1 - z), a_h, hh)
+        drh = da_h @ u_h.T
+        dzr = xp.concat(
+            [rec.backward(dh * (h - hh), a_z, z), rec.backward(drh * hd, a_r, r)], axis=-1
+        )
+        dhd = drh * r + dzr @ u_zr.T
+        dxz = xp.concat([dzr, da_h], axis=-1)
+        return dxz, dxz, (dh * z + loop.dropped(dhd),)
 
     def get_config(self) -> dict[str, Any]:
         rec = self.recurrent_activation.get_config()

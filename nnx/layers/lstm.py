@@ -8,7 +8,7 @@ import nnx.activations as activations
 import nnx.initializers as initializers
 from nnx.backends.base import Array, Generator, array_namespace
 from nnx.layers.base import register_layer
-from nnx.layers.recurrent import Loop, Recurrent, States, StepBackprop
+from nnx.layers.recurrent import Loop, Recurrent, Saved, States
 from nnx.validation import check_bool
 
 __all__ = ["LSTM"]
@@ -75,32 +75,44 @@ class LSTM(Recurrent):
             bias[u : 2 * u] = 1.0
         return bias
 
-    def step(self, xz: Array, states: States, loop: Loop) -> tuple[States, StepBackprop]:
+    def fused_cell(self) -> str | None:
+        standard = self.activation.name == "tanh" and self.recurrent_activation.name == "sigmoid"
+        return "lstm" if standard else None
+
+    def step(self, xz: Array, states: States, loop: Loop) -> tuple[States, Saved]:
         h, c = states
-        u, act, rec = self.units, self.activation, self.recurrent_activation
-        hd = loop.dropped(h)
-        z = xz + hd @ loop.recurrent
+        u, act = self.units, self.activation
+        z = xz + loop.dropped(h) @ loop.recurrent
+        cell = None if self.fused_cell() is None else self.backend.lstm_cell(z, c)  # type: ignore[union-attr]
+        if cell is not None:  # one kernel for the gate maths (CuPy); None marks its tape
+            return (cell[0], cell[1]), (None, c, *cell[2:])
         # NOTE: one recurrent-activation call over all four blocks (the c block is unused):
         # per-step calls dominate a small LSTM's time, not the arithmetic.
         s = self.gate(z)
         i, f, o = s[:, :u], s[:, u : 2 * u], s[:, 3 * u :]
-        zc = z[:, 2 * u : 3 * u]
-        g = act.forward(zc)
+        g = act.forward(z[:, 2 * u : 3 * u])
         c_new = f * c + i * g
         tc = act.forward(c_new)
-        h_new = o * tc
+        return (o * tc, c_new), (z, s, g, c, c_new, tc)
 
-        def backprop(dstates: States) -> tuple[Array, States]:
-            dh, dc = dstates
-            xp = array_namespace(dh)
-            dc = dc + act.backward(dh * o, c_new, tc)
-            ds = xp.concat([dc * g, dc * c, dc, dh * tc], axis=-1)  # [di, df, -, do]
-            dz = rec.backward(ds, z, s)
-            dz[:, 2 * u : 3 * u] = act.backward(dc * i, zc, g)
-            loop.add("recurrent_kernel", hd.T @ dz)
-            return dz, (loop.dropped(dz @ loop.recurrent.T), dc * f)
-
-        return (h_new, c_new), backprop
+    def step_backward(
+        self, dstates: States, saved: Saved, loop: Loop
+    ) -> tuple[Array, Array, States]:
+        dh, dc = dstates
+        if saved[0] is None:
+            back = self.backend.lstm_cell_backward(dh, dc, saved[2:], saved[1])  # type: ignore[union-attr]
+            assert back is not None
+            dz, dc_prev = back
+            return dz, dz, (loop.dropped(dz @ loop.recurrent.T), dc_prev)
+        z, s, g, c, c_new, tc = saved
+        u, act = self.units, self.activation
+        xp = array_namespace(dh)
+        i, f, o = s[:, :u], s[:, u : 2 * u], s[:, 3 * u :]
+        dc = dc + act.backward(dh * o, c_new, tc)
+        ds = xp.concat([dc * g, dc * c, dc, dh * tc], axis=-1)  # [di, df, -, do]
+        dz = self.recurrent_activation.backward(ds, z, s)
+        dz[:, 2 * u : 3 * u] = act.backward(dc * i, z[:, 2 * u : 3 * u], g)
+        return dz, dz, (loop.dropped(dz @ loop.recurrent.T), dc * f)
 
     def get_config(self) -> dict[str, Any]:
         rec = self.recurrent_activation.get_config()

@@ -1,13 +1,25 @@
 """``Recurrent``: the loop over time shared by ``SimpleRNN``, ``LSTM`` and ``GRU``.
 
-A subclass gives one step of its cell, ``step(xz_t, states, loop) -> (new_states, backprop)``,
+A subclass gives one step of its cell, ``step(xz_t, states, loop) -> (new_states, saved)``,
 where ``xz_t = x_t W + b`` is the input projection of step ``t`` (computed for all steps with
-one matmul) and ``backprop(dstates) -> (dxz_t, dstates_prev)`` adds the recurrent weights'
-gradients into ``loop.grads``. This class runs the steps forward, then the step closures in
-reverse (backpropagation through time), and handles what every cell shares: the timestep mask
-(a masked step keeps the previous state: ``s_t = m_t s~_t + (1 - m_t) s_{t-1}``), input and
-recurrent dropout (one mask per sequence, as Keras), ``go_backwards``, ``return_sequences``,
+one matmul), and its backward ``step_backward(dstates, saved, loop) -> (dxz_t, drec_t,
+dstates_prev)``, where ``drec_t`` is the gradient of the recurrent product ``h_{t-1} U``
+(``+ b_rec``). This class runs the steps forward, then their backward in reverse
+(backpropagation through time), writing each ``dxz_t`` into one ``(steps, batch, width)``
+array, so that the weight gradients are single matrix products at the end::
+
+    dW = X^T dXZ        dU = H_prev^T dREC        db = sum of the rows of dXZ (and dREC)
+
+It also handles what every cell shares: the timestep mask (a masked step keeps the previous
+state: ``s_t = m_t s~_t + (1 - m_t) s_{t-1}``), input and recurrent dropout (one mask per
+sequence, as Keras), ``go_backwards``, ``return_sequences``,
 ``return_state`` and ``initial_state``.
+
+Where the backend has fused kernels for the cell, one backend call runs every step instead of
+this loop, with the same numbers (:meth:`~nnx.backends.fast_paths.FastPaths.recurrent_forward`:
+numba on NumPy), or the steps call one kernel for their gate maths
+(:meth:`~nnx.backends.fast_paths.FastPaths.lstm_cell`, ``gru_cell``: CuPy). At inference
+(:func:`~nnx.layers.base.no_backprop`) nothing is kept for a backward.
 
 Keras's call forms work eagerly and in functional graphs::
 
@@ -25,27 +37,33 @@ compatibility and ``unroll=True`` gives the same numbers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import nnx.activations as activations
 import nnx.initializers as initializers
 import nnx.regularizers as regularizers
 from nnx.backends import backend_of
-from nnx.backends.base import Array, Generator
+from nnx.backends.base import Array, Generator, array_namespace
 from nnx.functional.sequence import gate_sigmoid
-from nnx.layers.base import Backprop, Layer, Shape, serialize_or_none
+from nnx.layers.base import (
+    Backprop,
+    Layer,
+    Shape,
+    backprop_needed,
+    no_backprop,
+    serialize_or_none,
+)
 from nnx.layers.masking import float_mask
 from nnx.layers.parameter import Parameter
 from nnx.layers.symbolic import call_symbolic, is_symbolic
 from nnx.validation import check_bool, check_float, check_int
 
-__all__ = ["Loop", "Recurrent", "StepBackprop"]
+__all__ = ["Loop", "Recurrent", "Saved", "States"]
 
 States = tuple[Array, ...]
-#: ``backprop(dstates) -> (dxz_t, dstates_prev)`` of one step
-StepBackprop = Callable[[States], tuple[Array, States]]
+#: what a step keeps for its backward (the cell's own tuple of arrays)
+Saved = tuple[Array, ...]
 
 
 @dataclass
@@ -56,23 +74,15 @@ class Loop:
         recurrent: the recurrent kernel ``U`` ``(units, gates units)``.
         recurrent_bias: the bias added to ``h U`` (GRU with ``reset_after``), else None.
         hmask: the recurrent dropout mask of ``h`` ``(batch, units)``, scaled, or None.
-        grads: gradients the step closures accumulate (``"recurrent_kernel"``,
-            ``"recurrent_bias"``).
     """
 
     recurrent: Array
     recurrent_bias: Array | None
     hmask: Array | None
-    grads: dict[str, Array] = field(default_factory=dict)
 
     def dropped(self, h: Array) -> Array:
         """``h`` with the recurrent dropout mask applied (``h`` itself without one)."""
         return h if self.hmask is None else h * self.hmask
-
-    def add(self, name: str, grad: Array) -> None:
-        """``grads[name] += grad``."""
-        old = self.grads.get(name)
-        self.grads[name] = grad if old is None else old + grad
 
 
 class Recurrent(Layer):
@@ -152,9 +162,29 @@ class Recurrent(Layer):
         self.bias: Parameter | None = None
 
     # --- what a cell defines ------------------------------------------------------------------
-    def step(self, xz: Array, states: States, loop: Loop) -> tuple[States, StepBackprop]:
-        """One step of the cell: the new states (``h`` first) and their backprop."""
+    def step(self, xz: Array, states: States, loop: Loop) -> tuple[States, Saved]:
+        """One step of the cell: the new states (``h`` first) and what its backward reads."""
         raise NotImplementedError
+
+    def step_backward(
+        self, dstates: States, saved: Saved, loop: Loop
+    ) -> tuple[Array, Array, States]:
+        """The backward of one step given the gradients of its new states: ``(dxz_t, drec_t,
+        dstates_prev)``, the gradients of the input projection, of the recurrent product
+        (the same array where they are equal) and of the previous states."""
+        raise NotImplementedError
+
+    def recurrent_kernel_grad(self, hd: Array, drec: Array, saved: list[Saved] | None) -> Array:
+        """``dU = H_prev^T dREC`` over all steps at once: ``hd (steps batch, units)`` the
+        (dropped) previous states, ``drec (steps batch, width)``; ``saved``: every step's
+        :meth:`step` output (None after a fused kernel)."""
+        assert self.backend is not None
+        return self.backend.matmul(hd.T, drec)
+
+    def fused_cell(self) -> str | None:
+        """The backend kernel that runs this cell's whole sequence
+        (:meth:`~nnx.backends.fast_paths.FastPaths.recurrent_forward`), or None: the loop."""
+        return None
 
     def gate(self, z: Array) -> Array:
         """``recurrent_activation(z)`` (the tanh form of the sigmoid, see
@@ -234,7 +264,8 @@ class Recurrent(Layer):
         if not self.built:
             self.build((None, x.shape[-1]), backend_of(x))
         states = None if initial_state is None else _listed(initial_state)
-        return self.forward_masked(x, mask, training=False, initial_state=states)[0]
+        with no_backprop():
+            return self.forward_masked(x, mask, training=False, initial_state=states)[0]
 
     def compute_call_output_shape(
         self, input_shape: Shape, options: dict[str, Any], keywords: dict[str, Any]
@@ -304,7 +335,7 @@ class Recurrent(Layer):
         xz = xp.reshape(backend.matmul(xd2, kernel.value), (steps, n, width))
         b_in, b_rec = (None, None) if self.bias is None else self.split_bias(self.bias.value)
         if b_in is not None:
-            xz = xz + b_in
+            xz += b_in  # NOTE: in place: xz is the matmul's fresh array, one pass less
         loop = Loop(self.recurrent_kernel.value, b_rec, hmask)
         m = None if mask is None else float_mask(mask, x)
         given = None if initial_state is None else _listed(initial_state)
@@ -320,62 +351,147 @@ class Recurrent(Layer):
                 for _ in range(self.state_count)
             )
         )
-        backprops: list[StepBackprop] = []
-        outputs = []
-        for t in range(steps):
-            new, step_backprop = self.step(xz[t, ...], states, loop)
-            if m is not None:
-                mt = m[:, t : t + 1]
-                new = tuple(mt * a + (1 - mt) * b for a, b in zip(new, states, strict=True))
-            states = new
-            backprops.append(step_backprop)
-            if self.return_sequences:
-                outputs.append(states[0])
-        y = xp.stack(outputs, axis=1) if self.return_sequences else states[0]
+        keep = backprop_needed()
+        cell = self.fused_cell()
+        run = None
+        if cell is not None:
+            run = backend.recurrent_forward(
+                cell, xz, loop.recurrent, b_rec, states, m, hmask, keep, self.return_sequences
+            )
+        fused = run is not None
+        hs, states, tape = run if run is not None else self._loop(xz, states, loop, m, keep)
+        if self.return_sequences:
+            assert hs is not None
+            y = xp.permute_dims(hs[1:, ...], (1, 0, 2))
+        else:
+            y = states[0]
+        need_dx = self.needs_input_gradient
 
         def backprop(dout: Any) -> Any:
+            if not keep:
+                raise RuntimeError(
+                    f"{type(self).__name__} {self.name!r}: this forward ran under no_backprop() "
+                    "(inference) and kept nothing for a backward; run it outside that block."
+                )
             dy, dfinal = (dout[0], list(dout[1:])) if self.return_state else (dout, [])
-            loop.grads = {}
             dstates = [
                 xp.zeros((n, self.units), dtype=x.dtype, device=x.device)
                 if i >= len(dfinal) or dfinal[i] is None
                 else dfinal[i]
                 for i in range(self.state_count)
             ]
-            if not self.return_sequences and dy is not None:
+            dys = None
+            if dy is not None and self.return_sequences:
+                dys = xp.permute_dims(dy, (1, 0, 2))
+            elif dy is not None:
                 dstates[0] = dstates[0] + dy
-            dxz = []
-            for t in reversed(range(steps)):
-                if self.return_sequences and dy is not None:
-                    dstates[0] = dstates[0] + dy[:, t, :]
-                if m is None:
-                    dxz_t, dprev = backprops[t](tuple(dstates))
-                    dstates = list(dprev)
-                else:
-                    mt = m[:, t : t + 1]
-                    dxz_t, dprev = backprops[t](tuple(mt * d for d in dstates))
-                    dstates = [p + (1 - mt) * d for p, d in zip(dprev, dstates, strict=True)]
-                dxz.append(dxz_t)
-            dxz.reverse()
-            dz2 = xp.reshape(xp.stack(dxz, axis=0), (steps * n, width))
-            kernel.grad = backend.matmul(xd2.T, dz2)
-            assert self.recurrent_kernel is not None
-            self.recurrent_kernel.grad = loop.grads["recurrent_kernel"]
-            if self.bias is not None:
-                self.bias.grad = self.join_bias_grad(
-                    xp.sum(dz2, axis=0), loop.grads.get("recurrent_bias")
-                )
-            dx = xp.reshape(backend.matmul(dz2, kernel.value.T), (steps, n, features))
-            dx = xp.permute_dims(dx, (1, 0, 2))
-            if xmask is not None:
-                dx = dx * xmask
-            dx = xp.flip(dx, axis=1) if self.go_backwards else dx
-            # NOTE: after the loop, dstates are the gradients of the initial states.
-            return dx if given is None else [dx, *dstates]
+            back = backend.recurrent_backward(tape, dys, tuple(dstates)) if fused else None
+            if back is None:
+                assert isinstance(tape, list)
+                back = self._loop_backward(tape, dys, dstates, loop, m, n, width)
+            dxz, drec, dstates0 = back
+            dx = self._weight_gradients(
+                xd2, dxz, drec, hs, hmask, None if fused else tape, need_dx, xmask
+            )
+            # NOTE: the gradients of the initial states come out of the loop
+            return dx if given is None else [dx, *dstates0]
 
         if self.return_state:
             return (y, *states), backprop
         return y, backprop
+
+    def _loop(
+        self, xz: Array, states: States, loop: Loop, m: Array | None, keep: bool
+    ) -> tuple[Array | None, States, list[Saved] | None]:
+        """The portable forward: ``(hs, final states, saved)``; ``hs (steps + 1, batch,
+        units)`` holds ``h_0`` and every ``h_t`` when the output or the backward needs them."""
+        xp = array_namespace(xz)
+        steps, n = xz.shape[0], xz.shape[1]
+        hs = None
+        if keep or self.return_sequences:
+            hs = xp.empty((steps + 1, n, self.units), dtype=xz.dtype, device=xz.device)
+            hs[0, ...] = states[0]
+        saved: list[Saved] | None = [] if keep else None
+        for t in range(steps):
+            new, kept = self.step(xz[t, ...], states, loop)
+            if m is not None:
+                mt = m[:, t : t + 1]
+                new = tuple(mt * a + (1 - mt) * b for a, b in zip(new, states, strict=True))
+            states = new
+            if saved is not None:
+                saved.append(kept)
+            if hs is not None:
+                hs[t + 1, ...] = states[0]
+        return hs, states, saved
+
+    def _loop_backward(
+        self,
+        saved: list[Saved],
+        dys: Array | None,
+        dstates: list[Array],
+        loop: Loop,
+        m: Array | None,
+        n: int,
+        width: int,
+    ) -> tuple[Array, Array, States]:
+        """The portable backward through time: ``(dXZ, dREC, dstates_0)``."""
+        xp = array_namespace(dstates[0])
+        steps = len(saved)
+        like = dstates[0]
+        dxz = xp.empty((steps, n, width), dtype=like.dtype, device=like.device)
+        drec = None
+        for t in reversed(range(steps)):
+            if dys is not None:
+                dstates[0] = dstates[0] + dys[t, ...]
+            if m is None:
+                dxz_t, drec_t, dprev = self.step_backward(tuple(dstates), saved[t], loop)
+                dstates = list(dprev)
+            else:
+                mt = m[:, t : t + 1]
+                masked = tuple(mt * d for d in dstates)
+                dxz_t, drec_t, dprev = self.step_backward(masked, saved[t], loop)
+                dstates = [p + (1 - mt) * d for p, d in zip(dprev, dstates, strict=True)]
+            dxz[t, ...] = dxz_t
+            if drec_t is not dxz_t:
+                if drec is None:
+                    drec = xp.empty((steps, n, width), dtype=like.dtype, device=like.device)
+                drec[t, ...] = drec_t
+        return dxz, (dxz if drec is None else drec), tuple(dstates)
+
+    def _weight_gradients(
+        self,
+        xd2: Array,
+        dxz: Array,
+        drec: Array,
+        hs: Array | None,
+        hmask: Array | None,
+        saved: list[Saved] | None,
+        need_dx: bool,
+        xmask: Array | None,
+    ) -> Array | None:
+        """The hoisted products: sets the weights' grads, returns ``dx`` (None if unneeded)."""
+        backend, kernel, recurrent = self.backend, self.kernel, self.recurrent_kernel
+        assert backend is not None and kernel is not None and recurrent is not None
+        assert hs is not None
+        xp = backend.xp
+        steps, n, width = dxz.shape
+        dz2 = xp.reshape(dxz, (steps * n, width))
+        dr2 = xp.reshape(drec, (steps * n, width))
+        hd = hs[:steps, ...] if hmask is None else hs[:steps, ...] * hmask
+        hd2 = xp.reshape(hd, (steps * n, self.units))
+        kernel.grad = backend.matmul(xd2.T, dz2)
+        recurrent.grad = self.recurrent_kernel_grad(hd2, dr2, saved)
+        if self.bias is not None:
+            d_rec = None if self.split_bias(self.bias.value)[1] is None else backend.sum_rows(dr2)
+            self.bias.grad = self.join_bias_grad(backend.sum_rows(dz2), d_rec)
+        if not need_dx:
+            return None
+        features = xd2.shape[1]
+        dx = xp.reshape(backend.matmul(dz2, kernel.value.T), (steps, n, features))
+        dx = xp.permute_dims(dx, (1, 0, 2))
+        if xmask is not None:
+            dx = dx * xmask
+        return xp.flip(dx, axis=1) if self.go_backwards else dx
 
     def check_input_backend(self, a: Array) -> None:
         """A clear error for an initial state on another backend than the layer's."""

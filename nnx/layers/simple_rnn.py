@@ -6,7 +6,7 @@ from typing import Any
 
 from nnx.backends.base import Array
 from nnx.layers.base import register_layer
-from nnx.layers.recurrent import Loop, Recurrent, States, StepBackprop
+from nnx.layers.recurrent import Loop, Recurrent, Saved, States
 
 __all__ = ["SimpleRNN"]
 
@@ -15,7 +15,8 @@ __all__ = ["SimpleRNN"]
 class SimpleRNN(Recurrent):
     """Fully connected recurrent layer: ``h_t = activation(x_t W + h_{t-1} U + b)``.
 
-    Backward through time, with ``da_t = activation'(a_t) (dh_t + da_{t+1} U^T)``:
+    Backward through time, with ``da_t = activation'(a_t) (dh_t + da_{t+1} U^T)``, the
+    weight gradients summed over the steps in one product each:
     ``dW = sum_t x_t^T da_t``, ``dU = sum_t h_{t-1}^T da_t``, ``db = sum_t da_t``,
     ``dx_t = da_t W^T``.
 
@@ -37,15 +38,17 @@ class SimpleRNN(Recurrent):
     def __init__(self, units: int, activation: Any = "tanh", **kwargs: Any) -> None:
         super().__init__(units, activation, **kwargs)
 
-    def step(self, xz: Array, states: States, loop: Loop) -> tuple[States, StepBackprop]:
-        (h,) = states
-        hd = loop.dropped(h)
-        a = xz + hd @ loop.recurrent
+    def fused_cell(self) -> str | None:
+        return "simple_rnn" if self.activation.name == "tanh" else None
+
+    def step(self, xz: Array, states: States, loop: Loop) -> tuple[States, Saved]:
+        a = xz + loop.dropped(states[0]) @ loop.recurrent
         h_new = self.activation.forward(a)
+        return (h_new,), (a, h_new)
 
-        def backprop(dstates: States) -> tuple[Array, States]:
-            da = self.activation.backward(dstates[0], a, h_new)
-            loop.add("recurrent_kernel", hd.T @ da)
-            return da, (loop.dropped(da @ loop.recurrent.T),)
-
-        return (h_new,), backprop
+    def step_backward(
+        self, dstates: States, saved: Saved, loop: Loop
+    ) -> tuple[Array, Array, States]:
+        a, h_new = saved
+        da = self.activation.backward(dstates[0], a, h_new)
+        return da, da, (loop.dropped(da @ loop.recurrent.T),)

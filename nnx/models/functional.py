@@ -29,6 +29,7 @@ from nnx.backends.base import Array, on_backend_device
 from nnx.callbacks.base import History
 from nnx.layers import Input as InputLayer
 from nnx.layers import Layer
+from nnx.layers.base import no_backprop
 from nnx.layers.symbolic import SymbolicTensor
 from nnx.models.graph import Graph
 from nnx.models.graph_config import connect, graph_config, read_form, unique_names
@@ -243,7 +244,8 @@ class Functional(Model):
         """The total loss (penalties included) of a batch in inference mode; updates the
         per-output losses and metrics."""
         require_compiled(self, "test_step")
-        outs, _, masks = self.graph.run_masked(self._arrays(x), training=False)
+        with no_backprop():
+            outs, _, masks = self.graph.run_masked(self._arrays(x), training=False)
         ys = self._targets(y)
         total, values = heads_loss(self.heads, outs, ys, sample_weight, masks)
         update_heads(self.heads, ys, outs, values, sample_weight, masks)
@@ -308,7 +310,8 @@ class Functional(Model):
         xp = self.backend.xp
         chunks: list[list[Array]] = [[] for _ in self.outputs]
         for s in batch_slices(int(xs[0].shape[0]), check_batch_size(batch_size)):
-            outs, _ = self.graph.run([a[s, ...] for a in xs], training=False)
+            with no_backprop():
+                outs, _ = self.graph.run([a[s, ...] for a in xs], training=False)
             for chunk, out in zip(chunks, outs, strict=True):
                 chunk.append(out)
         arrays = [

@@ -26,7 +26,7 @@ from nnx.backends import Backend, get_backend
 from nnx.backends.base import Array, on_backend_device
 from nnx.callbacks.base import Callback, History
 from nnx.layers import ActivatedLayer, Layer, Parameter
-from nnx.layers.base import Backprop, Shape
+from nnx.layers.base import Backprop, Shape, no_backprop
 from nnx.layers.masking import timestep_view
 from nnx.layers.parameter import FlatParameters
 from nnx.layers.symbolic import is_symbolic
@@ -260,7 +260,8 @@ class Model:
                 "in a graph is not supported; call its layers on the tensors instead."
             )
         require_built(self, "__call__")
-        return self.forward(x, training=False)[0]
+        with no_backprop():
+            return self.forward(x, training=False)[0]
 
     def compute_loss(self, y: Array, y_pred: Array, sample_weight: Array | None = None) -> Array:
         """The compiled loss plus every regularization penalty (a 0-d array)."""
@@ -299,7 +300,8 @@ class Model:
         """Loss (with penalties) of a batch in inference mode; updates the metrics' state."""
         require_compiled(self, "test_step")
         strategy = current_strategy()
-        y_pred, _, mask = self.forward_masked(x, training=False)
+        with no_backprop():
+            y_pred, _, mask = self.forward_masked(x, training=False)
         if self.metrics:
             view = timestep_view(y, y_pred, mask, sample_weight, normalize=False)
             y_seen, p_seen, w_seen = strategy.gather(*view[:3])

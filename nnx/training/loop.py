@@ -17,6 +17,7 @@ from nnx.backends.base import Array
 from nnx.callbacks.base import Callback, CallbackList, History
 from nnx.callbacks.progress import ProgbarLogger, format_logs
 from nnx.data import PyDataset
+from nnx.layers.base import no_backprop
 from nnx.metrics import Mean
 from nnx.saving.state import require_built
 from nnx.training.batching import (
@@ -309,6 +310,11 @@ def _stream_inputs(model: Any, x: Any, steps: int | None) -> Iterator[Array]:
 
 def predict(model: Any, x: Any, batch_size: int = 32, steps: int | None = None) -> Array:
     """Outputs of ``model`` for ``x`` in inference mode, on the model's backend, batch by batch."""
+    with no_backprop():
+        return _predict(model, x, batch_size, steps)
+
+
+def _predict(model: Any, x: Any, batch_size: int, steps: int | None) -> Array:
     batch_size = check_batch_size(batch_size)
     steps = _steps(steps, "steps")
     strategy = current_strategy()

@@ -131,4 +131,7 @@ def test_cuda_body_on_the_host_matches_the_reference(host_build, name, dtype):
         if name == "nnx_bernoulli":
             np.testing.assert_array_equal(got, want)  # the stream is bit-exact
         else:
-            np.testing.assert_allclose(got, want, rtol=1e-6 if dtype == "float32" else 1e-13)
+            # float32: libstdc++'s and NumPy's tanhf may differ by an ulp, which the GRU's
+            # z h + (1 - z) h~ can turn into 2e-6 relative on a small result: atol one ulp of 1
+            tol = {"rtol": 1e-6, "atol": 1.2e-7} if dtype == "float32" else {"rtol": 1e-13}
+            np.testing.assert_allclose(got, want, **tol)

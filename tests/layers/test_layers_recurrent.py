@@ -205,3 +205,22 @@ def test_recurrent_layers_are_functional_graph_nodes(backend):
     assert max(errors.values()) < 1e-6
     y, h, c = LSTM(3, return_state=True, name="stateful")(x)
     assert y.shape == h.shape == c.shape == (None, 3) and c.index == 2
+
+
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+def test_inference_keeps_nothing_for_a_backward(backend, to_np, cls):
+    """Under no_backprop (layer(x), model(x), predict, evaluate) the forward is the same and
+    keeps no tape; a backprop called anyway says why."""
+    from nnx.layers.base import no_backprop
+
+    layer = _built(cls(3, return_sequences=True), backend)
+    x = backend.asarray(X, "float64")
+    y, _ = layer.forward(x, training=False)
+    with no_backprop():
+        y_inference, backprop = layer.forward(x, training=False)
+    np.testing.assert_array_equal(to_np(y_inference), to_np(y))
+    np.testing.assert_array_equal(to_np(layer(x)), to_np(y))
+    with pytest.raises(RuntimeError, match=r"ran under no_backprop\(\)"):
+        backprop(y)
+    model = nnx.Sequential([cls(3, input_shape=(4, 3))], backend=backend, seed=0)
+    np.testing.assert_allclose(model.predict(X), to_np(model(backend.asarray(X, "float32"))))

@@ -1,0 +1,335 @@
+"""Fused recurrent steps (numba): SimpleRNN, LSTM and GRU (``reset_after``) with the standard
+activations (``tanh``, and the ``sigmoid`` gates as ``(1 + tanh(z / 2)) / 2``).
+
+Each kernel is one timestep's gate maths in one pass over ``(batch, units)``, given the
+recurrent product ``z = h U`` that the caller computes with NumPy's matmul (measured: calling
+BLAS from inside numba uses SciPy's OpenBLAS, a second thread pool that fights NumPy's for the
+cores and made the loop several times slower on a 2-core host). The step applies the timestep
+mask (``s_t = m s~_t + (1 - m) s_{t-1}``), prepares the next product's ``h hmask`` (recurrent
+dropout) and keeps what the backward reads. The backward step writes the gradient of the
+step's pre-activations into row ``t`` of one ``(steps, batch, width)`` array; the weight
+gradients are then single matrix products (done by the caller). Each formula is the one of the
+layer's portable step (:mod:`nnx.layers.lstm`, :mod:`nnx.layers.gru`,
+:mod:`nnx.layers.simple_rnn`).
+
+Arrays are time-major and C-contiguous: ``xz (steps, batch, width)`` the input projection (bias
+included), ``h``, ``c (batch, units)`` the states (updated in place; in the backward, the
+states' gradients). An option that is off gets an empty array: ``mask (steps, batch)``,
+``hmask (batch, units)``, ``hs (steps + 1, batch, units)`` (every ``h``, ``hs[0]`` the initial
+one), ``cs`` likewise, ``dys (steps, batch, units)``.
+
+``math.tanh`` is a scalar libm call per element (20x slower than NumPy's SIMD loop), so ``tanh``
+is written out in operations the compiler vectorizes: on float32 a rational minimax form
+(Eigen's, relative error < 4e-7), on float64 ``expm1`` by range reduction and a Taylor
+polynomial (relative error < 1e-15).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba.extending import overload
+
+__all__ = [
+    "gru_step",
+    "gru_step_backward",
+    "lstm_step",
+    "lstm_step_backward",
+    "rnn_step",
+    "rnn_step_backward",
+    "sigmoid_like",
+    "tanh_like",
+]
+
+_CLAMP = 7.90531110763549805
+_ALPHA = (
+    4.89352455891786e-03,
+    6.37261928875436e-04,
+    1.48572235717979e-05,
+    5.12229709037114e-08,
+    -8.60467152213735e-11,
+    2.00018790482477e-13,
+    -2.76076847742355e-16,
+)
+_BETA = (4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04, 1.19825839466702e-06)
+_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e00
+_CLAMP32 = np.float32(_CLAMP)
+_ALPHA32 = tuple(np.float32(a) for a in _ALPHA)
+_BETA32 = tuple(np.float32(b) for b in _BETA)
+_HALF32 = np.float32(0.5)
+#: ``1 / n!`` for n = 13 down to 2
+_TAYLOR = tuple(1.0 / math.factorial(n) for n in range(13, 1, -1))
+_jit = numba.njit(error_model="numpy")
+
+
+@_jit
+def _rational_tanh(x):  # type: ignore[no-untyped-def]
+    """``tanh(x)`` as ``x p(x^2) / q(x^2)`` on ``[-7.9, 7.9]`` (clamped outside), in float32
+    arithmetic (16 lanes where float64 has 8)."""
+    if x != x:  # NaN stays NaN
+        return x
+    x = min(max(np.float32(x), -_CLAMP32), _CLAMP32)
+    x2 = x * x
+    p = _ALPHA32[6]
+    for c in _ALPHA32[5::-1]:
+        p = p * x2 + c
+    q = _BETA32[3]
+    for c in _BETA32[2::-1]:
+        q = q * x2 + c
+    return x * p / q
+
+
+@_jit
+def _expm1_small(y):  # type: ignore[no-untyped-def]
+    """``exp(y) - 1`` for ``0 <= y <= 40``: ``y = k ln 2 + r``, ``|r| <= ln 2 / 2``, a degree-13
+    Taylor polynomial for ``expm1(r)``, then ``2^k (expm1(r) + 1) - 1`` (``2^k`` from its bits)."""
+    k = math.floor(y * _INV_LN2 + 0.5)
+    r = (y - k * _LN2_HI) - k * _LN2_LO
+    p = _TAYLOR[0]
+    for c in _TAYLOR[1:]:
+        p = p * r + c
+    p = p * r * r + r
+    scale = np.int64((np.int64(k) + 1023) << 52).view(np.float64)
+    return p if k == 0 else scale * (p + 1.0) - 1.0
+
+
+@_jit
+def _exact_tanh(x):  # type: ignore[no-untyped-def]
+    """``tanh(x) = e / (e + 2)`` with ``e = expm1(2 |x|)``, the sign of ``x`` (relative error
+    < 1e-15 on float64, and unlike ``math.tanh`` it vectorizes)."""
+    if x != x:
+        return x
+    e = _expm1_small(2.0 * min(abs(x), 20.0))
+    t = e / (e + 2.0)
+    return t if x >= 0 else -t
+
+
+def tanh_like(x, like):  # type: ignore[no-untyped-def]
+    """``tanh(x)`` to the precision of ``like``'s dtype (the compiled form picks it by type)."""
+    if like.dtype == np.float32:
+        return _rational_tanh(x)
+    return _exact_tanh(x)
+
+
+def sigmoid_like(x, like):  # type: ignore[no-untyped-def]
+    """``sigmoid(x) = (1 + tanh(x / 2)) / 2`` (:func:`nnx.functional.sequence.gate_sigmoid`)
+    to the precision of ``like``'s dtype."""
+    return 0.5 * tanh_like(0.5 * x, like) + 0.5
+
+
+def _tanh32(x, like):  # type: ignore[no-untyped-def]
+    return _rational_tanh(x)
+
+
+def _tanh64(x, like):  # type: ignore[no-untyped-def]
+    return _exact_tanh(x)
+
+
+def _sigmoid32(x, like):  # type: ignore[no-untyped-def]
+    return _HALF32 * _rational_tanh(_HALF32 * np.float32(x)) + _HALF32
+
+
+def _sigmoid64(x, like):  # type: ignore[no-untyped-def]
+    return 0.5 * _exact_tanh(0.5 * x) + 0.5
+
+
+@overload(tanh_like, jit_options={"error_model": "numpy"})
+def _tanh_like(x, like):  # type: ignore[no-untyped-def]
+    return _tanh32 if like.dtype == numba.types.float32 else _tanh64
+
+
+@overload(sigmoid_like, jit_options={"error_model": "numpy"})
+def _sigmoid_like(x, like):  # type: ignore[no-untyped-def]
+    return _sigmoid32 if like.dtype == numba.types.float32 else _sigmoid64
+
+
+#: the compiled steps: cached on disk, and they release the GIL
+_step = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+
+@_jit
+def _dropped(hb, hmask, hdb, b):  # type: ignore[no-untyped-def]
+    """``hd[b] = h[b] * hmask[b]`` (the next product's left factor) when there is a mask."""
+    if hmask.shape[0] > 0:
+        mb = hmask[b]
+        for j in range(hb.shape[0]):
+            hdb[j] = hb[j] * mb[j]
+
+
+@_jit
+def _record(hs, t, b, hb):  # type: ignore[no-untyped-def]
+    """``hs[t + 1, b] = h[b]`` where ``hs`` is given."""
+    if hs.shape[0] > 0:
+        out = hs[t + 1, b]
+        for j in range(hb.shape[0]):
+            out[j] = hb[j]
+
+
+@_jit
+def _incoming(t, dys, tmp, hmask, dhb, b):  # type: ignore[no-untyped-def]
+    """``dh[b] += dys[t, b] + tmp[b] hmask[b]``: the output's gradient and the recurrent one
+    of the later step (``tmp = dz_{t+1} U^T``)."""
+    tb = tmp[b]
+    if hmask.shape[0] > 0:
+        mb = hmask[b]
+        for j in range(dhb.shape[0]):
+            dhb[j] += tb[j] * mb[j]
+    else:
+        for j in range(dhb.shape[0]):
+            dhb[j] += tb[j]
+    if dys.shape[0] > 0:
+        yb = dys[t, b]
+        for j in range(dhb.shape[0]):
+            dhb[j] += yb[j]
+
+
+# --- LSTM: gates [i, f, c, o] ---------------------------------------------------------------
+# NOTE: each loop over the units touches few arrays: the compiler vectorizes a loop only when
+# its runtime checks that the arrays do not overlap stay few (about 8 pairs).
+@_step
+def lstm_step(t, lo, xz, z, h, c, mask, hmask, hd, gates, hs, cs):  # type: ignore[no-untyped-def]
+    """Step ``t`` given ``z = hd_{t-1} U``: ``i, f, o = sigmoid(xz_t + z)``, ``g = tanh``;
+    ``c = f c + i g``; ``h = o tanh(c)``, in place. ``gates[t]`` keeps ``[i, f, g, o,
+    tanh(c)]`` (``gates`` of one step: a scratch); ``hs[t + 1]``, ``cs[t + 1]`` get ``h``, ``c``
+    and ``hd`` the next product's ``h hmask``, where given."""
+    rows, w = z.shape
+    k = w // 4
+    cn = np.empty(k, dtype=z.dtype)
+    for b in range(lo, lo + rows):
+        m = mask[t, b] if mask.shape[0] > 0 else 1.0
+        x, zb, hb, cb = xz[t, b], z[b - lo], h[b], c[b]
+        s = gates[t if gates.shape[0] > 1 else 0, b]
+        i, f, g, o, tc = s[:k], s[k : 2 * k], s[2 * k : 3 * k], s[3 * k : 4 * k], s[4 * k :]
+        for j in range(2 * k):
+            s[j] = sigmoid_like(x[j] + zb[j], z)
+        for j in range(2 * k, 3 * k):
+            s[j] = tanh_like(x[j] + zb[j], z)
+        for j in range(3 * k, 4 * k):
+            s[j] = sigmoid_like(x[j] + zb[j], z)
+        for j in range(k):
+            cn[j] = f[j] * cb[j] + i[j] * g[j]
+        for j in range(k):
+            tc[j] = tanh_like(cn[j], z)
+        # m = 1 (no mask, or a valid step) leaves the new states as they are: 1 a + 0 b = a
+        for j in range(k):
+            cb[j] = m * cn[j] + (1.0 - m) * cb[j]
+        for j in range(k):
+            hb[j] = m * (o[j] * tc[j]) + (1.0 - m) * hb[j]
+        _dropped(hb, hmask, hd[b], b)
+        _record(hs, t, b, hb)
+        _record(cs, t, b, cb)
+
+
+@_step
+def lstm_step_backward(t, lo, hi, dys, tmp, hmask, dh, dc, gates, cs, mask, dz):  # type: ignore[no-untyped-def]
+    """Step ``t`` backward: ``dh += dys_t + tmp hmask``; ``dc~ = m dc + m dh o tanh'(c)``;
+    ``dz_t = [dc~ g i', dc~ c_{t-1} f', dc~ i g', m dh tanh(c) o']`` (``'``: the derivatives,
+    from the outputs); ``dc = dc~ f + (1 - m) dc``; ``dh = (1 - m) dh`` (the caller then adds
+    ``dz_t U^T``)."""
+    k = dz.shape[2] // 4
+    dct = np.empty(k, dtype=dz.dtype)
+    for b in range(lo, hi):
+        m = mask[t, b] if mask.shape[0] > 0 else 1.0
+        s, d, dhb, dcb, cp = gates[t, b], dz[t, b], dh[b], dc[b], cs[t, b]
+        _incoming(t, dys, tmp, hmask, dhb, b)
+        i, f, g, o, tc = s[:k], s[k : 2 * k], s[2 * k : 3 * k], s[3 * k : 4 * k], s[4 * k :]
+        di, df, dg, do = d[:k], d[k : 2 * k], d[2 * k : 3 * k], d[3 * k :]
+        for j in range(k):
+            dct[j] = m * dcb[j] + (m * dhb[j]) * o[j] * (1.0 - tc[j] * tc[j])
+        for j in range(k):
+            di[j] = dct[j] * g[j] * i[j] * (1.0 - i[j])
+        for j in range(k):
+            df[j] = dct[j] * cp[j] * f[j] * (1.0 - f[j])
+        for j in range(k):
+            dg[j] = dct[j] * i[j] * (1.0 - g[j] * g[j])
+        for j in range(k):
+            do[j] = (m * dhb[j]) * tc[j] * o[j] * (1.0 - o[j])
+        for j in range(k):
+            dcb[j] = dct[j] * f[j] + (1.0 - m) * dcb[j]
+        for j in range(k):
+            dhb[j] = (1.0 - m) * dhb[j]
+
+
+# --- GRU (reset_after): gates [z, r, h] ------------------------------------------------------
+@_step
+def gru_step(t, lo, xz, rz, brec, h, mask, hmask, hd, gates, hs):  # type: ignore[no-untyped-def]
+    """Step ``t`` given ``rz = hd_{t-1} U``: with ``rz += b_rec``, ``z, r = sigmoid(xz + rz)``
+    (first two blocks); ``h~ = tanh(xz_h + r rz_h)``; ``h = z h + (1 - z) h~``, in place.
+    ``gates[t]`` keeps ``[z, r, h~, rz_h]``."""
+    rows, w = rz.shape
+    k = w // 3
+    for b in range(lo, lo + rows):
+        m = mask[t, b] if mask.shape[0] > 0 else 1.0
+        x, r_, hb = xz[t, b], rz[b - lo], h[b]
+        s = gates[t if gates.shape[0] > 1 else 0, b]
+        zg, r, hh, rzh = s[:k], s[k : 2 * k], s[2 * k : 3 * k], s[3 * k :]
+        xh, rh, bh = x[2 * k :], r_[2 * k :], brec[2 * k :]
+        for j in range(2 * k):
+            s[j] = sigmoid_like(x[j] + (r_[j] + brec[j]), rz)
+        for j in range(k):
+            rzh[j] = rh[j] + bh[j]
+        for j in range(k):
+            hh[j] = tanh_like(xh[j] + r[j] * rzh[j], rz)
+        for j in range(k):
+            hb[j] = m * (zg[j] * hb[j] + (1.0 - zg[j]) * hh[j]) + (1.0 - m) * hb[j]
+        _dropped(hb, hmask, hd[b], b)
+        _record(hs, t, b, hb)
+
+
+@_step
+def gru_step_backward(t, lo, hi, dys, tmp, hmask, dh, gates, hs, mask, dxz, drz):  # type: ignore[no-untyped-def]
+    """Step ``t`` backward: ``dh += dys_t + tmp hmask``; ``da_h = m dh (1 - z) tanh'``;
+    ``da_z = m dh (h_{t-1} - h~) z'``; ``da_r = da_h rz_h r'``; ``dxz_t = [da_z, da_r, da_h]``,
+    ``drz_t = [da_z, da_r, da_h r]``; ``dh = m dh z + (1 - m) dh`` (the caller then adds
+    ``drz_t U^T``)."""
+    k = dxz.shape[2] // 3
+    for b in range(lo, hi):
+        m = mask[t, b] if mask.shape[0] > 0 else 1.0
+        s, dx, dr, dhb, hp = gates[t, b], dxz[t, b], drz[t, b], dh[b], hs[t, b]
+        _incoming(t, dys, tmp, hmask, dhb, b)
+        zg, r, hh, rzh = s[:k], s[k : 2 * k], s[2 * k : 3 * k], s[3 * k :]
+        da_z, da_r, da_h = dx[:k], dx[k : 2 * k], dx[2 * k :]
+        for j in range(k):
+            da_h[j] = (m * dhb[j]) * (1.0 - zg[j]) * (1.0 - hh[j] * hh[j])
+        for j in range(k):
+            da_z[j] = (m * dhb[j]) * (hp[j] - hh[j]) * zg[j] * (1.0 - zg[j])
+        for j in range(k):
+            da_r[j] = da_h[j] * rzh[j] * r[j] * (1.0 - r[j])
+        for j in range(2 * k):
+            dr[j] = dx[j]
+        for j in range(k):
+            dr[2 * k + j] = da_h[j] * r[j]
+        for j in range(k):
+            dhb[j] = (m * dhb[j]) * zg[j] + (1.0 - m) * dhb[j]
+
+
+# --- SimpleRNN (tanh) --------------------------------------------------------------------------
+@_step
+def rnn_step(t, lo, xz, a, h, mask, hmask, hd, hs):  # type: ignore[no-untyped-def]
+    """Step ``t`` given ``a = hd_{t-1} U``: ``h = tanh(xz_t + a)``, in place."""
+    rows, k = a.shape
+    for b in range(lo, lo + rows):
+        m = mask[t, b] if mask.shape[0] > 0 else 1.0
+        x, ab, hb = xz[t, b], a[b - lo], h[b]
+        for j in range(k):
+            hb[j] = m * tanh_like(x[j] + ab[j], a) + (1.0 - m) * hb[j]
+        _dropped(hb, hmask, hd[b], b)
+        _record(hs, t, b, hb)
+
+
+@_step
+def rnn_step_backward(t, lo, hi, dys, tmp, hmask, dh, hs, mask, da):  # type: ignore[no-untyped-def]
+    """Step ``t`` backward: ``dh += dys_t + tmp hmask``; ``da_t = m dh (1 - h_t^2)``;
+    ``dh = (1 - m) dh`` (the caller then adds ``da_t U^T``)."""
+    k = dh.shape[1]
+    for b in range(lo, hi):
+        m = mask[t, b] if mask.shape[0] > 0 else 1.0
+        dhb, y, d = dh[b], hs[t + 1, b], da[t, b]
+        _incoming(t, dys, tmp, hmask, dhb, b)
+        for j in range(k):
+            d[j] = (m * dhb[j]) * (1.0 - y[j] * y[j])
+        for j in range(k):
+            dhb[j] = (1.0 - m) * dhb[j]

@@ -1,0 +1,209 @@
+"""The NumPy backend's whole-sequence recurrent fast paths: a loop over time whose steps are
+one NumPy matmul (``h U``) and one fused numba kernel for the gate maths (the kernels are in
+:mod:`nnx.backends.numba_recurrent`).
+
+Each method declines (None: the layer runs its portable loop) when numba is off, for sequences
+under :data:`~nnx.backends.numba_paths.MIN_SIZE` elements of input projection, for dtypes
+other than float32/float64, or for a cell it has no kernel for (the layer only asks for
+``"simple_rnn"``, ``"lstm"`` and ``"gru"`` with tanh and sigmoid, ``reset_after``).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nnx.backends.fast_paths import FastPaths, RecurrentRun
+from nnx.backends.numba_paths import kernels, ok
+
+__all__ = ["NumbaRecurrentPaths"]
+
+Array = Any
+_WIDTH = {"simple_rnn": 1, "lstm": 4, "gru": 3}
+
+
+@dataclass
+class _Tape:
+    """What the backward reads, kept by the forward (time-major, C-contiguous)."""
+
+    cell: str
+    kernels: Any
+    recurrent: Array
+    mask: Array
+    hmask: Array
+    hs: Array
+    cs: Array
+    gates: Array
+
+
+def _slot(a: Array | None, like: Array, ndim: int) -> Array:
+    """``a`` as a C-contiguous array of ``like``'s dtype, or an empty one of ``ndim`` axes."""
+    if a is None:
+        return np.empty((0,) * ndim, dtype=like.dtype)
+    return np.ascontiguousarray(a, dtype=like.dtype)
+
+
+#: the fewest batch rows a thread takes (smaller blocks: one thread runs them all)
+MIN_ROWS = 16
+#: one BLAS-limited region at a time: interleaved limit/restore pairs from two threads could
+#: otherwise leave BLAS at one thread for good
+_LIMIT_LOCK = threading.Lock()
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """threadpoolctl's handle on the BLAS libraries, or None where it is not installed."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController().select(user_api="blas")
+
+
+def _by_rows(n: int, run: Callable[[int, int], None]) -> None:
+    """``run(lo, hi)`` over blocks of the batch rows, one per core, each a whole loop over
+    time (the rows of a recurrent layer never meet). BLAS runs single-threaded meanwhile: its
+    own threads, woken for every small per-step product, would fight ours for the cores.
+    Without threadpoolctl (``nnx-array[fast]``) one loop runs, BLAS threads as they are."""
+    from nnx.backends.numba_jit import _pool, threads
+
+    blas = _blas_controller()
+    parts = min(threads(), n // MIN_ROWS)
+    if blas is None or parts < 2:
+        run(0, n)
+        return
+    step = -(-n // parts)
+    with _LIMIT_LOCK, blas.limit(limits=1):
+        futures = [_pool().submit(run, lo, min(lo + step, n)) for lo in range(step, n, step)]
+        try:
+            run(0, step)  # the first block on this thread: one hand-off fewer
+        finally:
+            for future in futures:
+                future.result()
+
+
+class NumbaRecurrentPaths(FastPaths):
+    """:meth:`recurrent_forward` and :meth:`recurrent_backward` with fused numba steps."""
+
+    def recurrent_forward(
+        self,
+        cell: str,
+        xz: Array,
+        recurrent: Array,
+        recurrent_bias: Array | None,
+        states: tuple[Array, ...],
+        mask: Array | None,
+        hmask: Array | None,
+        keep: bool,
+        record: bool,
+    ) -> RecurrentRun | None:
+        k = kernels(xz.size) if cell in _WIDTH else None
+        if (
+            k is None
+            or xz.ndim != 3
+            or not ok(xz, recurrent, *states)
+            or xz.shape[2] != _WIDTH[cell] * recurrent.shape[0]
+        ):
+            return super().recurrent_forward(
+                cell, xz, recurrent, recurrent_bias, states, mask, hmask, keep, record
+            )
+        steps, n, w = xz.shape
+        units, dt = recurrent.shape[0], xz.dtype
+        xz, u = np.ascontiguousarray(xz), np.ascontiguousarray(recurrent)
+        m = _slot(None if mask is None else mask.T, xz, 2)
+        hm = _slot(hmask, xz, 2)
+        h = np.array(states[0], dtype=dt, order="C")
+        hs = np.empty((steps + 1, n, units), dtype=dt) if keep or record else _slot(None, xz, 3)
+        if hs.size:
+            hs[0] = h
+        # NOTE: hd is the product's left factor h * hmask, which each step prepares for the next
+        hd = h if hmask is None else h * hm
+        cs = _slot(None, xz, 3)
+        blocks = {"lstm": 5, "gru": 4}.get(cell, 0)  # what each step keeps: see the kernels
+        gates = np.empty((steps if keep else 1, n, blocks * units), dtype=dt)
+        rnn = k.rnn
+        if cell == "lstm":
+            c = np.array(states[1], dtype=dt, order="C")
+            if keep:
+                cs = np.empty((steps + 1, n, units), dtype=dt)
+                cs[0] = c
+
+            def rows(lo: int, hi: int) -> None:
+                hdb, zb = hd[lo:hi], np.empty((hi - lo, w), dtype=dt)
+                for t in range(steps):
+                    np.matmul(hdb, u, out=zb)
+                    rnn.lstm_step(t, lo, xz, zb, h, c, m, hm, hd, gates, hs, cs)
+
+            final: tuple[Array, ...] = (h, c)
+        elif cell == "gru":
+            brec = np.zeros(w, dtype=dt) if recurrent_bias is None else _slot(recurrent_bias, xz, 1)
+
+            def rows(lo: int, hi: int) -> None:
+                hdb, zb = hd[lo:hi], np.empty((hi - lo, w), dtype=dt)
+                for t in range(steps):
+                    np.matmul(hdb, u, out=zb)
+                    rnn.gru_step(t, lo, xz, zb, brec, h, m, hm, hd, gates, hs)
+
+            final = (h,)
+        else:
+
+            def rows(lo: int, hi: int) -> None:
+                hdb, zb = hd[lo:hi], np.empty((hi - lo, w), dtype=dt)
+                for t in range(steps):
+                    np.matmul(hdb, u, out=zb)
+                    rnn.rnn_step(t, lo, xz, zb, h, m, hm, hd, hs)
+
+            final = (h,)
+        _by_rows(n, rows)
+        tape = _Tape(cell, k, u, m, hm, hs, cs, gates) if keep else None
+        return RecurrentRun(hs if hs.size else None, final, tape)
+
+    def recurrent_backward(
+        self, tape: Any, dys: Array | None, dstates: tuple[Array, ...]
+    ) -> tuple[Array, Array, tuple[Array, ...]] | None:
+        if not isinstance(tape, _Tape):
+            return super().recurrent_backward(tape, dys, dstates)
+        u, hs, m, hm = tape.recurrent, tape.hs, tape.mask, tape.hmask
+        gates, cs = tape.gates, tape.cs
+        steps, n, units = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+        w, dt = u.shape[1], u.dtype
+        ut = np.ascontiguousarray(u.T)
+        dy = _slot(dys, hs, 3)
+        dh = np.array(dstates[0], dtype=dt, order="C")
+        tmp = np.zeros((n, units), dtype=dt)  # dz_{t+1} U^T, none after the last step
+        dxz = np.empty((steps, n, w), dtype=dt)
+        rnn = tape.kernels.rnn
+        if tape.cell == "lstm":
+            dc = np.array(dstates[1], dtype=dt, order="C")
+
+            def rows(lo: int, hi: int) -> None:
+                for t in range(steps - 1, -1, -1):
+                    rnn.lstm_step_backward(t, lo, hi, dy, tmp, hm, dh, dc, gates, cs, m, dxz)
+                    np.matmul(dxz[t, lo:hi], ut, out=tmp[lo:hi])
+
+            drec, rest = dxz, [dc]
+        elif tape.cell == "gru":
+            drec = np.empty((steps, n, w), dtype=dt)
+
+            def rows(lo: int, hi: int) -> None:
+                for t in range(steps - 1, -1, -1):
+                    rnn.gru_step_backward(t, lo, hi, dy, tmp, hm, dh, gates, hs, m, dxz, drec)
+                    np.matmul(drec[t, lo:hi], ut, out=tmp[lo:hi])
+
+            rest = []
+        else:
+
+            def rows(lo: int, hi: int) -> None:
+                for t in range(steps - 1, -1, -1):
+                    rnn.rnn_step_backward(t, lo, hi, dy, tmp, hm, dh, hs, m, dxz)
+                    np.matmul(dxz[t, lo:hi], ut, out=tmp[lo:hi])
+
+            drec, rest = dxz, []
+        _by_rows(n, rows)
+        dh += tmp if hm.size == 0 else tmp * hm
+        return dxz, drec, (dh, *rest)
