@@ -11,6 +11,7 @@ other than float32/float64, or for a cell it has no kernel for (the layer only a
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +51,11 @@ def _slot(a: Array | None, like: Array, ndim: int) -> Array:
 
 #: the fewest batch rows a thread takes (smaller blocks: one thread runs them all)
 MIN_ROWS = 16
+#: split the batch rows over the cores (``NNX_RECURRENT_SPLIT=1``). Off by default: on an idle
+#: 2-core host one loop with BLAS's own threads was faster (LSTM bench: train 16.5 against
+#: 25.3 ms, inference 6.6 against 8.2 ms); the split held up where other processes held the
+#: cores (the recurrence 24 against 109 ms at load average 7).
+ROW_SPLIT = os.environ.get("NNX_RECURRENT_SPLIT", "0") == "1"
 #: one BLAS-limited region at a time: interleaved limit/restore pairs from two threads could
 #: otherwise leave BLAS at one thread for good
 _LIMIT_LOCK = threading.Lock()
@@ -69,12 +75,13 @@ def _by_rows(n: int, run: Callable[[int, int], None]) -> None:
     """``run(lo, hi)`` over blocks of the batch rows, one per core, each a whole loop over
     time (the rows of a recurrent layer never meet). BLAS runs single-threaded meanwhile: its
     own threads, woken for every small per-step product, would fight ours for the cores.
-    Without threadpoolctl (``nnx-array[fast]``) one loop runs, BLAS threads as they are."""
+    Without threadpoolctl (``nnx-array[fast]``) or :data:`ROW_SPLIT`, one loop runs, BLAS
+    threads as they are."""
     from nnx.backends.numba_jit import _pool, threads
 
     blas = _blas_controller()
     parts = min(threads(), n // MIN_ROWS)
-    if blas is None or parts < 2:
+    if not ROW_SPLIT or blas is None or parts < 2:
         run(0, n)
         return
     step = -(-n // parts)

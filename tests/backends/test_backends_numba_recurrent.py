@@ -21,6 +21,7 @@ TOL = {"float32": 1e-5, "float64": 1e-12}
 def fused(monkeypatch):
     """Fused kernels on every size; counts the runs that took them."""
     monkeypatch.setattr(numba_paths, "MIN_SIZE", 0)
+    monkeypatch.setattr(numba_recurrent_paths, "ROW_SPLIT", True)  # batch 40: two row blocks
     monkeypatch.delenv(numba_paths.ENV, raising=False)
     runs = []
     original = numba_recurrent_paths.NumbaRecurrentPaths.recurrent_forward
@@ -94,6 +95,11 @@ def test_fused_steps_with_dropout_state_outputs_and_going_backwards(fused, monke
 def test_one_thread_without_threadpoolctl_gives_the_same_numbers(fused, monkeypatch):
     monkeypatch.setattr(numba_recurrent_paths, "_blas_controller", lambda: None)
     _compare(lambda: LSTM(5, return_sequences=True), "float64", fused, monkeypatch)
+
+
+def test_one_loop_without_the_row_split_gives_the_same_numbers(fused, monkeypatch):
+    monkeypatch.setattr(numba_recurrent_paths, "ROW_SPLIT", False)  # the default
+    _compare(lambda: GRU(5, return_sequences=True), "float64", fused, monkeypatch)
 
 
 @pytest.mark.parametrize(
