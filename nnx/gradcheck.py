@@ -17,7 +17,7 @@ from typing import Any
 from nnx.backends import Backend, get_backend
 from nnx.backends.base import Array
 
-__all__ = ["GradientCheckError", "gradcheck"]
+__all__ = ["GradientCheckError", "gradcheck", "numeric_gradient", "relative_error"]
 
 
 class GradientCheckError(AssertionError):
@@ -56,13 +56,16 @@ def _norm(xp: Any, a: Array) -> float:
     return float(xp.sqrt(xp.sum(a * a)))
 
 
-def _error(xp: Any, analytic: Array, numeric: Array) -> float:
+def relative_error(analytic: Array, numeric: Array) -> float:
+    """``|analytic - numeric| / max(|analytic|, |numeric|, 1e-7)`` (Frobenius norms)."""
+    xp = _xp(analytic)
     scale = max(_norm(xp, analytic), _norm(xp, numeric), 1e-7)
     return _norm(xp, analytic - numeric) / scale
 
 
-def _numeric(f: Callable[[], float], array: Array, eps: float) -> Array:
-    """Central differences of ``f`` w.r.t. every element of ``array`` (perturbed in place)."""
+def numeric_gradient(f: Callable[[], float], array: Array, eps: float = 1e-6) -> Array:
+    """Central differences ``(f(a + eps e_i) - f(a - eps e_i)) / 2 eps`` of ``f`` w.r.t. every
+    element of ``array`` (perturbed in place and restored), on ``array``'s backend."""
     xp = _xp(array)
     grad = xp.zeros_like(array)
     for flat in range(_size(array)):
@@ -136,13 +139,13 @@ def gradcheck(
             if xp.isdtype(y.dtype, "real floating"):
                 y = xp.astype(y, xp.float64)
             analytic = target.gradient(y, x)
-            numeric = _numeric(lambda: float(target(y, x)), x, eps)
-            errors = {"y_pred": _error(xp, analytic, numeric)}
+            numeric = numeric_gradient(lambda: float(target(y, x)), x, eps)
+            errors = {"y_pred": relative_error(analytic, numeric)}
         else:
             x = be.asarray(_host(inputs), "float64")
             analytic = target.gradient(x)
-            numeric = _numeric(lambda: float(target(x)), x, eps)
-            errors = {"input": _error(xp, analytic, numeric)}
+            numeric = numeric_gradient(lambda: float(target(x)), x, eps)
+            errors = {"input": relative_error(analytic, numeric)}
     failed = {k: v for k, v in errors.items() if not v <= tolerance}
     if failed:
         lines = [f"  {k}: relative error {v:.3e}" for k, v in errors.items()]
@@ -183,9 +186,9 @@ def _check_layer(
     def f() -> float:
         return float(xp.sum(run()[0] * r))
 
-    errors = {"input": _error(xp, analytic["input"], _numeric(f, x, eps))}
+    errors = {"input": relative_error(analytic["input"], numeric_gradient(f, x, eps))}
     for p in params:
-        errors[p.name] = _error(xp, analytic[p.name], _numeric(f, p.value, eps))
+        errors[p.name] = relative_error(analytic[p.name], numeric_gradient(f, p.value, eps))
     return errors
 
 
@@ -226,10 +229,11 @@ def _check_graph(
         return sum(float(xp.sum(y * r)) for y, r in zip(run()[0], rs, strict=True))
 
     errors = {
-        n: _error(xp, analytic[n], _numeric(f, x, eps)) for n, x in zip(names, xs, strict=True)
+        n: relative_error(analytic[n], numeric_gradient(f, x, eps))
+        for n, x in zip(names, xs, strict=True)
     }
     for p in params:
-        errors[p.name] = _error(xp, analytic[p.name], _numeric(f, p.value, eps))
+        errors[p.name] = relative_error(analytic[p.name], numeric_gradient(f, p.value, eps))
     return errors
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import nnx
+from nnx.gradcheck import numeric_gradient
 from nnx.layers import MultiHeadAttention, layer_class
 
 RNG = np.random.default_rng(5)
@@ -43,19 +44,6 @@ def test_self_attention_gradient_check(backend):
     _check(nnx.gradcheck(dropped, x, backend=backend, training=True, tolerance=1.0))
 
 
-def _numeric(f, a, eps=1e-6):
-    grad = np.zeros(tuple(a.shape))
-    for index in np.ndindex(*a.shape):
-        old = float(a[index])
-        a[index] = old + eps
-        plus = f()
-        a[index] = old - eps
-        minus = f()
-        a[index] = old
-        grad[index] = (plus - minus) / (2 * eps)
-    return grad
-
-
 @pytest.mark.parametrize("with_key", [False, True])
 def test_cross_attention_gradients_for_each_input_with_masks(backend, with_key):
     xp = backend.xp
@@ -81,12 +69,16 @@ def test_cross_attention_gradients_for_each_input_with_masks(backend, with_key):
     inputs = [q, v] + ([k] if with_key else [])
     assert (grads[2] is None) is (not with_key)
     for a, g in zip(inputs, grads, strict=False):
-        np.testing.assert_allclose(backend.to_numpy(g), _numeric(f, a), atol=1e-8)
+        np.testing.assert_allclose(
+            backend.to_numpy(g), backend.to_numpy(numeric_gradient(f, a)), atol=1e-8
+        )
     for p in mha.parameters():
         if p.name.endswith("key_bias"):  # softmax is blind to a per-row shift: exactly zero
             assert np.abs(backend.to_numpy(p.grad)).max() < 1e-12
         else:
-            np.testing.assert_allclose(backend.to_numpy(p.grad), _numeric(f, p.value), atol=1e-8)
+            np.testing.assert_allclose(
+                backend.to_numpy(p.grad), backend.to_numpy(numeric_gradient(f, p.value)), atol=1e-8
+            )
 
 
 def test_causal_mask_hides_the_future(backend, to_np):
@@ -176,4 +168,4 @@ def test_probabilities_and_their_gradient(backend, to_np):
             backend.xp.sum(mha._attend([x], [("query", "key", "value")], allowed, False)[1] * r)
         )
 
-    np.testing.assert_allclose(dx, _numeric(f, x), atol=1e-8)
+    np.testing.assert_allclose(dx, backend.to_numpy(numeric_gradient(f, x)), atol=1e-8)
