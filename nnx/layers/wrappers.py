@@ -7,7 +7,7 @@ from typing import Any
 
 from nnx.backends import backend_of
 from nnx.backends.base import Array, Generator
-from nnx.layers.base import Backprop, Layer, Shape, layer_class, register_layer
+from nnx.layers.base import Backprop, Layer, Shape, layer_class, no_backprop, register_layer
 from nnx.layers.symbolic import call_symbolic, is_symbolic
 from nnx.validation import check_choice
 
@@ -150,7 +150,8 @@ class Bidirectional(Layer):
             return call_symbolic(self, x, None, keywords)
         if not self.built:
             self.build(tuple(x.shape[1:]), backend_of(x))
-        return self.forward_masked(x, mask, training=False, initial_state=initial_state)[0]
+        with no_backprop():  # inference: the inner layers keep nothing for a backward
+            return self.forward_masked(x, mask, training=False, initial_state=initial_state)[0]
 
     def forward(
         self, x: Array, *, training: bool = False, initial_state: Any = None
