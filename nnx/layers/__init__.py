@@ -9,6 +9,7 @@ True
 """
 
 from nnx.layers.activation import ActivatedLayer, Activation
+from nnx.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from nnx.layers.attention import MultiHeadAttention
 from nnx.layers.augmentation import GaussianNoise, RandomFlip, RandomRotation, RandomTranslation
 from nnx.layers.base import Layer, layer_class, layer_names, register_layer
@@ -16,6 +17,7 @@ from nnx.layers.batch_normalization import BatchNormalization
 from nnx.layers.conv import Conv1D, Conv2D
 from nnx.layers.dense import Dense
 from nnx.layers.dropout import Dropout
+from nnx.layers.elementwise import Identity, Rescaling
 from nnx.layers.embedding import Embedding
 from nnx.layers.global_pooling import (
     GlobalAveragePooling1D,
@@ -52,6 +54,13 @@ from nnx.layers.upsampling import UpSampling2D
 from nnx.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
+    "ELU",
+    "Identity",
+    "LeakyReLU",
+    "PReLU",
+    "ReLU",
+    "Rescaling",
+    "Softmax",
     "Add",
     "Average",
     "Concatenate",

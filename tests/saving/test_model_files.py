@@ -60,6 +60,8 @@ SAMPLES = {
     "Reshape": (lambda: Reshape((3, 2)), (6,)),
     "RepeatVector": (lambda: nnx.layers.RepeatVector(3), (4,)),
     "Masking": (lambda: nnx.layers.Masking(mask_value=0.5), (4, 3)),
+    "Rescaling": (lambda: nnx.layers.Rescaling([0.5, 2.0], offset=1.0), (3, 2)),
+    "PReLU": (lambda: nnx.layers.PReLU("glorot_uniform", shared_axes=1), (3, 2)),
     "Input": (lambda: Input((4,)), (4,)),
     # image layers take (h, w, c) samples: the generic fallback would try (8,) first
     "RandomFlip": (lambda: nnx.layers.RandomFlip("horizontal_and_vertical", seed=1), (6, 6, 2)),
