@@ -15,6 +15,7 @@ from nnx.layers.base import Layer, layer_class, layer_names, register_layer
 from nnx.layers.batch_normalization import BatchNormalization
 from nnx.layers.conv import Conv1D, Conv2D
 from nnx.layers.dense import Dense
+from nnx.layers.dot import Dot, dot
 from nnx.layers.dropout import Dropout
 from nnx.layers.embedding import Embedding
 from nnx.layers.global_pooling import (
@@ -38,6 +39,7 @@ from nnx.layers.merge import (
     multiply,
     subtract,
 )
+from nnx.layers.merge_extrema import Maximum, Minimum, maximum, minimum
 from nnx.layers.normalization import LayerNormalization
 from nnx.layers.padding import ZeroPadding2D
 from nnx.layers.parameter import Parameter
@@ -56,6 +58,9 @@ __all__ = [
     "Average",
     "Concatenate",
     "Multiply",
+    "Dot",
+    "Maximum",
+    "Minimum",
     "AveragePooling1D",
     "AveragePooling2D",
     "GlobalAveragePooling1D",
@@ -101,6 +106,9 @@ __all__ = [
     "add",
     "average",
     "concatenate",
+    "dot",
+    "maximum",
+    "minimum",
     "multiply",
     "subtract",
     "layer_class",

@@ -11,7 +11,8 @@ Timestep masks travel beside the values, as in Keras and as ``Sequential`` threa
 :mod:`nnx.layers.masking`): a node whose inputs carry a mask runs ``forward_masked``, and
 ``layer.compute_mask`` gives the mask of its output (``Embedding(mask_zero=True)`` and
 ``Masking`` create one). A list-input layer gets the list of its inputs' masks; when its
-``compute_mask`` returns a list, the output's mask is their logical AND (Keras's merge rule).
+``compute_mask`` returns a list, the output's mask is their logical AND (the merge layers
+combine their inputs' masks themselves, by Keras 3's rules: :mod:`nnx.layers.merge`).
 :meth:`Graph.run_masked` also returns the outputs' masks, which the loss and metrics honour.
 A layer called more than once (a shared layer) writes its parameters' ``.grad`` at every call,
 so the graph adds up the calls' gradients: ``dL/dW = sum over calls c of dL/dW|_c``.
