@@ -51,7 +51,7 @@ class Dot(Merge):
     def __init__(self, axes: int | Sequence[int], normalize: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         who = f"Dot {self.name!r}"
-        pair = list(axes) if isinstance(axes, (list, tuple)) else [axes, axes]
+        pair: list[Any] = list(axes) if isinstance(axes, (list, tuple)) else [axes, axes]
         if len(pair) != 2 or not all(isinstance(a, int) and not isinstance(a, bool) for a in pair):
             raise TypeError(
                 f"{who}: axes must be an int or a pair of ints, received axes={axes!r}."
@@ -61,7 +61,9 @@ class Dot(Merge):
                 f"{who}: axes count the batch axis, which cannot be contracted; "
                 f"received axes={axes!r}."
             )
-        self.axes: int | tuple[int, int] = axes if isinstance(axes, int) else (pair[0], pair[1])
+        self.axes: int | tuple[int, int] = (
+            axes if isinstance(axes, int) else (int(pair[0]), int(pair[1]))
+        )
         self.normalize = check_bool(normalize, "normalize", who=who)
 
     def _axes(self, ranks: Sequence[int]) -> list[int]:
