@@ -49,6 +49,7 @@ from nnx.layers.random_layer import RandomLayer
 from nnx.layers.reshaping import Flatten, Input, RepeatVector, Reshape
 from nnx.layers.simple_rnn import SimpleRNN
 from nnx.layers.spatial_dropout import SpatialDropout2D
+from nnx.layers.text_vectorization import TextVectorization
 from nnx.layers.transformer import TransformerEncoder
 from nnx.layers.upsampling import UpSampling2D
 from nnx.layers.wrappers import Bidirectional, TimeDistributed
@@ -99,6 +100,7 @@ __all__ = [
     "Reshape",
     "SpatialDropout2D",
     "Subtract",
+    "TextVectorization",
     "TimeDistributed",
     "TransformerEncoder",
     "UpSampling2D",
