@@ -47,8 +47,9 @@ from nnx.layers.pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D,
 from nnx.layers.positional import PositionalEmbedding, SinusoidalPositionalEncoding
 from nnx.layers.random_layer import RandomLayer
 from nnx.layers.reshaping import Flatten, Input, RepeatVector, Reshape
+from nnx.layers.sequence_shaping import Cropping1D, Permute, UpSampling1D, ZeroPadding1D
 from nnx.layers.simple_rnn import SimpleRNN
-from nnx.layers.spatial_dropout import SpatialDropout2D
+from nnx.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
 from nnx.layers.text_vectorization import TextVectorization
 from nnx.layers.transformer import TransformerEncoder
 from nnx.layers.upsampling import UpSampling2D
@@ -98,7 +99,12 @@ __all__ = [
     "RandomTranslation",
     "RepeatVector",
     "Reshape",
+    "SpatialDropout1D",
     "SpatialDropout2D",
+    "Cropping1D",
+    "Permute",
+    "UpSampling1D",
+    "ZeroPadding1D",
     "Subtract",
     "TextVectorization",
     "TimeDistributed",
