@@ -202,10 +202,12 @@ def _explicit_masks(
         m = m if m.dtype == xp.bool else m != 0
         at = MASK_KEYWORDS[name] if MASK_KEYWORDS[name] < len(args) else 1
         x = args[at]
-        if tuple(m.shape) != tuple(x.shape[:2]):
+        first = getattr(node.layer, "data_format", None) == "channels_first"
+        expected = (x.shape[0], x.shape[2] if first else x.shape[1])
+        if tuple(m.shape) != tuple(expected):
             raise ValueError(
                 f"{type(node.layer).__name__} {node.layer.name!r}: {name} must have the shape "
-                f"(batch, steps) = {tuple(x.shape[:2])} of its input, received "
+                f"(batch, steps) = {tuple(expected)} of its input, received "
                 f"{tuple(m.shape)}."
             )
         if name == "key_mask" and at == 1 and "value_mask" in explicit:

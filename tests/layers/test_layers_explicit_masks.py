@@ -172,3 +172,11 @@ def test_explicit_mask_of_the_wrong_shape_is_refused_by_name():
         model.predict([X, M[:, :4]])
     with pytest.raises(ValueError, match=r"GlobalMaxPooling1D 'pool': mask must have shape"):
         GlobalMaxPooling1D(name="pool")(X, mask=M[:, :4])
+
+
+def test_channels_first_pooling_takes_a_mask_of_its_steps_in_a_graph(backend):
+    x, m = nnx.Input((2, 5), name="x"), nnx.Input((5,), dtype="bool", name="m")
+    pool = GlobalAveragePooling1D(data_format="channels_first", name="pool")
+    model = nnx.Model([x, m], pool(x, mask=m), backend=backend, seed=0)
+    y = model.predict([np.transpose(X, (0, 2, 1)), M])
+    np.testing.assert_allclose(y, (X * M[..., None]).sum(1) / M.sum(1)[:, None], rtol=1e-6)
