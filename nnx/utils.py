@@ -1,5 +1,6 @@
 """Keras's ``keras.utils`` names that tutorials reach for: ``to_categorical``, ``PyDataset``
-(also as Keras 2's ``Sequence``), ``set_random_seed`` and ``timeseries_dataset_from_array``
+(also as Keras 2's ``Sequence``), ``set_random_seed``, ``pad_sequences``
+(:mod:`nnx.preprocessing.sequence`) and ``timeseries_dataset_from_array``
 (:mod:`nnx.timeseries`).
 
 ``set_random_seed(s)`` makes every model created afterwards without a ``seed=`` draw its seed
@@ -24,11 +25,13 @@ from nnx.backends.base import Array, Generator
 from nnx.data import PyDataset
 from nnx.functional.one_hot import one_hot
 from nnx.timeseries import timeseries_dataset_from_array
+from nnx.validation import check_choice, check_float, check_int
 
 __all__ = [
     "PyDataset",
     "Sequence",
     "next_seed",
+    "pad_sequences",
     "seeded",
     "set_random_seed",
     "timeseries_dataset_from_array",
@@ -95,3 +98,77 @@ def _check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"set_random_seed: seed must be an int >= 0, received seed={seed!r}.")
     return seed
+
+
+_PAD_DTYPES = ("int32", "int64", "float32", "float64")
+
+
+def pad_sequences(
+    sequences: Any,
+    maxlen: int | None = None,
+    dtype: str = "int32",
+    padding: str = "pre",
+    truncating: str = "pre",
+    value: float = 0.0,
+) -> Array:
+    """Pad (or truncate) each sequence to ``maxlen`` steps.
+
+    Args:
+        sequences: a list (or other sized iterable) of sequences: lists or arrays of numbers,
+            or of equal-shaped arrays.
+        maxlen: the length of every output sequence (default: the longest input's).
+        dtype: the output dtype, one of ``"int32"`` (default), ``"int64"``, ``"float32"``,
+            ``"float64"``.
+        padding: ``"pre"`` (fill before the sequence, default) or ``"post"`` (after).
+        truncating: ``"pre"`` (drop the first steps of a longer sequence, default) or
+            ``"post"`` (drop the last ones).
+        value: the fill value (cast to ``dtype``).
+
+    Returns:
+        A host NumPy array ``(len(sequences), maxlen, *step_shape)``.
+
+    Raises:
+        ValueError: a bad argument (named, with the value received), a sequence that is not
+            a list or array, or steps whose shape differs from the first sequence's.
+
+    >>> pad_sequences([[1, 2, 3], [4]], truncating="post", maxlen=2, value=-1).tolist()
+    [[1, 2], [-1, 4]]
+    """
+    who = "pad_sequences"
+    check_choice(dtype, "dtype", _PAD_DTYPES, who=who)
+    check_choice(padding, "padding", ("pre", "post"), who=who)
+    check_choice(truncating, "truncating", ("pre", "post"), who=who)
+    fill = check_float(value, "value", who=who)
+    if isinstance(sequences, (str, bytes)) or not hasattr(sequences, "__len__"):
+        raise ValueError(
+            f"{who}: sequences must be a list of sequences, received {type(sequences).__name__}."
+        )
+    b = get_backend("numpy")
+    xp = b.xp
+    rows = []
+    for i, s in enumerate(sequences):
+        if isinstance(s, (str, bytes)) or not hasattr(s, "__len__"):
+            raise ValueError(
+                f"{who}: sequences must be a list of sequences; sequences[{i}] is "
+                f"{type(s).__name__} {s!r}."
+            )
+        rows.append(b.asarray(s, dtype) if len(s) else None)
+    step_shape = next((tuple(r.shape[1:]) for r in rows if r is not None), ())
+    longest = max((int(r.shape[0]) for r in rows if r is not None), default=0)
+    length = longest if maxlen is None else check_int(maxlen, "maxlen", who=who, minimum=1)
+    out = xp.full((len(rows), length, *step_shape), fill, dtype=getattr(xp, dtype))
+    for i, r in enumerate(rows):
+        if r is None:
+            continue
+        if tuple(r.shape[1:]) != step_shape:
+            raise ValueError(
+                f"{who}: sequences[{i}] has steps of shape {tuple(r.shape[1:])}, the first "
+                f"non-empty sequence's are {step_shape}."
+            )
+        kept = r[-length:, ...] if truncating == "pre" else r[:length, ...]
+        n = int(kept.shape[0])
+        if padding == "pre":
+            out[i, length - n :, ...] = kept
+        else:
+            out[i, :n, ...] = kept
+    return out

@@ -16,6 +16,7 @@ from nnx.layers.base import Layer, layer_class, layer_names, register_layer
 from nnx.layers.batch_normalization import BatchNormalization
 from nnx.layers.conv import Conv1D, Conv2D
 from nnx.layers.dense import Dense
+from nnx.layers.dot import Dot, dot
 from nnx.layers.dropout import Dropout
 from nnx.layers.elementwise import Identity, Rescaling
 from nnx.layers.embedding import Embedding
@@ -40,6 +41,7 @@ from nnx.layers.merge import (
     multiply,
     subtract,
 )
+from nnx.layers.merge_extrema import Maximum, Minimum, maximum, minimum
 from nnx.layers.normalization import LayerNormalization
 from nnx.layers.padding import ZeroPadding2D
 from nnx.layers.parameter import Parameter
@@ -47,8 +49,10 @@ from nnx.layers.pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D,
 from nnx.layers.positional import PositionalEmbedding, SinusoidalPositionalEncoding
 from nnx.layers.random_layer import RandomLayer
 from nnx.layers.reshaping import Flatten, Input, RepeatVector, Reshape
+from nnx.layers.sequence_shaping import Cropping1D, Permute, UpSampling1D, ZeroPadding1D
 from nnx.layers.simple_rnn import SimpleRNN
-from nnx.layers.spatial_dropout import SpatialDropout2D
+from nnx.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
+from nnx.layers.text_vectorization import TextVectorization
 from nnx.layers.transformer import TransformerEncoder
 from nnx.layers.upsampling import UpSampling2D
 from nnx.layers.wrappers import Bidirectional, TimeDistributed
@@ -65,6 +69,9 @@ __all__ = [
     "Average",
     "Concatenate",
     "Multiply",
+    "Dot",
+    "Maximum",
+    "Minimum",
     "AveragePooling1D",
     "AveragePooling2D",
     "GlobalAveragePooling1D",
@@ -101,8 +108,14 @@ __all__ = [
     "RandomTranslation",
     "RepeatVector",
     "Reshape",
+    "SpatialDropout1D",
     "SpatialDropout2D",
+    "Cropping1D",
+    "Permute",
+    "UpSampling1D",
+    "ZeroPadding1D",
     "Subtract",
+    "TextVectorization",
     "TimeDistributed",
     "TransformerEncoder",
     "UpSampling2D",
@@ -110,6 +123,9 @@ __all__ = [
     "add",
     "average",
     "concatenate",
+    "dot",
+    "maximum",
+    "minimum",
     "multiply",
     "subtract",
     "layer_class",

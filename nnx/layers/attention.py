@@ -238,11 +238,16 @@ class MultiHeadAttention(Layer):
         attention_mask: Any = None,
         use_causal_mask: bool = False,
         return_attention_scores: bool = False,
+        query_mask: Any = None,
+        value_mask: Any = None,
+        key_mask: Any = None,
     ) -> Any:
         """Inference: ``attention(query, value, key)`` (Keras's call signature), the pair
         ``(output, scores)`` with ``return_attention_scores``; on symbolic tensors it records
         a graph node (see the class). A list ``[query, value(, key)]`` as the only argument is
-        accepted too, as for the other list-input layers."""
+        accepted too, as for the other list-input layers. ``query_mask``, ``value_mask`` and
+        ``key_mask`` (``(batch, steps)``, True = valid) are Keras's padding masks: given
+        explicitly they replace the masks that came with those inputs in a graph."""
         if isinstance(query, (list, tuple)) and value is None and key is None:
             if len(query) not in (2, 3):
                 raise ValueError(
@@ -252,8 +257,12 @@ class MultiHeadAttention(Layer):
             query, value, key = query[0], query[1], (query[2] if len(query) == 3 else None)
         who = f"MultiHeadAttention {self.name!r}"
         scores = check_bool(return_attention_scores, "return_attention_scores", who=who)
-        if any(is_symbolic(a) for a in (query, value, key, attention_mask)):
-            return self._call_symbolic(query, value, key, attention_mask, use_causal_mask, scores)
+        masks = {"query_mask": query_mask, "value_mask": value_mask, "key_mask": key_mask}
+        given = {k: m for k, m in masks.items() if m is not None}
+        if any(is_symbolic(a) for a in (query, value, key, attention_mask, *given.values())):
+            return self._call_symbolic(
+                query, value, key, attention_mask, use_causal_mask, scores, given
+            )
         if value is None:
             raise TypeError(
                 f"MultiHeadAttention {self.name!r} takes query and value, received only a query."
@@ -271,6 +280,8 @@ class MultiHeadAttention(Layer):
             key,
             attention_mask=attention_mask,
             use_causal_mask=use_causal_mask,
+            query_mask=query_mask,
+            value_mask=_both(value_mask, key_mask),
             return_attention_scores=scores,
         )[0]
 
@@ -282,8 +293,9 @@ class MultiHeadAttention(Layer):
         attention_mask: Any,
         use_causal_mask: bool,
         return_attention_scores: bool,
+        padding_masks: dict[str, Any] | None = None,
     ) -> Any:
-        """Record the graph node ``[query, value(, key)]`` with its options and mask input."""
+        """Record the graph node ``[query, value(, key)]`` with its options and mask inputs."""
         who = f"MultiHeadAttention {self.name!r}"
         if value is None:
             raise TypeError(
@@ -295,8 +307,9 @@ class MultiHeadAttention(Layer):
         options = {"use_causal_mask": True} if causal else {}
         if return_attention_scores:
             options["return_attention_scores"] = True
-        keywords = None if attention_mask is None else {"attention_mask": attention_mask}
-        return call_symbolic(self, tensors, options, keywords)
+        keywords = {} if attention_mask is None else {"attention_mask": attention_mask}
+        keywords.update(padding_masks or {})
+        return call_symbolic(self, tensors, options, keywords or None)
 
     def compute_call_output_shape(
         self, input_shape: Any, options: dict[str, Any], keywords: dict[str, Any]

@@ -37,7 +37,12 @@ from nnx.backends.base import Array, array_namespace
 from nnx.layers.base import Backprop, Layer, register_layer
 from nnx.validation import check_float
 
-__all__ = ["Masking", "float_mask", "forward_with_mask", "timestep_view"]
+__all__ = ["MASK_KEYWORDS", "Masking", "float_mask", "forward_with_mask", "timestep_view"]
+
+#: the keywords of a call that give a timestep mask explicitly (Keras's ``layer(x, mask=m)``,
+#: ``mha(q, v, query_mask=..., value_mask=..., key_mask=...)``), with the position of the input
+#: each one masks; in a graph they replace the masks that came with those inputs
+MASK_KEYWORDS = {"mask": 0, "query_mask": 0, "value_mask": 1, "key_mask": 2}
 
 
 def float_mask(mask: Array, like: Array) -> Array:

@@ -6,6 +6,13 @@ Each is called on a list, ``Add()([a, b])``; its backprop returns one gradient p
 ``Add``, ``Multiply`` and ``Average`` need inputs of one shape (nothing is broadcast);
 ``Concatenate`` needs them equal except along ``axis``.
 
+Timestep masks follow Keras 3 (``keras/src/layers/merging/base_merge.py``): the output of an
+elementwise merge is masked by the logical OR of its inputs' masks when every input has one, and
+not masked when any input has none; ``Multiply`` (like ``Maximum`` and ``Minimum``) also leaves
+masked entries out of the product (they count as 1, and steps masked in every input give 0).
+``Concatenate`` concatenates the masks along a time axis (an input without a mask counts as all
+valid), and along the feature axis a step is valid where any input's is (Keras's rule).
+
 >>> from nnx.backends import get_backend
 >>> b = get_backend("numpy")
 >>> Add()([b.asarray([[1.0, 2.0]]), b.asarray([[10.0, 20.0]])])
@@ -17,8 +24,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from array_api_compat import device as device_of
+
 from nnx.backends import Backend, get_backend
-from nnx.backends.base import Array, Generator
+from nnx.backends.base import Array, Generator, array_namespace
 from nnx.layers.base import Layer, Shape, _as_shape, register_layer
 from nnx.validation import check_int
 
@@ -31,6 +40,7 @@ __all__ = [
     "Subtract",
     "add",
     "average",
+    "broadcast_mask",
     "concatenate",
     "multiply",
     "subtract",
@@ -99,6 +109,16 @@ class Merge(Layer):
     def forward(self, x: Any, *, training: bool = False) -> tuple[Array, Any]:
         xs = self._check(x)
         return self.merge(xs)
+
+    def compute_mask(self, x: Any, mask: Any) -> Array | None:
+        """Keras 3's merge rule: the OR of the inputs' ``(batch, steps)`` masks when every
+        input has one, else None."""
+        if not isinstance(mask, (list, tuple)) or any(m is None for m in mask):
+            return None
+        out = mask[0]
+        for m in mask[1:]:
+            out = array_namespace(out).logical_or(out, m)
+        return out  # type: ignore[no-any-return]
 
     def merge(self, xs: list[Array]) -> tuple[Array, Any]:
         """``(y, backprop)`` for the checked inputs ``xs``; ``backprop(dy) -> [dx_i]``."""
@@ -202,6 +222,40 @@ class Multiply(Merge):
 
         return y, backprop
 
+    def forward_masked(self, x: Any, mask: Any, *, training: bool = False) -> tuple[Array, Any]:
+        """Keras 3's masked product: a masked entry counts as 1 (``x'_i = m_i x_i + 1 - m_i``),
+        and where every input has a mask, steps masked in all of them give 0:
+        ``y = M prod_i x'_i`` with ``M`` the OR of the masks; ``dx_i = m_i M dy
+        prod_{j != i} x'_j``."""
+        xs = self._check(x)
+        masks = list(mask) if isinstance(mask, (list, tuple)) else [None] * len(xs)
+        wide = [None if m is None else broadcast_mask(m, a) for m, a in zip(masks, xs, strict=True)]
+        xp = array_namespace(xs[0])
+        one = xp.ones((), dtype=xs[0].dtype, device=device_of(xs[0]))
+        kept = [a if m is None else xp.where(m, a, one) for a, m in zip(xs, wide, strict=True)]
+        y, product_backprop = self.merge(kept)
+        either = self.compute_mask(xs, masks)
+        keep = None if either is None else xp.astype(broadcast_mask(either, y), y.dtype)
+        if keep is not None:
+            y = y * keep
+
+        def backprop(dy: Array) -> list[Array]:
+            grads = product_backprop(dy if keep is None else dy * keep)
+            return [
+                g if m is None else g * xp.astype(m, g.dtype)
+                for g, m in zip(grads, wide, strict=True)
+            ]
+
+        return y, backprop
+
+
+def broadcast_mask(mask: Array, like: Array) -> Array:
+    """A ``(batch, steps)`` mask broadcast to ``like``'s shape (repeated over the features)."""
+    xp = array_namespace(like)
+    while mask.ndim < like.ndim:
+        mask = mask[..., None]
+    return xp.broadcast_to(mask, tuple(like.shape))
+
 
 @register_layer
 class Subtract(Merge):
@@ -279,6 +333,22 @@ class Concatenate(Merge):
         out = list(shapes[0])
         out[axis] = total
         return tuple(out)
+
+    def compute_mask(self, x: Any, mask: Any) -> Array | None:
+        """Keras's rule: each input's mask broadcast over its features (all True for an input
+        without one), concatenated along ``axis``, then any over the last axis; along a time
+        axis that is the masks side by side, along the features the OR. None without masks."""
+        if not isinstance(mask, (list, tuple)) or all(m is None for m in mask):
+            return None
+        xp = array_namespace(x[0])
+        wide = [
+            xp.ones(tuple(a.shape), dtype=xp.bool, device=device_of(a))
+            if m is None
+            else broadcast_mask(m, a)
+            for a, m in zip(x, mask, strict=True)
+        ]
+        axis = self._sample_axis(x[0].ndim - 1) + 1
+        return xp.any(xp.concat(wide, axis=axis), axis=-1)  # type: ignore[no-any-return]
 
     def merge(self, xs: list[Array]) -> tuple[Array, Any]:
         xp = self.backend.xp  # type: ignore[union-attr]

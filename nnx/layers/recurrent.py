@@ -250,17 +250,13 @@ class Recurrent(Layer):
     ) -> Any:
         """Inference, optionally with a ``(batch, steps)`` bool mask of valid steps and the
         initial state(s) ``[h(, c)]``, each ``(batch, units)`` (default zeros). On symbolic
-        tensors it records a functional-graph node (``initial_state`` symbolic too; the mask
-        comes with the input tensor, from ``Embedding(mask_zero=True)`` or ``Masking``)."""
+        tensors it records a functional-graph node (``initial_state`` and ``mask`` symbolic
+        too; a ``mask`` given replaces the one that came with the input, as in Keras)."""
         if is_symbolic(x) or (initial_state is not None and is_symbolic(initial_state)):
+            keywords = {} if initial_state is None else {"initial_state": _listed(initial_state)}
             if mask is not None:
-                raise ValueError(
-                    f"{type(self).__name__} {self.name!r}: in a functional graph the mask comes "
-                    "with the input tensor (Embedding(mask_zero=True) or Masking); received a "
-                    "mask argument."
-                )
-            keywords = None if initial_state is None else {"initial_state": _listed(initial_state)}
-            return call_symbolic(self, x, None, keywords)
+                keywords["mask"] = mask
+            return call_symbolic(self, x, None, keywords or None)
         if not self.built:
             self.build((None, x.shape[-1]), backend_of(x))
         states = None if initial_state is None else _listed(initial_state)

@@ -1,4 +1,4 @@
-"""``SpatialDropout2D``: dropout of whole feature maps."""
+"""``SpatialDropout1D`` and ``SpatialDropout2D``: dropout of whole feature maps (channels)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from nnx.layers import _spatial as sp
 from nnx.layers.base import Backprop, register_layer
 from nnx.layers.dropout import Dropout
 
-__all__ = ["SpatialDropout2D"]
+__all__ = ["SpatialDropout1D", "SpatialDropout2D"]
 
 
 @register_layer
@@ -65,3 +65,41 @@ class SpatialDropout2D(Dropout):
     def get_config(self) -> dict[str, Any]:
         """The layer's config plus ``data_format``."""
         return {**super().get_config(), "data_format": self.data_format}
+
+
+@register_layer
+class SpatialDropout1D(Dropout):
+    """Drop entire features of a sequence in training: one Bernoulli draw per (sample,
+    feature), shared by every step (Keras's ``SpatialDropout1D``).
+
+    ``y = x * m / (1 - rate)`` with ``m ~ Bernoulli(1 - rate)`` of shape ``(batch, 1,
+    features)``; ``dx = dy * m / (1 - rate)``. A timestep mask passes through.
+
+    Args:
+        rate: fraction of features to drop, in ``[0, 1)``.
+        seed: as in :class:`~nnx.layers.Dropout`.
+
+    Shape:
+        Input ``(batch, steps, features)``, output the same.
+
+    >>> from nnx.backends import get_backend
+    >>> be = get_backend("numpy")
+    >>> layer = SpatialDropout1D(0.5, seed=0)
+    >>> layer.build((4, 3), be)
+    >>> y, _ = layer.forward(be.asarray([[[1.0] * 3] * 4]), training=True)
+    >>> bool((y[0] == y[0, 0]).all())  # the same features dropped at every step
+    True
+    """
+
+    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        """As :meth:`Dropout.forward`, for 3-d sequence batches only."""
+        if x.ndim != 3:
+            raise ValueError(
+                f"SpatialDropout1D {self.name!r} expects (batch, steps, features) sequences, "
+                f"received shape {tuple(x.shape)}."
+            )
+        return super().forward(x, training=training)
+
+    def mask_shape(self, x: Array) -> tuple[int, ...]:
+        """``(batch, 1, features)``: one draw per feature of each sample."""
+        return (x.shape[0], 1, x.shape[2])

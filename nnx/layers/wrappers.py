@@ -141,13 +141,10 @@ class Bidirectional(Layer):
     ) -> Any:
         """Inference (see the class), or a graph node on symbolic tensors."""
         if is_symbolic(x) or (initial_state is not None and is_symbolic(initial_state)):
-            if mask is not None:
-                raise ValueError(
-                    f"Bidirectional {self.name!r}: in a functional graph the mask comes with "
-                    "the input tensor (Embedding(mask_zero=True) or Masking)."
-                )
-            keywords = None if initial_state is None else {"initial_state": list(initial_state)}
-            return call_symbolic(self, x, None, keywords)
+            keywords = {} if initial_state is None else {"initial_state": list(initial_state)}
+            if mask is not None:  # replaces the input's own mask, as in Keras
+                keywords["mask"] = mask
+            return call_symbolic(self, x, None, keywords or None)
         if not self.built:
             self.build(tuple(x.shape[1:]), backend_of(x))
         with no_backprop():  # inference: the inner layers keep nothing for a backward

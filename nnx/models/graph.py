@@ -11,8 +11,12 @@ Timestep masks travel beside the values, as in Keras and as ``Sequential`` threa
 :mod:`nnx.layers.masking`): a node whose inputs carry a mask runs ``forward_masked``, and
 ``layer.compute_mask`` gives the mask of its output (``Embedding(mask_zero=True)`` and
 ``Masking`` create one). A list-input layer gets the list of its inputs' masks; when its
-``compute_mask`` returns a list, the output's mask is their logical AND (Keras's merge rule).
+``compute_mask`` returns a list, the output's mask is their logical AND (the merge layers
+combine their inputs' masks themselves, by Keras 3's rules: :mod:`nnx.layers.merge`).
 :meth:`Graph.run_masked` also returns the outputs' masks, which the loss and metrics honour.
+A mask given explicitly (``LSTM(8)(x, mask=m)``, attention's ``query_mask``/``value_mask``/
+``key_mask``; :data:`~nnx.layers.masking.MASK_KEYWORDS`) is a tensor keyword of the node: it
+replaces the mask that came with that input, as in Keras, and gets no gradient.
 A layer called more than once (a shared layer) writes its parameters' ``.grad`` at every call,
 so the graph adds up the calls' gradients: ``dL/dW = sum over calls c of dL/dW|_c``.
 """
@@ -24,7 +28,8 @@ from typing import Any
 
 from nnx.backends.base import Array, array_namespace
 from nnx.layers import ActivatedLayer, Layer, Parameter
-from nnx.layers.symbolic import Node, SymbolicTensor
+from nnx.layers.masking import MASK_KEYWORDS
+from nnx.layers.symbolic import Node, SymbolicTensor, keyword_tensors
 
 __all__ = ["Graph"]
 
@@ -136,8 +141,11 @@ class Graph:
             args = [values[id(t)] for t in node.args]
             arg = args if node.multiple else args[0]
             arg_masks = [masks.get(id(t)) for t in node.args]
-            mask: Any = arg_masks if node.multiple else arg_masks[0]
             kwargs = {**node.options, **_keyword_values(node, values)}
+            explicit = {k: kwargs.pop(k) for k in list(kwargs) if k in MASK_KEYWORDS}
+            if explicit:
+                arg_masks = _explicit_masks(node, args, arg_masks, explicit)
+            mask: Any = arg_masks if node.multiple else arg_masks[0]
             layer = node.layer
             if id(node) in raw and isinstance(layer, ActivatedLayer):
                 y, backprop = layer.forward_logits(arg, training=training)
@@ -167,14 +175,45 @@ class Graph:
                 dx = backprop(tuple(douts) if node.multiple_outputs else douts[0])
                 if id(node.layer) in shared:
                     _accumulate(sums, node.layer)
-                flat = dx if node.multiple or node.keywords else [dx]
-                for t, d in zip(node.inputs, flat, strict=True):
+                others = {k: v for k, v in node.keywords.items() if k not in MASK_KEYWORDS}
+                flat = dx if node.multiple or others else [dx]
+                for t, d in zip(node.args + keyword_tensors(others), flat, strict=True):
                     _add(grads, t, d)
             for p, total in sums.values():
                 p.grad = total
             return [grads.get(id(t)) for t in self.inputs]
 
         return outputs, backprop_all, [masks.get(id(t)) for t in self.outputs]
+
+
+def _explicit_masks(
+    node: Node, args: list[Array], masks: list[Array | None], explicit: dict[str, Array]
+) -> list[Array | None]:
+    """The inputs' masks with the explicitly given ones in place (bool; a ``key_mask`` without
+    a key tensor masks the value, which is then the key).
+
+    Raises:
+        ValueError: a mask whose shape is not the ``(batch, steps)`` of the input it masks.
+    """
+    out = list(masks)
+    for name in [k for k in MASK_KEYWORDS if k in explicit]:
+        m = explicit[name]
+        xp = array_namespace(m)
+        m = m if m.dtype == xp.bool else m != 0
+        at = MASK_KEYWORDS[name] if MASK_KEYWORDS[name] < len(args) else 1
+        x = args[at]
+        first = getattr(node.layer, "data_format", None) == "channels_first"
+        expected = (x.shape[0], x.shape[2] if first else x.shape[1])
+        if tuple(m.shape) != tuple(expected):
+            raise ValueError(
+                f"{type(node.layer).__name__} {node.layer.name!r}: {name} must have the shape "
+                f"(batch, steps) = {tuple(expected)} of its input, received "
+                f"{tuple(m.shape)}."
+            )
+        if name == "key_mask" and at == 1 and "value_mask" in explicit:
+            m = xp.logical_and(m, out[1])
+        out[at] = m
+    return out
 
 
 def _reads_masks(layer: Layer) -> bool:

@@ -95,6 +95,14 @@ class Sequential(Model):
         elif len(self.layers) == 1 and layer.input_shape is not None:
             self.build()
 
+    def host_inputs(self, x: Any) -> Any:
+        """``x`` as the first layer takes it from the host: a first layer with
+        ``host_inputs`` (``TextVectorization``: strings to numbers) converts it there, once,
+        before ``fit``/``evaluate``/``predict`` move it to the backend; else ``x`` itself."""
+        first = self.layers[0] if self.layers else None
+        convert = getattr(first, "host_inputs", None)
+        return x if convert is None else convert(x)
+
     def build(self, input_shape: Sequence[int | None] | None = None) -> None:
         """Create every layer's weights for samples of ``input_shape`` (no batch axis).
 

@@ -22,13 +22,24 @@ def _shape(shape: object) -> str:
     return "(None, " + ", ".join("None" if d is None else str(d) for d in shape) + ")"  # type: ignore[attr-defined]
 
 
+def _output_shape(model: Any, layer: Any) -> str:
+    """``layer``'s output shape; in a graph, a layer with several outputs (``return_state``,
+    ``Bidirectional`` with states or ``merge_mode=None``, attention scores) shows the list of
+    its outputs' shapes, as Keras does: ``[(None, 8), (None, 8), (None, 8)]``."""
+    graph = getattr(model, "graph", None)
+    for node in [] if graph is None else graph.nodes:
+        if node.layer is layer and node.multiple_outputs:
+            return "[" + ", ".join(_shape(t.sample_shape) for t in node.outputs) + "]"
+    return _shape(layer.output_shape)
+
+
 def _table(model: Any) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """Header and one row per layer: name (type), output shape, parameters, [connected to]."""
     connections = getattr(model, "connections", None)
     rows = [
         (
             f"{layer.name} ({type(layer).__name__})",
-            _shape(layer.output_shape),
+            _output_shape(model, layer),
             f"{layer.count_params():,}",
             *([connections(layer)] if connections is not None else []),
         )
@@ -44,7 +55,9 @@ def summary_lines(model: Any) -> list[str]:
     """Lines of the summary table: layer (type), output shape, parameter count, totals.
 
     A graph model (one with ``connections(layer)``, see :mod:`nnx.models.functional`) gets a
-    fourth column, "Connected to": the tensors each layer is called on, as ``layer[call]``.
+    fourth column, "Connected to": the tensors each layer is called on, as ``layer[call]``
+    (``layer[call][k]`` for the ``k``-th output of a several-output call); a layer with
+    several outputs lists their shapes.
 
     Args:
         model: a ``Sequential`` or ``Functional`` (anything with ``name``, ``backend``,

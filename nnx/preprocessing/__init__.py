@@ -4,6 +4,8 @@
   flips, rescaling, feature-wise standardisation) and its ``flow``, a
   :class:`~nnx.data.PyDataset` that ``Model.fit`` takes
   (:class:`~nnx.preprocessing.iterator.NumpyArrayIterator`);
+- :func:`~nnx.preprocessing.sequence.pad_sequences` (``keras.preprocessing.sequence``; also
+  ``nnx.utils.pad_sequences`` as in Keras 3);
 - ``timeseries_dataset_from_array`` (tf.keras 2's ``keras.preprocessing`` name for
   :func:`nnx.timeseries.timeseries_dataset_from_array`, also in ``nnx.utils`` as in Keras 3).
 
@@ -12,9 +14,10 @@ For augmentation inside the model (trained on the device with the rest), the lay
 :class:`~nnx.layers.RandomTranslation` do the same maths (:mod:`nnx.functional.image`).
 """
 
-from nnx.preprocessing import image, iterator
+from nnx.preprocessing import image, iterator, sequence
 from nnx.preprocessing.image import ImageDataGenerator
 from nnx.preprocessing.iterator import NumpyArrayIterator
+from nnx.preprocessing.sequence import pad_sequences
 from nnx.timeseries import timeseries_dataset_from_array
 
 __all__ = [
@@ -22,5 +25,7 @@ __all__ = [
     "NumpyArrayIterator",
     "image",
     "iterator",
+    "pad_sequences",
+    "sequence",
     "timeseries_dataset_from_array",
 ]

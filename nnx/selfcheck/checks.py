@@ -23,6 +23,7 @@ __all__ = [
 Result = dict[str, Any]
 
 #: one case per registered layer: (class name, constructor arguments, input shape, training)
+#: (``TextVectorization`` maps strings: nothing to differentiate)
 #: (a list of shapes: a merge layer, checked in a graph of that many inputs)
 LAYER_CASES: list[tuple[str, dict[str, Any], Any, bool]] = [
     ("Dense", {"units": 3, "activation": "tanh"}, (4,), False),
@@ -49,6 +50,11 @@ LAYER_CASES: list[tuple[str, dict[str, Any], Any, bool]] = [
     ("ZeroPadding2D", {"padding": 1}, (3, 3, 1), False),
     ("UpSampling2D", {"size": 2}, (2, 3, 1), False),
     ("SpatialDropout2D", {"rate": 0.5}, (3, 3, 4), True),
+    ("SpatialDropout1D", {"rate": 0.5}, (3, 4), True),
+    ("ZeroPadding1D", {"padding": (1, 2)}, (3, 2), False),
+    ("Cropping1D", {"cropping": (1, 0)}, (4, 2), False),
+    ("UpSampling1D", {"size": 2}, (3, 2), False),
+    ("Permute", {"dims": (2, 1)}, (3, 2), False),
     ("RandomFlip", {}, (3, 4, 2), True),
     ("RandomRotation", {"factor": 0.1}, (5, 4, 2), True),
     ("RandomTranslation", {"height_factor": 0.2, "width_factor": 0.2}, (4, 5, 1), True),
@@ -67,6 +73,9 @@ LAYER_CASES: list[tuple[str, dict[str, Any], Any, bool]] = [
     ("Multiply", {}, [(4,), (4,)], False),
     ("Average", {}, [(4,), (4,)], False),
     ("Concatenate", {}, [(3,), (2,)], False),
+    ("Maximum", {}, [(4,), (4,)], False),
+    ("Minimum", {}, [(4,), (4,)], False),
+    ("Dot", {"axes": 2, "normalize": True}, [(3, 2), (4, 2)], False),
 ]
 
 #: layers whose input is token ids in ``[0, n)`` (checked for their weights' gradient)

@@ -192,8 +192,13 @@ def model_inputs(model: Any, x: Any, argument: str = "x") -> Array:
     """``x`` as an array of the model's backend and float dtype (checked, see the module).
 
     A rank-1 ``x`` is one feature per sample, ``(n,)`` -> ``(n, 1)``, when the model takes
-    samples of shape ``(1,)`` or is not built yet (as tf.keras 2 expands 1-D data).
+    samples of shape ``(1,)`` or is not built yet (as tf.keras 2 expands 1-D data). A model
+    with ``host_inputs(x)`` (a ``Sequential`` starting with ``TextVectorization``) first turns
+    host data such as strings into numbers there.
     """
+    host_inputs = getattr(model, "host_inputs", None)
+    if host_inputs is not None:
+        x = host_inputs(x)
     x = to_backend(model.backend, x, argument, model.dtype)
     if x.ndim == 1 and (not model.built or tuple(model.input_shape) == (1,)):
         x = model.backend.xp.expand_dims(x, axis=-1)

@@ -69,3 +69,11 @@ def test_char_lm_data_windows_and_batch_order():
     assert len(order) == 12 and sorted(order[:5].tolist()) == list(range(5))
     assert sorted(order[5:10].tolist()) == list(range(5))
     assert lm.batch_order(5, 3, 4, seed=0).tolist() == order.tolist()
+
+
+@pytest.mark.slow
+def test_text_sentiment_from_raw_strings(tmp_path):
+    r = run("text_sentiment", tmp_path)
+    assert r["test_accuracy"] > 0.95 > r["majority_class"]
+    assert r["unseen_words_accuracy"] > 0.9
+    assert r["p_negative_example"] < 0.5 < r["p_positive_example"]

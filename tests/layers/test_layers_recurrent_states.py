@@ -128,7 +128,7 @@ def test_initial_state_is_checked_clearly(backend):
         LSTM(3, name="graph")(inp, initial_state=[nnx.Input((4,)), nnx.Input((3,))])
     with pytest.raises(TypeError, match=r"initial_state= in a functional graph must be symbolic"):
         LSTM(3)(inp, initial_state=[nnx.Input((3,)), np.zeros((1, 3))])
-    with pytest.raises(ValueError, match=r"the mask comes with the input tensor"):
+    with pytest.raises(TypeError, match=r"mask= in a functional graph must be symbolic"):
         LSTM(3)(inp, mask=np.ones((1, 4), bool))
 
 

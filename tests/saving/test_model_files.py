@@ -69,12 +69,22 @@ SAMPLES = {
     "RandomTranslation": (lambda: nnx.layers.RandomTranslation(0.2, 0.2, seed=1), (6, 6, 2)),
     "GaussianNoise": (lambda: nnx.layers.GaussianNoise(0.1, seed=1), (6, 6, 2)),
     "SpatialDropout2D": (lambda: nnx.layers.SpatialDropout2D(0.25), (6, 6, 2)),
+    "SpatialDropout1D": (lambda: nnx.layers.SpatialDropout1D(0.25), (5, 4)),
     # merge layers take a list: they round-trip in a graph model, called on [x, x]
     "Add": (lambda: nnx.layers.Add(), (6, 2)),
     "Average": (lambda: nnx.layers.Average(), (6, 2)),
     "Multiply": (lambda: nnx.layers.Multiply(), (6, 2)),
     "Subtract": (lambda: nnx.layers.Subtract(), (6, 2)),
     "Concatenate": (lambda: nnx.layers.Concatenate(axis=1), (6, 2)),
+    "Maximum": (lambda: nnx.layers.Maximum(), (6, 2)),
+    "Minimum": (lambda: nnx.layers.Minimum(), (6, 2)),
+    "Dot": (lambda: nnx.layers.Dot(axes=2, normalize=True), (6, 2)),
+    "Permute": (lambda: nnx.layers.Permute((2, 1)), (6, 2)),
+    # strings are encoded before a model's backend sees them: the saved model keeps the vocabulary
+    "TextVectorization": (
+        lambda: nnx.layers.TextVectorization(vocabulary=["a", "b"], output_sequence_length=5),
+        (5,),
+    ),
     # sequence layers take (steps, features) samples; Embedding takes tokens (see INPUTS)
     "Embedding": (lambda: nnx.layers.Embedding(6, 3, mask_zero=True), (5,)),
     "PositionalEmbedding": (lambda: nnx.layers.PositionalEmbedding(6), (5, 4)),
