@@ -28,6 +28,13 @@ Result = dict[str, Any]
 LAYER_CASES: list[tuple[str, dict[str, Any], Any, bool]] = [
     ("Dense", {"units": 3, "activation": "tanh"}, (4,), False),
     ("Activation", {"activation": "sigmoid"}, (5,), False),
+    ("ReLU", {"max_value": 1.0, "negative_slope": 0.1, "threshold": 0.2}, (6,), False),
+    ("LeakyReLU", {"negative_slope": 0.2}, (5,), False),
+    ("ELU", {"alpha": 0.5}, (5,), False),
+    ("Softmax", {"axis": (1, 2)}, (3, 2), False),
+    ("PReLU", {"alpha_initializer": "glorot_uniform", "shared_axes": 1}, (3, 2), False),
+    ("Identity", {}, (4,), False),
+    ("Rescaling", {"scale": [0.5, 2.0], "offset": 1.0}, (3, 2), False),
     ("Dropout", {"rate": 0.3}, (6,), True),
     ("GaussianNoise", {"stddev": 0.3}, (3,), True),
     ("BatchNormalization", {}, (4,), True),
