@@ -1,5 +1,6 @@
-"""The NumPy backend's numba paths for the Transformer block: the attention softmax and its
-backward, layer normalization and its backward (kernels in :mod:`nnx.backends.numba_attention`).
+"""The NumPy backend's numba paths for the Transformer block: the fused attention core
+(:mod:`nnx.backends.numba_attention_core`), the attention softmax and its backward, layer
+normalization and its backward (kernels in :mod:`nnx.backends.numba_attention`).
 
 Each method declines (the next class in the MRO, then the portable code) when numba is off
 (``NNX_NUMBA=0``), for arrays under :data:`~nnx.backends.numba_paths.MIN_SIZE` elements, or
@@ -21,6 +22,8 @@ __all__ = ["NumbaAttentionPaths"]
 
 Array = Any
 _NO_MASK = np.zeros((0, 0, 0), dtype=np.bool_)
+#: the empty array a kernel gets for an unused ``(b, heads, Tq, Tv)`` slot
+_EMPTY = {np.dtype(t): np.zeros((0, 0, 0, 0), dtype=t) for t in ("float32", "float64")}
 
 
 @functools.cache
@@ -30,6 +33,15 @@ def _load() -> ModuleType | None:
     except ImportError:
         return None
     return numba_attention
+
+
+@functools.cache
+def _load_core() -> ModuleType | None:
+    try:
+        from nnx.backends import numba_attention_core
+    except ImportError:
+        return None
+    return numba_attention_core
 
 
 def _kernels(size: int) -> ModuleType | None:
@@ -51,8 +63,32 @@ def _rows(x: Array) -> Array:
 
 
 class NumbaAttentionPaths(FastPaths):
-    """:meth:`attention_softmax`, :meth:`attention_softmax_backward`, :meth:`layer_norm` and
-    :meth:`layer_norm_backward` as numba kernels."""
+    """:meth:`attention`, :meth:`attention_softmax`, :meth:`attention_softmax_backward`,
+    :meth:`layer_norm` and :meth:`layer_norm_backward` as numba kernels."""
+
+    def attention(
+        self,
+        q: Array,
+        k: Array,
+        v: Array,
+        allowed: Array | None,
+        drop: Array | None,
+        keep_probabilities: bool,
+    ) -> tuple[Array, Array | None] | None:
+        fine = q.ndim == k.ndim == v.ndim == 4 and q.dtype == k.dtype == v.dtype
+        n, heads, tq, _ = q.shape if fine else (0, 0, 0, 0)
+        tv = k.shape[2] if fine else 0
+        size = n * heads * tq * tv
+        core = None if kernels(size) is None else _load_core()
+        if core is None or not fine or not ok(q, k, v):
+            return super().attention(q, k, v, allowed, drop, keep_probabilities)
+        empty = _EMPTY[q.dtype]
+        p = np.empty((n, heads, tq, tv), dtype=q.dtype) if keep_probabilities else empty
+        o = np.empty((n, tq, heads, v.shape[3]), dtype=q.dtype)
+        d = empty if drop is None else np.ascontiguousarray(drop, dtype=q.dtype)
+        mask = _mask(allowed, (n, 1, tq, tv))
+        core.attention(size, q, k, v, mask, allowed is not None, d, p, o)
+        return o, (p if keep_probabilities else None)
 
     def attention_softmax(self, scores: Array, allowed: Array | None) -> Array | None:
         k = _kernels(scores.size)
