@@ -51,7 +51,8 @@ _LOW32, _LOW = np.float32(-87.0), -708.0
 @_jit
 def _exp32(x):  # type: ignore[no-untyped-def]
     """``exp(x)`` for ``x <= 0`` in float32 arithmetic (16 lanes): ``x = k ln 2 + r``,
-    ``|r| <= ln 2 / 2``, a degree-7 Taylor polynomial, ``2^k`` from its bits; 0 below -87."""
+    ``|r| <= ln 2 / 2``, a degree-7 Taylor polynomial, ``2^k`` from its bits; 0 below -87,
+    NaN for NaN."""
     y = max(x, _LOW32)
     k = np.floor(y * _INV_LN2_32 + _HALF32)  # np.floor: a float, so the loop vectorizes
     r = (y - k * _LN2_HI32) - k * _LN2_LO32
@@ -60,7 +61,7 @@ def _exp32(x):  # type: ignore[no-untyped-def]
         p = p * r + c
     p = (p * r + _ONE32) * r + _ONE32
     scale = np.int32((np.int32(k) + 127) << 23).view(np.float32)
-    return p * scale if x >= _LOW32 else np.float32(0.0)
+    return p * scale if x >= _LOW32 else (np.float32(0.0) if x < _LOW32 else x)  # NaN stays
 
 
 @_jit
@@ -74,7 +75,7 @@ def _exp64(x):  # type: ignore[no-untyped-def]
         p = p * r + c
     p = (p * r + 1.0) * r + 1.0
     scale = np.int64((np.int64(k) + 1023) << 52).view(np.float64)
-    return p * scale if x >= _LOW else 0.0
+    return p * scale if x >= _LOW else (0.0 if x < _LOW else x)
 
 
 def exp_like(x, like):  # type: ignore[no-untyped-def]
@@ -98,27 +99,33 @@ def _exp_like(x, like):  # type: ignore[no-untyped-def]
     return _exp32_like if like.dtype == numba.types.float32 else _exp64_like
 
 
+@numba.njit(error_model="numpy", fastmath={"reassoc", "nnan", "nsz"})
+def _row_max(row):  # type: ignore[no-untyped-def]
+    """``max(row)``, vectorized (``nnan``: a NaN may be skipped here, but it still reaches the
+    row's ``exp`` and sum, so the row comes out NaN as in NumPy)."""
+    top = row[0]
+    for j in range(1, row.shape[0]):
+        top = max(top, row[j])
+    return top
+
+
 @_jit
 def _softmax_row(row):  # type: ignore[no-untyped-def]
-    """In place: ``row = exp(row - max) / sum``."""
+    """In place: ``row = exp(row - max)``; returns ``1 / sum`` (the caller scales)."""
     tv = row.shape[0]
-    top = row[0]
-    for j in range(1, tv):
-        top = max(top, row[j])
+    top = _row_max(row)
     total = 0.0
     for j in range(tv):
         e = exp_like(row[j] - top, row)
         row[j] = e
         total += e
-    inv = 1.0 / total
-    for j in range(tv):
-        row[j] = row[j] * inv
+    return 1.0 / total
 
 
 @_jit
 def _masked_softmax_row(row, keep):  # type: ignore[no-untyped-def]
-    """In place: the softmax over the keys where ``keep``, 0 elsewhere; uniform where none
-    is kept."""
+    """In place: ``row = exp(row - max)`` over the keys where ``keep``, 0 elsewhere; all 1
+    where none is kept (uniform). Returns ``1 / sum``."""
     tv = row.shape[0]
     seen = False
     top = row[0]
@@ -126,18 +133,14 @@ def _masked_softmax_row(row, keep):  # type: ignore[no-untyped-def]
         if keep[j] and (not seen or row[j] > top):
             top = row[j]
             seen = True
-    if not seen:
-        for j in range(tv):
-            row[j] = 1.0 / tv
-        return
     total = 0.0
     for j in range(tv):
         e = exp_like(row[j] - top, row) if keep[j] else 0.0
+        if not seen:
+            e = 1.0
         row[j] = e
         total += e
-    inv = 1.0 / total
-    for j in range(tv):
-        row[j] = row[j] * inv
+    return 1.0 / total
 
 
 @kernel(0, 1, 2, 3, 5, 6, 7, fastmath=SUMS)
@@ -156,6 +159,7 @@ def attention(q, k, v, allowed, masked, drop, p, o):  # type: ignore[no-untyped-
     sb = np.empty((tq, tv), dtype=q.dtype)
     pd = np.empty((tq, tv), dtype=q.dtype)
     ob = np.empty((tq, dv), dtype=q.dtype)
+    inv = np.empty(tq, dtype=q.dtype)  # 1 / each row's sum, applied to O when P is not kept
     dropped = drop.shape[0] > 0
     keep = p.shape[0] > 0
     for b in range(n):
@@ -172,13 +176,17 @@ def attention(q, k, v, allowed, masked, drop, p, o):  # type: ignore[no-untyped-
             np.dot(qb, kb.T, s)
             for i in range(tq):
                 if masked:
-                    _masked_softmax_row(s[i], allowed[b, i])
+                    inv[i] = _masked_softmax_row(s[i], allowed[b, i])
                 else:
-                    _softmax_row(s[i])
+                    inv[i] = _softmax_row(s[i])
+                if keep or dropped:  # P itself is asked for: scale the row now
+                    for j in range(tv):
+                        s[i, j] = s[i, j] * inv[i]
+                    inv[i] = 1.0
                 if dropped:
                     for j in range(tv):
                         pd[i, j] = s[i, j] * drop[b, h, i, j]
             np.dot(pd if dropped else s, vb, ob)
             for i in range(tq):
                 for c in range(dv):
-                    o[b, i, h, c] = ob[i, c]
+                    o[b, i, h, c] = ob[i, c] * inv[i]
