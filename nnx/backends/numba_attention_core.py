@@ -15,8 +15,9 @@ per thread). Masking follows :func:`nnx.functional.sequence.masked_softmax`: a m
 counts as the most negative float, so it gets exactly 0 in a row with any allowed key, and a
 row with none is uniform (Keras's average of all values).
 
-``exp`` is written out in operations LLVM vectorizes (:func:`exp_like`): numba's ``math.exp``
-is a scalar libm call, about 6 ns per element here, which made the whole kernel 3x slower.
+``exp`` is :func:`nnx.backends.numba_math.exp`, written in operations LLVM vectorizes on
+float32 (numba's ``math.exp`` is a scalar libm call, about 6 ns per element here, which made
+the whole kernel 3x slower); float64 gets libm's.
 Measured on the bench's block (batch 32, 4 heads, 64 steps, 32 per head, float32, one core):
 the 256 products of a pass by ``np.dot`` took 0.75 ms, the same kernel with the products as
 plain loops (LLVM's vectorized loop over a row of ``S``) 11 ms, so the products go to BLAS.
@@ -24,79 +25,17 @@ plain loops (LLVM's vectorized loop over a row of ``S``) 11 ms, so the products 
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
-from numba.extending import overload
 
 from nnx.backends.numba_jit import kernel
+from nnx.backends.numba_math import exp
 
-__all__ = ["attention", "exp_like"]
+__all__ = ["attention"]
 
 #: sums may be reassociated (vectorized); no ``nnan``/``ninf``: masked keys stay exact zeros
 SUMS = {"reassoc", "contract"}
 _jit = numba.njit(error_model="numpy", fastmath=SUMS)
-
-_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
-_INV_LN2 = 1.44269504088896338700e00
-#: ``1 / n!`` for n = 13 down to 2 (float64), 7 down to 2 (float32)
-_TAYLOR = tuple(1.0 / math.factorial(n) for n in range(13, 1, -1))
-_TAYLOR32 = tuple(np.float32(1.0 / math.factorial(n)) for n in range(7, 1, -1))
-_LN2_HI32, _LN2_LO32 = np.float32(0.693359375), np.float32(-2.12194440e-4)
-_INV_LN2_32, _HALF32, _ONE32 = np.float32(_INV_LN2), np.float32(0.5), np.float32(1.0)
-_LOW32, _LOW = np.float32(-87.0), -708.0
-
-
-@_jit
-def _exp32(x):  # type: ignore[no-untyped-def]
-    """``exp(x)`` for ``x <= 0`` in float32 arithmetic (16 lanes): ``x = k ln 2 + r``,
-    ``|r| <= ln 2 / 2``, a degree-7 Taylor polynomial, ``2^k`` from its bits; 0 below -87,
-    NaN for NaN."""
-    y = max(x, _LOW32)
-    k = np.floor(y * _INV_LN2_32 + _HALF32)  # np.floor: a float, so the loop vectorizes
-    r = (y - k * _LN2_HI32) - k * _LN2_LO32
-    p = _TAYLOR32[0]
-    for c in _TAYLOR32[1:]:
-        p = p * r + c
-    p = (p * r + _ONE32) * r + _ONE32
-    scale = np.int32((np.int32(k) + 127) << 23).view(np.float32)
-    return p * scale if x >= _LOW32 else (np.float32(0.0) if x < _LOW32 else x)  # NaN stays
-
-
-@_jit
-def _exp64(x):  # type: ignore[no-untyped-def]
-    """``exp(x)`` for ``x <= 0`` in float64: as :func:`_exp32`, degree 13; 0 below -708."""
-    y = max(x, _LOW)
-    k = np.floor(y * _INV_LN2 + 0.5)
-    r = (y - k * _LN2_HI) - k * _LN2_LO
-    p = _TAYLOR[0]
-    for c in _TAYLOR[1:]:
-        p = p * r + c
-    p = (p * r + 1.0) * r + 1.0
-    scale = np.int64((np.int64(k) + 1023) << 52).view(np.float64)
-    return p * scale if x >= _LOW else (0.0 if x < _LOW else x)
-
-
-def exp_like(x, like):  # type: ignore[no-untyped-def]
-    """``exp(x)`` for ``x <= 0`` to the precision of ``like``'s dtype (the compiled form picks
-    it by type)."""
-    if like.dtype == np.float32:
-        return _exp32(np.float32(x))
-    return _exp64(x)
-
-
-def _exp32_like(x, like):  # type: ignore[no-untyped-def]
-    return _exp32(x)
-
-
-def _exp64_like(x, like):  # type: ignore[no-untyped-def]
-    return _exp64(x)
-
-
-@overload(exp_like, jit_options={"error_model": "numpy"})
-def _exp_like(x, like):  # type: ignore[no-untyped-def]
-    return _exp32_like if like.dtype == numba.types.float32 else _exp64_like
 
 
 @numba.njit(error_model="numpy", fastmath={"reassoc", "nnan", "nsz"})
@@ -116,7 +55,7 @@ def _softmax_row(row):  # type: ignore[no-untyped-def]
     top = _row_max(row)
     total = 0.0
     for j in range(tv):
-        e = exp_like(row[j] - top, row)
+        e = exp(row[j] - top)
         row[j] = e
         total += e
     return 1.0 / total
@@ -135,7 +74,7 @@ def _masked_softmax_row(row, keep):  # type: ignore[no-untyped-def]
             seen = True
     total = 0.0
     for j in range(tv):
-        e = exp_like(row[j] - top, row) if keep[j] else 0.0
+        e = exp(row[j] - top) if keep[j] else 0.0
         if not seen:
             e = 1.0
         row[j] = e
