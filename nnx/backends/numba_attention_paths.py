@@ -6,7 +6,7 @@ Each method declines (the next class in the MRO, then the portable code) when nu
 (``NNX_NUMBA=0``), for arrays under :data:`~nnx.backends.numba_paths.MIN_SIZE` elements, or
 for inputs the kernels do not take (dtypes other than float32/float64, other ranks); the fused
 attention core also for fewer than :data:`MIN_KEYS` keys, where it loses to NumPy's batched
-matmul.
+matmul, and where the probabilities are kept (:data:`KEPT_PROBABILITIES`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 from nnx.backends.fast_paths import FastPaths
 from nnx.backends.numba_paths import kernels, ok
 
-__all__ = ["MIN_KEYS", "NumbaAttentionPaths"]
+__all__ = ["KEPT_PROBABILITIES", "MIN_KEYS", "NumbaAttentionPaths"]
 
 Array = Any
 _NO_MASK = np.zeros((0, 0, 0), dtype=np.bool_)
@@ -30,6 +30,11 @@ _NO_MASK = np.zeros((0, 0, 0), dtype=np.bool_)
 #: 1024 (batch 2), but 2.6-3.7 against 2.2-2.6 ms at 64 (batch 32): per (batch, head) pair the
 #: copies into contiguous blocks and two BLAS calls cost more than NumPy's batched matmul saves
 MIN_KEYS = 128
+#: whether the core also runs when the probabilities are kept (a training step, or
+#: ``return_attention_scores``). Measured on the block above at 256 and 512 keys (one thread):
+#: inference 15.0-15.7 ms fused against 18.7-19.7 ms (256 keys, batch 8), 22.3 against 28.2 ms
+#: (512, batch 4), but train steps 3-7% slower fused, so it runs at inference only
+KEPT_PROBABILITIES = False
 #: the empty array a kernel gets for an unused ``(b, heads, Tq, Tv)`` slot
 _EMPTY = {np.dtype(t): np.zeros((0, 0, 0, 0), dtype=t) for t in ("float32", "float64")}
 
@@ -87,7 +92,8 @@ class NumbaAttentionPaths(FastPaths):
         n, heads, tq, _ = q.shape if fine else (0, 0, 0, 0)
         tv = k.shape[2] if fine else 0
         size = n * heads * tq * tv
-        core = None if tv < MIN_KEYS or kernels(size) is None else _load_core()
+        wanted = tv >= MIN_KEYS and (KEPT_PROBABILITIES or not keep_probabilities)
+        core = None if not wanted or kernels(size) is None else _load_core()
         if core is None or not fine or not ok(q, k, v):
             return super().attention(q, k, v, allowed, drop, keep_probabilities)
         empty = _EMPTY[q.dtype]

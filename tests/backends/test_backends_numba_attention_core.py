@@ -18,9 +18,11 @@ DTYPES = ["float32", "float64"]
 
 @pytest.fixture
 def fused(numba, monkeypatch):
-    """The numba kernels on for every size, the fused core for any number of keys."""
+    """The numba kernels on for every size, the fused core for any number of keys, in
+    training too."""
     numba(True)
     monkeypatch.setattr(numba_attention_paths, "MIN_KEYS", 0)
+    monkeypatch.setattr(numba_attention_paths, "KEPT_PROBABILITIES", True)
     return numba
 
 
@@ -97,6 +99,9 @@ def test_fused_attention_declines_when_off_small_or_unsupported(numba, monkeypat
     numba(True)  # MIN_SIZE 0, but MIN_KEYS as shipped: 4 keys are too few
     assert b.attention(q, q, q, None, None, True) is None
     monkeypatch.setattr(numba_attention_paths, "MIN_KEYS", 0)
+    assert b.attention(q, q, q, None, None, True) is None  # as shipped: inference only
+    assert b.attention(q, q, q, None, None, False) is not None
+    monkeypatch.setattr(numba_attention_paths, "KEPT_PROBABILITIES", True)
     assert b.attention(q, q, q, None, None, True) is not None
     assert b.attention(q.astype("float16"), q, q, None, None, True) is None
     assert b.attention(q.astype("float32"), q, q, None, None, True) is None  # mixed dtypes
