@@ -125,8 +125,7 @@ def transformer_case() -> tuple[tuple[Step, Step], tuple[Step, Step]]:
 CASES = {"lstm": lstm_case, "transformer": transformer_case}
 
 
-#: the recurrent kernels are numba's; the Transformer's speed does not depend on them
-RUNS = [("lstm", "on"), ("lstm", "off"), ("transformer", "on")]
+RUNS = [("lstm", "on"), ("lstm", "off"), ("transformer", "on"), ("transformer", "off")]
 
 
 @pytest.mark.parametrize(("case", "numba"), RUNS, ids=[f"{c}-numba_{n}" for c, n in RUNS])

@@ -290,6 +290,24 @@ class FastPaths:
         ``gamma`` None: 1), or None."""
         return None
 
+    def attention(
+        self,
+        q: Array,
+        k: Array,
+        v: Array,
+        allowed: Array | None,
+        drop: Array | None,
+        keep_probabilities: bool,
+    ) -> tuple[Array, Array | None] | None:
+        """The attention core ``O = (masked_softmax(Q K^T) * drop) V`` of
+        ``q (b, heads, Tq, d)``, ``k (b, heads, Tv, d)``, ``v (b, heads, Tv, dv)`` (any
+        layout), ``allowed`` the bool ``(b | 1, 1, Tq, Tv)`` (None: all) and ``drop`` the
+        dropout multipliers ``(b, heads, Tq, Tv)`` (None: no dropout), as ``(o, p)``: ``o``
+        C-contiguous ``(b, Tq, heads, dv)`` and ``p`` the probabilities before dropout when
+        ``keep_probabilities``, else None; or None (declined: the caller runs ``matmul`` and
+        :meth:`attention_softmax`)."""
+        return None
+
     def attention_softmax(self, scores: Array, allowed: Array | None) -> Array | None:
         """:func:`nnx.functional.sequence.masked_softmax` of attention scores ``(b, heads, Tq,
         Tv)`` with the bool ``allowed`` broadcast to them (None: all), or None. A kernel may

@@ -11,7 +11,7 @@ import nnx.regularizers as regularizers
 from nnx.backends import backend_of
 from nnx.backends.base import Array, Generator, array_namespace
 from nnx.functional.sequence import allowed_pairs, masked_softmax, masked_softmax_backward
-from nnx.layers.base import Layer, Shape, register_layer, serialize_or_none
+from nnx.layers.base import Layer, Shape, backprop_needed, register_layer, serialize_or_none
 from nnx.layers.parameter import Parameter
 from nnx.layers.symbolic import call_symbolic, is_symbolic
 from nnx.validation import check_bool, check_float, check_int
@@ -375,7 +375,9 @@ class MultiHeadAttention(Layer):
         if not isinstance(x, (list, tuple)):  # q, k and v in one projection matmul
             self._check_ranks(x, x, None)
             allowed = self._allowed(x, x, attention_mask, causal, mask, mask)
-            y, p, attend_back = self._attend([x], [("query", "key", "value")], allowed, training)
+            y, p, attend_back = self._attend(
+                [x], [("query", "key", "value")], allowed, training, return_attention_scores
+            )
 
             def backprop_self(dout: Any) -> Any:
                 dy, dp = dout if return_attention_scores else (dout, None)
@@ -442,10 +444,14 @@ class MultiHeadAttention(Layer):
         )
         if key is None:  # keys and values come from one array: one projection matmul
             groups: list[tuple[str, ...]] = [("query",), ("key", "value")]
-            y, p, backprop = self._attend([query, value], groups, allowed, training)
+            y, p, backprop = self._attend(
+                [query, value], groups, allowed, training, return_attention_scores
+            )
         else:
             groups = [("query",), ("value",), ("key",)]
-            y, p, backprop = self._attend([query, value, key], groups, allowed, training)
+            y, p, backprop = self._attend(
+                [query, value, key], groups, allowed, training, return_attention_scores
+            )
 
         def backprop_inputs(dout: Any) -> tuple[Array, Array, Array | None]:
             dy, dp = dout if return_attention_scores else (dout, None)
@@ -469,9 +475,12 @@ class MultiHeadAttention(Layer):
         groups: list[tuple[str, ...]],
         allowed: Array | None,
         training: bool,
+        keep_scores: bool = True,
     ) -> tuple[Array, Array, AttendBackprop]:
         """``(y, p, backprop)``: attention whose projections ``groups[i]`` (of query/key/value)
-        all read ``sources[i]``, its probabilities ``p (b, heads, Tq, Tv)`` before dropout, and
+        all read ``sources[i]``, its probabilities ``p (b, heads, Tq, Tv)`` before dropout
+        (None where the backend's fused kernel ran with neither ``keep_scores`` nor a
+        backward to come: inference never holds the whole score tensor), and
         ``backprop(dy, d_p=None)`` returning one gradient per source (``dy`` None: zero; ``d_p``
         adds to ``dP = dO V^T``, for callers that return the scores).
 
@@ -488,17 +497,24 @@ class MultiHeadAttention(Layer):
             heads.update(zip(names, parts, strict=True))
             backs.append(back)
         q, k, v = heads["query"], heads["key"], heads["value"]  # (b, heads, T, dim)
-        scores = backend.matmul(q, xp.permute_dims(k, (0, 1, 3, 2)))
-        p = backend.attention_softmax(scores, allowed)
-        if p is None:  # the backend has no fused kernel
-            p = masked_softmax(scores, allowed)
+        n, num_heads, tq = q.shape[0], q.shape[1], q.shape[2]
         drop = None
         if training and self.dropout > 0.0:
             assert self.rng is not None
             keep = 1.0 - self.dropout
-            drop = self.rng.bernoulli(tuple(p.shape), keep, dtype=self.dtype) / keep
-        pd = p if drop is None else p * drop
-        y, back_o = self._output(_products_side_by_side(backend, [(pd, v)]), p.shape[0])
+            shape = (n, num_heads, tq, k.shape[2])
+            drop = self.rng.bernoulli(shape, keep, dtype=self.dtype) / keep
+        fused = backend.attention(q, k, v, allowed, drop, keep_scores or backprop_needed())
+        if fused is not None:  # one kernel: scores, softmax and P V, by (batch, head) pair
+            o, p = fused
+            o2 = xp.reshape(o, (n * tq, num_heads * v.shape[3]))
+        else:
+            scores = backend.matmul(q, xp.permute_dims(k, (0, 1, 3, 2)))
+            p = backend.attention_softmax(scores, allowed)
+            if p is None:  # the backend has no fused kernel
+                p = masked_softmax(scores, allowed)
+            o2 = _products_side_by_side(backend, [(p if drop is None else p * drop, v)])
+        y, back_o = self._output(o2, n)
 
         def backprop(dy: Array | None, d_p: Array | None = None) -> list[Array]:
             do = back_o(xp.zeros_like(y) if dy is None else dy)
@@ -510,6 +526,7 @@ class MultiHeadAttention(Layer):
             ds = backend.attention_softmax_backward(dp, p, allowed)
             if ds is None:
                 ds = masked_softmax_backward(dp, p, allowed)
+            pd = p if drop is None else p * drop
             products = {
                 "query": (ds, k),
                 "key": (xp.permute_dims(ds, (0, 1, 3, 2)), q),
