@@ -47,6 +47,7 @@ from nnx.layers.random_layer import RandomLayer
 from nnx.layers.reshaping import Flatten, Input, RepeatVector, Reshape
 from nnx.layers.simple_rnn import SimpleRNN
 from nnx.layers.spatial_dropout import SpatialDropout2D
+from nnx.layers.tensor_ops import TensorOp
 from nnx.layers.transformer import TransformerEncoder
 from nnx.layers.upsampling import UpSampling2D
 from nnx.layers.wrappers import Bidirectional, TimeDistributed
@@ -93,6 +94,7 @@ __all__ = [
     "RepeatVector",
     "Reshape",
     "SpatialDropout2D",
+    "TensorOp",
     "Subtract",
     "TimeDistributed",
     "TransformerEncoder",
