@@ -237,19 +237,30 @@ def current_trace() -> Any:
     return _TRACE.get()
 
 
-def call_in_graph(layer: Any, x: Any) -> Any:
+def call_in_graph(
+    layer: Any, x: Any, options: Mapping[str, Any] | None = None, training: bool | None = None
+) -> Any:
     """``layer(x)`` recorded in a graph: on symbolic tensors, or inside a trace on data,
     which becomes a constant node (so its layer's weights still get gradients).
 
     A constant enters with a batch axis of size 1 (``arange(5)`` is seen as ``(1, 5)``), which
     broadcasts against the batch in later arithmetic; the output keeps that fixed axis.
+
+    ``training`` must be None, or inside a traced ``call`` the mode being traced: the graph
+    runs every layer in the mode ``fit`` or ``predict`` choose.
     """
+    trace = current_trace()
+    if training is not None and (trace is None or trace.training is not bool(training)):
+        raise ValueError(
+            f"Layer {layer.name!r} ({type(layer).__name__}) was called with "
+            f"training={training!r} in a graph; a graph runs each layer in the mode fit/"
+            "predict choose: pass the call's own training argument through, or nothing."
+        )
     if not is_symbolic(x):
-        trace = current_trace()
         if trace is None:
             raise TypeError(f"call_in_graph: {type(x).__name__} is not a symbolic tensor.")
         x = [trace.constant(t) for t in x] if isinstance(x, (list, tuple)) else trace.constant(x)
-    out = call_symbolic(layer, x)
+    out = call_symbolic(layer, x, options)
     items = [as_symbolic(t) for t in (x if isinstance(x, (list, tuple)) else [x])]
     leading = {t.leading_dim for t in items if t is not None}
     if leading and None not in leading:
