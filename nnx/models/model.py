@@ -265,9 +265,9 @@ class Model:
         subclassed layer's ``call``): a ``Sequential`` records its layers' calls; others
         cannot yet be nested."""
         raise TypeError(
-            f"Model {self.name!r} cannot be called on symbolic tensors: nesting a "
-            f"{type(self).__name__} in a graph is not supported; call its layers on the "
-            "tensors instead."
+            f"Model {self.name!r} cannot be called on symbolic tensors: nesting a model "
+            f"({type(self).__name__}) in a graph is not supported (a Sequential is); call its "
+            "layers on the tensors instead."
         )
 
     def compute_loss(self, y: Array, y_pred: Array, sample_weight: Array | None = None) -> Array:
