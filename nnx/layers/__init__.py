@@ -24,6 +24,7 @@ from nnx.layers.global_pooling import (
     GlobalMaxPooling2D,
 )
 from nnx.layers.gru import GRU
+from nnx.layers.lambda_layer import Lambda
 from nnx.layers.lstm import LSTM
 from nnx.layers.masking import Masking
 from nnx.layers.merge import (
@@ -95,6 +96,7 @@ __all__ = [
     "Reshape",
     "SpatialDropout2D",
     "TensorOp",
+    "Lambda",
     "Subtract",
     "TimeDistributed",
     "TransformerEncoder",

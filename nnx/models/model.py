@@ -68,6 +68,18 @@ class Model:
     #: the class ``Model(inputs, outputs)`` makes: the graph model, which registers itself
     #: here (:mod:`nnx.models.functional` imports this module, so this one cannot import it)
     graph_class: ClassVar[type[Model] | None] = None
+    #: the methods a subclass defining ``call`` gets (Keras model subclassing); set by
+    #: :mod:`nnx.models.subclassed_model`, which imports this module
+    subclass_methods: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass defining ``call`` (and not ``forward``) is built by tracing ``call``
+        (see :mod:`nnx.models.subclassed_model`)."""
+        super().__init_subclass__(**kwargs)
+        if "call" in cls.__dict__ and cls.forward is Model.forward:
+            for name, method in Model.subclass_methods.items():
+                if getattr(cls, name) is getattr(Model, name):
+                    setattr(cls, name, method)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
         """``Model(inputs, outputs)`` (or with ``inputs=``/``outputs=``) makes a graph model,

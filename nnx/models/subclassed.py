@@ -51,7 +51,7 @@ from nnx.layers.tensor_ops import constant_tensor
 from nnx.models.graph import Graph
 from nnx.models.weight_read import WeightRead
 
-__all__ = ["CallRunner", "Traced"]
+__all__ = ["CallRunner", "Traced", "traced_layers"]
 
 
 @dataclass
@@ -252,7 +252,7 @@ class CallRunner:
         own = [p for p in layer._weights if not any(p is q for q in _sublayer_weights(layer))]
         declared = [p for p in layer._declared_trainable if any(p is q for q in own)]
         seen = {id(p) for p in own}
-        for sub in _traced_layers(layer):
+        for sub in traced_layers(layer):
             for p in sub.parameters():
                 if id(p) not in seen:
                     seen.add(id(p))
@@ -326,7 +326,7 @@ def _check_output(layer: Layer, t: Any) -> None:
         )
 
 
-def _traced_layers(layer: Layer) -> list[Layer]:
+def traced_layers(layer: Layer) -> list[Layer]:
     """Every layer the traces of ``layer.call`` use, once, in order of first use."""
     seen: dict[int, Layer] = {}
     for traced in layer.__dict__.get("_traces", {}).values():
@@ -336,7 +336,7 @@ def _traced_layers(layer: Layer) -> list[Layer]:
 
 
 def _sublayer_weights(layer: Layer) -> list[Parameter]:
-    return [p for sub in _traced_layers(layer) for p in sub.parameters()]
+    return [p for sub in traced_layers(layer) for p in sub.parameters()]
 
 
 Layer.call_runner = CallRunner()
