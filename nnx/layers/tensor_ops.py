@@ -23,7 +23,7 @@ from nnx.backends.base import Array, Generator
 from nnx.functional.operations import OPERATIONS
 from nnx.functional.operations_shape import encode_index
 from nnx.layers.base import Backprop, Layer, Shape, register_layer
-from nnx.layers.symbolic import SymbolicTensor, as_symbolic, call_symbolic
+from nnx.layers.symbolic import SymbolicTensor, as_symbolic, call_symbolic, current_trace
 from nnx.validation import check_choice
 
 __all__ = ["Constant", "TensorOp", "apply_operation", "constant_tensor"]
@@ -74,8 +74,20 @@ class TensorOp(Layer):
     def full_output_shape(self, shapes: Sequence[Sequence[int | None]]) -> Shape:
         """The output shape with its first axis (None: the batch) for these sample shapes."""
         leading = self.leading or [None] * len(shapes)
-        full = [(lead, *s) for lead, s in zip(leading, shapes, strict=True)]
+        strip = self._unit_axes(len(shapes))
+        full = [
+            tuple(s) if cut else (lead, *s)
+            for lead, s, cut in zip(leading, shapes, strip, strict=True)
+        ]
         return tuple(OPERATIONS[self.op].shape(full, self.params))
+
+    def _unit_axes(self, n: int) -> list[bool]:
+        """Which inputs lose their unit batch axis first: a constant or weight in ``matmul``
+        with a batch (``x @ w`` multiplies by ``w``'s own matrix, as in Keras)."""
+        leading = self.leading or [None] * n
+        if self.op != "matmul" or None not in leading:
+            return [False] * n
+        return [lead == 1 for lead in leading]
 
     def compute_output_shape(self, input_shape: Any) -> Shape:
         return self.full_output_shape(input_shape)[1:]
@@ -95,7 +107,20 @@ class TensorOp(Layer):
 
     def forward(self, x: Any, *, training: bool = False) -> tuple[Array, Backprop]:
         """``y = op(*x)``; ``backprop(dy)`` returns one gradient per input."""
-        return OPERATIONS[self.op].forward(list(x), self.params)  # type: ignore[return-value]
+        strip = self._unit_axes(len(x))
+        if not any(strip):
+            return OPERATIONS[self.op].forward(list(x), self.params)  # type: ignore[return-value]
+        xs = [a[0, ...] if cut else a for a, cut in zip(x, strip, strict=True)]
+        y, vjp = OPERATIONS[self.op].forward(xs, self.params)
+
+        def backprop(dy: Array) -> list[Array | None]:
+            grads = vjp(dy)
+            return [
+                g[None, ...] if cut and g is not None else g
+                for g, cut in zip(grads, strip, strict=True)
+            ]
+
+        return y, backprop  # type: ignore[return-value]
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -200,8 +225,9 @@ def apply_operation(op: str, operands: Sequence[Any], params: dict[str, Any]) ->
             params["scalar"], params["scalar_first"] = numbers[0 if first else 1], first
             items = [items[1 if first else 0]]
     anchor = next(t for t in map(as_symbolic, items) if t is not None)
+    trace = current_trace()  # inside a traced call, a layer's own weight is read as a node
     tensors = [
-        t if t is not None else constant_tensor(v, anchor)
+        t if t is not None else trace.constant(v) if trace else constant_tensor(v, anchor)
         for t, v in zip(map(as_symbolic, items), items, strict=True)
     ]
     layer = TensorOp(op, params, [t.leading_dim for t in tensors])
