@@ -86,6 +86,7 @@ def test_position_embedding_learns_through_a_constant(backend):
     layer = _built(TokenAndPositionEmbedding(5, 7, 3), (5,), backend)
     x = backend.asarray(RNG.integers(0, 7, (2, 5)), "float64")
     y, backprop = layer.forward(x, training=True)
+    assert tuple(y.shape) == (2, 5, 3)
     r = backend.asarray(RNG.normal(size=(2, 5, 3)), "float64")
     backprop(r)
     token, position = layer.parameters()
