@@ -256,10 +256,12 @@ def call_in_graph(
             f"training={training!r} in a graph; a graph runs each layer in the mode fit/"
             "predict choose: pass the call's own training argument through, or nothing."
         )
-    if not is_symbolic(x):
+    if trace is not None and isinstance(x, (list, tuple)):
+        x = [t if as_symbolic(t) is not None else trace.constant(t) for t in x]
+    elif not is_symbolic(x):
         if trace is None:
             raise TypeError(f"call_in_graph: {type(x).__name__} is not a symbolic tensor.")
-        x = [trace.constant(t) for t in x] if isinstance(x, (list, tuple)) else trace.constant(x)
+        x = trace.constant(x)
     out = call_symbolic(layer, x, options)
     items = [as_symbolic(t) for t in (x if isinstance(x, (list, tuple)) else [x])]
     leading = {t.leading_dim for t in items if t is not None}

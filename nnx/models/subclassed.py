@@ -28,6 +28,7 @@ Keras. Data inside ``call`` (``ops.arange``) becomes a constant node, so a layer
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 from collections.abc import Sequence
@@ -93,7 +94,12 @@ class _Trace:
 
 def _accepts(layer: Layer, name: str) -> bool:
     """Whether ``layer.call`` takes the keyword ``name`` (or ``**kwargs``)."""
-    parameters = inspect.signature(type(layer).call).parameters  # type: ignore[attr-defined]
+    return _accepts_keyword(type(layer).call, name)  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _accepts_keyword(call: Any, name: str) -> bool:
+    parameters = inspect.signature(call).parameters
     return name in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
@@ -165,6 +171,7 @@ class CallRunner:
             layer.input_shape = shape
         rng = rng if rng is not None else backend.rng(None)
         layer._weights, layer._declared_trainable = [], []
+        layer.__dict__.pop("_run_cache", None)
         user_build = _user_build(layer)
         if user_build is not None:
             layer._build_rng = rng  # type: ignore[attr-defined]
@@ -268,10 +275,15 @@ class CallRunner:
         """Run the trace of ``call`` for this mode: ``(y, backprop)``."""
         multiple = bool(layer.__dict__.get("multiple_inputs", False))
         xs = list(x) if multiple else [x]
-        shape: Any = [tuple(a.shape[1:]) for a in xs]
-        built_shape = layer.__dict__.get("input_shapes") if multiple else layer.input_shape
         mode = bool(training) if _accepts(layer, "training") else None
-        traced = self.trace(layer, built_shape or (shape if multiple else shape[0]), mode, options)
+        cache: dict[Any, Traced] = layer.__dict__.setdefault("_run_cache", {})
+        key = (mode, tuple(sorted(options.items())) if options else ())
+        traced = cache.get(key)
+        if traced is None:
+            shape: Any = [tuple(a.shape[1:]) for a in xs]
+            built = layer.__dict__.get("input_shapes") if multiple else layer.input_shape
+            traced = self.trace(layer, built or (shape if multiple else shape[0]), mode, options)
+            cache[key] = traced
         outs, backprop = traced.graph.run(xs, training=training)
 
         def backprop_call(dy: Any) -> Any:
