@@ -117,6 +117,17 @@ def call_model(self: Model, x: Any) -> Any:
         return forward(self, x, training=False)[0]
 
 
+def predict(
+    self: Model, x: Any, batch_size: int = 32, verbose: int = 0, steps: int | None = None
+) -> Any:
+    """:meth:`nnx.models.model.Model.predict`, building the model on the data first (arrays
+    or nested lists), as Keras builds on the first call."""
+    if not self.built and (isinstance(x, (list, tuple)) or hasattr(x, "shape")):
+        first = x[:1] if hasattr(x, "shape") else self.backend.asarray(list(x[:1]))
+        build(self, tuple(first.shape[1:]))
+    return Model.predict(self, x, batch_size, verbose, steps)
+
+
 def get_config(self: Model) -> dict[str, Any]:
     """Refused: a subclassed model's architecture is Python code."""
     raise NotImplementedError(
@@ -133,6 +144,7 @@ SUBCLASSED_MODEL_METHODS: dict[str, Any] = {
     "forward": forward,
     "compute_gradients": compute_gradients,
     "__call__": call_model,
+    "predict": predict,
     "get_config": get_config,
 }
 Model.subclass_methods = SUBCLASSED_MODEL_METHODS
