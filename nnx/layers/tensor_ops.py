@@ -140,7 +140,8 @@ class Constant(Layer):
 
     Args:
         value: the values (nested lists, or an array).
-        dtype: their dtype name (default: the array's, else float32).
+        dtype: their dtype name (default: the array's, else float32); float values take the
+            model's float dtype when built.
 
     >>> Constant([1, 2, 3], "int64").compute_output_shape((5,))
     (3,)
@@ -168,7 +169,10 @@ class Constant(Layer):
 
     def build_parameters(self, input_shape: Shape, rng: Generator) -> None:
         assert self.backend is not None
-        array = self.backend.asarray(self.value, dtype=self.value_dtype)
+        # NOTE: float data takes the model's dtype (Keras's floatx): float64 NumPy tables must
+        # not promote a float32 graph (array_api_strict refuses mixed float dtypes).
+        floating = self.value_dtype.startswith("float")
+        array = self.backend.asarray(self.value, dtype=self.dtype if floating else self.value_dtype)
         self._array = self.backend.xp.reshape(array, (1, *self.value_shape))
 
     def forward(self, x: Any, *, training: bool = False) -> tuple[Array, Backprop]:
@@ -192,7 +196,8 @@ def constant_tensor(value: Any, anchor: SymbolicTensor) -> SymbolicTensor:
     """A :class:`Constant` node holding ``value`` (leading axis 1), ordered after ``anchor``."""
     layer = Constant(value)
     out: SymbolicTensor = call_symbolic(layer, anchor)
-    out.leading_dim, out.dtype = 1, layer.value_dtype
+    floating = layer.value_dtype.startswith("float")
+    out.leading_dim, out.dtype = 1, None if floating else layer.value_dtype
     return out
 
 
