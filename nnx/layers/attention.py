@@ -13,7 +13,7 @@ from nnx.backends.base import Array, Generator, array_namespace
 from nnx.functional.sequence import allowed_pairs, masked_softmax, masked_softmax_backward
 from nnx.layers.base import Layer, Shape, register_layer, serialize_or_none
 from nnx.layers.parameter import Parameter
-from nnx.layers.symbolic import call_symbolic, is_symbolic
+from nnx.layers.symbolic import call_symbolic, check_graph_training, is_symbolic
 from nnx.validation import check_bool, check_float, check_int
 
 __all__ = ["MultiHeadAttention"]
@@ -238,11 +238,13 @@ class MultiHeadAttention(Layer):
         attention_mask: Any = None,
         use_causal_mask: bool = False,
         return_attention_scores: bool = False,
+        training: bool | None = None,
     ) -> Any:
         """Inference: ``attention(query, value, key)`` (Keras's call signature), the pair
         ``(output, scores)`` with ``return_attention_scores``; on symbolic tensors it records
         a graph node (see the class). A list ``[query, value(, key)]`` as the only argument is
-        accepted too, as for the other list-input layers."""
+        accepted too, as for the other list-input layers. ``training=True`` on data applies
+        the attention dropout; in a graph ``training`` must be None or a traced call's own."""
         if isinstance(query, (list, tuple)) and value is None and key is None:
             if len(query) not in (2, 3):
                 raise ValueError(
@@ -253,6 +255,7 @@ class MultiHeadAttention(Layer):
         who = f"MultiHeadAttention {self.name!r}"
         scores = check_bool(return_attention_scores, "return_attention_scores", who=who)
         if any(is_symbolic(a) for a in (query, value, key, attention_mask)):
+            check_graph_training(self, training)
             return self._call_symbolic(query, value, key, attention_mask, use_causal_mask, scores)
         if value is None:
             raise TypeError(
@@ -271,6 +274,7 @@ class MultiHeadAttention(Layer):
             key,
             attention_mask=attention_mask,
             use_causal_mask=use_causal_mask,
+            training=bool(training),
             return_attention_scores=scores,
         )[0]
 

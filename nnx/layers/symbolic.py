@@ -44,6 +44,7 @@ __all__ = [
     "as_symbolic",
     "call_in_graph",
     "call_symbolic",
+    "check_graph_training",
     "current_trace",
     "full_shape",
     "is_symbolic",
@@ -237,6 +238,18 @@ def current_trace() -> Any:
     return _TRACE.get()
 
 
+def check_graph_training(layer: Any, training: bool | None) -> None:
+    """Refuse ``training=`` on a graph call unless it is None or, inside a traced ``call``,
+    the mode being traced (the graph runs every layer in the mode fit/predict choose)."""
+    trace = current_trace()
+    if training is not None and (trace is None or trace.training is not bool(training)):
+        raise ValueError(
+            f"Layer {layer.name!r} ({type(layer).__name__}) was called with "
+            f"training={training!r} in a graph; a graph runs each layer in the mode fit/"
+            "predict choose: pass the call's own training argument through, or nothing."
+        )
+
+
 def call_in_graph(
     layer: Any, x: Any, options: Mapping[str, Any] | None = None, training: bool | None = None
 ) -> Any:
@@ -249,13 +262,8 @@ def call_in_graph(
     ``training`` must be None, or inside a traced ``call`` the mode being traced: the graph
     runs every layer in the mode ``fit`` or ``predict`` choose.
     """
+    check_graph_training(layer, training)
     trace = current_trace()
-    if training is not None and (trace is None or trace.training is not bool(training)):
-        raise ValueError(
-            f"Layer {layer.name!r} ({type(layer).__name__}) was called with "
-            f"training={training!r} in a graph; a graph runs each layer in the mode fit/"
-            "predict choose: pass the call's own training argument through, or nothing."
-        )
     if trace is not None and isinstance(x, (list, tuple)):
         x = [t if as_symbolic(t) is not None else trace.constant(t) for t in x]
     elif not is_symbolic(x):
