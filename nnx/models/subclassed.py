@@ -145,7 +145,7 @@ class CallRunner:
     def output_shape(self, layer: Layer, input_shape: Any, options: dict[str, Any]) -> Any:
         """The output sample shape(s) of ``call`` for inputs of ``input_shape``."""
         if not layer.built and _user_build(layer) is not None and not layer._weights:
-            self._placeholder_weights(layer, input_shape)
+            self.build_own_only(layer, input_shape)
         traced = self.trace(layer, input_shape, _default_mode(layer), options)
         shapes = [t.sample_shape for t in traced.graph.outputs]
         return shapes if traced.multiple_outputs else shapes[0]
@@ -191,13 +191,10 @@ class CallRunner:
         for other in layer.__dict__.get("_traces", {}).values():
             self._build_graph(layer, other)
 
-    def _placeholder_weights(self, layer: Layer, input_shape: Any) -> None:
-        """Run the layer's own build on the default backend so ``call`` can be traced before
-        the model builds it (the real weights replace these, in the same order)."""
-        self.build_own_only(layer, input_shape)
-
     def build_own_only(self, layer: Layer, input_shape: Any) -> None:
-        """The layer's own ``build(input_shape)`` alone, on the default backend."""
+        """The layer's own ``build(input_shape)`` alone, on the default backend: placeholder
+        weights, so ``call`` can be traced before the model builds the layer (the real
+        weights replace them, in the same order, and the trace reads them by position)."""
         backend = get_backend(None)
         multiple = _is_list_of_shapes(input_shape)
         layer.backend = backend

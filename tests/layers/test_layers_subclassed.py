@@ -63,6 +63,7 @@ class Linear(layers.Layer):
             shape=(input_shape[-1], self.units), initializer="random_normal", trainable=True
         )
         self.b = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True)
+        super().build(input_shape)
 
     def call(self, inputs):
         return ops.matmul(inputs, self.w) + self.b
