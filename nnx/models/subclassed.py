@@ -50,6 +50,7 @@ from nnx.layers.symbolic import (
 )
 from nnx.layers.tensor_ops import constant_tensor
 from nnx.models.graph import Graph
+from nnx.models.model import Model
 from nnx.models.weight_read import WeightRead
 
 __all__ = ["CallRunner", "Traced", "traced_layers"]
@@ -264,6 +265,7 @@ class CallRunner:
                     if any(p is q for q in sub._declared_trainable):
                         declared.append(p)
         layer._weights, layer._declared_trainable = own, declared
+        _name_by_attribute(layer)
 
     # --- running ----------------------------------------------------------------------------
     def forward(
@@ -342,6 +344,39 @@ def traced_layers(layer: Layer) -> list[Layer]:
         for sub in traced.graph.layers:
             seen.setdefault(id(sub), sub)
     return list(seen.values())
+
+
+def _name_by_attribute(layer: Layer) -> None:
+    """Name the weights of the sublayers ``layer`` holds in attributes by where they are:
+    ``block/ffn/0/kernel`` for ``block.ffn.layers[0].kernel`` (Keras's tracking paths), so
+    the names are the same in every instance, a loaded one too (the sublayers' own names
+    come from global counters)."""
+    paths: dict[int, str] = {}
+
+    def visit(value: Any, path: str) -> None:
+        if isinstance(value, Layer):
+            paths.setdefault(id(value), path)
+        elif isinstance(value, Model):
+            for i, sub in enumerate(value.layers):
+                visit(sub, f"{path}/{i}")
+        elif isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                visit(item, f"{path}/{i}")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                visit(item, f"{path}/{key}")
+
+    for attribute, value in vars(layer).items():
+        if not attribute.startswith("_"):
+            visit(value, attribute)
+    for sub in traced_layers(layer):
+        path = paths.get(id(sub))
+        if path is None:
+            continue
+        prefix, own = f"{layer.name}/{path}/", f"{sub.name}/"
+        for p in sub.parameters():
+            if p.name.startswith(own):  # not renamed yet (a second trace reaches it too)
+                p.name = prefix + p.name[len(own) :]
 
 
 def _sublayer_weights(layer: Layer) -> list[Parameter]:

@@ -8,10 +8,10 @@ returning its constructor arguments, as Keras asks.
 
 >>> from nnx.layers import Layer, layer_class
 >>> @register_keras_serializable(package="demo")
-... class Twice(Layer):
+... class Tripled(Layer):
 ...     def call(self, inputs):
-...         return inputs * 2
->>> layer_class("Twice") is Twice
+...         return inputs * 3
+>>> layer_class("Tripled") is Tripled
 True
 """
 
