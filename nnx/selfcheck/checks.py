@@ -67,6 +67,8 @@ LAYER_CASES: list[tuple[str, dict[str, Any], Any, bool]] = [
     ("Multiply", {}, [(4,), (4,)], False),
     ("Average", {}, [(4,), (4,)], False),
     ("Concatenate", {}, [(3,), (2,)], False),
+    # arithmetic on symbolic tensors (x * y, broadcast); a Constant node has no gradient
+    ("TensorOp", {"op": "multiply", "leading": [None, None]}, [(3, 4), (1, 4)], False),
 ]
 
 #: layers whose input is token ids in ``[0, n)`` (checked for their weights' gradient)
