@@ -35,6 +35,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
             "nnx.losses",
             "nnx.metrics",
             "nnx.layers",
+            "nnx.ops",
             "nnx.optimizers",
             "nnx.data",
             "nnx.datasets",

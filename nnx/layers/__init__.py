@@ -27,6 +27,7 @@ from nnx.layers.global_pooling import (
     GlobalMaxPooling2D,
 )
 from nnx.layers.gru import GRU
+from nnx.layers.lambda_layer import Lambda
 from nnx.layers.lstm import LSTM
 from nnx.layers.masking import Masking
 from nnx.layers.merge import (
@@ -52,6 +53,7 @@ from nnx.layers.reshaping import Flatten, Input, RepeatVector, Reshape
 from nnx.layers.sequence_shaping import Cropping1D, Permute, UpSampling1D, ZeroPadding1D
 from nnx.layers.simple_rnn import SimpleRNN
 from nnx.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
+from nnx.layers.tensor_ops import TensorOp
 from nnx.layers.text_vectorization import TextVectorization
 from nnx.layers.transformer import TransformerEncoder
 from nnx.layers.upsampling import UpSampling2D
@@ -114,6 +116,8 @@ __all__ = [
     "Permute",
     "UpSampling1D",
     "ZeroPadding1D",
+    "TensorOp",
+    "Lambda",
     "Subtract",
     "TextVectorization",
     "TimeDistributed",

@@ -11,9 +11,16 @@ import nnx.regularizers as regularizers
 from nnx.backends import backend_of
 from nnx.backends.base import Array, Generator, array_namespace
 from nnx.functional.sequence import allowed_pairs, masked_softmax, masked_softmax_backward
-from nnx.layers.base import Layer, Shape, backprop_needed, register_layer, serialize_or_none
+from nnx.layers.base import (
+    Layer,
+    Shape,
+    backprop_needed,
+    no_backprop,
+    register_layer,
+    serialize_or_none,
+)
 from nnx.layers.parameter import Parameter
-from nnx.layers.symbolic import call_symbolic, is_symbolic
+from nnx.layers.symbolic import call_symbolic, check_graph_training, is_symbolic
 from nnx.validation import check_bool, check_float, check_int
 
 __all__ = ["MultiHeadAttention"]
@@ -241,13 +248,16 @@ class MultiHeadAttention(Layer):
         query_mask: Any = None,
         value_mask: Any = None,
         key_mask: Any = None,
+        training: bool | None = None,
     ) -> Any:
         """Inference: ``attention(query, value, key)`` (Keras's call signature), the pair
         ``(output, scores)`` with ``return_attention_scores``; on symbolic tensors it records
         a graph node (see the class). A list ``[query, value(, key)]`` as the only argument is
         accepted too, as for the other list-input layers. ``query_mask``, ``value_mask`` and
         ``key_mask`` (``(batch, steps)``, True = valid) are Keras's padding masks: given
-        explicitly they replace the masks that came with those inputs in a graph."""
+        explicitly they replace the masks that came with those inputs in a graph.
+        ``training=True`` on data applies the attention dropout; in a graph ``training`` must
+        be None or a traced call's own."""
         if isinstance(query, (list, tuple)) and value is None and key is None:
             if len(query) not in (2, 3):
                 raise ValueError(
@@ -260,6 +270,7 @@ class MultiHeadAttention(Layer):
         masks = {"query_mask": query_mask, "value_mask": value_mask, "key_mask": key_mask}
         given = {k: m for k, m in masks.items() if m is not None}
         if any(is_symbolic(a) for a in (query, value, key, attention_mask, *given.values())):
+            check_graph_training(self, training)
             return self._call_symbolic(
                 query, value, key, attention_mask, use_causal_mask, scores, given
             )
@@ -274,16 +285,18 @@ class MultiHeadAttention(Layer):
                 value_shape=(None, value.shape[-1]),
                 key_shape=None if key is None else (None, key.shape[-1]),
             )
-        return self.forward_attention(
-            query,
-            value,
-            key,
-            attention_mask=attention_mask,
-            use_causal_mask=use_causal_mask,
-            query_mask=query_mask,
-            value_mask=_both(value_mask, key_mask),
-            return_attention_scores=scores,
-        )[0]
+        with no_backprop():  # as every layer's call: nothing kept for a backward
+            return self.forward_attention(
+                query,
+                value,
+                key,
+                attention_mask=attention_mask,
+                use_causal_mask=use_causal_mask,
+                query_mask=query_mask,
+                value_mask=_both(value_mask, key_mask),
+                training=bool(training),
+                return_attention_scores=scores,
+            )[0]
 
     def _call_symbolic(
         self,

@@ -17,7 +17,7 @@ import nnx.initializers as initializers
 from nnx.backends import Backend, backend_of, get_backend
 from nnx.backends.base import Array, Generator
 from nnx.layers.parameter import Parameter
-from nnx.layers.symbolic import Node, call_symbolic, is_symbolic
+from nnx.layers.symbolic import Node, call_in_graph, current_trace, is_symbolic
 from nnx.registry import Registry, serialize
 from nnx.validation import check_bool
 
@@ -189,6 +189,24 @@ class Layer:
     #: whether the output keeps the input's timesteps, so a timestep mask passes through
     #: unchanged (see :mod:`nnx.layers.masking`)
     supports_masking: bool = False
+    #: runs the layers that define ``call`` (Keras subclassing): traces ``call`` into a graph
+    #: and runs it; set by :mod:`nnx.models.subclassed`, which needs the graph machinery
+    call_runner: ClassVar[Any] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass defining ``call`` (and not ``forward``) is a Keras subclassed layer:
+        ``__call__``, ``forward``, ``build_parameters`` and the shape methods it does not
+        define itself go through :attr:`call_runner`."""
+        super().__init_subclass__(**kwargs)
+        if "call" in cls.__dict__ and cls.forward is Layer.forward:
+            for name, method in _CALL_METHODS.items():
+                if getattr(cls, name, None) is getattr(Layer, name, None):
+                    setattr(cls, name, method)
+        if cls.forward is _call_forward and "build" in cls.__dict__:
+            # NOTE: Keras's build(input_shape) creates the layer's own weights; nnx's build
+            # (input_shape, backend, rng, dtype) stays the entry point and runs it.
+            cls.keras_build = cls.__dict__["build"]  # type: ignore[attr-defined]
+            cls.build = _call_build  # type: ignore[method-assign]
 
     def __init__(
         self,
@@ -243,6 +261,8 @@ class Layer:
         dtype: str = "float32",
     ) -> None:
         """Create the weights for inputs of shape ``(batch, *input_shape)``."""
+        if self.__dict__.get("_in_user_build"):
+            return  # Keras's super().build(input_shape) inside a subclass's own build
         backend = get_backend(backend)
         shape = _as_shape(input_shape, f"{self.name}.build(input_shape=...)")
         if self.input_shape is not None and self.built is False and self.input_shape != shape:
@@ -266,15 +286,29 @@ class Layer:
 
     def add_weight(
         self,
-        name: str,
-        shape: tuple[int, ...],
-        initializer: Any,
-        rng: Generator,
+        name: Any = None,
+        shape: Sequence[int] | None = None,
+        initializer: Any = "glorot_uniform",
+        rng: Generator | None = None,
         regularizer: Any = None,
         trainable: bool = True,
     ) -> Parameter:
         """Create, register and return a :class:`Parameter` initialised by ``initializer``
-        (or taken from the source of an enclosing :func:`weights_from`)."""
+        (or taken from the source of an enclosing :func:`weights_from`).
+
+        Keras's keyword form works too, in a subclassed layer's ``build(input_shape)``:
+        ``self.add_weight(shape=(d, units), initializer="random_normal", name="w")`` (the
+        generator is then the model's; a shape given first is taken as the shape).
+        """
+        if shape is None and isinstance(name, (tuple, list)):
+            name, shape = None, name
+        if shape is None:
+            raise ValueError(f"Layer {self.name!r}.add_weight needs a shape, received None.")
+        shape = tuple(int(d) for d in shape)
+        if name is None:
+            name = f"weight_{len(self._weights)}" if len(self._weights) else "weight"
+        if rng is None:
+            rng = self.__dict__.get("_build_rng") or get_backend(self.backend).rng(None)
         full_name = f"{self.name}/{name}"
         source = _WEIGHT_SOURCE.get()
         if source is None:
@@ -305,14 +339,16 @@ class Layer:
         through when :attr:`supports_masking`, else dropped."""
         return mask if self.supports_masking else None
 
-    def __call__(self, x: Any) -> Any:
-        """Inference: ``forward(x, training=False)[0]``, building the layer on first use.
+    def __call__(self, x: Any, training: bool | None = None) -> Any:
+        """Inference: ``forward(x, training=False)[0]``, building the layer on first use
+        (``training=True``: in training mode, e.g. dropout on).
 
-        On symbolic tensors (``nnx.Input``) it records the call instead and returns the
+        On symbolic tensors (``nnx.Input``), or on data inside a traced ``call`` (a subclassed
+        layer, see :mod:`nnx.models.subclassed`), it records the call instead and returns the
         output's :class:`~nnx.layers.symbolic.SymbolicTensor` (the functional API).
         """
-        if is_symbolic(x):
-            return call_symbolic(self, x)
+        if is_symbolic(x) or current_trace() is not None:
+            return call_in_graph(self, x, training=training)
         if not self.built:
             if isinstance(x, (list, tuple)):
                 shapes: Any = [tuple(a.shape[1:]) for a in x]
@@ -320,7 +356,7 @@ class Layer:
             else:
                 self.build(tuple(x.shape[1:]), backend_of(x))
         with no_backprop():
-            return self.forward(x, training=False)[0]
+            return self.forward(x, training=bool(training))[0]
 
     def check_input(self, x: Array) -> None:
         """Raise a clear error for an array of another backend or of the wrong shape."""
@@ -408,6 +444,56 @@ class Layer:
             if key not in defaults or defaults[key] != value
         )
         return f"{type(self).__name__}({args})"
+
+
+def _runner() -> Any:
+    if Layer.call_runner is None:  # pragma: no cover (import nnx registers it)
+        raise RuntimeError("import nnx (nnx.models) before using a layer that defines call().")
+    return Layer.call_runner
+
+
+def _call_call(self: Layer, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+    """``layer(inputs, ...)`` of a layer defining ``call``: see :mod:`nnx.models.subclassed`."""
+    return _runner().call(self, inputs, args, kwargs)
+
+
+def _call_forward(self: Layer, x: Any, *, training: bool = False, **options: Any) -> Any:
+    """The traced ``call`` run forward: ``(y, backprop)``."""
+    return _runner().forward(self, x, training, options)
+
+
+def _call_build(
+    self: Layer,
+    input_shape: Any,
+    backend: Backend | str | None = None,
+    rng: Generator | None = None,
+    dtype: str = "float32",
+) -> None:
+    """Create the layer's own weights (its Keras ``build``), trace ``call`` and build the
+    layers it calls."""
+    if self.__dict__.get("_in_user_build"):
+        return  # Keras's super().build(input_shape) inside the subclass's own build
+    _runner().build(self, input_shape, backend, rng, dtype)
+
+
+def _call_output_shape(self: Layer, input_shape: Any) -> Any:
+    """The output shape of the traced ``call``."""
+    return _runner().output_shape(self, input_shape, {})
+
+
+def _call_call_output_shape(
+    self: Layer, input_shape: Any, options: dict[str, Any], keywords: dict[str, Any]
+) -> Any:
+    return _runner().output_shape(self, input_shape, options)
+
+
+_CALL_METHODS: dict[str, Any] = {
+    "__call__": _call_call,
+    "forward": _call_forward,
+    "build": _call_build,
+    "compute_output_shape": _call_output_shape,
+    "compute_call_output_shape": _call_call_output_shape,
+}
 
 
 def _constructor_defaults(cls: type) -> dict[str, Any]:

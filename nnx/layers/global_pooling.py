@@ -17,7 +17,7 @@ from nnx.backends.base import Array
 from nnx.layers import _spatial as sp
 from nnx.layers.base import Backprop, Layer, Shape, no_backprop, register_layer
 from nnx.layers.masking import float_mask
-from nnx.layers.symbolic import call_symbolic, is_symbolic
+from nnx.layers.symbolic import call_symbolic, check_graph_training, is_symbolic
 
 __all__ = [
     "GlobalAveragePooling1D",
@@ -113,10 +113,14 @@ class GlobalMaxPooling2D(_GlobalPooling):
 class _GlobalPooling1D(_GlobalPooling):
     rank = 1
 
-    def __call__(self, x: Any, mask: Array | None = None) -> Any:  # type: ignore[override]
+    def __call__(  # type: ignore[override]
+        self, x: Any, mask: Array | None = None, training: bool | None = None
+    ) -> Any:
         """Inference, or a graph node on symbolic tensors; ``mask`` (``(batch, steps)``,
-        True = valid) replaces the input's own mask, as in Keras."""
+        True = valid) replaces the input's own mask, as in Keras (``training`` changes
+        nothing: pooling has no training mode)."""
         if is_symbolic(x):
+            check_graph_training(self, training)
             return call_symbolic(self, x, None, None if mask is None else {"mask": mask})
         if mask is None:
             return super().__call__(x)

@@ -56,7 +56,7 @@ from nnx.layers.base import (
 )
 from nnx.layers.masking import float_mask
 from nnx.layers.parameter import Parameter
-from nnx.layers.symbolic import call_symbolic, is_symbolic
+from nnx.layers.symbolic import call_symbolic, check_graph_training, is_symbolic
 from nnx.validation import check_bool, check_float, check_int
 
 __all__ = ["Loop", "Recurrent", "Saved", "States"]
@@ -246,22 +246,29 @@ class Recurrent(Layer):
 
     # --- running -------------------------------------------------------------------------------
     def __call__(  # type: ignore[override]
-        self, x: Any, mask: Array | None = None, initial_state: Any = None
+        self,
+        x: Any,
+        mask: Array | None = None,
+        initial_state: Any = None,
+        training: bool | None = None,
     ) -> Any:
         """Inference, optionally with a ``(batch, steps)`` bool mask of valid steps and the
         initial state(s) ``[h(, c)]``, each ``(batch, units)`` (default zeros). On symbolic
         tensors it records a functional-graph node (``initial_state`` and ``mask`` symbolic
-        too; a ``mask`` given replaces the one that came with the input, as in Keras)."""
+        too; a ``mask`` given replaces the one that came with the input, as in Keras).
+        ``training=True`` on data applies the dropouts; in a graph ``training`` must be None
+        or a traced call's own mode."""
         if is_symbolic(x) or (initial_state is not None and is_symbolic(initial_state)):
             keywords = {} if initial_state is None else {"initial_state": _listed(initial_state)}
             if mask is not None:
                 keywords["mask"] = mask
+            check_graph_training(self, training)
             return call_symbolic(self, x, None, keywords or None)
         if not self.built:
             self.build((None, x.shape[-1]), backend_of(x))
         states = None if initial_state is None else _listed(initial_state)
         with no_backprop():
-            return self.forward_masked(x, mask, training=False, initial_state=states)[0]
+            return self.forward_masked(x, mask, training=bool(training), initial_state=states)[0]
 
     def compute_call_output_shape(
         self, input_shape: Shape, options: dict[str, Any], keywords: dict[str, Any]

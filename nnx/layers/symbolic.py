@@ -33,16 +33,23 @@ Two Keras call forms need more than one tensor in or out of a node:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, ClassVar
 
 __all__ = [
     "Node",
     "SymbolicTensor",
     "as_symbolic",
+    "call_in_graph",
     "call_symbolic",
+    "check_graph_training",
+    "current_trace",
+    "full_shape",
     "is_symbolic",
     "keyword_tensors",
+    "tracing",
 ]
 
 Shape = tuple[int | None, ...]
@@ -60,7 +67,21 @@ class SymbolicTensor:
 
     Attributes:
         shape: ``(None, *sample_shape)``, as Keras shows it.
+        leading_dim: None for a batch of samples; an int for a tensor derived from constants
+            only (an ``nnx.ops.arange`` in a traced ``call``), whose first axis has that fixed
+            size and broadcasts against the batch axis (see :func:`full_shape`).
+
+    Arithmetic (``+ - * / ** @``, unary ``-``) with a number, an array or another tensor
+    records an operation node (:mod:`nnx.layers.tensor_ops`), broadcasting as NumPy does.
     """
+
+    #: ``apply(op, operands, params) -> SymbolicTensor``: records an operation node; set by
+    #: :mod:`nnx.layers.tensor_ops` (which imports this module, so this one cannot import it)
+    operation: ClassVar[Callable[[str, Sequence[Any], dict[str, Any]], Any] | None] = None
+    #: a tensor that has no batch axis (constants) keeps its first axis's size here
+    leading_dim: int | None = None
+    #: NumPy must not turn ``array + tensor`` into an object array: it defers to __radd__
+    __array_ufunc__ = None
 
     def __init__(
         self, sample_shape: Shape, dtype: str | None, node: Node, name: str, index: int = 0
@@ -75,7 +96,7 @@ class SymbolicTensor:
     @property
     def shape(self) -> Shape:
         """The shape with the batch axis first (None: any batch size)."""
-        return (None, *self.sample_shape)
+        return (self.leading_dim, *self.sample_shape)
 
     @property
     def ndim(self) -> int:
@@ -85,6 +106,62 @@ class SymbolicTensor:
     def __repr__(self) -> str:
         dtype = self.dtype or "float"
         return f"<SymbolicTensor shape={self.shape} dtype={dtype} name={self.name!r}>"
+
+    # --- arithmetic: each records an operation node ---------------------------------------
+    def _apply(self, op: str, operands: Sequence[Any], **params: Any) -> Any:
+        if SymbolicTensor.operation is None:  # pragma: no cover (nnx.layers registers it)
+            raise RuntimeError("import nnx.layers before doing arithmetic on symbolic tensors.")
+        return SymbolicTensor.operation(op, operands, params)
+
+    def __add__(self, other: Any) -> Any:
+        return self._apply("add", (self, other))
+
+    def __radd__(self, other: Any) -> Any:
+        return self._apply("add", (other, self))
+
+    def __sub__(self, other: Any) -> Any:
+        return self._apply("subtract", (self, other))
+
+    def __rsub__(self, other: Any) -> Any:
+        return self._apply("subtract", (other, self))
+
+    def __mul__(self, other: Any) -> Any:
+        return self._apply("multiply", (self, other))
+
+    def __rmul__(self, other: Any) -> Any:
+        return self._apply("multiply", (other, self))
+
+    def __truediv__(self, other: Any) -> Any:
+        return self._apply("divide", (self, other))
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return self._apply("divide", (other, self))
+
+    def __pow__(self, other: Any) -> Any:
+        return self._apply("power", (self, other))
+
+    def __rpow__(self, other: Any) -> Any:
+        return self._apply("power", (other, self))
+
+    def __matmul__(self, other: Any) -> Any:
+        return self._apply("matmul", (self, other))
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return self._apply("matmul", (other, self))
+
+    def __neg__(self) -> Any:
+        return self._apply("negative", (self,))
+
+    def __pos__(self) -> SymbolicTensor:
+        return self
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._apply("getitem", (self,), index=index)
+
+
+def full_shape(tensor: SymbolicTensor) -> Shape:
+    """The shape with its first axis: None for the batch, or a constant's fixed size."""
+    return (tensor.leading_dim, *tensor.sample_shape)
 
 
 class Node:
@@ -140,6 +217,66 @@ class Node:
     def __repr__(self) -> str:
         names = ", ".join(t.name for t in self.inputs)
         return f"<Node {self.layer.name}({names})>"
+
+
+_TRACE: ContextVar[Any] = ContextVar("nnx_trace", default=None)
+
+
+@contextmanager
+def tracing(trace: Any) -> Iterator[None]:
+    """Inside this block a subclassed layer's ``call`` is being traced: ``trace.constant(x)``
+    turns an array a layer is called on into a constant node of the traced graph."""
+    token = _TRACE.set(trace)
+    try:
+        yield
+    finally:
+        _TRACE.reset(token)
+
+
+def current_trace() -> Any:
+    """The trace being recorded (see :func:`tracing`), None outside one."""
+    return _TRACE.get()
+
+
+def check_graph_training(layer: Any, training: bool | None) -> None:
+    """Refuse ``training=`` on a graph call unless it is None or, inside a traced ``call``,
+    the mode being traced (the graph runs every layer in the mode fit/predict choose)."""
+    trace = current_trace()
+    if training is not None and (trace is None or trace.training is not bool(training)):
+        raise ValueError(
+            f"Layer {layer.name!r} ({type(layer).__name__}) was called with "
+            f"training={training!r} in a graph; a graph runs each layer in the mode fit/"
+            "predict choose: pass the call's own training argument through, or nothing."
+        )
+
+
+def call_in_graph(
+    layer: Any, x: Any, options: Mapping[str, Any] | None = None, training: bool | None = None
+) -> Any:
+    """``layer(x)`` recorded in a graph: on symbolic tensors, or inside a trace on data,
+    which becomes a constant node (so its layer's weights still get gradients).
+
+    A constant enters with a batch axis of size 1 (``arange(5)`` is seen as ``(1, 5)``), which
+    broadcasts against the batch in later arithmetic; the output keeps that fixed axis.
+
+    ``training`` must be None, or inside a traced ``call`` the mode being traced: the graph
+    runs every layer in the mode ``fit`` or ``predict`` choose.
+    """
+    check_graph_training(layer, training)
+    trace = current_trace()
+    if trace is not None and isinstance(x, (list, tuple)):
+        x = [t if as_symbolic(t) is not None else trace.constant(t) for t in x]
+    elif not is_symbolic(x):
+        if trace is None:
+            raise TypeError(f"call_in_graph: {type(x).__name__} is not a symbolic tensor.")
+        x = trace.constant(x)
+    out = call_symbolic(layer, x, options)
+    items = [as_symbolic(t) for t in (x if isinstance(x, (list, tuple)) else [x])]
+    leading = {t.leading_dim for t in items if t is not None}
+    if leading and None not in leading:
+        for t in out if isinstance(out, list) else [out]:
+            t.leading_dim = max(d for d in leading if d is not None)
+    return out
 
 
 def keyword_tensors(

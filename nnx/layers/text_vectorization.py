@@ -238,9 +238,9 @@ class TextVectorization(Layer):
         width = self.max_tokens if self.pad_to_max_tokens else self.vocabulary_size()
         return (width,)
 
-    def __call__(self, x: Any) -> Any:
+    def __call__(self, x: Any, training: bool | None = None) -> Any:
         """The numbers for the strings ``x``, on the layer's backend (default: the default
-        backend), as Keras's ``vectorizer(texts)``."""
+        backend), as Keras's ``vectorizer(texts)`` (``training`` changes nothing)."""
         if not self.built:
             self.build((), get_backend(None), None, self.dtype)
         return self.forward(x)[0]

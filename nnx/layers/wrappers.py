@@ -8,7 +8,7 @@ from typing import Any
 from nnx.backends import backend_of
 from nnx.backends.base import Array, Generator
 from nnx.layers.base import Backprop, Layer, Shape, layer_class, no_backprop, register_layer
-from nnx.layers.symbolic import call_symbolic, is_symbolic
+from nnx.layers.symbolic import call_symbolic, check_graph_training, is_symbolic
 from nnx.validation import check_choice
 
 __all__ = ["Bidirectional", "TimeDistributed", "build_child", "deserialize_layer"]
@@ -137,18 +137,25 @@ class Bidirectional(Layer):
         return mask if self.return_sequences else None
 
     def __call__(  # type: ignore[override]
-        self, x: Any, mask: Array | None = None, initial_state: Any = None
+        self,
+        x: Any,
+        mask: Array | None = None,
+        initial_state: Any = None,
+        training: bool | None = None,
     ) -> Any:
         """Inference (see the class), or a graph node on symbolic tensors."""
         if is_symbolic(x) or (initial_state is not None and is_symbolic(initial_state)):
             keywords = {} if initial_state is None else {"initial_state": list(initial_state)}
             if mask is not None:  # replaces the input's own mask, as in Keras
                 keywords["mask"] = mask
+            check_graph_training(self, training)
             return call_symbolic(self, x, None, keywords or None)
         if not self.built:
             self.build(tuple(x.shape[1:]), backend_of(x))
         with no_backprop():  # inference: the inner layers keep nothing for a backward
-            return self.forward_masked(x, mask, training=False, initial_state=initial_state)[0]
+            return self.forward_masked(
+                x, mask, training=bool(training), initial_state=initial_state
+            )[0]
 
     def forward(
         self, x: Array, *, training: bool = False, initial_state: Any = None

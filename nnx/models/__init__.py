@@ -14,5 +14,16 @@ from nnx.models.functional import Functional, Input
 from nnx.models.loading import load, load_model
 from nnx.models.model import Model
 from nnx.models.sequential import Sequential
+from nnx.models.subclassed import CallRunner
+from nnx.models.subclassed_model import ModelCall
 
-__all__ = ["Functional", "Input", "Model", "Sequential", "load", "load_model"]
+__all__ = [
+    "CallRunner",
+    "Functional",
+    "Input",
+    "Model",
+    "Sequential",
+    "load",
+    "load_model",
+    "ModelCall",
+]

@@ -29,7 +29,7 @@ from nnx.layers import ActivatedLayer, Layer, Parameter
 from nnx.layers.base import Backprop, Shape, no_backprop
 from nnx.layers.masking import timestep_view
 from nnx.layers.parameter import FlatParameters
-from nnx.layers.symbolic import is_symbolic
+from nnx.layers.symbolic import current_trace, is_symbolic
 from nnx.models.summary import summary_html, summary_lines, summary_short
 from nnx.saving.state import require_built
 from nnx.training.inputs import require_compiled
@@ -68,6 +68,18 @@ class Model:
     #: the class ``Model(inputs, outputs)`` makes: the graph model, which registers itself
     #: here (:mod:`nnx.models.functional` imports this module, so this one cannot import it)
     graph_class: ClassVar[type[Model] | None] = None
+    #: the methods a subclass defining ``call`` gets (Keras model subclassing); set by
+    #: :mod:`nnx.models.subclassed_model`, which imports this module
+    subclass_methods: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass defining ``call`` (and not ``forward``) is built by tracing ``call``
+        (see :mod:`nnx.models.subclassed_model`)."""
+        super().__init_subclass__(**kwargs)
+        if "call" in cls.__dict__ and cls.forward is Model.forward:
+            for name, method in Model.subclass_methods.items():
+                if getattr(cls, name) is getattr(Model, name):
+                    setattr(cls, name, method)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
         """``Model(inputs, outputs)`` (or with ``inputs=``/``outputs=``) makes a graph model,
@@ -254,14 +266,21 @@ class Model:
     @on_backend_device
     def __call__(self, x: Array) -> Array:
         """Inference on an array of the model's backend."""
-        if is_symbolic(x):
-            raise TypeError(
-                f"Model {self.name!r} cannot be called on symbolic tensors: nesting a model "
-                "in a graph is not supported; call its layers on the tensors instead."
-            )
+        if is_symbolic(x) or current_trace() is not None:
+            return self.call_symbolic(x)
         require_built(self, "__call__")
         with no_backprop():
             return self.forward(x, training=False)[0]
+
+    def call_symbolic(self, x: Any) -> Any:
+        """``model(x)`` on symbolic tensors (a model used as a layer in a graph or in a
+        subclassed layer's ``call``): a ``Sequential`` records its layers' calls; others
+        cannot yet be nested."""
+        raise TypeError(
+            f"Model {self.name!r} cannot be called on symbolic tensors: nesting a model "
+            f"({type(self).__name__}) in a graph is not supported (a Sequential is); call its "
+            "layers on the tensors instead."
+        )
 
     def compute_loss(self, y: Array, y_pred: Array, sample_weight: Array | None = None) -> Array:
         """The compiled loss plus every regularization penalty (a 0-d array)."""

@@ -13,6 +13,7 @@ from typing import Any
 from nnx.backends import Backend
 from nnx.backends.base import Array
 from nnx.layers import ActivatedLayer, Layer
+from nnx.layers import Input as InputLayer
 from nnx.layers.base import Backprop
 from nnx.layers.masking import forward_with_mask, timestep_view
 from nnx.layers.symbolic import SymbolicTensor
@@ -147,6 +148,16 @@ class Sequential(Model):
             return dy
 
         return x, backprop_all, mask
+
+    def call_symbolic(self, x: Any) -> Any:
+        """``model(x)`` on symbolic tensors: each layer's call recorded in turn (Keras's
+        nested ``Sequential`` in a subclassed layer's ``call``); its ``Input`` layer is
+        skipped, the input shape it declares is checked."""
+        for layer in self.layers:
+            if isinstance(layer, InputLayer):
+                continue
+            x = layer(x)
+        return x
 
     def compute_gradients(
         self, x: Array, y: Array, sample_weight: Array | None = None

@@ -22,6 +22,7 @@ from nnx.saving.files import (
     skip_writes,
     writes_files,
 )
+from nnx.saving.serializable import check_savable, register_keras_serializable
 from nnx.saving.signing import generate_key_pair, sign_file
 from nnx.saving.state import capture_state, copy_state, restore_state
 
@@ -31,10 +32,12 @@ __all__ = [
     "FileFormatError",
     "NonFiniteWeightsError",
     "capture_state",
+    "check_savable",
     "copy_state",
     "generate_key_pair",
     "load_weights",
     "read",
+    "register_keras_serializable",
     "restore_state",
     "save",
     "save_weights",

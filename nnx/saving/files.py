@@ -43,6 +43,7 @@ from nnx.saving.container import (
     read_file,
     write_tensors,
 )
+from nnx.saving.serializable import check_savable
 from nnx.saving.signing import verify_bytes
 from nnx.saving.state import StatefulModel, assign_weights, capture_state, require_built
 
@@ -191,6 +192,7 @@ def save(
         **extra: JSON values stored alongside (e.g. ``epoch=3`` from checkpoints).
     """
     require_built(model, "save")
+    check_savable(getattr(model, "layers", ()))
     if not writes_files():
         return
     arrays, info = capture_state(model, include_optimizer)

@@ -83,6 +83,8 @@ LAYER_CASES: list[tuple[str, dict[str, Any], Any, bool]] = [
     ("Maximum", {}, [(4,), (4,)], False),
     ("Minimum", {}, [(4,), (4,)], False),
     ("Dot", {"axes": 2, "normalize": True}, [(3, 2), (4, 2)], False),
+    # arithmetic on symbolic tensors (x * y, broadcast); a Constant node has no gradient
+    ("TensorOp", {"op": "multiply", "leading": [None, None]}, [(3, 4), (1, 4)], False),
 ]
 
 #: layers whose input is token ids in ``[0, n)`` (checked for their weights' gradient)

@@ -97,6 +97,9 @@ SAMPLES = {
         (5, 4),
     ),
     "TimeDistributed": (lambda: nnx.layers.TimeDistributed(Dense(3)), (5, 4)),
+    # arithmetic on symbolic tensors: an operation takes a list; a constant enters through one
+    "TensorOp": (lambda: nnx.layers.TensorOp("multiply", leading=[None, None]), (6, 2)),
+    "Constant": (lambda: None, (6, 2)),
 }
 #: layers whose inputs are not real-valued features: ``(rng, n, shape) -> x``
 INPUTS = {"Embedding": lambda rng, n, shape: rng.integers(0, 6, size=(n, *shape))}
@@ -159,7 +162,11 @@ def _exact(a, b):
 @pytest.mark.parametrize("name", layer_names())
 def test_every_layer_round_trips_bit_exactly(name, backend, tmp_path):
     factory, shape = _case(name)
-    if layer_class(name).multiple_inputs:
+    if name == "Constant":  # x + table records a Constant node and an add
+        x = nnx.Input(shape)
+        y = Dense(2)(Flatten()(x + np.arange(12.0).reshape(shape)))
+        model = nnx.Model(x, y, backend=backend, seed=1)
+    elif layer_class(name).multiple_inputs:
         x = nnx.Input(shape)
         y = Dense(2)(Flatten()(factory()([x, x])))
         model = nnx.Model(x, y, backend=backend, seed=1)
