@@ -85,7 +85,7 @@ _INV_LN2 = 1.44269504088896338700e00
 #: ``1 / n!`` for n = 13 down to 2
 _TAYLOR = tuple(1.0 / math.factorial(n) for n in range(13, 1, -1))
 
-_jit = numba.njit(error_model="numpy", inline="always")
+_jit = numba.njit(error_model="numpy")
 
 
 @_jit
@@ -195,6 +195,6 @@ def _by_type(f32, f64):  # type: ignore[no-untyped-def]
     return typed
 
 
-overload(exp, inline="always")(_by_type(exp32, exp64))
-overload(sigmoid, inline="always")(_by_type(sigmoid32, sigmoid64))
-overload(tanh, inline="always")(_by_type(tanh32, tanh64))
+overload(exp)(_by_type(exp32, exp64))
+overload(sigmoid)(_by_type(sigmoid32, sigmoid64))
+overload(tanh)(_by_type(tanh32, tanh64))
