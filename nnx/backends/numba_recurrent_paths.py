@@ -57,8 +57,11 @@ MIN_ROWS = 16
 #: cores (the recurrence 24 against 109 ms at load average 7).
 ROW_SPLIT = os.environ.get("NNX_RECURRENT_SPLIT", "0") == "1"
 #: split the rows of an inference pass (:meth:`NumbaRecurrentPaths.recurrent_inference`) over
-#: the cores (``NNX_RECURRENT_SPLIT`` as above, ``NNX_RECURRENT_INFER_SPLIT`` for inference only)
-INFER_SPLIT = os.environ.get("NNX_RECURRENT_INFER_SPLIT", "1" if ROW_SPLIT else "0") == "1"
+#: the cores, each running the whole sequence in one compiled call with BLAS single-threaded
+#: (on by default; ``NNX_RECURRENT_INFER_SPLIT=0``: one call, BLAS's own threads). Unlike the
+#: training loop, no Python runs between the steps, so the two threads never wait on the GIL
+#: or on each other until the end.
+INFER_SPLIT = os.environ.get("NNX_RECURRENT_INFER_SPLIT", "1") != "0"
 #: one BLAS-limited region at a time: interleaved limit/restore pairs from two threads could
 #: otherwise leave BLAS at one thread for good
 _LIMIT_LOCK = threading.Lock()
