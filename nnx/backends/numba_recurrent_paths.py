@@ -58,10 +58,10 @@ MIN_ROWS = 16
 ROW_SPLIT = os.environ.get("NNX_RECURRENT_SPLIT", "0") == "1"
 #: split the rows of an inference pass (:meth:`NumbaRecurrentPaths.recurrent_inference`) over
 #: the cores, each running the whole sequence in one compiled call with BLAS single-threaded
-#: (on by default; ``NNX_RECURRENT_INFER_SPLIT=0``: one call, BLAS's own threads). Unlike the
-#: training loop, no Python runs between the steps, so the two threads never wait on the GIL
-#: or on each other until the end.
-INFER_SPLIT = os.environ.get("NNX_RECURRENT_INFER_SPLIT", "1") != "0"
+#: (``NNX_RECURRENT_INFER_SPLIT=1``). Off by default: on the loaded host (load average 7-12)
+#: one call with BLAS's own threads was faster in both runs (LSTM bench, fastest of 40: 23
+#: against 50 ms, 73 against 86 ms); on an idle host the split should win (not measured yet).
+INFER_SPLIT = os.environ.get("NNX_RECURRENT_INFER_SPLIT", "0") == "1"
 #: one BLAS-limited region at a time: interleaved limit/restore pairs from two threads could
 #: otherwise leave BLAS at one thread for good
 _LIMIT_LOCK = threading.Lock()
