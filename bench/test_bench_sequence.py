@@ -4,6 +4,7 @@ Cases (float32, Adam, MSE to a fixed random target):
 
 - ``lstm``: LSTM(128) over 50 steps of 32 features, then Dense(10); batch 64. Both libraries
   start from the same weights (torch's second LSTM bias at 0), so their first losses agree.
+- ``gru``: the same with GRU(128) (``reset_after``, torch's form), same weights as torch's.
 - ``transformer``: one post-norm encoder block (4 heads, model width 128, feed-forward 256,
   relu, no dropout) over 64 steps; batch 32. Weights are each library's own.
 
@@ -27,7 +28,7 @@ import pytest
 import nnx
 from nnx.backends.numba_paths import ENV
 from nnx.benchmarks.host import describe
-from nnx.layers import LSTM, Dense, TransformerEncoder
+from nnx.layers import GRU, LSTM, Dense, TransformerEncoder
 
 Step = Callable[[], float]
 
@@ -108,6 +109,41 @@ def lstm_case() -> tuple[tuple[Step, Step], tuple[Step, Step]]:
     return _nnx_steps(model, x, y), _torch_steps(twin, x, y)
 
 
+def gru_case() -> tuple[tuple[Step, Step], tuple[Step, Step]]:
+    """nnx and torch ``(train, infer)`` of the GRU case (``reset_after``, torch's form), from
+    the same weights (Keras's gate blocks ``[z, r, h]`` are torch's ``[r, z, n]``)."""
+    torch = pytest.importorskip("torch")
+    x, y = _data(64, 50, 32, 10)
+    model = nnx.Sequential([GRU(128, input_shape=(50, 32)), Dense(10)], seed=0)
+    kernel, recurrent, bias, w, b = model.get_weights()
+
+    def blocks(a: np.ndarray) -> np.ndarray:
+        z, r, h = np.split(a, 3, axis=-1)
+        return np.ascontiguousarray(np.concatenate([r, z, h], axis=-1))
+
+    class Twin(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gru = torch.nn.GRU(32, 128, batch_first=True)
+            self.dense = torch.nn.Linear(128, 10)
+
+        def forward(self, x):
+            return self.dense(self.gru(x)[1][0])
+
+    twin = Twin()
+    with torch.no_grad():
+        for name, value in {
+            "gru.weight_ih_l0": blocks(kernel).T,
+            "gru.weight_hh_l0": blocks(recurrent).T,
+            "gru.bias_ih_l0": blocks(bias[0]),
+            "gru.bias_hh_l0": blocks(bias[1]),
+            "dense.weight": w.T,
+            "dense.bias": b,
+        }.items():
+            twin.get_parameter(name).copy_(torch.from_numpy(np.ascontiguousarray(value)))
+    return _nnx_steps(model, x, y), _torch_steps(twin, x, y)
+
+
 def transformer_case() -> tuple[tuple[Step, Step], tuple[Step, Step]]:
     """nnx and torch ``(train, infer)`` of one post-norm encoder block."""
     torch = pytest.importorskip("torch")
@@ -122,10 +158,16 @@ def transformer_case() -> tuple[tuple[Step, Step], tuple[Step, Step]]:
     return _nnx_steps(model, x, y), _torch_steps(block, x, y)
 
 
-CASES = {"lstm": lstm_case, "transformer": transformer_case}
+CASES = {"lstm": lstm_case, "gru": gru_case, "transformer": transformer_case}
 
 
-RUNS = [("lstm", "on"), ("lstm", "off"), ("transformer", "on"), ("transformer", "off")]
+RUNS = [
+    ("lstm", "on"),
+    ("lstm", "off"),
+    ("gru", "on"),
+    ("transformer", "on"),
+    ("transformer", "off"),
+]
 
 
 @pytest.mark.parametrize(("case", "numba"), RUNS, ids=[f"{c}-numba_{n}" for c, n in RUNS])
@@ -138,7 +180,7 @@ def test_sequence_speed_ratio_vs_torch(benchmark, monkeypatch, case, phase, numb
         monkeypatch.delenv(ENV, raising=False)
     (nnx_train, nnx_infer), (torch_train, torch_infer) = CASES[case]()
     first = {"nnx": nnx_train(), "torch": torch_train()}
-    if case == "lstm":  # same weights: same first loss
+    if case in ("lstm", "gru"):  # same weights: same first loss
         assert first["nnx"] == pytest.approx(first["torch"], rel=1e-4)
     steps = {"nnx": nnx_train, "torch": torch_train}
     if phase == "inference":

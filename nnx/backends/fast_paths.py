@@ -193,6 +193,28 @@ class FastPaths:
         """
         return None
 
+    def recurrent_inference(
+        self,
+        cell: str,
+        x: Array,
+        kernel: Array,
+        bias: Array | None,
+        recurrent: Array,
+        recurrent_bias: Array | None,
+        states: tuple[Array, ...],
+        mask: Array | None,
+        reverse: bool,
+        record: bool,
+    ) -> tuple[Array | None, tuple[Array, ...]] | None:
+        """A whole inference pass of a standard recurrent cell (no dropout, nothing kept),
+        input projection included: ``(ys, final states)``, ``ys (batch, steps, units)`` every
+        step's ``h`` when ``record`` else None; or None (then the layer takes
+        :meth:`recurrent_forward` or its loop). ``x (batch, steps, features)`` unflipped,
+        ``kernel`` / ``bias`` the input kernel and bias (``x W + b``), ``mask (batch,
+        steps)`` 0/1 floats or None, ``reverse``: read the steps last to first
+        (``go_backwards``); the rest as :meth:`recurrent_forward`."""
+        return None
+
     def recurrent_backward(
         self, tape: Any, dys: Array | None, dstates: tuple[Array, ...]
     ) -> tuple[Array, Array, tuple[Array, ...]] | None:

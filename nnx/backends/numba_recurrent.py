@@ -19,18 +19,19 @@ states' gradients). An option that is off gets an empty array: ``mask (steps, ba
 one), ``cs`` likewise, ``dys (steps, batch, units)``.
 
 ``math.tanh`` is a scalar libm call per element (20x slower than NumPy's SIMD loop), so ``tanh``
-is written out in operations the compiler vectorizes: on float32 a rational minimax form
-(Eigen's, relative error < 4e-7), on float64 ``expm1`` by range reduction and a Taylor
-polynomial (relative error < 1e-15).
+is :mod:`nnx.backends.numba_math`'s, in operations the compiler vectorizes: on float32 a
+rational minimax form (Eigen's, relative error < 4e-7), on float64 ``expm1`` by range reduction
+and a Taylor polynomial (relative error < 1e-15). The gates' sigmoid is its ``tanh`` form, as
+the portable step's (:func:`nnx.functional.sequence.gate_sigmoid`).
 """
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 from numba.extending import overload
+
+from nnx.backends.numba_math import HALF32, tanh32, tanh64
 
 __all__ = [
     "gru_step",
@@ -43,75 +44,15 @@ __all__ = [
     "tanh_like",
 ]
 
-_CLAMP = 7.90531110763549805
-_ALPHA = (
-    4.89352455891786e-03,
-    6.37261928875436e-04,
-    1.48572235717979e-05,
-    5.12229709037114e-08,
-    -8.60467152213735e-11,
-    2.00018790482477e-13,
-    -2.76076847742355e-16,
-)
-_BETA = (4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04, 1.19825839466702e-06)
-_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
-_INV_LN2 = 1.44269504088896338700e00
-_CLAMP32 = np.float32(_CLAMP)
-_ALPHA32 = tuple(np.float32(a) for a in _ALPHA)
-_BETA32 = tuple(np.float32(b) for b in _BETA)
-_HALF32 = np.float32(0.5)
-#: ``1 / n!`` for n = 13 down to 2
-_TAYLOR = tuple(1.0 / math.factorial(n) for n in range(13, 1, -1))
+_HALF32 = HALF32
 _jit = numba.njit(error_model="numpy")
-
-
-@_jit
-def _rational_tanh(x):  # type: ignore[no-untyped-def]
-    """``tanh(x)`` as ``x p(x^2) / q(x^2)`` on ``[-7.9, 7.9]`` (clamped outside), in float32
-    arithmetic (16 lanes where float64 has 8)."""
-    if x != x:  # NaN stays NaN
-        return x
-    x = min(max(np.float32(x), -_CLAMP32), _CLAMP32)
-    x2 = x * x
-    p = _ALPHA32[6]
-    for c in _ALPHA32[5::-1]:
-        p = p * x2 + c
-    q = _BETA32[3]
-    for c in _BETA32[2::-1]:
-        q = q * x2 + c
-    return x * p / q
-
-
-@_jit
-def _expm1_small(y):  # type: ignore[no-untyped-def]
-    """``exp(y) - 1`` for ``0 <= y <= 40``: ``y = k ln 2 + r``, ``|r| <= ln 2 / 2``, a degree-13
-    Taylor polynomial for ``expm1(r)``, then ``2^k (expm1(r) + 1) - 1`` (``2^k`` from its bits)."""
-    k = math.floor(y * _INV_LN2 + 0.5)
-    r = (y - k * _LN2_HI) - k * _LN2_LO
-    p = _TAYLOR[0]
-    for c in _TAYLOR[1:]:
-        p = p * r + c
-    p = p * r * r + r
-    scale = np.int64((np.int64(k) + 1023) << 52).view(np.float64)
-    return p if k == 0 else scale * (p + 1.0) - 1.0
-
-
-@_jit
-def _exact_tanh(x):  # type: ignore[no-untyped-def]
-    """``tanh(x) = e / (e + 2)`` with ``e = expm1(2 |x|)``, the sign of ``x`` (relative error
-    < 1e-15 on float64, and unlike ``math.tanh`` it vectorizes)."""
-    if x != x:
-        return x
-    e = _expm1_small(2.0 * min(abs(x), 20.0))
-    t = e / (e + 2.0)
-    return t if x >= 0 else -t
 
 
 def tanh_like(x, like):  # type: ignore[no-untyped-def]
     """``tanh(x)`` to the precision of ``like``'s dtype (the compiled form picks it by type)."""
     if like.dtype == np.float32:
-        return _rational_tanh(x)
-    return _exact_tanh(x)
+        return tanh32(np.float32(x))
+    return tanh64(x)
 
 
 def sigmoid_like(x, like):  # type: ignore[no-untyped-def]
@@ -121,19 +62,19 @@ def sigmoid_like(x, like):  # type: ignore[no-untyped-def]
 
 
 def _tanh32(x, like):  # type: ignore[no-untyped-def]
-    return _rational_tanh(x)
+    return tanh32(np.float32(x))
 
 
 def _tanh64(x, like):  # type: ignore[no-untyped-def]
-    return _exact_tanh(x)
+    return tanh64(x)
 
 
 def _sigmoid32(x, like):  # type: ignore[no-untyped-def]
-    return _HALF32 * _rational_tanh(_HALF32 * np.float32(x)) + _HALF32
+    return _HALF32 * tanh32(_HALF32 * np.float32(x)) + _HALF32
 
 
 def _sigmoid64(x, like):  # type: ignore[no-untyped-def]
-    return 0.5 * _exact_tanh(0.5 * x) + 0.5
+    return 0.5 * tanh64(0.5 * x) + 0.5
 
 
 @overload(tanh_like, jit_options={"error_model": "numpy"})

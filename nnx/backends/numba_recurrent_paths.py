@@ -56,6 +56,12 @@ MIN_ROWS = 16
 #: 25.3 ms, inference 6.6 against 8.2 ms); the split held up where other processes held the
 #: cores (the recurrence 24 against 109 ms at load average 7).
 ROW_SPLIT = os.environ.get("NNX_RECURRENT_SPLIT", "0") == "1"
+#: split the rows of an inference pass (:meth:`NumbaRecurrentPaths.recurrent_inference`) over
+#: the cores, each running the whole sequence in one compiled call with BLAS single-threaded
+#: (``NNX_RECURRENT_INFER_SPLIT=1``). Off by default: on the loaded host (load average 7-12)
+#: one call with BLAS's own threads was faster in both runs (LSTM bench, fastest of 40: 23
+#: against 50 ms, 73 against 86 ms); on an idle host the split should win (not measured yet).
+INFER_SPLIT = os.environ.get("NNX_RECURRENT_INFER_SPLIT", "0") == "1"
 #: one BLAS-limited region at a time: interleaved limit/restore pairs from two threads could
 #: otherwise leave BLAS at one thread for good
 _LIMIT_LOCK = threading.Lock()
@@ -71,7 +77,7 @@ def _blas_controller() -> Any:
     return ThreadpoolController().select(user_api="blas")
 
 
-def _by_rows(n: int, run: Callable[[int, int], None]) -> None:
+def _by_rows(n: int, run: Callable[[int, int], None], split: bool | None = None) -> None:
     """``run(lo, hi)`` over blocks of the batch rows, one per core, each a whole loop over
     time (the rows of a recurrent layer never meet). BLAS runs single-threaded meanwhile: its
     own threads, woken for every small per-step product, would fight ours for the cores.
@@ -81,7 +87,7 @@ def _by_rows(n: int, run: Callable[[int, int], None]) -> None:
 
     blas = _blas_controller()
     parts = min(threads(), n // MIN_ROWS)
-    if not ROW_SPLIT or blas is None or parts < 2:
+    if not (ROW_SPLIT if split is None else split) or blas is None or parts < 2:
         run(0, n)
         return
     step = -(-n // parts)
@@ -214,3 +220,62 @@ class NumbaRecurrentPaths(FastPaths):
         _by_rows(n, rows)
         dh += tmp if hm.size == 0 else tmp * hm
         return dxz, drec, (dh, *rest)
+
+    def recurrent_inference(
+        self,
+        cell: str,
+        x: Array,
+        kernel: Array,
+        bias: Array | None,
+        recurrent: Array,
+        recurrent_bias: Array | None,
+        states: tuple[Array, ...],
+        mask: Array | None,
+        reverse: bool,
+        record: bool,
+    ) -> tuple[Array | None, tuple[Array, ...]] | None:
+        n, steps, _ = x.shape
+        width = kernel.shape[1]
+        k = kernels(steps * n * width) if cell in _WIDTH else None
+        if (
+            k is None
+            or x.ndim != 3
+            or not ok(x, kernel, recurrent, *states)
+            or width != _WIDTH[cell] * recurrent.shape[0]
+        ):
+            return super().recurrent_inference(
+                cell, x, kernel, bias, recurrent, recurrent_bias, states, mask, reverse, record
+            )
+        units, dt = recurrent.shape[0], x.dtype
+        x = np.ascontiguousarray(x)
+        w, u = np.ascontiguousarray(kernel), np.ascontiguousarray(recurrent)
+        b = np.zeros(width, dtype=dt) if bias is None else _slot(bias, x, 1)
+        m = _slot(mask, x, 2)
+        h = np.array(states[0], dtype=dt, order="C")
+        ys = np.empty((n, steps, units), dtype=dt) if record else _slot(None, x, 3)
+        from nnx.backends import numba_recurrent_infer as infer  # numba is there: k is set
+
+        if cell == "lstm":
+            c = np.array(states[1], dtype=dt, order="C")
+            final: tuple[Array, ...] = (h, c)
+        else:
+            final = (h,)
+            brec = (
+                np.zeros(width, dtype=dt) if recurrent_bias is None else _slot(recurrent_bias, x, 1)
+            )
+
+        def rows(lo: int, hi: int) -> None:
+            x2 = x[lo:hi].reshape((hi - lo) * steps, -1)
+            xz = np.empty(((hi - lo) * steps, width), dtype=dt)
+            z = np.empty((hi - lo, width), dtype=dt)
+            mb = m[lo:hi] if m.size else m
+            yb = ys[lo:hi] if ys.size else ys
+            if cell == "lstm":
+                infer.lstm_infer(x2, w, b, u, h[lo:hi], c[lo:hi], mb, reverse, yb, xz, z)
+            elif cell == "gru":
+                infer.gru_infer(x2, w, b, u, brec, h[lo:hi], mb, reverse, yb, xz, z)
+            else:
+                infer.rnn_infer(x2, w, b, u, h[lo:hi], mb, reverse, yb, xz, z)
+
+        _by_rows(n, rows, INFER_SPLIT)
+        return (ys if record else None), final

@@ -327,11 +327,16 @@ class Recurrent(Layer):
         xp = backend.xp
         n, steps, features = x.shape
         width = self.gates * self.units
+        xmask = self._dropout_mask((n, 1, features), self.dropout, training)
+        hmask = self._dropout_mask((n, self.units), self.recurrent_dropout, training)
+        keep = backprop_needed()
+        if not keep and xmask is None and hmask is None:
+            inferred = self._infer_fused(x, mask, initial_state)
+            if inferred is not None:
+                return inferred, self._no_backprop
         if self.go_backwards:
             x = xp.flip(x, axis=1)
             mask = None if mask is None else xp.flip(mask, axis=1)
-        xmask = self._dropout_mask((n, 1, features), self.dropout, training)
-        hmask = self._dropout_mask((n, self.units), self.recurrent_dropout, training)
         xd = x if xmask is None else x * xmask
         # NOTE: time-major rows, so each step's slice of the projection is contiguous.
         xd2 = xp.reshape(xp.permute_dims(xd, (1, 0, 2)), (steps * n, features))
@@ -342,19 +347,7 @@ class Recurrent(Layer):
         loop = Loop(self.recurrent_kernel.value, b_rec, hmask)
         m = None if mask is None else float_mask(mask, x)
         given = None if initial_state is None else _listed(initial_state)
-        if given is not None:
-            self.check_state_shapes([tuple(a.shape) for a in given], n)
-            for a in given:
-                self.check_input_backend(a)
-        states: States = (
-            tuple(given)
-            if given is not None
-            else tuple(
-                xp.zeros((n, self.units), dtype=x.dtype, device=x.device)
-                for _ in range(self.state_count)
-            )
-        )
-        keep = backprop_needed()
+        states = self._initial_states(x, given)
         cell = self.fused_cell()
         run = None
         if cell is not None:
@@ -402,6 +395,56 @@ class Recurrent(Layer):
         if self.return_state:
             return (y, *states), backprop
         return y, backprop
+
+    def _initial_states(self, x: Array, given: list[Any] | None) -> States:
+        """``initial_state`` checked (shapes, backend), or zeros ``(batch, units)``."""
+        n = x.shape[0]
+        if given is not None:
+            self.check_state_shapes([tuple(a.shape) for a in given], n)
+            for a in given:
+                self.check_input_backend(a)
+            return tuple(given)
+        xp = array_namespace(x)
+        return tuple(
+            xp.zeros((n, self.units), dtype=x.dtype, device=x.device)
+            for _ in range(self.state_count)
+        )
+
+    def _infer_fused(self, x: Array, mask: Array | None, initial_state: Any) -> Any:
+        """The output of an inference pass through the backend's whole-sequence kernel
+        (:meth:`~nnx.backends.fast_paths.FastPaths.recurrent_inference`: projection and every
+        step in one call), or None where it has none for this cell."""
+        cell, backend = self.fused_cell(), self.backend
+        assert backend is not None and self.kernel is not None
+        assert self.recurrent_kernel is not None
+        if cell is None:
+            return None
+        given = None if initial_state is None else _listed(initial_state)
+        states = self._initial_states(x, given)
+        b_in, b_rec = (None, None) if self.bias is None else self.split_bias(self.bias.value)
+        run = backend.recurrent_inference(
+            cell,
+            x,
+            self.kernel.value,
+            b_in,
+            self.recurrent_kernel.value,
+            b_rec,
+            states,
+            None if mask is None else float_mask(mask, x),
+            self.go_backwards,
+            self.return_sequences,
+        )
+        if run is None:
+            return None
+        ys, final = run
+        y = ys if self.return_sequences else final[0]
+        return (y, *final) if self.return_state else y
+
+    def _no_backprop(self, dout: Any) -> Any:
+        raise RuntimeError(
+            f"{type(self).__name__} {self.name!r}: this forward ran under no_backprop() "
+            "(inference) and kept nothing for a backward; run it outside that block."
+        )
 
     def _loop(
         self, xz: Array, states: States, loop: Loop, m: Array | None, keep: bool
