@@ -79,12 +79,14 @@ def weights_from(source: WeightSource) -> Iterator[None]:
 _BACKPROP: ContextVar[bool] = ContextVar("nnx_backprop", default=True)
 
 
-@contextmanager
-def no_backprop() -> Iterator[None]:
+class no_backprop:  # noqa: N801 - used as a context manager, like contextlib's
     """Inside this block, forward passes promise never to call their ``backprop``: inference
     (``layer(x)``, ``model(x)``, ``predict``, ``evaluate``). A layer may then skip what only its
     backward reads (a recurrent layer keeps no per-step tensors); ``training`` is unchanged
     (it chooses dropout, not whether a backward follows).
+
+    A class rather than a ``@contextmanager`` generator: every ``model(x)`` enters one, and
+    the generator's machinery cost a few microseconds of a small model's call.
 
     >>> backprop_needed()
     True
@@ -92,11 +94,14 @@ def no_backprop() -> Iterator[None]:
     ...     backprop_needed()
     False
     """
-    token = _BACKPROP.set(False)
-    try:
-        yield
-    finally:
-        _BACKPROP.reset(token)
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _BACKPROP.set(False)
+
+    def __exit__(self, *exc: object) -> None:
+        _BACKPROP.reset(self._token)
 
 
 def backprop_needed() -> bool:
