@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import nnx.activations as activations
@@ -11,9 +10,6 @@ from nnx.backends.base import Array, Backend
 from nnx.layers.base import Backprop, Layer, identity_backprop, register_layer
 
 __all__ = ["ActivatedLayer", "Activation", "AffineBackprop", "bias_gradient"]
-
-#: ``backward(dy, x, y) -> dx`` of a backend fast path, None where the backend declines
-FastBackward = Callable[[Array, Array, Array], "Array | None"]
 
 
 class AffineBackprop(Protocol):
@@ -62,45 +58,48 @@ class ActivatedLayer(Layer):
         add and the activation in one pass (:meth:`~nnx.backends.Backend.activation_forward`),
         the activation's backward (:meth:`~nnx.backends.Backend.activation_backward`)."""
         act, backend = self.activation, self.backend
+        plan = self.__dict__.get("_plan")
+        if plan is None or plan.act is not act or plan.backend is not backend:
+            plan = self._plan = _Plan(self)
         bias = None
         # NOTE: the affine form only where the class gives one and no forward_logits was set
         # on the instance (a wrapped forward_logits, as gradcheck's tests do, must run).
-        affine = type(self).forward_affine is not ActivatedLayer.forward_affine
-        if affine and "forward_logits" not in vars(self):
+        if plan.affine and "forward_logits" not in self.__dict__:
             z, bias, backprop_affine = self.forward_affine(x, training=training)
             backprop_z: Backprop = backprop_affine
         else:
             z, backprop_z = self.forward_logits(x, training=training)
-        alpha = float(act.config.get("alpha", 0.0))
-        if act.name == "linear" or backend is None:
-            y = None
-        else:
-            y = backend.activation_forward(z, bias, act.name, alpha)
+        name, alpha = plan.name, plan.alpha
+        y = (
+            None
+            if plan.linear or backend is None
+            else backend.activation_forward(z, bias, name, alpha)
+        )
         if y is None:
             if bias is not None:
                 z += bias
-            if act.name == "linear":
+            if plan.linear:
                 return z, backprop_z
             y = act.forward(z)
-        backward = act.backward
-        fast = _fast_backward(act, backend)
-        fused = backend if set(act.config) <= {"alpha"} else None
+        backward, fused = act.backward, plan.fused
+        # NOTE: looked up per call, not kept in the plan: a backend's method may be replaced.
+        fast = None if plan.fast is None else getattr(backend, plan.fast)
 
         def backprop(dy: Array) -> Array:
             if act.zero_gradient and not self._warned_zero_gradient:
                 self._warned_zero_gradient = True
                 warnings.warn(
-                    f"Layer {self.name!r} uses the {act.name!r} activation, whose derivative is "
+                    f"Layer {self.name!r} uses the {name!r} activation, whose derivative is "
                     "zero almost everywhere: gradient descent cannot train through it. Use the "
                     "perceptron learning rule, or a smooth activation such as 'sigmoid'.",
                     RuntimeWarning,
                     stacklevel=2,
                 )
             if fused is not None and bias is not None:
-                both = fused.activation_bias_backward(dy, z, y, act.name, alpha)
+                both = fused.activation_bias_backward(dy, z, y, name, alpha)
                 if both is not None:
                     return backprop_affine(*both)
-            dz = None if fused is None else fused.activation_backward(dy, z, y, act.name, alpha)
+            dz = None if fused is None else fused.activation_backward(dy, z, y, name, alpha)
             if dz is None and fast is not None:
                 dz = fast(dy, z, y)  # None: the backend declined
             return backprop_z(backward(dy, z, y) if dz is None else dz)
@@ -152,6 +151,25 @@ class Activation(ActivatedLayer):
         return x, identity_backprop
 
 
+class _Plan:
+    """What :meth:`ActivatedLayer.forward` decides once per (activation, backend) rather than
+    at every call: the activation's name and ``alpha``, its fast backward, whether the backend's
+    fused kernels may take it. Kept on the layer and rebuilt when either object is replaced."""
+
+    __slots__ = ("act", "affine", "alpha", "backend", "fast", "fused", "linear", "name")
+
+    def __init__(self, layer: ActivatedLayer) -> None:
+        act, backend = layer.activation, layer.backend
+        self.act, self.backend, self.name = act, backend, act.name
+        #: whether the layer's class gives the affine form (Dense, Conv: the bias unadded)
+        self.affine = type(layer).forward_affine is not ActivatedLayer.forward_affine
+        self.alpha = float(act.config.get("alpha", 0.0))
+        self.linear = act.name == "linear"
+        #: the name of the backend's fast backward for this activation, if it has one
+        self.fast = _fast_backward(act, backend)
+        self.fused = backend if set(act.config) <= {"alpha"} else None
+
+
 def bias_gradient(backend: Backend, bias: Any, dz2: Array, dbias: Array | None) -> Array:
     """The gradient of a bias added to every row of ``z2``: ``sum_rows(dz2)``, or ``dbias``
     where the activation's backward already summed it
@@ -168,16 +186,8 @@ def bias_gradient(backend: Backend, bias: Any, dz2: Array, dbias: Array | None) 
     return out
 
 
-def _fast_backward(
-    act: activations.ActivationFunction, backend: Backend | None
-) -> FastBackward | None:
-    """The backend's named fast path for the backward of ``act``, if it has one."""
-    if backend is None or act.config:
+def _fast_backward(act: activations.ActivationFunction, backend: Backend | None) -> str | None:
+    """The name of the backend's fast path for the backward of ``act``, if it has one."""
+    if backend is None or act.config or act.name not in ("relu", "sigmoid", "tanh"):
         return None
-    if act.name == "relu":
-        return backend.relu_backward
-    if act.name == "sigmoid":
-        return backend.sigmoid_backward
-    if act.name == "tanh":
-        return backend.tanh_backward
-    return None
+    return f"{act.name}_backward"

@@ -90,17 +90,24 @@ class Dense(ActivatedLayer):
         self.check_input(x)
         backend, kernel, bias = self.backend, self.kernel, self.bias
         assert backend is not None and kernel is not None
-        xp = backend.xp
+        matmul = backend.matmul
         need_dx = self.needs_input_gradient
-        z = backend.matmul(x, kernel.value)
+        z = matmul(x, kernel.value)
 
         def backprop(dz: Array, dbias: Array | None = None) -> Array | None:
-            x2 = xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
-            dz2 = xp.reshape(dz, (-1, dz.shape[-1])) if dz.ndim != 2 else dz
-            kernel.grad = backend.matmul(x2.T, dz2, out=_reusable(kernel))
+            if x.ndim == 2:
+                x2, dz2 = x, dz
+            else:
+                xp = backend.xp
+                x2 = xp.reshape(x, (-1, x.shape[-1]))
+                dz2 = xp.reshape(dz, (-1, dz.shape[-1]))
+            grad, w = kernel.grad, kernel.value
+            # NOTE: into the previous gradient buffer (a view of the flat buffer) when it fits
+            out = grad if grad is not None and grad.shape == w.shape else None
+            kernel.grad = matmul(x2.T, dz2, out=out)
             if bias is not None:
                 bias.grad = bias_gradient(backend, bias, dz2, dbias)
-            return backend.matmul(dz, kernel.value.T) if need_dx else None
+            return matmul(dz, w.T) if need_dx else None
 
         return z, None if bias is None else bias.value, backprop
 
@@ -114,9 +121,3 @@ class Dense(ActivatedLayer):
             "kernel_regularizer": serialize_or_none(self.kernel_regularizer),
             "bias_regularizer": serialize_or_none(self.bias_regularizer),
         }
-
-
-def _reusable(param: Parameter) -> Array | None:
-    """The parameter's previous gradient buffer, when it can be overwritten in place."""
-    grad = param.grad
-    return grad if grad is not None and grad.shape == param.value.shape else None

@@ -304,9 +304,10 @@ class Model:
         assert self.optimizer is not None
         strategy = current_strategy()
         loss, y_pred = self.compute_gradients(x, y, sample_weight)
-        loss = strategy.reduce_gradients(self._trainable, loss, batch_rows(x))
+        params = self._trainable
+        loss = strategy.reduce_gradients(params, loss, batch_rows(x))
         with deferred_interrupts():
-            self.optimizer.step(self._trainable)
+            self.optimizer.step(params)
         if self.metrics:
             view = timestep_view(y, y_pred, self.output_mask, sample_weight, normalize=False)
             y_seen, p_seen, w_seen = strategy.gather(*view[:3])

@@ -136,10 +136,8 @@ class Sequential(Model):
     ) -> tuple[Array, Backprop, Array | None]:
         """:meth:`forward` plus the timestep mask of the output, threaded from layer to layer
         (see :mod:`nnx.layers.masking`); also kept in :attr:`output_mask`."""
-        backprops, mask = [], None
-        for layer in self.layers:
-            x, backprop, mask = forward_with_mask(layer, x, mask, training=training)
-            backprops.append(backprop)
+        backprops: list[Backprop] = []
+        x, mask = _forward_stack(self.layers, x, training, backprops)
         self.output_mask = mask
 
         def backprop_all(dy: Array) -> Array:
@@ -165,19 +163,18 @@ class Sequential(Model):
         """Forward and backward on a batch: sets every parameter's ``.grad`` (penalties
         included) and returns ``(loss, y_pred)``; the weights are not changed."""
         require_compiled(self, "compute_gradients")
-        assert self.loss is not None
+        loss_fn, fused_loss = self.loss, self._fused_loss
+        assert loss_fn is not None
         # NOTE: nothing reads the gradient of the data, so the first layer with weights may
         # skip its input gradient (a third of its backward) and layers before it need no backward.
-        start = self._parameter_lists()[2]
-        first, last = self.layers[start], self.layers[-1]
-        backprops = []
-        h, mask = x, None
+        _, regularized, start = self._parameter_lists()
+        layers = self.layers
+        first, last = layers[start], layers[-1]
+        backprops: list[Backprop] = []
         first.needs_input_gradient = False
         try:
-            for layer in self.layers[:-1]:
-                h, backprop, mask = forward_with_mask(layer, h, mask, training=True)
-                backprops.append(backprop)
-            if self._fused_loss is not None:
+            h, mask = _forward_stack(layers[:-1], x, True, backprops)
+            if fused_loss is not None:
                 assert isinstance(last, ActivatedLayer)
                 z, backprop = last.forward_logits(h, training=True)
                 mask = last.compute_mask(h, mask)
@@ -188,18 +185,18 @@ class Sequential(Model):
         self.output_mask = mask
         # NOTE: a sequence output is scored per timestep, masked steps weigh 0 (Keras).
         y_true, z_view, weights, restore = timestep_view(y, z, mask, sample_weight, normalize=True)
-        if self._fused_loss is not None:
+        if fused_loss is not None:
             assert isinstance(last, ActivatedLayer)
-            loss, dy = self._fused_loss.value_and_gradient(y_true, z_view, weights)
+            loss, dy = fused_loss.value_and_gradient(y_true, z_view, weights)
             y_pred = last.activation.forward(z) if self.metrics else z
         else:
             y_pred = z
-            loss, dy = self.loss.value_and_gradient(y_true, z_view, weights)
+            loss, dy = loss_fn.value_and_gradient(y_true, z_view, weights)
         dy = restore(dy)
         backprops.append(backprop)
         for backprop in reversed(backprops[start:]):
             dy = backprop(dy)
-        for p in self._regularized:
+        for p in regularized:
             loss = loss + p.regularizer(p.value)
             p.grad += p.regularizer.gradient(p.value)
         return loss, y_pred
@@ -216,6 +213,30 @@ class Sequential(Model):
                 for layer in self.layers
             ],
         }
+
+
+def _forward_stack(
+    layers: Sequence[Layer], x: Array, training: bool, backprops: list[Backprop]
+) -> tuple[Array, Array | None]:
+    """Run ``layers`` in turn on ``x``, appending each backprop; returns the output and its
+    timestep mask. :func:`~nnx.layers.masking.forward_with_mask` for each layer, with its
+    bookkeeping skipped while no mask flows and the layer cannot make one (it keeps
+    :meth:`Layer.compute_mask`, which maps no mask to no mask): a small model's stack then costs
+    one ``forward`` call per layer."""
+    mask = None
+    for layer in layers:
+        if mask is None:
+            y, backprop = layer.forward(x, training=training)
+            if type(layer).compute_mask is not _PASS_MASK or "compute_mask" in layer.__dict__:
+                mask = layer.compute_mask(x, None)
+            x = y
+        else:
+            x, backprop, mask = forward_with_mask(layer, x, mask, training=training)
+        backprops.append(backprop)
+    return x, mask
+
+
+_PASS_MASK = Layer.compute_mask
 
 
 def _as_layer(item: Any) -> Any:

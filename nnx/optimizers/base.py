@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Generic, TypedDict, TypeVar
 
 import nnx.schedules as schedules
 from nnx.backends.base import Array, Backend, array_namespace
-from nnx.backends.coefficients import Prelude
+from nnx.backends.coefficients import NO_PRELUDE, Prelude
 from nnx.layers.parameter import FlatParameters, Parameter
 from nnx.optimizers.clipping import clip_by_norm, clip_by_value, global_clip_scale
 from nnx.optimizers.slots import Slots, SlotState
@@ -232,15 +232,24 @@ class Optimizer(SlotState, Generic[Coefficients]):
         lr = lr(t) if callable(lr) else lr
         c = self.coefficients(lr, t)
         w, g = parameters.value, parameters.grad
-        xp = parameters.backend.xp
-        flat = self._flat_slots(parameters, xp)
-        decay = 1.0 - lr * self.weight_decay if self.weight_decay else 1.0
-        scale: Any = 1.0
-        if self.global_clipnorm:
-            scale = self.global_clipnorm / xp.clip(xp.sum(g * g) ** 0.5, min=self.global_clipnorm)
-        clipvalue = self.clipvalue or math.inf
         backend = parameters.backend
-        if self.fused_step(backend, w, g, flat, c, Prelude(decay, scale, clipvalue)):
+        xp = backend.xp
+        flat = self._flat_slots(parameters, xp)
+        weight_decay, global_clipnorm, clipvalue = (
+            self.weight_decay,
+            self.global_clipnorm,
+            self.clipvalue,
+        )
+        if weight_decay or global_clipnorm or clipvalue:
+            decay = 1.0 - lr * weight_decay if weight_decay else 1.0
+            scale: Any = 1.0
+            if global_clipnorm:
+                scale = global_clipnorm / xp.clip(xp.sum(g * g) ** 0.5, min=global_clipnorm)
+            clipvalue = clipvalue or math.inf
+            pre = Prelude(decay, scale, clipvalue)
+        else:  # the common case: no prelude object to build
+            decay, scale, clipvalue, pre = 1.0, 1.0, math.inf, NO_PRELUDE
+        if self.fused_step(backend, w, g, flat, c, pre):
             self.iterations = t + 1
             return
         fused, update = self.fused_update, self.update

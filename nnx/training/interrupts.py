@@ -8,12 +8,14 @@ the next ``fit`` or a save would carry the mix. Inside :class:`deferred_interrup
 held and delivered when the block ends, so ``Model.train_step`` leaves the state all before or
 all after an update. A step is a few milliseconds: the delay is not felt.
 
-Installing a signal handler costs microseconds, a noticeable share of a small model's step, so
-``fit`` installs one for its whole run (:class:`interrupt_session`): a SIGINT outside an update
-is passed on at once (a ``KeyboardInterrupt`` where it lands, as always); inside one it waits
-for the update's end, and entering and leaving an update block then costs a counter. Outside a
-session (a hand-written loop calling ``train_step``) each block installs and restores the
-handler itself.
+``fit`` installs the holding handler once for its whole run (:class:`interrupt_session`): a
+SIGINT outside an update is passed on at once (a ``KeyboardInterrupt`` where it lands, as
+always); inside one it waits for the update's end, and entering and leaving an update block then
+costs a counter. Outside a session (a hand-written loop calling ``train_step``) each block
+installs the handler and restores the previous one. It does so through the C functions of
+``_signal``: ``signal.signal`` and ``signal.getsignal`` wrap every handler they return in an
+``enum`` (``signal._int_to_enum``), which made a block cost 10-15 µs, a tenth of a small model's
+step; the raw calls cost about 1 µs for the three of them, with the same effect.
 
 >>> import os, signal
 >>> try:
@@ -34,7 +36,18 @@ import threading
 from types import FrameType, TracebackType
 from typing import Any
 
+try:  # the C module under ``signal``: the same calls without the enum wrapping
+    import _signal as _raw_signal
+except ImportError:  # pragma: no cover - other interpreters
+    _raw_signal = signal  # type: ignore[no-redef]
+
 __all__ = ["deferred_interrupts", "interrupt_session"]
+
+_SIGINT = int(signal.SIGINT)
+_getsignal = _raw_signal.getsignal
+_setsignal = _raw_signal.signal
+_main_thread = threading.main_thread
+_current_thread = threading.current_thread
 
 
 class _Holder:
@@ -66,14 +79,14 @@ _session: list[_Holder] = []
 def _install() -> _Holder | None:
     """Put a holder in place of the current SIGINT handler; None where that is not possible
     (not the main thread, another interpreter, a handler installed from C)."""
-    if threading.current_thread() is not threading.main_thread():
+    if _current_thread() is not _main_thread():
         return None
-    previous = signal.getsignal(signal.SIGINT)
+    previous = _getsignal(_SIGINT)
     if previous is None:
         return None
     holder = _Holder(previous)
     try:
-        signal.signal(signal.SIGINT, holder)
+        _setsignal(_SIGINT, holder)
     except ValueError:
         return None
     return holder
@@ -95,8 +108,8 @@ class interrupt_session:  # noqa: N801 - used as a context manager, like context
             return
         _session.remove(holder)
         previous = holder.previous
-        if signal.getsignal(signal.SIGINT) is holder:  # else someone replaced it: leave theirs
-            signal.signal(signal.SIGINT, previous)
+        if _getsignal(_SIGINT) is holder:  # else someone replaced it: leave theirs
+            _setsignal(_SIGINT, previous)
 
 
 class deferred_interrupts:  # noqa: N801 - used as a context manager, like contextlib's
@@ -111,7 +124,7 @@ class deferred_interrupts:  # noqa: N801 - used as a context manager, like conte
 
     def __enter__(self) -> None:
         holder = _session[-1] if _session else None
-        if holder is not None and threading.current_thread() is threading.main_thread():
+        if holder is not None and _current_thread() is _main_thread():
             self._holder, self._own = holder, False
         else:
             self._holder, self._own = _install(), True
@@ -129,7 +142,7 @@ class deferred_interrupts:  # noqa: N801 - used as a context manager, like conte
             return
         holder.depth -= 1
         if self._own:
-            signal.signal(signal.SIGINT, holder.previous)
+            _setsignal(_SIGINT, holder.previous)
         holder.release()
 
 
@@ -137,5 +150,5 @@ def _deliver(handler: Any, signum: int, frame: FrameType | None) -> None:
     """Do what ``handler`` would have done with the signal held."""
     if callable(handler):
         handler(signum, frame)
-    elif handler == signal.SIG_DFL:
+    elif handler == signal.SIG_DFL:  # the raw calls give it as the int 0
         os.kill(os.getpid(), signum)
