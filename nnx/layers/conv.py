@@ -7,10 +7,11 @@ from typing import Any
 import nnx.initializers as initializers
 import nnx.regularizers as regularizers
 from nnx.backends.base import Array, Generator
+from nnx.functional.activations import relu_backward
 from nnx.functional.conv import col2im, conv_output_length, crop2d, pad2d, spatial_pads
 from nnx.layers import _spatial as sp
 from nnx.layers.activation import ActivatedLayer, AffineBackprop, bias_gradient
-from nnx.layers.base import Shape, register_layer, serialize_or_none
+from nnx.layers.base import Backprop, Shape, register_layer, serialize_or_none
 from nnx.layers.parameter import Parameter
 from nnx.validation import check_int
 
@@ -89,6 +90,73 @@ class _Conv(ActivatedLayer):
                 )
             out.append(length)
         return sp.join_shape(tuple(out), self.filters, self.data_format)
+
+    def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        """The direct route of :meth:`forward_direct` where the backend takes it, else the
+        im2col + GEMM route of :class:`~nnx.layers.activation.ActivatedLayer`."""
+        act = self.activation
+        if act.name in ("relu", "linear") and not act.config and "forward_logits" not in vars(self):
+            direct = self.forward_direct(x, relu=act.name == "relu")
+            if direct is not None:
+                return direct
+        return super().forward(x, training=training)
+
+    def forward_direct(self, x: Array, *, relu: bool) -> tuple[Array, Backprop] | None:
+        """``y = f(conv(x) + bias)`` (``f``: ReLU or the identity) in one backend pass over the
+        padded input, channels-last inside whatever ``data_format`` (transposed only at the
+        layer's ends), and its backprop: ``dz = dy [y > 0]`` folded into the weight gradient
+        ``cols^T dz`` (:meth:`~nnx.backends.Backend.conv2d_weight_grad`); ``dx`` as in
+        :class:`Conv2D`. None where the backend declines (:meth:`~nnx.backends.Backend.
+        conv2d_direct`: the portable backends, many taps, small calls)."""
+        self.check_input(x)
+        backend, kernel, bias = self.backend, self.kernel, self.bias
+        assert backend is not None and kernel is not None
+        xp, rank, fmt = backend.xp, self.rank, self.data_format
+        ksize, strides = sp.as_pair(self.kernel_size), sp.as_pair(self.strides)
+        dilation = sp.as_pair(self.dilation_rate)
+        x2 = sp.to_2d(xp, x, rank, fmt)
+        pads = spatial_pads(x2.shape[1:3], ksize, strides, self.padding, dilation)
+        xpad = pad2d(xp, x2, pads)
+        k = ksize[0] * ksize[1] * x2.shape[3]
+        w2 = xp.reshape(kernel.value, (k, self.filters))
+        b = None if bias is None else bias.value
+        y = backend.conv2d_direct(xpad, w2, b, ksize, strides, dilation, relu)
+        if y is None:
+            return None
+        n, oh, ow, _ = y.shape
+        need_dx = self.needs_input_gradient
+
+        def backprop(dy: Array) -> Array | None:
+            dy2 = sp.to_2d(xp, dy, rank, fmt)
+            grads = backend.conv2d_weight_grad(
+                dy2, y if relu else None, xpad, ksize, strides, dilation
+            )
+            dz2 = None
+            if grads is None or need_dx:
+                dz = relu_backward(dy2, y, y) if relu else dy2
+                dz2 = xp.reshape(dz, (n * oh * ow, self.filters))
+            if grads is None:
+                assert dz2 is not None
+                cols2 = xp.reshape(backend.im2col(xpad, ksize, strides, dilation), (-1, k))
+                grads = (backend.matmul(cols2.T, dz2), backend.sum_rows(dz2))
+            dw, db = grads
+            if kernel.grad is not None and kernel.grad.shape == kernel.shape:
+                kernel.grad[...] = xp.reshape(dw, kernel.shape)
+            else:
+                kernel.grad = xp.reshape(dw, kernel.shape)
+            if bias is not None:
+                bias.grad = bias_gradient(backend, bias, dy2, db)
+            if not need_dx:
+                return None
+            assert dz2 is not None
+            dcols = xp.reshape(backend.matmul(dz2, w2.T), (n, oh, ow, k))
+            shape = tuple(xpad.shape)
+            dx = backend.col2im(dcols, shape, ksize, strides, dilation)
+            if dx is None:
+                dx = col2im(xp, dcols, shape, ksize, strides, dilation)
+            return sp.from_2d(xp, crop2d(dx, pads), rank, fmt)
+
+        return sp.from_2d(xp, y, rank, fmt), backprop
 
     def forward_affine(
         self, x: Array, *, training: bool = False
