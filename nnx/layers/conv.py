@@ -95,11 +95,45 @@ class _Conv(ActivatedLayer):
         """The direct route of :meth:`forward_direct` where the backend takes it, else the
         im2col + GEMM route of :class:`~nnx.layers.activation.ActivatedLayer`."""
         act = self.activation
-        if act.name in ("relu", "linear") and not act.config and "forward_logits" not in vars(self):
-            direct = self.forward_direct(x, relu=act.name == "relu")
-            if direct is not None:
-                return direct
+        if "forward_logits" not in vars(self):
+            if act.name in ("relu", "linear") and not act.config:
+                direct = self.forward_direct(x, relu=act.name == "relu")
+                if direct is not None:
+                    return direct
+            # NOTE: softmax works on the last axis, which moves: those keep the outer layout
+            elementwise = act.name not in ("softmax", "log_softmax") and not act.zero_gradient
+            if self.data_format == "channels_first" and elementwise:
+                return self.forward_channels_last(x, training=training)
         return super().forward(x, training=training)
+
+    def forward_channels_last(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
+        """A channels-first layer computed channels-last inside, transposed only at its ends:
+        the bias add and the activation (and their backward) run on the GEMM's contiguous
+        ``(b, oh, ow, filters)`` output, so the backend's fused kernels take them."""
+        backend, act = self.backend, self.activation
+        assert backend is not None
+        xp, rank = backend.xp, self.rank
+        z, bias, backprop_z = self.affine(x, inner=True)
+        alpha = float(act.config.get("alpha", 0.0))
+        fusable = set(act.config) <= {"alpha"}
+        y = backend.activation_forward(z, bias, act.name, alpha) if fusable else None
+        if y is None:
+            if bias is not None:
+                z += bias
+            y = z if act.name == "linear" else act.forward(z)
+
+        def backprop(dy: Array) -> Array | None:
+            dy2 = sp.to_2d(xp, dy, rank, "channels_first")
+            if act.name == "linear":
+                return backprop_z(dy2)
+            if fusable and bias is not None:
+                both = backend.activation_bias_backward(dy2, z, y, act.name, alpha)
+                if both is not None:
+                    return backprop_z(*both)
+            dz = backend.activation_backward(dy2, z, y, act.name, alpha) if fusable else None
+            return backprop_z(act.backward(dy2, z, y) if dz is None else dz)
+
+        return sp.from_2d(xp, y, rank, "channels_first"), backprop
 
     def forward_direct(self, x: Array, *, relu: bool) -> tuple[Array, Backprop] | None:
         """``y = f(conv(x) + bias)`` (``f``: ReLU or the identity) in one backend pass over the
@@ -161,6 +195,12 @@ class _Conv(ActivatedLayer):
     def forward_affine(
         self, x: Array, *, training: bool = False
     ) -> tuple[Array, Array | None, AffineBackprop]:
+        return self.affine(x, inner=False)
+
+    def affine(self, x: Array, *, inner: bool) -> tuple[Array, Array | None, AffineBackprop]:
+        """:meth:`forward_affine`; ``inner``: ``z`` (and the ``dz`` its backprop takes) stay in
+        the channels-last 2-D layout ``(b, oh, ow, filters)`` whatever ``data_format``, the
+        bias always given back unadded."""
         self.check_input(x)
         backend, kernel, bias = self.backend, self.kernel, self.bias
         assert backend is not None and kernel is not None
@@ -176,14 +216,17 @@ class _Conv(ActivatedLayer):
         w2 = xp.reshape(kernel.value, (k, self.filters))
         z = backend.matmul(cols2, w2)
         # channels-last: the bias is left for the backend to fuse with the activation
-        later = bias is not None and fmt == "channels_last"
+        later = bias is not None and (inner or fmt == "channels_last")
         if bias is not None and not later:
             z += bias.value
-        z = sp.from_2d(xp, xp.reshape(z, (b, oh, ow, self.filters)), rank, fmt)
+        z = xp.reshape(z, (b, oh, ow, self.filters))
+        if not inner:
+            z = sp.from_2d(xp, z, rank, fmt)
         need_dx = self.needs_input_gradient
 
         def backprop(dz: Array, dbias: Array | None = None) -> Array | None:
-            dz2 = xp.reshape(sp.to_2d(xp, dz, rank, fmt), (b * oh * ow, self.filters))
+            dz2 = dz if inner else sp.to_2d(xp, dz, rank, fmt)
+            dz2 = xp.reshape(dz2, (b * oh * ow, self.filters))
             buf = kernel.grad
             out = xp.reshape(buf, (k, self.filters)) if buf is not None else None
             kernel.grad = xp.reshape(backend.matmul(cols2.T, dz2, out=out), kernel.shape)

@@ -190,3 +190,51 @@ def test_the_first_conv_of_a_model_skips_its_input_gradient(numba, monkeypatch):
     model.train_step(be.asarray(x), be.asarray(y))
     assert calls == []
     assert model.layers[0].kernel.grad is not None
+
+
+def _channels_first_block(activation: str) -> nnx.Sequential:
+    """A channels-first Conv2D on the im2col route (40 taps > the direct kernel's limit, or an
+    activation it does not fuse) and a channels-first BatchNormalization after it."""
+    return nnx.Sequential(
+        [
+            nnx.layers.Conv2D(3, (2, 5), padding="same", activation=activation,
+                              data_format="channels_first"),
+            nnx.layers.BatchNormalization(axis=1),
+        ],
+        seed=0,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("activation", ["elu", "relu"])  # linear: BN zeroes d bias
+def test_channels_first_layers_run_channels_last_inside(numba, close, monkeypatch, activation):
+    from nnx.backends import numba_paths
+
+    monkeypatch.setattr(numba_paths, "DIRECT_CONV_MAX_TAPS", 8)
+    x = np.random.default_rng(9).normal(size=(3, 4, 6, 7)).astype("float32")
+    results = []
+    for on in (True, False):
+        numba(on)
+        model = _channels_first_block(activation)
+        model.build(x.shape[1:])
+        model.layers[0].needs_input_gradient = True
+        y, backprop = model.forward(model.backend.asarray(x), training=True)
+        dy = np.random.default_rng(10).normal(size=y.shape).astype("float32")
+        dx = backprop(dy)
+        grads = [p.grad.copy() for p in model.parameters() if p.trainable]
+        stats = [p.value.copy() for p in model.parameters() if not p.trainable]
+        results.append((y, dx, *grads, *stats))
+    for fused, portable in zip(*results, strict=True):
+        close(fused, portable)
+
+
+@pytest.mark.parametrize("activation", ["elu", "relu"])
+def test_channels_first_layers_pass_the_gradient_check_with_numba(numba, monkeypatch, activation):
+    from nnx.backends import numba_paths
+
+    numba(True)
+    monkeypatch.setattr(numba_paths, "DIRECT_CONV_MAX_TAPS", 8)
+    x = np.random.default_rng(11).normal(size=(3, 4, 5, 6))
+    model = _channels_first_block(activation)
+    model.build(x.shape[1:])
+    errors = nnx.gradcheck(model, x, training=True)
+    assert max(errors.values()) < 1e-6
