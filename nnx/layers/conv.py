@@ -267,7 +267,10 @@ class Conv2D(_Conv):
     Forward, with ``cols = im2col(pad(x))`` (one row of ``kh kw C`` values per output pixel):
     ``z = cols @ reshape(kernel, (kh kw C, filters)) + bias``, ``y = activation(z)``.
     Backward, with ``dz = dy * activation'(z)``: ``d kernel = cols^T dz``, ``d bias = sum dz``,
-    ``dx = crop(col2im(dz kernel^T))`` (overlapping windows add up).
+    ``dx = crop(col2im(dz kernel^T))`` (overlapping windows add up). Where the backend has
+    them, a ReLU or linear conv with few taps (``kh kw C``) runs as a direct loop with the bias
+    and ReLU fused and its weight gradient folded with ReLU's backward
+    (:meth:`_Conv.forward_direct`); a channels-first conv runs channels-last inside.
 
     Args:
         filters: number of output channels.
