@@ -153,7 +153,10 @@ def test_cnn_speed_ratio_vs_torch(benchmark, batch):
             step()
             times[name].append(time.perf_counter() - start)
 
-    benchmark.pedantic(both, rounds=1 if benchmark.disabled else 60, warmup_rounds=3)
+    for _ in range(3):  # warm-up, also where the benchmark is disabled: Adam's first step
+        both()  # can raise the loss on this batch (batch 256: 2.337 -> 2.373, then 2.274)
+    times = {"nnx": [], "torch": []}
+    benchmark.pedantic(both, rounds=1 if benchmark.disabled else 60)
     fastest = {k: min(v) for k, v in times.items()}
     median = {k: float(np.median(v)) for k, v in times.items()}
     ratio = fastest["torch"] / fastest["nnx"]
