@@ -140,8 +140,9 @@ class _Conv(ActivatedLayer):
         padded input, channels-last inside whatever ``data_format`` (transposed only at the
         layer's ends), and its backprop: ``dz = dy [y > 0]`` folded into the weight gradient
         ``cols^T dz`` (:meth:`~nnx.backends.Backend.conv2d_weight_grad`); ``dx`` as in
-        :class:`Conv2D`. None where the backend declines (:meth:`~nnx.backends.Backend.
-        conv2d_direct`: the portable backends, many taps, small calls)."""
+        :class:`Conv2D`. None where the backend declines
+        (:meth:`~nnx.backends.Backend.conv2d_direct`: the portable backends, many taps, small
+        calls)."""
         self.check_input(x)
         backend, kernel, bias = self.backend, self.kernel, self.bias
         assert backend is not None and kernel is not None
