@@ -29,10 +29,10 @@ BATCH = 64
 SPEED_BACKENDS = [b for b in nnx.backends.available() if b != "array_api_strict"]
 
 
-def _data() -> tuple[np.ndarray, np.ndarray]:
+def _data(batch: int = BATCH) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
-    x = rng.random((BATCH, 28, 28, 1), dtype=np.float32)
-    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, BATCH)]
+    x = rng.random((batch, 28, 28, 1), dtype=np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]
     return x, y
 
 
@@ -53,14 +53,16 @@ def _nnx_model(backend: str) -> nnx.Sequential:
 
 
 def _nnx_loss(model: nnx.Sequential, x: np.ndarray, y: np.ndarray) -> float:
-    return float(model.evaluate(x, y, batch_size=BATCH, verbose=0))
+    return float(model.evaluate(x, y, batch_size=len(x), verbose=0))
 
 
-def _nnx_setup(backend: str) -> tuple[Callable[[], None], Callable[[], float], nnx.Sequential]:
+def _nnx_setup(
+    backend: str, batch: int = BATCH
+) -> tuple[Callable[[], None], Callable[[], float], nnx.Sequential]:
     """``(step, loss)`` of the nnx model on the fixed batch, and the model."""
     model = _nnx_model(backend)
     be = model.backend
-    x, y = _data()
+    x, y = _data(batch)
     xb, yb = be.asarray(x), be.asarray(y)
 
     def step() -> None:
@@ -70,10 +72,10 @@ def _nnx_setup(backend: str) -> tuple[Callable[[], None], Callable[[], float], n
     return step, lambda: _nnx_loss(model, x, y), model
 
 
-def _torch_setup() -> tuple[Callable[[], None], Callable[[], float]]:
+def _torch_setup(batch: int = BATCH) -> tuple[Callable[[], None], Callable[[], float]]:
     """``(step, loss)`` of the same model in PyTorch, from nnx's initial weights (checked)."""
     torch = pytest.importorskip("torch")
-    x, y = _data()
+    x, y = _data(batch)
     reference = _nnx_model("numpy")
     kernel, bias, w1, b1, w2, b2 = reference.get_weights()
     model = torch.nn.Sequential(
@@ -136,10 +138,12 @@ def test_cnn_train_step_torch(benchmark):
     assert loss() < before
 
 
-def test_cnn_speed_ratio_vs_torch(benchmark):
-    """Alternate single steps of nnx (numpy) and torch; ratio of their fastest steps."""
-    nnx_step, nnx_loss, _ = _nnx_setup("numpy")
-    torch_step, torch_loss = _torch_setup()
+@pytest.mark.parametrize("batch", [BATCH, 256])
+def test_cnn_speed_ratio_vs_torch(benchmark, batch):
+    """Alternate single steps of nnx (numpy) and torch; ratios of their fastest and median
+    steps."""
+    nnx_step, nnx_loss, _ = _nnx_setup("numpy", batch)
+    torch_step, torch_loss = _torch_setup(batch)
     before = (nnx_loss(), torch_loss())
     times: dict[str, list[float]] = {"nnx": [], "torch": []}
 
@@ -149,16 +153,23 @@ def test_cnn_speed_ratio_vs_torch(benchmark):
             step()
             times[name].append(time.perf_counter() - start)
 
-    benchmark.pedantic(both, rounds=1 if benchmark.disabled else 60, warmup_rounds=3)
+    for _ in range(3):  # warm-up, also where the benchmark is disabled: Adam's first step
+        both()  # can raise the loss on this batch (batch 256: 2.337 -> 2.373, then 2.274)
+    times = {"nnx": [], "torch": []}
+    benchmark.pedantic(both, rounds=1 if benchmark.disabled else 60)
     fastest = {k: min(v) for k, v in times.items()}
+    median = {k: float(np.median(v)) for k, v in times.items()}
     ratio = fastest["torch"] / fastest["nnx"]
     benchmark.extra_info.update(
-        nnx_samples_per_s=BATCH / fastest["nnx"],
-        torch_samples_per_s=BATCH / fastest["torch"],
+        batch=batch,
+        nnx_samples_per_s=batch / fastest["nnx"],
+        torch_samples_per_s=batch / fastest["torch"],
         ratio=ratio,
+        median_ratio=median["torch"] / median["nnx"],
     )
     print(
-        f"\nCNN train step, batch {BATCH}: nnx numpy {BATCH / fastest['nnx']:.0f} samples/s, "
-        f"torch CPU {BATCH / fastest['torch']:.0f} samples/s, nnx/torch = {ratio:.2f}"
+        f"\nCNN train step, batch {batch}: nnx numpy {batch / fastest['nnx']:.0f} samples/s, "
+        f"torch CPU {batch / fastest['torch']:.0f} samples/s, nnx/torch = {ratio:.2f} "
+        f"(medians: {median['torch'] / median['nnx']:.2f})"
     )
     assert nnx_loss() < before[0] and torch_loss() < before[1]

@@ -282,6 +282,53 @@ class FastPaths:
         None."""
         return None
 
+    def max_pool2d_argmax(
+        self, x: Array, pool: tuple[int, int], strides: tuple[int, int]
+    ) -> tuple[Array, Array] | None:
+        """``(y, arg)``: :func:`nnx.functional.pooling.max_pool2d` and, per output, the window
+        offset ``i pw + j`` of its first maximum (int8), or None."""
+        return None
+
+    def max_pool2d_argmax_backward(
+        self,
+        dy: Array,
+        arg: Array,
+        shape: tuple[int, int, int, int],
+        pool: tuple[int, int],
+        strides: tuple[int, int],
+    ) -> Array | None:
+        """The max pool's ``dx`` of ``shape`` from the offsets of :meth:`max_pool2d_argmax`
+        (``dx[window offset arg] += dy``), or None."""
+        return None
+
+    def conv2d_direct(
+        self,
+        x: Array,
+        w: Array,
+        bias: Array | None,
+        kernel: tuple[int, int],
+        strides: tuple[int, int],
+        dilation: tuple[int, int],
+        relu: bool,
+    ) -> Array | None:
+        """``f(im2col(x) @ w + bias)`` of a padded channels-last ``x (b, h, w, C)`` and ``w
+        (kh kw C, filters)``, ``f`` ReLU (``relu``) or the identity, as ``(b, oh, ow,
+        filters)``, or None."""
+        return None
+
+    def conv2d_weight_grad(
+        self,
+        dy: Array,
+        y: Array | None,
+        x: Array,
+        kernel: tuple[int, int],
+        strides: tuple[int, int],
+        dilation: tuple[int, int],
+    ) -> tuple[Array, Array] | None:
+        """``(im2col(x)^T dz, sum dz)`` reshaped ``(kh kw C, filters)`` and ``(filters,)``,
+        with ``dz = dy``, or ReLU's backward ``dy [y > 0]`` given its output ``y``; or None."""
+        return None
+
     def avg_pool2d(
         self, x: Array, pool: tuple[int, int], strides: tuple[int, int], count: Array | float
     ) -> Array | None:

@@ -27,6 +27,7 @@ from nnx.backends.fast_paths import FastPaths
 
 __all__ = [
     "ENV",
+    "DIRECT_CONV_MAX_TAPS",
     "MIN_SIZE",
     "NumbaPaths",
     "empty_like_slot",
@@ -68,6 +69,10 @@ FUSED_BACKWARD = frozenset(
 #: and 32 channels; the col2im loop is 3x faster than NumPy's strided adds at 32 channels but
 #: 2.5x slower at 1 (its inner loop runs over the channels).
 MIN_CHANNELS: dict[str, int | None] = {"im2col": None, "col2im": 8}
+#: the most taps per output (``kh kw C``) for which a convolution runs as one direct loop over
+#: its input (:mod:`nnx.backends.numba_conv`) instead of im2col + GEMM: with few taps the GEMM
+#: is bound by memory, and the direct loops fuse the bias, ReLU and its backward into it
+DIRECT_CONV_MAX_TAPS = 32
 #: row blocks of the batch-norm reductions (fixed, so results do not depend on thread count)
 _BLOCKS = 16
 
@@ -79,6 +84,7 @@ def _load() -> SimpleNamespace | None:
 
         from nnx.backends import (
             numba_activations,
+            numba_conv,
             numba_images,
             numba_optimizers,
             numba_recurrent,
@@ -88,6 +94,7 @@ def _load() -> SimpleNamespace | None:
     return SimpleNamespace(
         version=numba.__version__,
         act=numba_activations,
+        conv=numba_conv,
         img=numba_images,
         opt=numba_optimizers,
         rnn=numba_recurrent,
@@ -342,3 +349,81 @@ class NumbaPaths(FastPaths):
             dy.size, con(dy), con(xhat), ones, con(inv.reshape(c)), partial, dgamma, dbeta, dx
         )
         return dx, dgamma, dbeta
+
+    # --- direct convolution, arg-max pooling ------------------------------------------------
+    def conv2d_direct(
+        self,
+        x: Array,
+        w: Array,
+        bias: Array | None,
+        kernel: tuple[int, int],
+        strides: tuple[int, int],
+        dilation: tuple[int, int],
+        relu: bool,
+    ) -> Array | None:
+        k = None if w.shape[0] > DIRECT_CONV_MAX_TAPS else kernels(x.size * w.shape[1])
+        if k is None or x.ndim != 4 or not ok(x, w, *(() if bias is None else (bias,))):
+            return super().conv2d_direct(x, w, bias, kernel, strides, dilation, relu)
+        (kh, kw), (sh, sw), (dh, dw) = kernel, strides, dilation
+        b, h, wd, _ = x.shape
+        oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (wd - dw * (kw - 1) - 1) // sw + 1
+        y = np.empty((b, oh, ow, w.shape[1]), dtype=x.dtype)
+        con = np.ascontiguousarray
+        bb = empty_like_slot(x) if bias is None else con(bias)
+        k.conv.conv_forward(
+            y.size, con(x), con(w), bb, y, kh, kw, sh, sw, dh, dw, bias is not None, relu
+        )
+        return y
+
+    def conv2d_weight_grad(
+        self,
+        dy: Array,
+        y: Array | None,
+        x: Array,
+        kernel: tuple[int, int],
+        strides: tuple[int, int],
+        dilation: tuple[int, int],
+    ) -> tuple[Array, Array] | None:
+        taps = kernel[0] * kernel[1] * x.shape[-1]
+        k = None if taps > DIRECT_CONV_MAX_TAPS else kernels(dy.size)
+        if k is None or dy.ndim != 4 or not ok(dy, x, *(() if y is None else (y,))):
+            return super().conv2d_weight_grad(dy, y, x, kernel, strides, dilation)
+        nb, nf = dy.shape[0], dy.shape[3]
+        blocks = max(1, min(_BLOCKS, nb))
+        pw, pb = np.empty((blocks, taps, nf)), np.empty((blocks, nf))
+        con = np.ascontiguousarray
+        dy = con(dy)
+        mask = dy if y is None else con(y)
+        k.conv.conv_weight_grad(
+            dy.size, blocks, dy, mask, con(x), pw, pb, *kernel, *strides, *dilation, y is not None
+        )
+        return np.add.reduce(pw, axis=0).astype(dy.dtype), np.add.reduce(pb, axis=0).astype(
+            dy.dtype
+        )
+
+    def max_pool2d_argmax(
+        self, x: Array, pool: tuple[int, int], strides: tuple[int, int]
+    ) -> tuple[Array, Array] | None:
+        k = None if pool[0] * pool[1] > 127 else kernels(x.size)
+        if k is None or x.ndim != 4 or not ok(x):
+            return super().max_pool2d_argmax(x, pool, strides)
+        oh, ow = (x.shape[1] - pool[0]) // strides[0] + 1, (x.shape[2] - pool[1]) // strides[1] + 1
+        y = np.empty((x.shape[0], oh, ow, x.shape[3]), dtype=x.dtype)
+        arg = np.empty(y.shape, dtype=np.int8)
+        k.conv.max_pool_argmax(x.size, np.ascontiguousarray(x), y, arg, *pool, *strides)
+        return y, arg
+
+    def max_pool2d_argmax_backward(
+        self,
+        dy: Array,
+        arg: Array,
+        shape: tuple[int, int, int, int],
+        pool: tuple[int, int],
+        strides: tuple[int, int],
+    ) -> Array | None:
+        k = kernels(dy.size)
+        if k is None or not ok(dy) or arg.shape != dy.shape:
+            return super().max_pool2d_argmax_backward(dy, arg, shape, pool, strides)
+        dx = np.empty(shape, dtype=dy.dtype)
+        k.conv.max_pool_argmax_backward(dx.size, np.ascontiguousarray(dy), arg, dx, *pool, *strides)
+        return dx

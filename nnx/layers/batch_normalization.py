@@ -113,23 +113,26 @@ class BatchNormalization(Normalization):
         mm, mv = self.moving_mean, self.moving_variance
         assert mm is not None and mv is not None
         axis = self.axis % x.ndim
+        if training:
+            # the backend's fused column statistics and backward work on the feature axis
+            # last: another axis (channels-first images) is moved there and back (a view of
+            # a channels-last array, as a channels-first Conv2D gives, moves for free)
+            order = (*(a for a in range(x.ndim) if a != axis), axis)
+            last = axis == x.ndim - 1
+            fused = self.forward_fused(x if last else xp.permute_dims(x, order))
+            if fused is not None:
+                if last:
+                    return fused
+                y, backprop_last = fused
+                back = tuple(order.index(a) for a in range(x.ndim))
+
+                def backprop_moved(dy: Array) -> Array:
+                    return xp.permute_dims(backprop_last(xp.permute_dims(dy, order)), back)
+
+                return xp.permute_dims(y, back), backprop_moved
         axes = tuple(a for a in range(x.ndim) if a != axis)
         shape = tuple(x.shape[a] if a == axis else 1 for a in range(x.ndim))
-        # channels-last: the backend's fused column statistics and backward where it has them
-        rows = (-1, x.shape[axis]) if axis == x.ndim - 1 else None
-        stats = (
-            None
-            if rows is None or not training
-            else backend.batch_norm_statistics(xp.reshape(x, rows))
-        )
-        if stats is not None:
-            mean, var = (xp.reshape(s, shape) for s in stats)
-            inv = 1.0 / xp.sqrt(var + self.epsilon)
-            xhat = (x - mean) * inv
-            m = self.momentum
-            mm.value[...] = m * mm.value + (1.0 - m) * xp.reshape(mean, mm.shape)
-            mv.value[...] = m * mv.value + (1.0 - m) * xp.reshape(var, mv.shape)
-        elif training:
+        if training:
             mean = xp.mean(x, axis=axes, keepdims=True)
             centered = x - mean
             var = xp.mean(centered * centered, axis=axes, keepdims=True)
@@ -143,23 +146,48 @@ class BatchNormalization(Normalization):
             xhat = (x - xp.reshape(mm.value, shape)) * inv
 
         def backprop(dy: Array) -> Array:
-            fused = None
-            if training and rows is not None:
-                gamma = None if self.gamma is None else self.gamma.value
-                fused = backend.batch_norm_backward(
-                    xp.reshape(dy, rows), xp.reshape(xhat, rows), gamma, xp.reshape(inv, (-1,))
-                )
-            if fused is not None:
-                dx, dgamma, dbeta = fused
-                if self.beta is not None:
-                    self.beta.grad = dbeta
-                if self.gamma is not None:
-                    self.gamma.grad = dgamma
-                return xp.reshape(dx, dy.shape)
             dxhat = self.affine_backward(xp, dy, xhat, shape, axes)
             if not training:
                 return dxhat * inv
             return normalize_backward(xp, dxhat, xhat, inv, axes)
+
+        return self.affine(xp, xhat, shape), backprop
+
+    def forward_fused(self, x: Array) -> tuple[Array, Backprop] | None:
+        """Training forward of ``x`` with the features on its last axis, on the backend's
+        column statistics and fused backward
+        (:meth:`~nnx.backends.Backend.batch_norm_statistics`,
+        :meth:`~nnx.backends.Backend.batch_norm_backward`); None where the backend declines."""
+        backend, mm, mv = self.backend, self.moving_mean, self.moving_variance
+        assert backend is not None and mm is not None and mv is not None
+        xp = backend.xp
+        rows = (-1, x.shape[-1])
+        stats = backend.batch_norm_statistics(xp.reshape(x, rows))
+        if stats is None:
+            return None
+        shape = (*(1 for _ in x.shape[:-1]), x.shape[-1])
+        axes = tuple(range(x.ndim - 1))
+        mean, var = (xp.reshape(s, shape) for s in stats)
+        inv = 1.0 / xp.sqrt(var + self.epsilon)
+        xhat = (x - mean) * inv
+        m = self.momentum
+        mm.value[...] = m * mm.value + (1.0 - m) * xp.reshape(mean, mm.shape)
+        mv.value[...] = m * mv.value + (1.0 - m) * xp.reshape(var, mv.shape)
+
+        def backprop(dy: Array) -> Array:
+            gamma = None if self.gamma is None else self.gamma.value
+            fused = backend.batch_norm_backward(
+                xp.reshape(dy, rows), xp.reshape(xhat, rows), gamma, xp.reshape(inv, (-1,))
+            )
+            if fused is None:
+                dxhat = self.affine_backward(xp, dy, xhat, shape, axes)
+                return normalize_backward(xp, dxhat, xhat, inv, axes)
+            dx, dgamma, dbeta = fused
+            if self.beta is not None:
+                self.beta.grad = dbeta
+            if self.gamma is not None:
+                self.gamma.grad = dgamma
+            return xp.reshape(dx, dy.shape)
 
         return self.affine(xp, xhat, shape), backprop
 

@@ -62,6 +62,19 @@ class _Pooling(Layer):
         pads = spatial_pads(x2.shape[1:3], pool, strides, self.padding)
         if self.kind == "max":
             xpad = pad2d(xp, x2, pads, -math.inf)
+            indexed = backend.max_pool2d_argmax(xpad, pool, strides) if training else None
+            if indexed is not None:
+                y, arg = indexed
+                shape = tuple(xpad.shape)
+
+                def backprop_arg(dy: Array) -> Array:
+                    dy2 = sp.to_2d(xp, dy, rank, fmt)
+                    dx = backend.max_pool2d_argmax_backward(dy2, arg, shape, pool, strides)
+                    if dx is None:
+                        dx = fp.max_pool2d_backward(xp, dy2, xpad, y, pool, strides)
+                    return sp.from_2d(xp, crop2d(dx, pads), rank, fmt)
+
+                return sp.from_2d(xp, y, rank, fmt), backprop_arg
             y = backend.max_pool2d(xpad, pool, strides)
             if y is None:
                 y = fp.max_pool2d(xp, xpad, pool, strides)
