@@ -10,6 +10,7 @@ other than float32/float64, or for a cell it has no kernel for (the layer only a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -69,11 +70,17 @@ _LIMIT_LOCK = threading.Lock()
 
 @functools.cache
 def _blas_controller() -> Any:
-    """threadpoolctl's handle on the BLAS libraries, or None where it is not installed."""
+    """threadpoolctl's handle on the BLAS libraries, or None where it is not installed.
+
+    numba's ``np.dot`` calls SciPy's BLAS, a second OpenBLAS beside NumPy's: it is loaded
+    first, so that the handle limits both (else each row block's products would still wake
+    two BLAS threads: four threads on two cores)."""
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:
         return None
+    with contextlib.suppress(ImportError):  # (without SciPy numba has no np.dot either)
+        import scipy.linalg.cython_blas  # noqa: F401 - loads the BLAS numba's np.dot calls
     return ThreadpoolController().select(user_api="blas")
 
 
