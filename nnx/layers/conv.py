@@ -15,6 +15,9 @@ from nnx.layers.base import Backprop, Shape, register_layer, serialize_or_none
 from nnx.layers.parameter import Parameter
 from nnx.validation import check_int
 
+#: a 2-D window size, stride or dilation ``(rows, columns)``
+Pair = tuple[int, int]
+
 __all__ = ["Conv1D", "Conv2D"]
 
 
@@ -135,6 +138,35 @@ class _Conv(ActivatedLayer):
 
         return sp.from_2d(xp, y, rank, "channels_first"), backprop
 
+    def padded_input(self, x: Array) -> tuple[Array, Any, Pair, Pair, Pair]:
+        """``x`` checked, channels-last 2-D and zero-padded for the kernel:
+        ``(xpad, pads, kernel_size, strides, dilation)``."""
+        self.check_input(x)
+        assert self.backend is not None
+        xp = self.backend.xp
+        ksize, strides = sp.as_pair(self.kernel_size), sp.as_pair(self.strides)
+        dilation = sp.as_pair(self.dilation_rate)
+        x2 = sp.to_2d(xp, x, self.rank, self.data_format)
+        pads = spatial_pads(x2.shape[1:3], ksize, strides, self.padding, dilation)
+        return pad2d(xp, x2, pads), pads, ksize, strides, dilation
+
+    def input_gradient(
+        self, dz2: Array, w2: Array, grid: tuple[int, int, int], xpad: Array, pads: Any
+    ) -> Array:
+        """``dx`` in the input's layout from ``dz`` ``(n oh ow, filters)``: the windows'
+        gradient ``dcols = dz W^T`` scattered back onto the padded input (col2im), cropped."""
+        backend = self.backend
+        assert backend is not None
+        xp = backend.xp
+        ksize, strides = sp.as_pair(self.kernel_size), sp.as_pair(self.strides)
+        dilation = sp.as_pair(self.dilation_rate)
+        dcols = xp.reshape(backend.matmul(dz2, w2.T), (*grid, int(w2.shape[0])))
+        shape = tuple(xpad.shape)
+        dx = backend.col2im(dcols, shape, ksize, strides, dilation)
+        if dx is None:
+            dx = col2im(xp, dcols, shape, ksize, strides, dilation)
+        return sp.from_2d(xp, crop2d(dx, pads), self.rank, self.data_format)
+
     def forward_direct(self, x: Array, *, relu: bool) -> tuple[Array, Backprop] | None:
         """``y = f(conv(x) + bias)`` (``f``: ReLU or the identity) in one backend pass over the
         padded input, channels-last inside whatever ``data_format`` (transposed only at the
@@ -143,16 +175,11 @@ class _Conv(ActivatedLayer):
         :class:`Conv2D`. None where the backend declines
         (:meth:`~nnx.backends.Backend.conv2d_direct`: the portable backends, many taps, small
         calls)."""
-        self.check_input(x)
         backend, kernel, bias = self.backend, self.kernel, self.bias
         assert backend is not None and kernel is not None
         xp, rank, fmt = backend.xp, self.rank, self.data_format
-        ksize, strides = sp.as_pair(self.kernel_size), sp.as_pair(self.strides)
-        dilation = sp.as_pair(self.dilation_rate)
-        x2 = sp.to_2d(xp, x, rank, fmt)
-        pads = spatial_pads(x2.shape[1:3], ksize, strides, self.padding, dilation)
-        xpad = pad2d(xp, x2, pads)
-        k = ksize[0] * ksize[1] * x2.shape[3]
+        xpad, pads, ksize, strides, dilation = self.padded_input(x)
+        k = ksize[0] * ksize[1] * xpad.shape[3]
         w2 = xp.reshape(kernel.value, (k, self.filters))
         b = None if bias is None else bias.value
         y = backend.conv2d_direct(xpad, w2, b, ksize, strides, dilation, relu)
@@ -184,12 +211,7 @@ class _Conv(ActivatedLayer):
             if not need_dx:
                 return None
             assert dz2 is not None
-            dcols = xp.reshape(backend.matmul(dz2, w2.T), (n, oh, ow, k))
-            shape = tuple(xpad.shape)
-            dx = backend.col2im(dcols, shape, ksize, strides, dilation)
-            if dx is None:
-                dx = col2im(xp, dcols, shape, ksize, strides, dilation)
-            return sp.from_2d(xp, crop2d(dx, pads), rank, fmt)
+            return self.input_gradient(dz2, w2, (n, oh, ow), xpad, pads)
 
         return sp.from_2d(xp, y, rank, fmt), backprop
 
@@ -202,15 +224,10 @@ class _Conv(ActivatedLayer):
         """:meth:`forward_affine`; ``inner``: ``z`` (and the ``dz`` its backprop takes) stay in
         the channels-last 2-D layout ``(b, oh, ow, filters)`` whatever ``data_format``, the
         bias always given back unadded."""
-        self.check_input(x)
         backend, kernel, bias = self.backend, self.kernel, self.bias
         assert backend is not None and kernel is not None
         xp, rank, fmt = backend.xp, self.rank, self.data_format
-        ksize, strides = sp.as_pair(self.kernel_size), sp.as_pair(self.strides)
-        dilation = sp.as_pair(self.dilation_rate)
-        x2 = sp.to_2d(xp, x, rank, fmt)
-        pads = spatial_pads(x2.shape[1:3], ksize, strides, self.padding, dilation)
-        xpad = pad2d(xp, x2, pads)
+        xpad, pads, ksize, strides, dilation = self.padded_input(x)
         cols = backend.im2col(xpad, ksize, strides, dilation)
         b, oh, ow, k = cols.shape
         cols2 = xp.reshape(cols, (b * oh * ow, k))
@@ -235,12 +252,7 @@ class _Conv(ActivatedLayer):
                 bias.grad = bias_gradient(backend, bias, dz2, dbias)
             if not need_dx:
                 return None
-            dcols = xp.reshape(backend.matmul(dz2, w2.T), (b, oh, ow, k))
-            shape = tuple(xpad.shape)
-            dx = backend.col2im(dcols, shape, ksize, strides, dilation)
-            if dx is None:
-                dx = col2im(xp, dcols, shape, ksize, strides, dilation)
-            return sp.from_2d(xp, crop2d(dx, pads), rank, fmt)
+            return self.input_gradient(dz2, w2, (b, oh, ow), xpad, pads)
 
         return z, bias.value if later and bias is not None else None, backprop
 
