@@ -10,28 +10,16 @@ import pytest
 
 import nnx
 from nnx.backends import get_backend
-from nnx.functional.sequence import allowed_pairs, masked_softmax, masked_softmax_backward
+from nnx.functional.sequence import masked_softmax, masked_softmax_backward
 from nnx.layers import Embedding, LayerNormalization, TransformerEncoder
 
 DTYPES = ["float32", "float64"]
 
 
-def _allowed(kind: str, n: int, tq: int, tv: int):
-    """The ``(n | 1, 1, Tq, Tv)`` mask of each case; ``padding`` leaves rows with no key."""
-    rng = np.random.default_rng(4)
-    if kind == "none":
-        return None
-    if kind == "causal":
-        return allowed_pairs(np, (n, tq, tv), causal=True)
-    query, value = rng.random((n, tq)) < 0.7, rng.random((n, tv)) < 0.6
-    value[0] = False  # sample 0 has no valid key: all its rows are fully masked
-    return allowed_pairs(np, (n, tq, tv), query_mask=query, value_mask=value)
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind", ["none", "causal", "padding"])
 @pytest.mark.parametrize("contiguous", [True, False])
-def test_attention_softmax_and_backward(numba, close, dtype, kind, contiguous):
+def test_attention_softmax_and_backward(numba, close, mask_case, dtype, kind, contiguous):
     numba(True)
     b = get_backend("numpy")
     rng = np.random.default_rng(0)
@@ -41,7 +29,7 @@ def test_attention_softmax_and_backward(numba, close, dtype, kind, contiguous):
     if not contiguous:  # the same values, seen through a transposed layout
         s = np.ascontiguousarray(s.transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3)
         dp = np.ascontiguousarray(dp.transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3)
-    allowed = _allowed(kind, n, tq, tv)
+    allowed = mask_case(kind, n, tq, tv)
     expected = masked_softmax(s, allowed)
     p = b.attention_softmax(s.copy(), allowed)
     assert p is not None

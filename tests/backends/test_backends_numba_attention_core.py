@@ -10,7 +10,7 @@ import pytest
 
 import nnx
 from nnx.backends import get_backend, numba_attention_paths
-from nnx.functional.sequence import allowed_pairs, masked_softmax
+from nnx.functional.sequence import masked_softmax
 from nnx.layers import MultiHeadAttention, TransformerEncoder
 
 DTYPES = ["float32", "float64"]
@@ -26,17 +26,6 @@ def fused(numba, monkeypatch):
     return numba
 
 
-def _allowed(kind: str, n: int, tq: int, tv: int):
-    rng = np.random.default_rng(4)
-    if kind == "none":
-        return None
-    if kind == "causal":
-        return allowed_pairs(np, (n, tq, tv), causal=True)
-    query, value = rng.random((n, tq)) < 0.7, rng.random((n, tv)) < 0.6
-    value[0] = False  # sample 0 has no valid key: all its rows are fully masked
-    return allowed_pairs(np, (n, tq, tv), query_mask=query, value_mask=value)
-
-
 def _heads(rng, n: int, heads: int, steps: int, dim: int, dtype: str, contiguous: bool):
     """``(n, heads, steps, dim)``: contiguous, or a strided view of a projection's layout."""
     if contiguous:
@@ -49,14 +38,16 @@ def _heads(rng, n: int, heads: int, steps: int, dim: int, dtype: str, contiguous
 @pytest.mark.parametrize("kind", ["none", "causal", "padding"])
 @pytest.mark.parametrize("contiguous", [True, False])
 @pytest.mark.parametrize("dropout", [False, True])
-def test_fused_attention_equals_the_portable_code(fused, close, dtype, kind, contiguous, dropout):
+def test_fused_attention_equals_the_portable_code(
+    fused, close, mask_case, dtype, kind, contiguous, dropout
+):
     b = get_backend("numpy")
     rng = np.random.default_rng(0)
     n, heads, tq, tv, d, dv = 3, 2, 5, 7, 3, 5  # odd sizes, Tq != Tv, d != dv
     q = _heads(rng, n, heads, tq, d, dtype, contiguous)
     k = _heads(rng, n, heads, tv, d, dtype, contiguous)
     v = _heads(rng, n, heads, tv, dv, dtype, contiguous)
-    allowed = _allowed(kind, n, tq, tv)
+    allowed = mask_case(kind, n, tq, tv)
     drop = (rng.random((n, heads, tq, tv)) < 0.7).astype(dtype) / 0.7 if dropout else None
     p_ref = masked_softmax(q @ np.swapaxes(k, -1, -2), allowed)
     o_ref = ((p_ref if drop is None else p_ref * drop) @ v).transpose(0, 2, 1, 3)

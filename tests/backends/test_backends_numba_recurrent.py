@@ -150,7 +150,7 @@ def test_tanh_matches_numpy_to_the_dtype():
         assert np.isnan(out[0])
 
 
-def test_torch_lstm_and_gru_agree_through_the_fused_path(fused):
+def test_torch_lstm_and_gru_agree_through_the_fused_path(fused, torch_twin):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(4)
     x = rng.normal(size=(4, 6, 3))
@@ -160,18 +160,7 @@ def test_torch_lstm_and_gru_agree_through_the_fused_path(fused):
     ):
         layer.build((None, 3), NUMPY, NUMPY.rng(0), "float64")
         module = module.double()
-        kernel, recurrent, bias = (p.value for p in layer.parameters())
-        order = [0, 1, 2, 3] if isinstance(layer, LSTM) else [1, 0, 2]  # torch's gate order
-
-        def blocks(a, order=order):
-            return np.concatenate([np.split(a, len(order), axis=-1)[i] for i in order], axis=-1)
-
-        with torch.no_grad():
-            module.weight_ih_l0.copy_(torch.from_numpy(blocks(kernel).T.copy()))
-            module.weight_hh_l0.copy_(torch.from_numpy(blocks(recurrent).T.copy()))
-            b_in, b_rec = (bias, np.zeros_like(bias)) if bias.ndim == 1 else bias
-            module.bias_ih_l0.copy_(torch.from_numpy(blocks(b_in)))
-            module.bias_hh_l0.copy_(torch.from_numpy(blocks(b_rec)))
+        blocks = torch_twin(layer, module)
         tx = torch.from_numpy(x).requires_grad_(True)
         ty = module(tx)[0]
         dy = rng.normal(size=tuple(ty.shape))

@@ -122,7 +122,7 @@ def test_the_backend_declines_what_it_has_no_kernel_for(inferred):
     assert inferred == []  # not asked: the layer has no fused cell
 
 
-def test_torch_lstm_and_gru_agree_at_inference(inferred):
+def test_torch_lstm_and_gru_agree_at_inference(inferred, torch_twin):
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(4).normal(size=(4, 6, 3))
     for layer, module in (
@@ -130,19 +130,8 @@ def test_torch_lstm_and_gru_agree_at_inference(inferred):
         (GRU(5, return_sequences=True), torch.nn.GRU(3, 5, batch_first=True)),
     ):
         layer.build((None, 3), NUMPY, NUMPY.rng(0), "float64")
-        module = module.double()
-        kernel, recurrent, bias = (p.value for p in layer.parameters())
-        order = [0, 1, 2, 3] if isinstance(layer, LSTM) else [1, 0, 2]  # torch's gate order
-
-        def blocks(a, order=order):
-            return np.concatenate([np.split(a, len(order), axis=-1)[i] for i in order], axis=-1)
-
+        torch_twin(layer, module := module.double())
         with torch.no_grad():
-            module.weight_ih_l0.copy_(torch.from_numpy(blocks(kernel).T.copy()))
-            module.weight_hh_l0.copy_(torch.from_numpy(blocks(recurrent).T.copy()))
-            b_in, b_rec = (bias, np.zeros_like(bias)) if bias.ndim == 1 else bias
-            module.bias_ih_l0.copy_(torch.from_numpy(blocks(b_in)))
-            module.bias_hh_l0.copy_(torch.from_numpy(blocks(b_rec)))
             want = module(torch.from_numpy(x))[0].numpy()
         np.testing.assert_allclose(layer(NUMPY.asarray(x)), want, atol=1e-12)
     assert inferred == [True, True]
