@@ -8,9 +8,12 @@ Cases (float32, Adam, MSE to a fixed random target):
 - ``transformer``: one post-norm encoder block (4 heads, model width 128, feed-forward 256,
   relu, no dropout) over 64 steps; batch 32. Weights are each library's own.
 
-Each ratio test alternates one step of nnx (numpy) and one of torch and reports the ratio of
-their fastest steps (``torch time / nnx time``: 1.0 means as fast as torch; run with ``-s``),
-with nnx's numba kernels on and off (``NNX_NUMBA``), and the host it ran on::
+Each ratio test times blocks of nnx (numpy) steps and of torch steps in turn, with a rest
+before each block (:func:`nnx.benchmarks.runner.measure`, as ``python -m nnx bench`` does: on
+2 cores a library's worker threads, still spinning after its last call, would otherwise slow
+the other library's next steps), and reports the ratio of their fastest blocks (``torch time /
+nnx time``: 1.0 means as fast as torch; run with ``-s``), with nnx's numba kernels on and off
+(``NNX_NUMBA``), and the host it ran on::
 
     python -m pytest bench/test_bench_sequence.py --benchmark-enable -s -k ratio
 
@@ -19,7 +22,6 @@ In CI (``--benchmark-disable``) each body runs once and only checks that what it
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -28,6 +30,7 @@ import pytest
 import nnx
 from nnx.backends.numba_paths import ENV
 from nnx.benchmarks.host import describe
+from nnx.benchmarks.runner import measure
 from nnx.layers import GRU, LSTM, Dense, TransformerEncoder
 
 Step = Callable[[], float]
@@ -173,7 +176,7 @@ RUNS = [
 @pytest.mark.parametrize(("case", "numba"), RUNS, ids=[f"{c}-numba_{n}" for c, n in RUNS])
 @pytest.mark.parametrize("phase", ["train", "inference"])
 def test_sequence_speed_ratio_vs_torch(benchmark, monkeypatch, case, phase, numba):
-    """Alternate single steps of nnx (numpy) and torch CPU; ratio of their fastest steps."""
+    """Blocks of nnx (numpy) and torch CPU steps in turn; ratio of their fastest blocks."""
     if numba == "off":
         monkeypatch.setenv(ENV, "0")
     else:
@@ -185,15 +188,13 @@ def test_sequence_speed_ratio_vs_torch(benchmark, monkeypatch, case, phase, numb
     steps = {"nnx": nnx_train, "torch": torch_train}
     if phase == "inference":
         steps = {"nnx": nnx_infer, "torch": torch_infer}
-    times: dict[str, list[float]] = {"nnx": [], "torch": []}
+    times: dict[str, list[float]] = {}
 
-    def both() -> None:
-        for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - start)
+    def blocks() -> None:
+        quick = {"budget_s": 0.0, "rounds": 1, "warmup_s": 0.0}  # CI: only that it runs
+        times.update(measure(steps, **({"budget_s": 4.0} if not benchmark.disabled else quick)))
 
-    benchmark.pedantic(both, rounds=1 if benchmark.disabled else 20, warmup_rounds=2)
+    benchmark.pedantic(blocks, rounds=1)
     fastest = {k: min(v) for k, v in times.items()}
     ratio = fastest["torch"] / fastest["nnx"]
     benchmark.extra_info.update(

@@ -59,10 +59,11 @@ MIN_ROWS = 16
 ROW_SPLIT = os.environ.get("NNX_RECURRENT_SPLIT", "0") == "1"
 #: split the rows of an inference pass (:meth:`NumbaRecurrentPaths.recurrent_inference`) over
 #: the cores, each running the whole sequence in one compiled call with BLAS single-threaded
-#: (``NNX_RECURRENT_INFER_SPLIT=1``). Off by default: on the loaded host (load average 7-12)
-#: one call with BLAS's own threads was faster in both runs (LSTM bench, fastest of 40: 23
-#: against 50 ms, 73 against 86 ms); on an idle host the split should win (not measured yet).
-INFER_SPLIT = os.environ.get("NNX_RECURRENT_INFER_SPLIT", "0") == "1"
+#: (on by default; ``NNX_RECURRENT_INFER_SPLIT=0`` runs one call with BLAS's own threads). On
+#: the idle 2-core host the split won (LSTM bench, fastest of 40 passes: 5.4-6.3 against
+#: 6.5-9.9 ms; GRU 3.9 against 6.4 ms); on a host loaded by other processes (load average
+#: 7-12) one call was faster (23 against 50 ms).
+INFER_SPLIT = os.environ.get("NNX_RECURRENT_INFER_SPLIT", "1") != "0"
 #: one BLAS-limited region at a time: interleaved limit/restore pairs from two threads could
 #: otherwise leave BLAS at one thread for good
 _LIMIT_LOCK = threading.Lock()
