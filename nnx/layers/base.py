@@ -242,6 +242,36 @@ class Layer:
         self.inbound_nodes: list[Node] = []
 
     @property
+    def output(self) -> Any:
+        """The symbolic output of the layer's first call in a graph (a list for a layer with
+        several outputs), as Keras's ``layer.output``: how a trained model's layers are wired
+        into a second model (an encoder or a decoder step taken out of a seq2seq model)."""
+        fixed = self.__dict__.get("_output_tensor")
+        if fixed is not None:
+            return fixed
+        node = self._first_node("output")
+        return list(node.outputs) if node.multiple_outputs else node.output
+
+    @output.setter
+    def output(self, tensor: Any) -> None:
+        self.__dict__["_output_tensor"] = tensor
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input of the layer's first call in a graph (a list for a layer called
+        on a list), as Keras's ``layer.input``."""
+        node = self._first_node("input")
+        return list(node.args) if node.multiple else node.args[0]
+
+    def _first_node(self, what: str) -> Node:
+        if not self.inbound_nodes or self.inbound_nodes[0].is_input:
+            raise AttributeError(
+                f"Layer {self.name!r} ({type(self).__name__}) has never been called on a "
+                f"symbolic tensor (an nnx.Input), so it has no defined {what}."
+            )
+        return self.inbound_nodes[0]
+
+    @property
     def trainable(self) -> bool:
         """Whether the optimizer updates this layer's weights.
 

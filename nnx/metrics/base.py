@@ -150,12 +150,15 @@ class MeanMetricWrapper(Mean):
         """Add the batch's per-sample values (weighted by ``sample_weight``, shape ``(n,)``).
 
         ``(n,)`` targets against ``(n, 1)`` predictions are expanded first, as Keras does.
+        Where ``fn`` gives several values per sample (one per timestep of a sequence output
+        scored against one-hot targets), each counts, as in Keras: the result is their mean.
         """
         values = self.fn(match_target_rank(y_true, y_pred.shape), y_pred)
         xp = array_namespace(values)
+        per_sample = values.size // values.shape[0] if values.shape[0] else 1
         if sample_weight is None:
             self.total = self.total + xp.sum(values)
-            self.count = self.count + values.shape[0]
+            self.count = self.count + values.size
         else:
             self.total = self.total + xp.sum(F.weight_samples(values, sample_weight))
-            self.count = self.count + xp.sum(sample_weight)
+            self.count = self.count + xp.sum(sample_weight) * per_sample

@@ -133,6 +133,16 @@ class Functional(Model):
         return [t.sample_shape for t in self.outputs]
 
     @property
+    def input(self) -> Any:
+        """The model's input tensor, or the list of them (Keras's ``model.input``)."""
+        return self.inputs[0] if len(self.inputs) == 1 else list(self.inputs)
+
+    @property
+    def output(self) -> Any:
+        """The model's output tensor, or the list of them (Keras's ``model.output``)."""
+        return self.outputs[0] if len(self.outputs) == 1 else list(self.outputs)
+
+    @property
     def output_layer(self) -> Layer | None:
         """The layer producing the single output (None with several)."""
         return _producer(self.outputs[0]) if len(self.outputs) == 1 else None

@@ -226,7 +226,7 @@ def model_targets(model: Any, y: Any, argument: str = "y") -> Array:
     y = match_target_rank(y, (y.shape[0], *expected))
     if isinstance(loss, BinaryCrossentropy):
         loss.validate_targets(y)
-    if tuple(y.shape[1:]) != expected:
+    if not _fits(tuple(y.shape[1:]), expected):
         hint = (
             "One-hot encode integer labels or use sparse_categorical_crossentropy."
             if y.ndim == 1 or tuple(y.shape[1:]) == (1,)
@@ -240,6 +240,14 @@ def model_targets(model: Any, y: Any, argument: str = "y") -> Array:
     if isinstance(loss, CategoricalCrossentropy):
         check_distributions(y, argument, loss.name)
     return y
+
+
+def _fits(shape: tuple[int, ...], expected: tuple[int | None, ...]) -> bool:
+    """Whether ``shape`` is ``expected``, a ``None`` (a sequence length left open) fitting any
+    size."""
+    return len(shape) == len(expected) and all(
+        e is None or int(s) == e for s, e in zip(shape, expected, strict=True)
+    )
 
 
 def model_sample_weights(
