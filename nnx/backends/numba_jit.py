@@ -99,13 +99,23 @@ class BlockKernel:
 
 def _run_split(fn: Callable[..., Any], calls: Sequence[Sequence[Any]]) -> None:
     """``fn(*args)`` for each ``args`` of ``calls``: the last on the calling thread, the others
-    on the pool (a thread fewer to wake, and the caller does not sit idle)."""
+    on the pool (a thread fewer to wake, and the caller does not sit idle).
+
+    A part the pool has not started by the time the caller is done with its own, the caller
+    takes back and runs itself: on a host whose cores are busy with other processes a pool
+    thread may wait milliseconds for a core, and the split would otherwise wait with it."""
     futures = [_pool().submit(fn, *args) for args in calls[:-1]]
+    finished = False
     try:
         fn(*calls[-1])
+        finished = True
     finally:
-        for future in futures:
-            future.result()
+        for future, args in zip(futures, calls[:-1], strict=True):
+            if future.cancel():  # still queued: run it here (or drop it after an error)
+                if finished:
+                    fn(*args)
+            else:
+                future.result()
 
 
 def block_kernel(fn: Callable[..., Any]) -> BlockKernel:

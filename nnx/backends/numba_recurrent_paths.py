@@ -91,7 +91,7 @@ def _by_rows(n: int, run: Callable[[int, int], None], split: bool | None = None)
     own threads, woken for every small per-step product, would fight ours for the cores.
     Without threadpoolctl (``nnx-array[fast]``) or :data:`ROW_SPLIT`, one loop runs, BLAS
     threads as they are."""
-    from nnx.backends.numba_jit import _pool, threads
+    from nnx.backends.numba_jit import _run_split, threads
 
     blas = _blas_controller()
     parts = min(threads(), n // MIN_ROWS)
@@ -99,13 +99,9 @@ def _by_rows(n: int, run: Callable[[int, int], None], split: bool | None = None)
         run(0, n)
         return
     step = -(-n // parts)
+    blocks = [(lo, min(lo + step, n)) for lo in range(step, n, step)]
     with _LIMIT_LOCK, blas.limit(limits=1):
-        futures = [_pool().submit(run, lo, min(lo + step, n)) for lo in range(step, n, step)]
-        try:
-            run(0, step)  # the first block on this thread: one hand-off fewer
-        finally:
-            for future in futures:
-                future.result()
+        _run_split(run, [*blocks, (0, step)])  # the first block on this thread
 
 
 class NumbaRecurrentPaths(FastPaths):

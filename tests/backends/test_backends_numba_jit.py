@@ -1,0 +1,73 @@
+"""The thread split of the numba kernels (:mod:`nnx.backends.numba_jit`): a part the pool has not
+started when the caller is done with its own runs on the caller, so a busy host (no core free
+for the pool) cannot stall a kernel."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from nnx.backends import numba_jit
+
+
+def test_the_caller_runs_the_parts_a_blocked_pool_never_started() -> None:
+    pool = numba_jit._pool()
+    release = threading.Event()
+    blockers = [pool.submit(release.wait, 30) for _ in range(numba_jit.threads())]
+    try:
+        seen: list[tuple[int, str]] = []
+        calls = [(i,) for i in range(3)]
+
+        def part(i: int) -> None:
+            seen.append((i, threading.current_thread().name))
+
+        done = threading.Event()
+
+        def split() -> None:
+            numba_jit._run_split(part, calls)
+            done.set()
+
+        runner = threading.Thread(target=split, name="caller")
+        runner.start()
+        assert done.wait(10), "the split waited for a pool that had no free thread"
+        assert sorted(i for i, _ in seen) == [0, 1, 2]
+        assert {name for _, name in seen} == {"caller"}
+    finally:
+        release.set()
+        for blocker in blockers:
+            blocker.result()
+
+
+def test_a_free_pool_still_takes_its_parts_and_errors_reach_the_caller() -> None:
+    names: list[str] = []
+    gate = threading.Barrier(2, timeout=10)
+
+    def part(i: int) -> None:
+        gate.wait()  # both parts run at once: one on the pool, one on the caller
+        names.append(threading.current_thread().name)
+
+    numba_jit._run_split(part, [(0,), (1,)])
+    assert sum(name.startswith("nnx-numba") for name in names) == 1
+
+    def failing(i: int) -> None:
+        if i == 1:
+            raise ValueError("part 1")
+
+    with pytest.raises(ValueError, match="part 1"):
+        numba_jit._run_split(failing, [(0,), (1,)])
+
+
+def test_a_split_kernel_gives_the_serial_result() -> None:
+    @numba_jit.kernel(0, 1)
+    def double(x, y):  # type: ignore[no-untyped-def]
+        for i in range(x.shape[0]):
+            y[i] = 2.0 * x[i]
+
+    x = np.arange(numba_jit.PARALLEL_MIN_SIZE * 2, dtype="float64")
+    y = np.empty_like(x)
+    double(x.size, x, y)
+    np.testing.assert_array_equal(y, 2.0 * x)
