@@ -127,3 +127,36 @@ def copy_to_torch(layer: Any, module: Any) -> Blocks:
 def torch_twin() -> Callable[[Any, Any], Blocks]:
     """:func:`copy_to_torch`."""
     return copy_to_torch
+
+
+def run_shrunk(script: Any, shrink: Any, replace: Any = ()) -> dict[str, Any]:
+    """Run an example script with its sizes cut: each ``(full, small)`` of ``shrink`` must be
+    in the script exactly once (an edit that drops a line fails instead of running the full
+    tutorial); ``replace`` pairs are replaced wherever they occur. Returns its namespace."""
+    source = script.read_text()
+    for full, small in shrink:
+        assert source.count(full) == 1, full
+        source = source.replace(full, small)
+    for old, new in replace:
+        source = source.replace(old, new)
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec(compile(source, str(script), "exec"), namespace)
+    return namespace
+
+
+def keras_imports(source: str) -> list[str]:
+    """The lines of ``source`` importing from keras itself (a tutorial run on nnx has none)."""
+    code = [line.strip() for line in source.splitlines()]
+    return [line for line in code if line.startswith(("import keras", "from keras"))]
+
+
+@pytest.fixture(scope="session")
+def shrunk_script() -> Callable[..., dict[str, Any]]:
+    """:func:`run_shrunk`."""
+    return run_shrunk
+
+
+@pytest.fixture(scope="session")
+def keras_import_lines() -> Callable[[str], list[str]]:
+    """:func:`keras_imports`."""
+    return keras_imports

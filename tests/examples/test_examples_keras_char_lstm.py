@@ -21,22 +21,15 @@ SHRINK = (
 
 
 @pytest.fixture(scope="module")
-def tutorial() -> dict:
-    source = SCRIPT.read_text()
-    for full, small in SHRINK:
-        assert source.count(full) == 1, full
-        source = source.replace(full, small)
-    namespace: dict = {"__name__": "__main__"}
+def tutorial(shrunk_script) -> dict:
     np.random.seed(0)
-    exec(compile(source, str(SCRIPT), "exec"), namespace)
-    return namespace
+    return shrunk_script(SCRIPT, SHRINK)
 
 
-def test_the_tutorial_only_changes_the_import_and_the_text() -> None:
+def test_the_tutorial_only_changes_the_import_and_the_text(keras_import_lines) -> None:
     source = SCRIPT.read_text()
     assert "import nnx as keras\nfrom nnx import layers\n" in source
-    code = [line.strip() for line in source.splitlines()]
-    assert not [line for line in code if line.startswith(("import keras", "from keras"))]
+    assert not keras_import_lines(source)
     assert 'np.zeros((len(sentences), maxlen, len(chars)), dtype="bool")' in source
     assert "keras.Input(shape=(maxlen, len(chars)))," in source
     assert "preds = model.predict(x_pred, verbose=0)[0]" in source
