@@ -48,6 +48,7 @@ from nnx.layers.padding import ZeroPadding2D
 from nnx.layers.parameter import Parameter
 from nnx.layers.pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
 from nnx.layers.positional import PositionalEmbedding, SinusoidalPositionalEncoding
+from nnx.layers.preprocessing_numeric import CategoryEncoding, Discretization, Normalization
 from nnx.layers.random_layer import RandomLayer
 from nnx.layers.reshaping import Flatten, Input, RepeatVector, Reshape
 from nnx.layers.sequence_shaping import Cropping1D, Permute, UpSampling1D, ZeroPadding1D
@@ -120,6 +121,9 @@ __all__ = [
     "Lambda",
     "Subtract",
     "TextVectorization",
+    "CategoryEncoding",
+    "Discretization",
+    "Normalization",
     "TimeDistributed",
     "TransformerEncoder",
     "UpSampling2D",

@@ -90,6 +90,13 @@ class Parameter:
             n *= d
         return n
 
+    def numpy(self) -> Any:
+        """The weights as a host NumPy array (Keras's ``variable.numpy()``: a copy from a
+        device)."""
+        from nnx.backends import backend_of
+
+        return backend_of(self.value).to_numpy(self.value)
+
     def __repr__(self) -> str:
         return f"Parameter({self.name!r}, shape={self.shape}, trainable={self.trainable})"
 

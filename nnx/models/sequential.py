@@ -91,7 +91,8 @@ class Sequential(Model):
     def _append(self, layer: Layer) -> None:
         self.layers.append(layer)
         if self.built:
-            layer.build(self.output_shape, self.backend, self.rng, self.dtype)
+            if not self._keeps(layer, tuple(self.output_shape)):
+                layer.build(self.output_shape, self.backend, self.rng, self.dtype)
             self.output_shape = layer.output_shape or ()
         elif len(self.layers) == 1 and layer.input_shape is not None:
             self.build()
@@ -121,10 +122,26 @@ class Sequential(Model):
         shape = tuple(shape)
         self.input_shape = shape
         for layer in self.layers:
-            layer.build(shape, self.backend, self.rng, self.dtype)
+            if not self._keeps(layer, shape):
+                layer.build(shape, self.backend, self.rng, self.dtype)
             shape = layer.output_shape or ()
         self.output_shape = shape
         self.built = True
+
+    def _keeps(self, layer: Layer, shape: tuple[int | None, ...]) -> bool:
+        """Whether ``layer`` is already built for this model (same backend and dtype, an input
+        shape ``shape`` fits): it keeps its weights, as in Keras (a layer called or adapted
+        before it joins a model, a model built a second time); any other layer is built."""
+        built_for = layer.input_shape
+        return (
+            layer.built
+            and layer.backend is not None
+            and layer.backend.name == self.backend.name
+            and layer.dtype == self.dtype
+            and built_for is not None
+            and len(built_for) == len(shape)
+            and all(b is None or b == s for b, s in zip(built_for, shape, strict=True))
+        )
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         """The whole stack as one layer: ``(y, backprop)``, ``backprop(dy) -> dx``."""

@@ -23,7 +23,8 @@ __all__ = [
 Result = dict[str, Any]
 
 #: one case per registered layer: (class name, constructor arguments, input shape, training)
-#: (``TextVectorization`` maps strings: nothing to differentiate)
+#: (``TextVectorization`` maps strings, ``Discretization`` and ``CategoryEncoding`` map
+#: values to bins and ids: nothing to differentiate)
 #: (a list of shapes: a merge layer, checked in a graph of that many inputs)
 LAYER_CASES: list[tuple[str, dict[str, Any], Any, bool]] = [
     ("Dense", {"units": 3, "activation": "tanh"}, (4,), False),
@@ -35,6 +36,7 @@ LAYER_CASES: list[tuple[str, dict[str, Any], Any, bool]] = [
     ("PReLU", {"alpha_initializer": "glorot_uniform", "shared_axes": 1}, (3, 2), False),
     ("Identity", {}, (4,), False),
     ("Rescaling", {"scale": [0.5, 2.0], "offset": 1.0}, (3, 2), False),
+    ("Normalization", {"mean": [1.0, -2.0], "variance": [4.0, 0.5]}, (3, 2), False),
     ("Dropout", {"rate": 0.3}, (6,), True),
     ("GaussianNoise", {"stddev": 0.3}, (3,), True),
     ("BatchNormalization", {}, (4,), True),

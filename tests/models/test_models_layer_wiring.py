@@ -58,3 +58,23 @@ def test_layers_rewired_from_a_trained_model_compute_its_numbers() -> None:
     states = encoder_model.predict(x[0], verbose=0)
     stepwise, _, _ = decoder_model.predict([x[1], *states], verbose=0)
     np.testing.assert_allclose(stepwise, model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_a_layer_built_before_it_joins_a_sequential_keeps_its_weights() -> None:
+    first = layers.Dense(2)
+    first(np.ones((1, 3)))
+    kernel = first.kernel.numpy().copy()
+    model = nnx.Sequential([first, layers.Dense(1)])
+    later = layers.Dense(4)
+    later(np.ones((1, 1)))
+    later_kernel = later.kernel.numpy().copy()
+    model.add(later)
+    model.compile("adam", "mse")
+    model.predict(np.ones((2, 3)), verbose=0)
+    np.testing.assert_array_equal(first.kernel.numpy(), kernel)
+    np.testing.assert_array_equal(later.kernel.numpy(), later_kernel)
+    # a layer built for other inputs is built again for the model's
+    other = layers.Dense(2)
+    other(np.ones((1, 5)))
+    nnx.Sequential([nnx.Input((3,)), other])
+    assert other.kernel.shape == (3, 2)

@@ -85,6 +85,13 @@ SAMPLES = {
         lambda: nnx.layers.TextVectorization(vocabulary=["a", "b"], output_sequence_length=5),
         (5,),
     ),
+    # numeric preprocessing: statistics given (adapted ones are weights, saved the same way)
+    "Normalization": (lambda: nnx.layers.Normalization(mean=[1.0, 2.0], variance=[4.0, 9.0]), (2,)),
+    "Discretization": (
+        lambda: nnx.layers.Discretization(bin_boundaries=[-0.5, 0.5], output_mode="one_hot"),
+        (3,),
+    ),
+    "CategoryEncoding": (lambda: nnx.layers.CategoryEncoding(6, output_mode="count"), (5,)),
     # sequence layers take (steps, features) samples; Embedding takes tokens (see INPUTS)
     "Embedding": (lambda: nnx.layers.Embedding(6, 3, mask_zero=True), (5,)),
     "PositionalEmbedding": (lambda: nnx.layers.PositionalEmbedding(6), (5, 4)),
@@ -102,7 +109,10 @@ SAMPLES = {
     "Constant": (lambda: None, (6, 2)),
 }
 #: layers whose inputs are not real-valued features: ``(rng, n, shape) -> x``
-INPUTS = {"Embedding": lambda rng, n, shape: rng.integers(0, 6, size=(n, *shape))}
+INPUTS = {
+    "Embedding": lambda rng, n, shape: rng.integers(0, 6, size=(n, *shape)),
+    "CategoryEncoding": lambda rng, n, shape: rng.integers(0, 6, size=(n, *shape)),
+}
 FALLBACK_ARGS = [
     {},
     {"units": 3},
