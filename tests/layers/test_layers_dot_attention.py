@@ -128,9 +128,7 @@ def test_gradients_of_inputs_and_weights(backend, mode, use_scale, with_key, mas
     mask = [backend.asarray(m) for m in (q_mask, v_mask)] if masked else None
 
     def run():
-        return layer.forward_masked(
-            xs, mask, use_causal_mask=causal, return_attention_scores=True
-        )
+        return layer.forward_masked(xs, mask, use_causal_mask=causal, return_attention_scores=True)
 
     (y, p), backprop = run()
     r = backend.asarray(RNG.normal(size=tuple(y.shape)), "float64")
@@ -193,6 +191,7 @@ def test_dropout_applies_in_training_only(backend, to_np):
     y0, p0 = plain(xs, return_attention_scores=True)
     y, p = layer(xs, return_attention_scores=True)
     np.testing.assert_array_equal(to_np(y), to_np(y0))
+    np.testing.assert_array_equal(to_np(p), to_np(p0))
     yt, pt = (to_np(a) for a in layer(xs, training=True, return_attention_scores=True))
     p0 = to_np(p0)
     dropped = pt == 0
