@@ -117,7 +117,8 @@ class Attention(Layer):
         ):
             raise ValueError(
                 f"{self.who} must be called on a list of inputs, namely [query, value] or "
-                f"[query, value, key]; received input shape {input_shape!r}."
+                f"[query, value, key]; received one input of shape {input_shape!r} (a "
+                "Sequential feeds one tensor: use the functional API)."
             )
         if len(input_shape) not in (2, 3):
             raise ValueError(
