@@ -105,9 +105,7 @@ def test_a_subclassed_call_and_eager_use_agree(backend, to_np):
     data = RNG.normal(size=(3, 5, 2)).astype("float32")
     arrays = backend.asarray(data, "float32")
     context = decoder.attention([arrays, arrays], use_causal_mask=True)
-    np.testing.assert_allclose(
-        model.predict(data), to_np(decoder.out(context + arrays)), rtol=1e-6
-    )
+    np.testing.assert_allclose(model.predict(data), to_np(decoder.out(context + arrays)), rtol=1e-6)
     model.compile("adam", "mse")
     before = model.get_weights()[0].copy()
     model.fit(data, RNG.normal(size=(3, 5, 2)), epochs=2, verbose=0)
