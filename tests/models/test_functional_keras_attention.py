@@ -39,7 +39,7 @@ def test_embedding_masks_are_the_value_and_query_masks(backend, to_np, cls):
     assert not np.allclose(unmasked[valid], to_np(y)[valid])  # padded keys were left out
 
 
-def test_explicit_masks_are_graph_inputs_and_replace_the_inputs_masks(backend, to_np):
+def test_explicit_masks_are_graph_inputs_and_replace_the_inputs_masks(backend, to_np, tmp_path):
     q, v = nnx.Input((3, 4), name="q"), nnx.Input((5, 4), name="v")
     vm = nnx.Input((5,), name="vm")
     att = Attention(use_scale=True, name="att")
@@ -52,6 +52,8 @@ def test_explicit_masks_are_graph_inputs_and_replace_the_inputs_masks(backend, t
     arrays = [backend.asarray(a, "float32") for a in xs]
     expected = att(arrays, mask=[None, backend.asarray(keep != 0)])
     np.testing.assert_allclose(y, to_np(expected), rtol=1e-6)
+    model.save(tmp_path / "m.nnx")
+    assert nnx.load(tmp_path / "m.nnx").predict([*xs, keep]).tobytes() == y.tobytes()
 
 
 @pytest.mark.parametrize("cls", [Attention, AdditiveAttention])
