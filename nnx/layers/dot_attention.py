@@ -327,7 +327,14 @@ class Attention(Layer):
     def _bool_mask(self, m: Any, x: Array, name: str) -> Array | None:
         if m is None:
             return None
-        xp = self.backend.xp  # type: ignore[union-attr]
+        backend = self.backend
+        assert backend is not None
+        if not backend.owns(m):
+            raise TypeError(
+                f"{self.who} runs on backend {backend.name!r} but its {name} is a "
+                f"{type(m).__module__}.{type(m).__name__}; move it first with backend.asarray."
+            )
+        xp = backend.xp
         if tuple(m.shape) != tuple(x.shape[:2]):
             raise ValueError(
                 f"{self.who}: {name} must have shape (batch, steps) = {tuple(x.shape[:2])}, "

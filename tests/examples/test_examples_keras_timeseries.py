@@ -70,3 +70,11 @@ def test_one_channel_layer_norm_blocks_the_attention_gradient_as_in_keras(tutori
     head = model.layers[-1].kernel.grad
     assert all(np.all(backend.to_numpy(p.grad) == 0) for p in attention.parameters())
     assert np.abs(backend.to_numpy(head)).max() > 0
+
+
+def test_the_tutorials_full_size_model_has_keras_parameter_count(tutorial: dict) -> None:
+    model = tutorial["build_model"](
+        (500, 1), head_size=256, num_heads=4, ff_dim=4, num_transformer_blocks=4,
+        mlp_units=[128], mlp_dropout=0.4, dropout=0.25,
+    )  # fmt: skip
+    assert model.count_params() == 93_130  # keras.io's model.summary(): "Total params: 93,130"

@@ -221,6 +221,9 @@ def test_errors_name_the_layer_and_the_values(backend):
     built([q, v, k])
     with pytest.raises(ValueError, match=r"value_mask must have shape \(batch, steps\)"):
         built([q, v, k], mask=[None, backend.asarray(np.ones((2, 3), dtype=bool))])
+    if backend.name != "numpy":  # a host mask is refused, never silently copied
+        with pytest.raises(TypeError, match=r"'att2' runs on backend .* its value_mask is a numpy"):
+            built([q, v, k], mask=[None, np.ones((2, 5), dtype=bool)])
 
 
 def test_weights_and_config_follow_keras(backend):
