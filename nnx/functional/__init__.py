@@ -2,11 +2,29 @@
 
 One module per family: :mod:`~nnx.functional.activations`, :mod:`~nnx.functional.losses`,
 :mod:`~nnx.functional.conv`, :mod:`~nnx.functional.pooling`,
-:mod:`~nnx.functional.image`, :mod:`~nnx.functional.one_hot` and
-:mod:`~nnx.functional.sequence`. Nothing here holds state or imports above
-:mod:`nnx.backends`.
+:mod:`~nnx.functional.image`, :mod:`~nnx.functional.one_hot`,
+:mod:`~nnx.functional.sequence` and :mod:`~nnx.functional.attention_scores`. Nothing here
+holds state or imports above :mod:`nnx.backends`.
 """
 
-from nnx.functional import activations, conv, image, losses, one_hot, pooling, sequence
+from nnx.functional import (
+    activations,
+    attention_scores,
+    conv,
+    image,
+    losses,
+    one_hot,
+    pooling,
+    sequence,
+)
 
-__all__ = ["activations", "conv", "image", "losses", "one_hot", "pooling", "sequence"]
+__all__ = [
+    "activations",
+    "attention_scores",
+    "conv",
+    "image",
+    "losses",
+    "one_hot",
+    "pooling",
+    "sequence",
+]

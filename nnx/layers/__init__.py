@@ -10,6 +10,7 @@ True
 
 from nnx.layers.activation import ActivatedLayer, Activation
 from nnx.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from nnx.layers.additive_attention import AdditiveAttention
 from nnx.layers.attention import MultiHeadAttention
 from nnx.layers.augmentation import GaussianNoise, RandomFlip, RandomRotation, RandomTranslation
 from nnx.layers.base import Layer, layer_class, layer_names, register_layer
@@ -17,6 +18,7 @@ from nnx.layers.batch_normalization import BatchNormalization
 from nnx.layers.conv import Conv1D, Conv2D
 from nnx.layers.dense import Dense
 from nnx.layers.dot import Dot, dot
+from nnx.layers.dot_attention import Attention
 from nnx.layers.dropout import Dropout
 from nnx.layers.elementwise import Identity, Rescaling
 from nnx.layers.embedding import Embedding
@@ -85,6 +87,8 @@ __all__ = [
     "MaxPooling2D",
     "Masking",
     "MultiHeadAttention",
+    "Attention",
+    "AdditiveAttention",
     "ActivatedLayer",
     "Activation",
     "BatchNormalization",

@@ -77,6 +77,8 @@ LAYER_CASES: list[tuple[str, dict[str, Any], Any, bool]] = [
     ("TimeDistributed", {"layer": {"class_name": "Dense", "config": {"units": 2}}}, (3, 4), False),
     ("MultiHeadAttention", {"num_heads": 2, "key_dim": 3}, (4, 5), False),
     ("TransformerEncoder", {"intermediate_dim": 5, "num_heads": 3}, (4, 6), False),
+    ("Attention", {"use_scale": True, "score_mode": "concat"}, [(3, 4), (5, 4)], False),
+    ("AdditiveAttention", {}, [(3, 4), (5, 2), (5, 4)], False),
     ("Add", {}, [(4,), (4,)], False),
     ("Subtract", {}, [(4,), (4,)], False),
     ("Multiply", {}, [(4,), (4,)], False),

@@ -99,6 +99,9 @@ SAMPLES = {
     "GRU": (lambda: nnx.layers.GRU(3, dropout=0.2, recurrent_dropout=0.2, seed=1), (5, 4)),
     "MultiHeadAttention": (lambda: nnx.layers.MultiHeadAttention(2, 2, dropout=0.2), (5, 4)),
     "TransformerEncoder": (lambda: nnx.layers.TransformerEncoder(8, 2, dropout=0.2), (5, 4)),
+    # Keras's projection-free attention layers take [query, value]: called on [x, x]
+    "Attention": (lambda: nnx.layers.Attention(True, "concat", dropout=0.2, seed=1), (5, 4)),
+    "AdditiveAttention": (lambda: nnx.layers.AdditiveAttention(dropout=0.2), (5, 4)),
     "Bidirectional": (
         lambda: nnx.layers.Bidirectional(nnx.layers.LSTM(3, return_sequences=True, dropout=0.2)),
         (5, 4),
