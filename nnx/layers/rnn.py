@@ -154,12 +154,22 @@ class RNN(Stateful, Layer):
         rng = rng if rng is not None else backend.rng(None)
         with backend.device_scope():
             self.steps().build([s[1:] for s in shapes], backend, rng, dtype)
+        self._share_rng()
         self._weights = self.steps().parameters()
         self._declared_trainable = [
             p for c in self.steps().layers() for p in c._declared_trainable
         ]
-        self.output_shape = self._output_shape(shapes[0][0])  # type: ignore[assignment]
+        self.output_shape = self.compute_output_shape(shapes if multiple else shapes[0])
         self.built = True
+
+    def _share_rng(self) -> None:
+        """The cells' dropout masks come from one stream, kept as ``self.rng`` (where saving
+        and ``gradcheck`` find a layer's generator)."""
+        cells = [c for c in self.steps().layers() if isinstance(getattr(c, "rng", None), Generator)]
+        if cells:
+            self.rng = cells[0].rng  # type: ignore[attr-defined]
+            for c in cells[1:]:
+                c.rng = self.rng  # type: ignore[attr-defined]
 
     def _output_shape(self, steps: int | None) -> Any:
         outs = [(steps, *s) if self.return_sequences else s for s in self.output_shapes()]
@@ -168,16 +178,20 @@ class RNN(Stateful, Layer):
         return outs if len(outs) > 1 else outs[0]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
+        """The shape of the (first) output; a graph call gets them all
+        (:meth:`compute_call_output_shape`)."""
         first = input_shape[0] if isinstance(input_shape, list) else input_shape
-        return self._output_shape(first[0])
+        shapes = self._output_shape(first[0])
+        return shapes[0] if isinstance(shapes, list) else shapes
 
     def compute_call_output_shape(
         self, input_shape: Any, options: dict[str, Any], keywords: dict[str, Any]
     ) -> Any:
         """The output shape(s) of a graph call (a list for several outputs)."""
         if "initial_state" in keywords:
-            self._check_states([tuple(s) for s in keywords["initial_state"]], None)
-        return self.compute_output_shape(input_shape)
+            self._check_states([(None, *s) for s in keywords["initial_state"]], None)
+        first = input_shape[0] if isinstance(input_shape, list) else input_shape
+        return self._output_shape(first[0])
 
     def compute_mask(self, x: Any, mask: Array | None) -> Array | None:
         if mask is None or not self.return_sequences:

@@ -68,8 +68,9 @@ class RecurrentCell(Recurrent):
         """A cell is built on the shape of one step, ``(features,)``."""
         if len(input_shape) != 1 or input_shape[0] is None:
             raise ValueError(
-                f"{type(self).__name__} {self.name!r} is built on the shape of one step, "
-                f"(features,), received {tuple(input_shape)}."
+                f"{type(self).__name__} {self.name!r} is one step of a recurrent layer, built "
+                f"on the shape of one step (features,), received {tuple(input_shape)}; to run "
+                f"it over sequences wrap it: RNN({type(self).__name__}(...))."
             )
         super().build_parameters((None, input_shape[0]), rng)
 
@@ -103,8 +104,8 @@ class RecurrentCell(Recurrent):
 
     def forward_masked(self, x: Any, mask: Any, **kwargs: Any) -> Any:
         raise TypeError(
-            f"{type(self).__name__} {self.name!r} is one step of a recurrent layer; wrap it "
-            f"to run it over sequences: RNN({type(self).__name__}(...))."
+            f"{type(self).__name__} {self.name!r} is one step of a recurrent layer; to run "
+            f"it over sequences wrap it: RNN({type(self).__name__}(...))."
         )
 
     def engine(self, **options: Any) -> Recurrent:
