@@ -593,7 +593,9 @@ class Recurrent(Stateful, Layer):
 
     def get_config(self) -> dict[str, Any]:
         act = self.activation.get_config()
+        batch = {} if self.batch_size is None else {"batch_size": self.batch_size}
         return {
+            **batch,
             **super().get_config(),
             "units": self.units,
             "activation": act["name"] if len(act) == 1 else act,
