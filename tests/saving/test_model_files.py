@@ -97,6 +97,29 @@ SAMPLES = {
         (5, 4),
     ),
     "TimeDistributed": (lambda: nnx.layers.TimeDistributed(Dense(3)), (5, 4)),
+    # cells round-trip inside the RNN layer that runs them
+    "RNN": (
+        lambda: nnx.layers.RNN(
+            [
+                nnx.layers.LSTMCell(3, dropout=0.2, recurrent_dropout=0.1, seed=1),
+                nnx.layers.GRUCell(2),
+            ],
+            return_sequences=True,
+        ),
+        (5, 4),
+    ),  # fmt: skip
+    "SimpleRNNCell": (lambda: nnx.layers.RNN(nnx.layers.SimpleRNNCell(3, dropout=0.2)), (5, 4)),
+    "LSTMCell": (
+        lambda: nnx.layers.RNN(nnx.layers.LSTMCell(3, recurrent_dropout=0.2), go_backwards=True),
+        (5, 4),
+    ),
+    "GRUCell": (lambda: nnx.layers.RNN(nnx.layers.GRUCell(3, reset_after=False)), (5, 4)),
+    "StackedRNNCells": (
+        lambda: nnx.layers.RNN(
+            nnx.layers.StackedRNNCells([nnx.layers.SimpleRNNCell(2), nnx.layers.GRUCell(3)])
+        ),
+        (5, 4),
+    ),
     # arithmetic on symbolic tensors: an operation takes a list; a constant enters through one
     "TensorOp": (lambda: nnx.layers.TensorOp("multiply", leading=[None, None]), (6, 2)),
     "Constant": (lambda: None, (6, 2)),
