@@ -19,7 +19,7 @@ The code below is the keras.io guide "Working with RNNs"
     python examples/keras_working_with_rnns.py        # ~15 CPU-seconds
 """
 
-# ruff: noqa: I001, E402, UP031, N801 (the guide's own import order, % format, stand-in name)
+# ruff: noqa: I001, E402, UP031 (the guide's own import order, % format)
 import numpy as np
 
 # nnx: was `import tensorflow as tf`, `import keras` and `from keras import layers`
@@ -33,9 +33,9 @@ from nnx import layers, ops
 def _einsum_bij_ijkl(spec, x, w):
     # nnx: the guide's one einsum, "bij,ijkl->bkl", as a reshape and a matmul
     assert spec == "bij,ijkl->bkl", spec
-    i, j, k, l = w.shape[-4:]
-    flat = ops.matmul(ops.reshape(x, (-1, i * j)), ops.reshape(w, (i * j, k * l)))
-    return ops.reshape(flat, (-1, k, l))
+    i, j, k, n = w.shape[-4:]
+    flat = ops.matmul(ops.reshape(x, (-1, i * j)), ops.reshape(w, (i * j, k * n)))
+    return ops.reshape(flat, (-1, k, n))
 
 
 tf = types.SimpleNamespace(
@@ -253,7 +253,9 @@ class NestedCell(keras.layers.Layer):
         i2 = input_shapes[1][1]
         i3 = input_shapes[1][2]
 
-        self.kernel_1 = self.add_weight(shape=(i1, self.unit_1), initializer="uniform", name="kernel_1")
+        self.kernel_1 = self.add_weight(
+            shape=(i1, self.unit_1), initializer="uniform", name="kernel_1"
+        )
         self.kernel_2_3 = self.add_weight(
             shape=(i2, i3, self.unit_2, self.unit_3),
             initializer="uniform",

@@ -49,9 +49,9 @@ from nnx.layers.parameter import Parameter
 from nnx.layers.pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
 from nnx.layers.positional import PositionalEmbedding, SinusoidalPositionalEncoding
 from nnx.layers.random_layer import RandomLayer
+from nnx.layers.reshaping import Flatten, Input, RepeatVector, Reshape
 from nnx.layers.rnn import RNN
 from nnx.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
-from nnx.layers.reshaping import Flatten, Input, RepeatVector, Reshape
 from nnx.layers.sequence_shaping import Cropping1D, Permute, UpSampling1D, ZeroPadding1D
 from nnx.layers.simple_rnn import SimpleRNN
 from nnx.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D

@@ -156,9 +156,7 @@ class RNN(Stateful, Layer):
             self.steps().build([s[1:] for s in shapes], backend, rng, dtype)
         self._share_rng()
         self._weights = self.steps().parameters()
-        self._declared_trainable = [
-            p for c in self.steps().layers() for p in c._declared_trainable
-        ]
+        self._declared_trainable = [p for c in self.steps().layers() for p in c._declared_trainable]
         self.output_shape = self.compute_output_shape(shapes if multiple else shapes[0])
         self.built = True
 
@@ -232,8 +230,9 @@ class RNN(Stateful, Layer):
             check_graph_training(self, training)
             return call_symbolic(self, x, None, keywords or None)
         if not self.built:
-            shapes: Any = [tuple(a.shape[1:]) for a in x] if isinstance(x, list) else first.shape[1:]
-            self.build(shapes if isinstance(x, list) else tuple(shapes), backend_of(first))
+            several = isinstance(x, list)
+            shapes: Any = [tuple(a.shape[1:]) for a in x] if several else tuple(first.shape[1:])
+            self.build(shapes, backend_of(first))
         states = None if initial_state is None else _listed(initial_state)
         with no_backprop():
             return self.forward_masked(x, mask, training=bool(training), initial_state=states)[0]
@@ -323,8 +322,7 @@ class RNN(Stateful, Layer):
         states = given
         if states is None:
             states = [
-                xp.zeros((n, *s), dtype=like.dtype, device=like.device)
-                for s in self.state_shapes()
+                xp.zeros((n, *s), dtype=like.dtype, device=like.device) for s in self.state_shapes()
             ]
         m = None if mask is None else float_mask(mask, like)
         run = run_steps(

@@ -157,7 +157,7 @@ class _CellSteps(CellSteps):
     def begin(self, n: int, training: bool) -> Any:
         cell = self.cell
         assert cell.input_shape is not None
-        features = cell.input_shape[-1]
+        features = int(cell.input_shape[-1])  # type: ignore[arg-type]
         xmask = cell._dropout_mask((n, features), cell.dropout, training)
         hmask = cell._dropout_mask((n, cell.units), cell.recurrent_dropout, training)
         return xmask, hmask
@@ -177,9 +177,7 @@ class _CellSteps(CellSteps):
 
         def backprop(douts: list[Array | None], dnew: list[Array | None]) -> Any:
             xp = backend.xp
-            dstates = [
-                xp.zeros_like(s) if d is None else d for s, d in zip(new, dnew, strict=True)
-            ]
+            dstates = [xp.zeros_like(s) if d is None else d for s, d in zip(new, dnew, strict=True)]
             if douts[0] is not None:
                 dstates[0] = dstates[0] + douts[0]
             dxz, drec, dprev = cell.step_backward(tuple(dstates), saved, loop)
@@ -270,7 +268,9 @@ class StackedRNNCells(Layer):
     def __init__(self, cells: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not isinstance(cells, (list, tuple)) or not cells:
-            raise ValueError(f"StackedRNNCells needs a non-empty list of cells, received {cells!r}.")
+            raise ValueError(
+                f"StackedRNNCells needs a non-empty list of cells, received cells={cells!r}."
+            )
         self.cells: list[Layer] = [deserialize_layer(c) for c in cells]
 
     @property

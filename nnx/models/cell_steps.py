@@ -76,9 +76,12 @@ class TracedCellSteps(CellSteps):
             return self.traces[training]
         cell = self.cell
         names = [f"{cell.name}/input_{i}" for i in range(len(self.input_shapes))]
-        xs = [InputLayer(s, name=n).output for s, n in zip(self.input_shapes, names, strict=True)]
+        xs = [
+            InputLayer(s, name=n).output  # type: ignore[arg-type]
+            for s, n in zip(self.input_shapes, names, strict=True)
+        ]
         states = [
-            InputLayer(s, name=f"{cell.name}/state_{i}").output
+            InputLayer(s, name=f"{cell.name}/state_{i}").output  # type: ignore[arg-type]
             for i, s in enumerate(self.state_shapes())
         ]
         recorder = _Trace(cell, xs, training)

@@ -121,7 +121,8 @@ def check_gradients(backend: nb.Backend) -> Result:
         layer = layer_class(name)(**kwargs)
         target: Any = layer
         if name in CELLS:
-            target = layer_class("RNN")(layer, return_sequences=True)
+            rnn: Any = layer_class("RNN")
+            target = rnn(layer, return_sequences=True)
         if isinstance(shape, list):  # a merge layer, in a graph of its inputs
             inputs = [Input(s) for s in shape]
             target = Functional(inputs, layer(inputs), backend=backend, seed=0)

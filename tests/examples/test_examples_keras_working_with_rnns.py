@@ -22,7 +22,7 @@ SHRINK = (
 
 @pytest.fixture(scope="module")
 def guide() -> dict:
-    pytest.importorskip("sklearn", reason='the MNIST stand-in needs: pip install "nnx-array[sklearn]"')
+    pytest.importorskip("sklearn", reason='the MNIST stand-in: pip install "nnx-array[sklearn]"')
     pytest.importorskip("matplotlib", reason='the guide plots: pip install "nnx-array[plot]"')
     import matplotlib
 

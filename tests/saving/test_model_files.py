@@ -107,7 +107,7 @@ SAMPLES = {
             return_sequences=True,
         ),
         (5, 4),
-    ),  # fmt: skip
+    ),
     "SimpleRNNCell": (lambda: nnx.layers.RNN(nnx.layers.SimpleRNNCell(3, dropout=0.2)), (5, 4)),
     "LSTMCell": (
         lambda: nnx.layers.RNN(nnx.layers.LSTMCell(3, recurrent_dropout=0.2), go_backwards=True),
