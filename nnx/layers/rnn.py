@@ -106,6 +106,7 @@ class RNN(Stateful, Layer):
             zero_output_for_mask, "zero_output_for_mask", who=who
         )
         self.states = None
+        self.rng: Generator | None = None
         self.supports_masking = True
         self._steps: CellSteps | None = None
 
@@ -119,6 +120,20 @@ class RNN(Stateful, Layer):
     def state_shapes(self) -> list[Shape]:
         """The shape of each state, from the cell's ``state_size``."""
         return cell_shapes(self.cell.state_size, True)  # type: ignore[attr-defined]
+
+    @property
+    def state_count(self) -> int:
+        """The number of states (``Bidirectional`` reads it)."""
+        return len(self.state_shapes())
+
+    @property
+    def units(self) -> int | None:
+        """The size of the first state (``units`` of a built-in cell)."""
+        return self.state_shapes()[0][-1]
+
+    def check_state_shapes(self, shapes: list[tuple[Any, ...]], batch: int | None) -> None:
+        """Refuse ``initial_state`` shapes other than the cell's (as the recurrent layers)."""
+        self._check_states(shapes, batch)
 
     def output_shapes(self) -> list[Shape]:
         """The shape of each output of a step (``output_size``, else the first state's)."""

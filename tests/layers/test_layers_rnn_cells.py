@@ -228,3 +228,13 @@ def test_rnn_in_a_functional_model_with_states_trains_and_saves(tmp_path):
     lines: list[str] = []
     loaded.summary(print_fn=lines.append)
     assert any("dec (RNN)" in line for line in lines)
+
+
+def test_bidirectional_wraps_rnn_over_cells(backend):
+    x = nnx.Input((4, 3))
+    out = nnx.layers.Bidirectional(RNN(LSTMCell(2), return_state=True))(x)
+    assert [t.shape for t in out] == [(None, 4), *[(None, 2)] * 4]
+    model = nnx.Model(x, out, backend=backend, seed=0)
+    assert max(nnx.gradcheck(model, X).values()) < 1e-6
+    stacked = nnx.layers.Bidirectional(RNN([GRUCell(2), SimpleRNNCell(1)], return_sequences=True))
+    assert max(nnx.gradcheck(stacked, X[:, :3, :], backend=backend).values()) < 1e-6
