@@ -170,6 +170,8 @@ class RNN(Stateful, Layer):
         with backend.device_scope():
             self.steps().build([s[1:] for s in shapes], backend, rng, dtype)
         self._share_rng()
+        for cell in self.steps().layers():
+            cell.trainable = self.trainable
         self._weights = self.steps().parameters()
         self._declared_trainable = [p for c in self.steps().layers() for p in c._declared_trainable]
         self.output_shape = self.compute_output_shape(shapes if multiple else shapes[0])
