@@ -89,6 +89,10 @@ class Stateful:
                 "with stateful=True."
             )
         if states is not None:
+            backend = getattr(self, "backend", None)
+            if backend is not None:  # host arrays move to the layer's backend (a copy)
+                dtype = getattr(self, "dtype", None)
+                states = [backend.asarray(backend.to_numpy(s).copy(), dtype) for s in states]
             self.states = [array_namespace(s).asarray(s, copy=True) for s in states]
         elif self.states is not None:
             self.states = [array_namespace(s).zeros_like(s) for s in self.states]
