@@ -25,7 +25,8 @@ from typing import Any
 from nnx.backends import backend_of, get_backend
 from nnx.backends.base import Array, array_namespace
 from nnx.functional.operations import OPERATIONS
-from nnx.layers.symbolic import SymbolicTensor, is_symbolic
+from nnx.layers.parameter import Parameter
+from nnx.layers.symbolic import SymbolicTensor, current_trace, is_symbolic
 from nnx.layers.tensor_ops import BINARY, apply_operation
 
 __all__ = [
@@ -75,6 +76,14 @@ def _run(op: str, operands: Sequence[Any], **params: Any) -> Any:
     """``op`` on symbolic tensors (a graph node) or on arrays (computed now)."""
     if any(is_symbolic(o) for o in operands):
         return apply_operation(op, operands, params)
+    if current_trace() is not None and any(isinstance(o, Parameter) for o in operands):
+        # NOTE: an op on a layer's own weight alone (ops.reshape(self.w, ...)) inside a traced
+        # call reads the weight as a node, so its gradient flows.
+        return apply_operation(
+            op,
+            [current_trace().constant(o) if isinstance(o, Parameter) else o for o in operands],
+            params,
+        )  # type: ignore[union-attr]
     items = list(operands)
     if op in BINARY and len(items) == 2:
         numbers = [isinstance(v, (int, float)) for v in items]

@@ -53,6 +53,8 @@ from nnx.layers.positional import PositionalEmbedding, SinusoidalPositionalEncod
 from nnx.layers.preprocessing_numeric import CategoryEncoding, Discretization, Normalization
 from nnx.layers.random_layer import RandomLayer
 from nnx.layers.reshaping import Flatten, Input, RepeatVector, Reshape
+from nnx.layers.rnn import RNN
+from nnx.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from nnx.layers.sequence_shaping import Cropping1D, Permute, UpSampling1D, ZeroPadding1D
 from nnx.layers.simple_rnn import SimpleRNN
 from nnx.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
@@ -102,6 +104,11 @@ __all__ = [
     "LSTM",
     "PositionalEmbedding",
     "SimpleRNN",
+    "RNN",
+    "SimpleRNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "StackedRNNCells",
     "SinusoidalPositionalEncoding",
     "Flatten",
     "Input",

@@ -56,6 +56,7 @@ from nnx.layers.base import (
 )
 from nnx.layers.masking import float_mask
 from nnx.layers.parameter import Parameter
+from nnx.layers.stateful import Stateful, pop_batch_size
 from nnx.layers.symbolic import call_symbolic, check_graph_training, is_symbolic
 from nnx.validation import check_bool, check_float, check_int
 
@@ -85,7 +86,7 @@ class Loop:
         return h if self.hmask is None else h * self.hmask
 
 
-class Recurrent(Layer):
+class Recurrent(Stateful, Layer):
     """Base class of the recurrent layers (see the module docstring for the contract).
 
     Args:
@@ -103,6 +104,9 @@ class Recurrent(Layer):
             backprop takes a gradient for each (None for "no gradient"); in a functional graph
             the call returns ``[y, h(, c)]``, one symbolic tensor each.
         go_backwards: read the sequence in reverse (outputs are in the reversed order).
+        stateful: carry the final states over as the next batch's initial states (see
+            :mod:`nnx.layers.stateful`; ``batch_size=`` or ``batch_input_shape=`` fix the
+            batch, else the first batch does); ``reset_states()`` zeroes them.
         unroll: accepted and saved for Keras compatibility only: nnx runs eagerly, so a
             Python loop over the steps always runs and ``unroll=True`` changes nothing.
         seed: seed of the dropout masks (default: drawn from the model's generator).
@@ -127,12 +131,14 @@ class Recurrent(Layer):
         return_sequences: bool = False,
         return_state: bool = False,
         go_backwards: bool = False,
+        stateful: bool = False,
         unroll: bool = False,
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
         who = type(self).__name__
+        self.batch_size = pop_batch_size(kwargs, who)
+        super().__init__(**kwargs)
         self.units = check_int(units, "units", who=who, minimum=1)
         self.activation = activations.get(activation)
         #: the gates' activation (LSTM and GRU set theirs; unused by SimpleRNN)
@@ -154,6 +160,8 @@ class Recurrent(Layer):
         self.return_sequences = check_bool(return_sequences, "return_sequences", who=who)
         self.return_state = check_bool(return_state, "return_state", who=who)
         self.go_backwards = check_bool(go_backwards, "go_backwards", who=who)
+        self.stateful = check_bool(stateful, "stateful", who=who)
+        self.states = None
         self.unroll = check_bool(unroll, "unroll", who=who)
         self.seed = seed
         self.rng: Generator | None = None
@@ -315,7 +323,31 @@ class Recurrent(Layer):
         initial_state: Any = None,
     ) -> tuple[Any, Backprop]:
         """``(y, backprop)`` of the sequence ``x`` with valid steps ``mask`` (None: all),
-        starting from ``initial_state`` (a list of ``(batch, units)`` arrays; None: zeros)."""
+        starting from ``initial_state`` (a list of ``(batch, units)`` arrays; None: zeros, or
+        the carried states of a ``stateful`` layer)."""
+        if not self.stateful:
+            return self._run(x, mask, training, initial_state, self.return_state)
+        carried = None if initial_state is not None else self.carried_states(x.shape[0])
+        given = initial_state if initial_state is not None else carried
+        out, back = self._run(x, mask, training, given, True)
+        self.keep_states(out[1:])
+
+        def backprop(dout: Any) -> Any:
+            grads = back(dout if self.return_state else (dout,))
+            return grads[0] if initial_state is None and given is not None else grads
+
+        return (out if self.return_state else out[0]), backprop
+
+    def _run(
+        self,
+        x: Array,
+        mask: Array | None,
+        training: bool,
+        initial_state: Any,
+        return_state: bool,
+    ) -> tuple[Any, Backprop]:
+        """The forward pass; ``return_state`` overrides the layer's own (stateful layers
+        need their final states)."""
         self.check_input(x)
         if x.ndim != 3:
             raise ValueError(
@@ -331,7 +363,7 @@ class Recurrent(Layer):
         hmask = self._dropout_mask((n, self.units), self.recurrent_dropout, training)
         keep = backprop_needed()
         if not keep and xmask is None and hmask is None:
-            inferred = self._infer_fused(x, mask, initial_state)
+            inferred = self._infer_fused(x, mask, initial_state, return_state)
             if inferred is not None:
                 return inferred, self._no_backprop
         if self.go_backwards:
@@ -369,7 +401,7 @@ class Recurrent(Layer):
                     f"{type(self).__name__} {self.name!r}: this forward ran under no_backprop() "
                     "(inference) and kept nothing for a backward; run it outside that block."
                 )
-            dy, dfinal = (dout[0], list(dout[1:])) if self.return_state else (dout, [])
+            dy, dfinal = (dout[0], list(dout[1:])) if return_state else (dout, [])
             dstates = [
                 xp.zeros((n, self.units), dtype=x.dtype, device=x.device)
                 if i >= len(dfinal) or dfinal[i] is None
@@ -392,7 +424,7 @@ class Recurrent(Layer):
             # NOTE: the gradients of the initial states come out of the loop
             return dx if given is None else [dx, *dstates0]
 
-        if self.return_state:
+        if return_state:
             return (y, *states), backprop
         return y, backprop
 
@@ -410,7 +442,9 @@ class Recurrent(Layer):
             for _ in range(self.state_count)
         )
 
-    def _infer_fused(self, x: Array, mask: Array | None, initial_state: Any) -> Any:
+    def _infer_fused(
+        self, x: Array, mask: Array | None, initial_state: Any, return_state: bool
+    ) -> Any:
         """The output of an inference pass through the backend's whole-sequence kernel
         (:meth:`~nnx.backends.fast_paths.FastPaths.recurrent_inference`: projection and every
         step in one call), or None where it has none for this cell."""
@@ -438,7 +472,7 @@ class Recurrent(Layer):
             return None
         ys, final = run
         y = ys if self.return_sequences else final[0]
-        return (y, *final) if self.return_state else y
+        return (y, *final) if return_state else y
 
     def _no_backprop(self, dout: Any) -> Any:
         raise RuntimeError(
@@ -559,7 +593,9 @@ class Recurrent(Layer):
 
     def get_config(self) -> dict[str, Any]:
         act = self.activation.get_config()
+        batch = {} if self.batch_size is None else {"batch_size": self.batch_size}
         return {
+            **batch,
             **super().get_config(),
             "units": self.units,
             "activation": act["name"] if len(act) == 1 else act,
@@ -575,6 +611,7 @@ class Recurrent(Layer):
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
             "unroll": self.unroll,
             "seed": self.seed,
         }

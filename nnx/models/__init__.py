@@ -10,6 +10,7 @@
   a model from a model file.
 """
 
+from nnx.models.cell_steps import TracedCellSteps
 from nnx.models.functional import Functional, Input
 from nnx.models.loading import load, load_model
 from nnx.models.model import Model
@@ -19,6 +20,7 @@ from nnx.models.subclassed_model import ModelCall
 
 __all__ = [
     "CallRunner",
+    "TracedCellSteps",
     "Functional",
     "Input",
     "Model",

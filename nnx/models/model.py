@@ -493,6 +493,20 @@ class Model:
             print(f"predict: {out.shape[0]} samples - {time.perf_counter() - start:.2f}s")
         return out
 
+    def predict_on_batch(self, x: Any) -> Any:
+        """Outputs for one batch ``x`` in inference mode, as a host NumPy array (Keras's
+        ``predict_on_batch``: one forward pass, whatever the batch size)."""
+        first = x[0] if isinstance(x, (list, tuple)) else x
+        return self.predict(x, batch_size=max(1, len(first)))
+
+    def reset_states(self) -> None:
+        """Reset the carried states of every stateful layer (Keras's
+        ``model.reset_states()``; see :mod:`nnx.layers.stateful`)."""
+        for layer in self.layers:
+            for inner in (layer, *vars(layer).values()):
+                if getattr(inner, "stateful", False) and hasattr(inner, "reset_states"):
+                    inner.reset_states()
+
     def summary(self, print_fn: Any = print) -> None:
         """Print each layer's type, output shape and parameter count, and the totals."""
         for line in summary_lines(self):

@@ -22,6 +22,14 @@ __all__ = [
 
 Result = dict[str, Any]
 
+
+def _cell(name: str, units: int) -> dict[str, Any]:
+    return {"class_name": name, "config": {"units": units}}
+
+
+#: layers that are one step of a recurrent layer: checked inside ``RNN(cell)``
+CELLS = ("SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells")
+
 #: one case per registered layer: (class name, constructor arguments, input shape, training)
 #: (``TextVectorization`` maps strings, ``Discretization`` and ``CategoryEncoding`` map
 #: values to bins and ids: nothing to differentiate)
@@ -74,6 +82,16 @@ LAYER_CASES: list[tuple[str, dict[str, Any], Any, bool]] = [
     ("LSTM", {"units": 2}, (3, 2), False),
     ("GRU", {"units": 2}, (3, 2), False),
     ("Bidirectional", {"layer": {"class_name": "LSTM", "config": {"units": 1}}}, (3, 2), False),
+    (
+        "RNN",
+        {"cell": [_cell("LSTMCell", 2), _cell("SimpleRNNCell", 2)], "go_backwards": True},
+        (3, 2),
+        False,
+    ),
+    ("SimpleRNNCell", {"units": 2}, (3, 2), False),  # cells: checked inside RNN(cell)
+    ("LSTMCell", {"units": 2}, (3, 2), False),
+    ("GRUCell", {"units": 2, "reset_after": False}, (3, 2), False),
+    ("StackedRNNCells", {"cells": [_cell("GRUCell", 2), _cell("LSTMCell", 1)]}, (3, 2), False),
     ("TimeDistributed", {"layer": {"class_name": "Dense", "config": {"units": 2}}}, (3, 4), False),
     ("MultiHeadAttention", {"num_heads": 2, "key_dim": 3}, (4, 5), False),
     ("TransformerEncoder", {"intermediate_dim": 5, "num_heads": 3}, (4, 6), False),
@@ -106,6 +124,9 @@ def check_gradients(backend: nb.Backend) -> Result:
     for name, kwargs, shape, training in LAYER_CASES:
         layer = layer_class(name)(**kwargs)
         target: Any = layer
+        if name in CELLS:
+            rnn: Any = layer_class("RNN")
+            target = rnn(layer, return_sequences=True)
         if isinstance(shape, list):  # a merge layer, in a graph of its inputs
             inputs = [Input(s) for s in shape]
             target = Functional(inputs, layer(inputs), backend=backend, seed=0)
