@@ -128,10 +128,12 @@ def gradcheck(
     with be.device_scope():  # layers run outside a model here
         if isinstance(target, Functional):
             several = isinstance(inputs, (list, tuple)) and len(target.inputs) > 1
-            xs = [be.asarray(_host(a), "float64") for a in (inputs if several else [inputs])]
+            # NOTE: own copies: two inputs sharing memory (X and a view X[:, :3]) would move
+            # together when one is perturbed
+            xs = [_own(be, a) for a in (inputs if several else [inputs])]
             errors = _check_graph(_float64_graph(target, be), xs, training, eps, seed)
         elif isinstance(target, (Layer, Sequential)):
-            x = be.asarray(_host(inputs), "float64")
+            x = _own(be, inputs)
             errors = _check_layer(_float64_copy(target, be, seed), x, be, training, eps, seed)
         elif y_true is not None:
             x = be.asarray(_host(inputs), "float64")
@@ -155,6 +157,12 @@ def gradcheck(
             + "\n".join(lines)
         )
     return errors
+
+
+def _own(be: Backend, a: Any) -> Array:
+    """``a`` as a float64 array of ``be`` that shares memory with nothing (it is perturbed in
+    place)."""
+    return be.xp.asarray(be.asarray(_host(a), "float64"), copy=True)
 
 
 def _check_layer(

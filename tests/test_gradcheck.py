@@ -64,3 +64,14 @@ def test_regularizer_check(backend):
         backend=backend,
     )
     assert errors["input"] < 1e-6
+
+
+def test_graph_inputs_sharing_memory_are_checked_on_their_own_copies():
+    # X and its view X[:, :3] as two inputs: perturbing one must not move the other
+    a, b = nnx.Input((5,)), nnx.Input((3,))
+    out = nnx.layers.Concatenate()([nnx.layers.Dense(2)(a), nnx.layers.Dense(2)(b)])
+    x = np.random.default_rng(0).normal(size=(4, 5))
+    before = x.copy()
+    errors = nnx.gradcheck(nnx.Model([a, b], out), [x, x[:, :3]])
+    assert max(errors.values()) < 1e-7
+    np.testing.assert_array_equal(x, before)
