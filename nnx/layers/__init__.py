@@ -15,7 +15,9 @@ from nnx.layers.augmentation import GaussianNoise, RandomFlip, RandomRotation, R
 from nnx.layers.base import Layer, layer_class, layer_names, register_layer
 from nnx.layers.batch_normalization import BatchNormalization
 from nnx.layers.conv import Conv1D, Conv2D
+from nnx.layers.cropping import Cropping2D
 from nnx.layers.dense import Dense
+from nnx.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from nnx.layers.dot import Dot, dot
 from nnx.layers.dropout import Dropout
 from nnx.layers.elementwise import Identity, Rescaling
@@ -50,6 +52,7 @@ from nnx.layers.pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D,
 from nnx.layers.positional import PositionalEmbedding, SinusoidalPositionalEncoding
 from nnx.layers.random_layer import RandomLayer
 from nnx.layers.reshaping import Flatten, Input, RepeatVector, Reshape
+from nnx.layers.separable_conv import SeparableConv1D, SeparableConv2D
 from nnx.layers.sequence_shaping import Cropping1D, Permute, UpSampling1D, ZeroPadding1D
 from nnx.layers.simple_rnn import SimpleRNN
 from nnx.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
@@ -90,6 +93,11 @@ __all__ = [
     "Bidirectional",
     "Conv1D",
     "Conv2D",
+    "Cropping2D",
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "SeparableConv1D",
+    "SeparableConv2D",
     "Dense",
     "Dropout",
     "Embedding",
