@@ -27,6 +27,16 @@ __all__ = ["DepthwiseConv1D", "DepthwiseConv2D"]
 DepthwiseBackprop = Callable[[Array], "Array | None"]
 
 
+def store_gradient(parameter: Parameter, grad: Array) -> None:
+    """``parameter.grad = grad``, written into its previous buffer when it has one of the right
+    shape (a view of a flat gradient buffer must stay one)."""
+    old = parameter.grad
+    if old is not None and tuple(old.shape) == tuple(grad.shape):
+        old[...] = grad
+    else:
+        parameter.grad = grad
+
+
 class _DepthwiseBase(ActivatedLayer):
     """Arguments, shapes and the depthwise product shared by the depthwise and separable
     convolutions (``rank`` = 1 or 2); computed channels-last 2-D inside."""
@@ -140,7 +150,9 @@ class _DepthwiseBase(ActivatedLayer):
 
         def backprop(dd: Array) -> Array | None:
             dd3 = xp.reshape(dd, (b * oh * ow, c, m))
-            kernel.grad = xp.reshape(depthwise_kernel_gradient(xp, cols3, dd3), kernel.shape)
+            store_gradient(
+                kernel, xp.reshape(depthwise_kernel_gradient(xp, cols3, dd3), kernel.shape)
+            )
             if not need_dx:
                 return None
             dcols = xp.reshape(depthwise_input_gradient(xp, dd3, w3), (b, oh, ow, taps * c))

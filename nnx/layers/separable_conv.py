@@ -10,7 +10,7 @@ import nnx.regularizers as regularizers
 from nnx.backends.base import Array, Generator
 from nnx.layers.activation import AffineBackprop
 from nnx.layers.base import register_layer, serialize_or_none
-from nnx.layers.depthwise_conv import _DepthwiseBase
+from nnx.layers.depthwise_conv import _DepthwiseBase, store_gradient
 from nnx.layers.parameter import Parameter
 from nnx.validation import check_int
 
@@ -90,7 +90,7 @@ class _SeparableConv(_DepthwiseBase):
         z2 = backend.matmul(d, p2)
 
         def backprop_rows(dz2: Array) -> Array | None:
-            pointwise.grad = xp.reshape(backend.matmul(d.T, dz2), pointwise.shape)
+            store_gradient(pointwise, xp.reshape(backend.matmul(d.T, dz2), pointwise.shape))
             return backprop_d(backend.matmul(dz2, p2.T))
 
         return self.finish_affine(z2, grid, backprop_rows)
