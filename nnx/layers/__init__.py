@@ -16,7 +16,9 @@ from nnx.layers.augmentation import GaussianNoise, RandomFlip, RandomRotation, R
 from nnx.layers.base import Layer, layer_class, layer_names, register_layer
 from nnx.layers.batch_normalization import BatchNormalization
 from nnx.layers.conv import Conv1D, Conv2D
+from nnx.layers.cropping import Cropping2D
 from nnx.layers.dense import Dense
+from nnx.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from nnx.layers.dot import Dot, dot
 from nnx.layers.dot_attention import Attention
 from nnx.layers.dropout import Dropout
@@ -55,6 +57,7 @@ from nnx.layers.random_layer import RandomLayer
 from nnx.layers.reshaping import Flatten, Input, RepeatVector, Reshape
 from nnx.layers.rnn import RNN
 from nnx.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from nnx.layers.separable_conv import SeparableConv1D, SeparableConv2D
 from nnx.layers.sequence_shaping import Cropping1D, Permute, UpSampling1D, ZeroPadding1D
 from nnx.layers.simple_rnn import SimpleRNN
 from nnx.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
@@ -97,6 +100,11 @@ __all__ = [
     "Bidirectional",
     "Conv1D",
     "Conv2D",
+    "Cropping2D",
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "SeparableConv1D",
+    "SeparableConv2D",
     "Dense",
     "Dropout",
     "Embedding",

@@ -15,6 +15,7 @@ from nnx.functional import image
 from nnx.layers import _spatial as sp
 from nnx.layers.base import Backprop, identity_backprop, register_layer
 from nnx.layers.random_layer import RandomLayer
+from nnx.layers.symbolic import current_trace, is_symbolic
 from nnx.validation import check_choice, check_float
 
 __all__ = ["GaussianNoise", "RandomFlip", "RandomRotation", "RandomTranslation"]
@@ -34,7 +35,18 @@ def _range(factor: Any, arg: str, who: str) -> tuple[float, float]:
     return lo, hi
 
 
-class _Affine(RandomLayer):
+class _Augmentation(RandomLayer):
+    """An augmentation layer: called directly on data (not in a model or graph) with no
+    ``training`` it augments, as Keras 3's preprocessing layers do (``data_augmentation(images)``
+    in a data pipeline); in a model it follows the model's training flag."""
+
+    def __call__(self, x: Any, training: bool | None = None) -> Any:
+        if training is None and not is_symbolic(x) and current_trace() is None:
+            training = True
+        return super().__call__(x, training)
+
+
+class _Affine(_Augmentation):
     """Per-sample rotation/translation by bilinear resampling with zero fill."""
 
     def __init__(self, data_format: str = "channels_last", **kwargs: Any) -> None:
@@ -87,7 +99,7 @@ class RandomRotation(_Affine):
     >>> layer = RandomRotation(0.25, seed=0)
     >>> layer.build((8, 8, 1), be)
     >>> x = be.rng(1).normal((2, 8, 8, 1))
-    >>> bool((layer(x) == x).all()), layer.forward(x, training=True)[0].shape
+    >>> bool((layer(x, training=False) == x).all()), layer(x).shape  # called directly: augments
     (True, (2, 8, 8, 1))
     """
 
@@ -147,7 +159,7 @@ class RandomTranslation(_Affine):
 
 
 @register_layer
-class RandomFlip(RandomLayer):
+class RandomFlip(_Augmentation):
     """Mirror each training image with probability 1/2 per sample and per direction.
 
     ``y = x + m (flip(x) - x)`` with ``m ~ Bernoulli(1/2)`` per sample; backward

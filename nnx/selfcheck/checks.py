@@ -65,6 +65,11 @@ LAYER_CASES: list[tuple[str, dict[str, Any], Any, bool]] = [
     # mask_value far from the normal draws: a central difference never crosses it
     ("Masking", {"mask_value": 9.0}, (3, 2), False),
     ("ZeroPadding2D", {"padding": 1}, (3, 3, 1), False),
+    ("Cropping2D", {"cropping": ((1, 0), (0, 2))}, (3, 4, 1), False),
+    ("DepthwiseConv2D", {"kernel_size": 2, "depth_multiplier": 2}, (4, 3, 2), False),
+    ("DepthwiseConv1D", {"kernel_size": 3, "padding": "same"}, (5, 2), False),
+    ("SeparableConv2D", {"filters": 3, "kernel_size": 2, "strides": 2}, (5, 4, 2), False),
+    ("SeparableConv1D", {"filters": 2, "kernel_size": 2, "depth_multiplier": 2}, (5, 2), False),
     ("UpSampling2D", {"size": 2}, (2, 3, 1), False),
     ("SpatialDropout2D", {"rate": 0.5}, (3, 3, 4), True),
     ("SpatialDropout1D", {"rate": 0.5}, (3, 4), True),

@@ -38,7 +38,7 @@ def test_augmentation_is_identity_at_inference_seeded_and_shape_preserving(backe
     x = backend.asarray(RNG.normal(size=(4, 6, 5, 2)), "float64")
     a = _built(_augmenters()[index], (6, 5, 2), backend)
     b = _built(_augmenters()[index], (6, 5, 2), backend)
-    np.testing.assert_array_equal(backend.to_numpy(a(x)), backend.to_numpy(x))
+    np.testing.assert_array_equal(backend.to_numpy(a(x, training=False)), backend.to_numpy(x))
     ya = backend.to_numpy(a.forward(x, training=True)[0])
     yb = backend.to_numpy(b.forward(x, training=True)[0])
     assert ya.shape == tuple(x.shape)
@@ -84,6 +84,17 @@ def test_gradient_check(backend, cls, kwargs, shape):
         cls(**kwargs), RNG.normal(size=(3, *shape)), backend=backend, training=True
     )
     assert max(errors.values()) < 1e-6
+
+
+def test_augmentation_called_directly_augments_as_in_keras(backend):
+    # keras.io's ``data_augmentation(images)`` calls the layers on data with no training flag
+    x = backend.asarray(RNG.normal(size=(8, 6, 5, 2)), "float64")
+    for layer in (RandomFlip("horizontal", seed=1), RandomRotation(0.1, seed=1)):
+        assert not np.array_equal(backend.to_numpy(layer(x)), backend.to_numpy(x))
+    model = nnx.Sequential([nnx.Input((6, 5, 2)), RandomFlip(seed=1), RandomRotation(0.1)])
+    np.testing.assert_allclose(
+        model.predict(backend.to_numpy(x), verbose=0), backend.to_numpy(x), rtol=1e-6
+    )
 
 
 def test_config_round_trip_and_errors():

@@ -70,6 +70,17 @@ SAMPLES = {
     "GaussianNoise": (lambda: nnx.layers.GaussianNoise(0.1, seed=1), (6, 6, 2)),
     "SpatialDropout2D": (lambda: nnx.layers.SpatialDropout2D(0.25), (6, 6, 2)),
     "SpatialDropout1D": (lambda: nnx.layers.SpatialDropout1D(0.25), (5, 4)),
+    "Cropping2D": (lambda: nnx.layers.Cropping2D(((1, 0), (2, 1))), (6, 6, 2)),
+    "DepthwiseConv2D": (
+        lambda: nnx.layers.DepthwiseConv2D(3, depth_multiplier=2, depthwise_regularizer="l2"),
+        (6, 6, 2),
+    ),
+    "DepthwiseConv1D": (lambda: nnx.layers.DepthwiseConv1D(2, padding="same"), (5, 4)),
+    "SeparableConv2D": (
+        lambda: nnx.layers.SeparableConv2D(3, 3, padding="same", activation="relu"),
+        (6, 6, 2),
+    ),
+    "SeparableConv1D": (lambda: nnx.layers.SeparableConv1D(3, 2, depth_multiplier=2), (5, 4)),
     # merge layers take a list: they round-trip in a graph model, called on [x, x]
     "Add": (lambda: nnx.layers.Add(), (6, 2)),
     "Average": (lambda: nnx.layers.Average(), (6, 2)),
