@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from nnx.backends.base import Array
+from nnx.functional.conv import conv_output_length
 from nnx.validation import check_choice, is_int
 
 __all__ = [
@@ -92,3 +93,22 @@ def from_2d(xp: Any, y: Array, rank: int, data_format: str) -> Array:
     if data_format == "channels_first":
         y = xp.permute_dims(y, (0, rank + 1, *range(1, rank + 1)))
     return y
+
+
+def windowed_output_shape(layer: Any, input_shape: Any, channels: Any) -> tuple[Any, ...]:
+    """The output shape of a sliding-window layer (``kernel_size``, ``strides``,
+    ``dilation_rate``, ``padding``, ``rank``, ``data_format``) with ``channels`` out channels;
+    a window larger than the (padded) input is an error naming the layer."""
+    spatial, _ = split_shape(input_shape, layer.rank, layer.data_format, layer.name)
+    out = []
+    for n, k, s, d in zip(
+        spatial, layer.kernel_size, layer.strides, layer.dilation_rate, strict=True
+    ):
+        length = None if n is None else conv_output_length(n, k, s, layer.padding, d)
+        if length is not None and length <= 0:
+            raise ValueError(
+                f"{type(layer).__name__} {layer.name!r}: input shape {input_shape} is too small "
+                f"for kernel_size={layer.kernel_size}, dilation_rate={layer.dilation_rate}."
+            )
+        out.append(length)
+    return join_shape(tuple(out), channels, layer.data_format)

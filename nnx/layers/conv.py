@@ -8,7 +8,7 @@ import nnx.initializers as initializers
 import nnx.regularizers as regularizers
 from nnx.backends.base import Array, Generator
 from nnx.functional.activations import relu_backward
-from nnx.functional.conv import col2im, conv_output_length, crop2d, pad2d, spatial_pads
+from nnx.functional.conv import col2im, crop2d, pad2d, spatial_pads
 from nnx.layers import _spatial as sp
 from nnx.layers.activation import ActivatedLayer, AffineBackprop, bias_gradient
 from nnx.layers.base import Backprop, Shape, register_layer, serialize_or_none
@@ -80,19 +80,7 @@ class _Conv(ActivatedLayer):
             )
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
-        spatial, _ = sp.split_shape(input_shape, self.rank, self.data_format, self.name)
-        out = []
-        for n, k, s, d in zip(
-            spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
-        ):
-            length = None if n is None else conv_output_length(n, k, s, self.padding, d)
-            if length is not None and length <= 0:
-                raise ValueError(
-                    f"{type(self).__name__} {self.name!r}: input shape {input_shape} is too small "
-                    f"for kernel_size={self.kernel_size}, dilation_rate={self.dilation_rate}."
-                )
-            out.append(length)
-        return sp.join_shape(tuple(out), self.filters, self.data_format)
+        return sp.windowed_output_shape(self, input_shape, self.filters)
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         """The direct route of :meth:`forward_direct` where the backend takes it, else the

@@ -9,7 +9,7 @@ from typing import Any
 import nnx.initializers as initializers
 import nnx.regularizers as regularizers
 from nnx.backends.base import Array, Generator
-from nnx.functional.conv import col2im, conv_output_length, crop2d, pad2d, spatial_pads
+from nnx.functional.conv import col2im, crop2d, pad2d, spatial_pads
 from nnx.functional.depthwise import (
     depthwise_input_gradient,
     depthwise_kernel_gradient,
@@ -113,19 +113,8 @@ class _DepthwiseBase(ActivatedLayer):
         """Weights created between the depthwise kernel and the bias (Keras's order)."""
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
-        spatial, channels = sp.split_shape(input_shape, self.rank, self.data_format, self.name)
-        out = []
-        for n, k, s, d in zip(
-            spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
-        ):
-            length = None if n is None else conv_output_length(n, k, s, self.padding, d)
-            if length is not None and length <= 0:
-                raise ValueError(
-                    f"{type(self).__name__} {self.name!r}: input shape {input_shape} is too small "
-                    f"for kernel_size={self.kernel_size}, dilation_rate={self.dilation_rate}."
-                )
-            out.append(length)
-        return sp.join_shape(tuple(out), self.out_channels(channels), self.data_format)
+        _, channels = sp.split_shape(input_shape, self.rank, self.data_format, self.name)
+        return sp.windowed_output_shape(self, input_shape, self.out_channels(channels))
 
     def depthwise(self, x: Array) -> tuple[Array, tuple[int, int, int], DepthwiseBackprop]:
         """``d``, the depthwise convolution of ``x`` as rows ``(b oh ow, C m)`` in TensorFlow's
