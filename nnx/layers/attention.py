@@ -212,24 +212,7 @@ class MultiHeadAttention(Layer):
 
     def _node_shapes(self, shapes: Any) -> list[Shape]:
         """Check the ``[query, value(, key)]`` sample shapes of a graph node."""
-        who = f"MultiHeadAttention {self.name!r}"
-        if len(shapes) not in (2, 3):
-            raise ValueError(
-                f"{who} takes 2 or 3 inputs (query, value[, key]), received {len(shapes)}."
-            )
-        out = [tuple(shape) for shape in shapes]
-        for what, shape in zip(("query", "value", "key"), out, strict=False):
-            if len(shape) != 2 or shape[-1] is None:
-                raise ValueError(
-                    f"{who} expects {what} of shape (batch, steps, features), received "
-                    f"(None, {', '.join(map(str, shape))})."
-                )
-        if len(out) == 3 and None not in (out[1][0], out[2][0]) and out[1][0] != out[2][0]:
-            raise ValueError(
-                f"{who}: value and key must have the same number of steps, received "
-                f"{out[1][0]} and {out[2][0]}."
-            )
-        return out
+        return query_value_key_shapes(shapes, f"MultiHeadAttention {self.name!r}")
 
     def compute_mask(self, x: Any, mask: Any) -> Array | None:
         """The query's mask: every query step keeps its validity (for a graph node's list
@@ -705,3 +688,26 @@ def _both(a: Array | None, b: Array | None) -> Array | None:
     if a is None or b is None:
         return a if b is None else b
     return array_namespace(a).logical_and(a, b)
+
+
+def query_value_key_shapes(shapes: Any, who: str) -> list[Shape]:
+    """``[query, value(, key)]`` sample shapes checked: 2 or 3 of them, each ``(steps,
+    features)`` with known features, value and key of one length; errors name ``who``."""
+    if len(shapes) not in (2, 3):
+        raise ValueError(
+            f"{who} takes a list of 2 or 3 inputs, namely [query, value] or [query, value, "
+            f"key]; received {len(shapes)}."
+        )
+    out = [tuple(shape) for shape in shapes]
+    for what, shape in zip(("query", "value", "key"), out, strict=False):
+        if len(shape) != 2 or shape[-1] is None:
+            raise ValueError(
+                f"{who} expects {what} of shape (batch, steps, features), received "
+                f"(None, {', '.join(map(str, shape))})."
+            )
+    if len(out) == 3 and None not in (out[1][0], out[2][0]) and out[1][0] != out[2][0]:
+        raise ValueError(
+            f"{who}: value and key must have the same number of steps, received "
+            f"{out[1][0]} and {out[2][0]}."
+        )
+    return out  # type: ignore[return-value]

@@ -18,6 +18,7 @@ from nnx.functional.attention_scores import (
     keras_softmax,
     keras_softmax_backward,
 )
+from nnx.layers.attention import query_value_key_shapes
 from nnx.layers.base import Layer, Shape, no_backprop, register_layer
 from nnx.layers.parameter import Parameter
 from nnx.layers.symbolic import (
@@ -120,24 +121,8 @@ class Attention(Layer):
                 f"[query, value, key]; received one input of shape {input_shape!r} (a "
                 "Sequential feeds one tensor: use the functional API)."
             )
-        if len(input_shape) not in (2, 3):
-            raise ValueError(
-                f"{self.who} takes a list of 2 or 3 inputs, namely [query, value] or "
-                f"[query, value, key]; received {len(input_shape)}."
-            )
-        shapes = [tuple(s) for s in input_shape]
-        for what, shape in zip(("query", "value", "key"), shapes, strict=False):
-            if len(shape) != 2 or shape[-1] is None:
-                raise ValueError(
-                    f"{self.who} expects {what} of shape (batch, steps, features), received "
-                    f"(None, {', '.join(map(str, shape))})."
-                )
+        shapes = query_value_key_shapes(input_shape, self.who)
         key = shapes[-1]
-        if len(shapes) == 3 and None not in (shapes[1][0], key[0]) and shapes[1][0] != key[0]:
-            raise ValueError(
-                f"{self.who}: value and key must have the same number of steps, received "
-                f"{shapes[1][0]} and {key[0]}."
-            )
         if shapes[0][-1] != key[-1]:
             raise ValueError(
                 f"{self.who}: the query's last dimension must equal the key's for "
