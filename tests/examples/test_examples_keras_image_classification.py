@@ -25,15 +25,10 @@ SHRINK = (
 
 
 @pytest.fixture(scope="module")
-def tutorial(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    source = SCRIPT.read_text()
-    for full, small in SHRINK:
-        assert source.count(full) == 1, full
-        source = source.replace(full, small)
+def tutorial(tmp_path_factory: pytest.TempPathFactory, shrunk_script) -> dict:
     folder = tmp_path_factory.mktemp("xception")
-    source = source.replace('os.environ.get("TMPDIR", "/tmp")', repr(str(folder)))
-    namespace: dict = {"__name__": "__main__", "__file__": str(SCRIPT)}
-    exec(compile(source, str(SCRIPT), "exec"), namespace)
+    folder_line = ('os.environ.get("TMPDIR", "/tmp")', repr(str(folder)))
+    namespace = shrunk_script(SCRIPT, SHRINK, [folder_line])
     namespace["folder"] = folder
     return namespace
 

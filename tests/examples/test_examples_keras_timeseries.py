@@ -27,14 +27,8 @@ SHRINK = (
 
 
 @pytest.fixture(scope="module")
-def tutorial() -> dict:
-    source = SCRIPT.read_text()
-    for full, small in SHRINK:
-        assert source.count(full) == 1, full
-        source = source.replace(full, small)
-    namespace: dict = {"__name__": "__main__"}
-    exec(compile(source, str(SCRIPT), "exec"), namespace)
-    return namespace
+def tutorial(shrunk_script) -> dict:
+    return shrunk_script(SCRIPT, SHRINK)
 
 
 def test_the_tutorial_only_changes_the_import_the_data_and_the_sizes() -> None:

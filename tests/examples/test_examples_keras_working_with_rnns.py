@@ -21,28 +21,21 @@ SHRINK = (
 
 
 @pytest.fixture(scope="module")
-def guide() -> dict:
+def guide(shrunk_script) -> dict:
     pytest.importorskip("sklearn", reason='the MNIST stand-in: pip install "nnx-array[sklearn]"')
     pytest.importorskip("matplotlib", reason='the guide plots: pip install "nnx-array[plot]"')
     import matplotlib
 
     matplotlib.use("Agg")
-    source = SCRIPT.read_text()
-    for full, small in SHRINK:
-        assert source.count(full) == 1, full
-        source = source.replace(full, small)
-    namespace: dict = {"__name__": "__main__"}
     np.random.seed(0)
-    exec(compile(source, str(SCRIPT), "exec"), namespace)
-    return namespace
+    return shrunk_script(SCRIPT, SHRINK)
 
 
-def test_the_guide_only_changes_what_it_marks() -> None:
+def test_the_guide_only_changes_what_it_marks(keras_import_lines) -> None:
     source = SCRIPT.read_text()
     assert "import nnx as keras\nfrom nnx import layers, ops\n" in source
-    code = [line.strip() for line in source.splitlines()]
-    assert not [line for line in code if line.startswith(("import keras", "from keras"))]
-    assert not [line for line in code if line.startswith("import tensorflow")]
+    assert not keras_import_lines(source)
+    assert "\nimport tensorflow" not in source
     for line in (
         "lstm_layer = layers.LSTM(64, stateful=True)",
         "lstm_layer.reset_states()",
