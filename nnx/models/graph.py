@@ -126,15 +126,26 @@ class Graph:
         return outputs, backprop
 
     def run_masked(
-        self, xs: Sequence[Array], *, training: bool, logits: frozenset[int] = frozenset()
+        self,
+        xs: Sequence[Array],
+        *,
+        training: bool,
+        logits: frozenset[int] = frozenset(),
+        input_masks: Sequence[Array | None] | None = None,
     ) -> tuple[list[Array], GraphBackprop, list[Array | None]]:
-        """:meth:`run` plus the timestep mask of each output (None: not masked)."""
+        """:meth:`run` plus the timestep mask of each output (None: not masked).
+
+        ``input_masks`` (one per input, None: unmasked) are the masks the inputs come with
+        when the graph runs as a layer (a nested model, a traced ``call``): they flow from
+        the inputs as the masks layers make do."""
         if len(xs) != len(self.inputs):
             raise ValueError(f"The graph has {len(self.inputs)} inputs, received {len(xs)} arrays.")
         for t, x in zip(self.inputs, xs, strict=True):
             t.node.layer.check_input(x)  # the Input layer: backend and sample shape
         values: dict[int, Array] = {id(t): x for t, x in zip(self.inputs, xs, strict=True)}
-        masks: dict[int, Array] = {}
+        masks: dict[int, Array] = {
+            id(t): m for t, m in zip(self.inputs, input_masks or [], strict=False) if m is not None
+        }
         raw = {id(self.outputs[i].node) for i in logits}
         records: list[tuple[Node, Callable[[Any], Any]]] = []
         for node in self.nodes:
