@@ -124,8 +124,8 @@ class NestedModel(Layer):
                 f"{model.dtype}; the model using it runs on {backend.name!r} with {dtype}."
             )
         self.backend, self.dtype = model.backend, model.dtype
-        seen: set[int] = set()
-        self._weights = [p for p in model.parameters() if not (id(p) in seen or seen.add(id(p)))]
+        unique = {id(p): p for p in model.parameters()}  # a layer shared inside: its weights once
+        self._weights = list(unique.values())
         self._declared_trainable = [p for p in self._weights if p.trainable]
         self.input_shape = model.input_shape  # type: ignore[assignment]
         self.output_shape = model.output_shape  # type: ignore[assignment]
@@ -202,5 +202,5 @@ def _call_symbolic(self: Functional, x: Any) -> Any:
     return as_layer(self)(x)
 
 
-Functional.call_symbolic = _call_symbolic  # type: ignore[method-assign]
+Functional.call_symbolic = _call_symbolic  # type: ignore[method-assign, assignment]
 Functional.nested_layer = as_layer  # type: ignore[attr-defined]
