@@ -43,6 +43,7 @@ class Graph:
     Args:
         inputs: the graph's input tensors (``nnx.Input`` outputs), in order.
         outputs: the tensors it computes, in order.
+        unused: inputs no output needs to read (a traced ``call``'s ``mask``).
 
     Attributes:
         nodes: the layer calls in topological order (inputs excluded).
@@ -62,7 +63,12 @@ class Graph:
     (['shared', 'shared', 'shared', 'sum'], ['shared'])
     """
 
-    def __init__(self, inputs: Sequence[SymbolicTensor], outputs: Sequence[SymbolicTensor]):
+    def __init__(
+        self,
+        inputs: Sequence[SymbolicTensor],
+        outputs: Sequence[SymbolicTensor],
+        unused: Sequence[SymbolicTensor] = (),
+    ):
         self.inputs, self.outputs = list(inputs), list(outputs)
         given = {id(t) for t in self.inputs}
         if len(given) != len(self.inputs):
@@ -75,10 +81,11 @@ class Graph:
                 )
         self.nodes = _topological(self.outputs, given)
         used = {id(t) for node in self.nodes for t in node.inputs} | {id(t) for t in self.outputs}
-        unused = [t.name for t in self.inputs if id(t) not in used]
-        if unused:
+        allowed = {id(t) for t in unused}
+        disconnected = [t.name for t in self.inputs if id(t) not in used | allowed]
+        if disconnected:
             raise ValueError(
-                f"Model: input(s) {', '.join(map(repr, unused))} are disconnected: no output "
+                f"Model: input(s) {', '.join(map(repr, disconnected))} are disconnected: no output "
                 "depends on them. Remove them from inputs or use them."
             )
         calls: dict[int, int] = {}

@@ -44,6 +44,8 @@ from nnx.layers.symbolic import (
     SymbolicTensor,
     as_symbolic,
     call_in_graph,
+    call_symbolic,
+    check_graph_training,
     current_trace,
     is_symbolic,
     tracing,
@@ -119,11 +121,6 @@ class CallRunner:
         ``training=True``) mode."""
         training = kwargs.pop("training", None)
         mask = kwargs.pop("mask", None)
-        if mask is not None:
-            raise NotImplementedError(
-                f"Layer {layer.name!r}: masks are not passed into a subclassed layer's call; "
-                "apply them inside call (ops.where) or use the built-in layers' masking."
-            )
         if args:
             inputs = [inputs, *args]
             layer.spread_inputs = True  # type: ignore[attr-defined]
@@ -132,7 +129,9 @@ class CallRunner:
             inputs = list(inputs)
         if is_symbolic(inputs) or current_trace() is not None:
             layer.__dict__.setdefault("input_dtypes", _dtypes(inputs))
-            return call_in_graph(layer, inputs, kwargs or None, training=training)
+            if mask is None:
+                return call_in_graph(layer, inputs, kwargs or None, training=training)
+            return _call_with_mask(layer, inputs, mask, kwargs, training)
         items = inputs if layer.multiple_inputs else [inputs]
         if not layer.built:
             shapes = [tuple(a.shape[1:]) for a in items]
@@ -140,7 +139,17 @@ class CallRunner:
             shape: Any = shapes if layer.multiple_inputs else shapes[0]
             layer.build(shape, backend_of(items[0]))
         with no_backprop():
-            return self.forward(layer, inputs, bool(training), kwargs)[0]
+            return self.forward(layer, inputs, bool(training), kwargs, mask)[0]
+
+    def compute_mask(self, layer: Layer, x: Any, mask: Any) -> Any:
+        """Keras's rule for a layer defining ``call`` without ``compute_mask``: with
+        ``supports_masking`` the mask ``call`` received passes through (for
+        ``call(inputs, other, mask=None)`` the first input's), else the output has none."""
+        if not layer.supports_masking:
+            return None
+        if layer.__dict__.get("spread_inputs") and isinstance(mask, (list, tuple)):
+            return mask[0]
+        return mask
 
     # --- shapes and building ----------------------------------------------------------------
     def output_shape(self, layer: Layer, input_shape: Any, options: dict[str, Any]) -> Any:
@@ -211,11 +220,18 @@ class CallRunner:
             layer.backend = None
 
     def trace(
-        self, layer: Layer, input_shape: Any, training: bool | None, options: dict[str, Any]
+        self,
+        layer: Layer,
+        input_shape: Any,
+        training: bool | None,
+        options: dict[str, Any],
+        masked: tuple[bool, ...] = (),
     ) -> Traced:
-        """The graph of ``call`` for inputs of ``input_shape`` in mode ``training`` (cached)."""
+        """The graph of ``call`` for inputs of ``input_shape`` in mode ``training`` (cached);
+        ``masked`` says which of the masks ``call`` receives are present: each is one more
+        graph input, a bool ``(batch, steps)`` tensor, given to ``call`` as ``mask=``."""
         traces: dict[tuple[Any, ...], Traced] = layer.__dict__.setdefault("_traces", {})
-        key = _key(input_shape, training, options)
+        key = (*_key(input_shape, training, options), masked)
         if key in traces:
             return traces[key]
         multiple = bool(layer.__dict__.get("multiple_inputs", False))
@@ -229,6 +245,9 @@ class CallRunner:
         kwargs = dict(options)
         if training is not None:
             kwargs["training"] = training
+        mask_inputs = _mask_inputs(layer, shapes, masked)
+        if any(masked):
+            kwargs["mask"] = _mask_argument(layer, mask_inputs, masked)
         arg: Any = inputs if multiple else inputs[0]
         with tracing(recorder):
             if layer.__dict__.get("spread_inputs"):
@@ -238,7 +257,8 @@ class CallRunner:
         outs = list(out) if isinstance(out, (list, tuple)) else [out]
         for t in outs:
             _check_output(layer, t)
-        traced = Traced(Graph(inputs, outs), isinstance(out, (list, tuple)), recorder.reads)
+        graph = Graph(inputs + mask_inputs, outs, unused=mask_inputs)
+        traced = Traced(graph, isinstance(out, (list, tuple)), recorder.reads)
         traces[key] = traced
         if layer.built:
             self._build_graph(layer, traced)
@@ -269,27 +289,79 @@ class CallRunner:
 
     # --- running ----------------------------------------------------------------------------
     def forward(
-        self, layer: Layer, x: Any, training: bool, options: dict[str, Any]
+        self,
+        layer: Layer,
+        x: Any,
+        training: bool,
+        options: dict[str, Any],
+        mask: Any = None,
     ) -> tuple[Any, Any]:
-        """Run the trace of ``call`` for this mode: ``(y, backprop)``."""
+        """Run the trace of ``call`` for this mode: ``(y, backprop)``. ``mask`` (one, or a
+        list for a list input; None: none) is the inputs' timestep masks: they flow into the
+        traced graph from its inputs, and ``call(..., mask=...)`` receives them as tensors."""
         multiple = bool(layer.__dict__.get("multiple_inputs", False))
         xs = list(x) if multiple else [x]
+        masks = list(mask) if isinstance(mask, (list, tuple)) else [mask] * (mask is not None)
+        masks += [None] * (len(xs) - len(masks))
+        received = _received_masks(layer, masks) if _accepts(layer, "mask") else []
+        masked = tuple(m is not None for m in received)
         mode = bool(training) if _accepts(layer, "training") else None
         cache: dict[Any, Traced] = layer.__dict__.setdefault("_run_cache", {})
-        key = (mode, tuple(sorted(options.items())) if options else ())
+        key = (mode, tuple(sorted(options.items())) if options else (), masked)
         traced = cache.get(key)
         if traced is None:
             shape: Any = [tuple(a.shape[1:]) for a in xs]
             built = layer.__dict__.get("input_shapes") if multiple else layer.input_shape
-            traced = self.trace(layer, built or (shape if multiple else shape[0]), mode, options)
+            shape = built or (shape if multiple else shape[0])
+            traced = self.trace(layer, shape, mode, options, masked if any(masked) else ())
             cache[key] = traced
-        outs, backprop = traced.graph.run(xs, training=training)
+        feeds = xs + [m for m in received if m is not None]
+        outs, backprop, _ = traced.graph.run_masked(feeds, training=training, input_masks=masks)
 
         def backprop_call(dy: Any) -> Any:
-            dxs = backprop(list(dy) if traced.multiple_outputs else [dy])
+            dxs = backprop(list(dy) if traced.multiple_outputs else [dy])[: len(xs)]
             return dxs if multiple else dxs[0]
 
         return (tuple(outs) if traced.multiple_outputs else outs[0]), backprop_call
+
+
+def _received_masks(layer: Layer, masks: list[Any]) -> list[Any]:
+    """The masks ``call(..., mask=)`` receives, as Keras passes them: those of its first
+    argument (one, or one per item of a list); ``call(inputs, other, mask=None)`` gets the
+    mask of ``inputs`` alone."""
+    return masks[:1] if layer.__dict__.get("spread_inputs") else masks
+
+
+def _mask_inputs(layer: Layer, shapes: list[Any], masked: tuple[bool, ...]) -> list[Any]:
+    """One bool ``(batch, steps)`` graph input per present mask, steps from its input."""
+    return [
+        InputLayer(shape[:1], name=f"{layer.name}/mask_{i}", dtype="bool").output
+        for i, (shape, present) in enumerate(zip(shapes, masked, strict=False))
+        if present
+    ]
+
+
+def _mask_argument(layer: Layer, tensors: list[Any], masked: tuple[bool, ...]) -> Any:
+    """``call``'s ``mask=``: the one mask tensor, or a list (None where absent)."""
+    if not layer.__dict__.get("multiple_inputs") or layer.__dict__.get("spread_inputs"):
+        return tensors[0]
+    found = iter(tensors)
+    return [next(found) if present else None for present in masked]
+
+
+def _call_with_mask(
+    layer: Layer, inputs: Any, mask: Any, options: dict[str, Any], training: bool | None
+) -> Any:
+    """``layer(x, mask=m)`` in a graph: ``m`` is a keyword tensor of the node, replacing the
+    mask ``x`` came with (:mod:`nnx.models.graph`); data in a trace becomes a constant."""
+    check_graph_training(layer, training)
+    trace = current_trace()
+    if trace is not None:
+        items = inputs if isinstance(inputs, list) else [inputs]
+        items = [t if as_symbolic(t) is not None else trace.constant(t) for t in items]
+        inputs = items if isinstance(inputs, list) else items[0]
+        mask = mask if as_symbolic(mask) is not None else trace.constant(mask)
+    return call_symbolic(layer, inputs, options or None, {"mask": mask})
 
 
 def _user_build(layer: Layer) -> Any:
