@@ -32,12 +32,10 @@ of `ops.shape`, combines it with `ops.minimum`; the decoder is a `keras.Model` c
 the `transformer` model (see "Subclassed layers and models" in the README).
 """
 
-# ruff: noqa: I001, E402 (the tutorial's own import order and layout)
+# ruff: noqa: I001, UP031, B905, SIM108 (the tutorial's own code, as written)
 import random
 import re
 import string
-
-import numpy as np
 
 # nnx: was `import keras`, `from keras import layers, ops`, `from keras.layers import ...`
 import nnx as keras
@@ -202,9 +200,7 @@ class PositionalEmbedding(layers.Layer):
     def __init__(self, sequence_length, vocab_size, embed_dim, **kwargs):
         super().__init__(**kwargs)
         self.token_embeddings = layers.Embedding(input_dim=vocab_size, output_dim=embed_dim)
-        self.position_embeddings = layers.Embedding(
-            input_dim=sequence_length, output_dim=embed_dim
-        )
+        self.position_embeddings = layers.Embedding(input_dim=sequence_length, output_dim=embed_dim)
         self.sequence_length = sequence_length
         self.vocab_size = vocab_size
         self.embed_dim = embed_dim
