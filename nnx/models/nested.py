@@ -113,7 +113,7 @@ class NestedModel(Layer):
                 outputs,
                 backend=backend,
                 seed=config.get("seed"),
-                dtype=config.get("dtype", dtype),
+                dtype=dtype,  # the outer model's (a float64 twin for a gradient check)
                 name=config.get("name", self.name),
             )
             self._pending = None
