@@ -115,8 +115,8 @@ def _triangle(lower: bool) -> Callable[[list[Array], dict[str, Any]], tuple[Arra
     def forward(xs: list[Array], params: dict[str, Any]) -> tuple[Array, Vjp]:
         x = xs[0]
         xp = array_namespace(x)
-        rows = xp.arange(x.shape[-2])[:, None]
-        cols = xp.arange(x.shape[-1])[None, :]
+        rows = xp.arange(x.shape[-2], device=x.device)[:, None]
+        cols = xp.arange(x.shape[-1], device=x.device)[None, :]
         k = int(params.get("k", 0))
         keep = (cols - rows <= k) if lower else (cols - rows >= k)
         zero = xp.zeros_like(x)
