@@ -17,9 +17,7 @@ with these changes, each marked `# nnx:`:
    "[start] duerme gato rojo el [end]"), sentences of 2 to 6 words, so padding varies;
 3. `tf.strings` in `custom_standardization` becomes Python's `str.lower` and `re.sub`, and
    `tf.data` batching becomes arrays given to `fit` (the same dict of inputs and targets);
-4. `Input(shape=(None,))` becomes `Input(shape=(sequence_length,))`: nnx traces a subclassed
-   layer's `call` with concrete step counts, and every batch here is padded to that length;
-5. the sizes: `vocab_size`, `embed_dim`, `latent_dim`, `num_heads` and `epochs` are cut so it
+4. the sizes: `vocab_size`, `embed_dim`, `latent_dim`, `num_heads` and `epochs` are cut so it
    trains in well under a minute on 2 CPU cores.
 
     OMP_NUM_THREADS=1 python examples/keras_translation_transformer.py
@@ -304,14 +302,13 @@ embed_dim = 32  # nnx: was 256
 latent_dim = 64  # nnx: was 2048
 num_heads = 2  # nnx: was 8
 
-# nnx: shape=(None,) -> (sequence_length,) here and below (see the docstring)
-encoder_inputs = keras.Input(shape=(sequence_length,), dtype="int64", name="encoder_inputs")
+encoder_inputs = keras.Input(shape=(None,), dtype="int64", name="encoder_inputs")
 x = PositionalEmbedding(sequence_length, vocab_size, embed_dim)(encoder_inputs)
 encoder_outputs = TransformerEncoder(embed_dim, latent_dim, num_heads)(x)
 encoder = keras.Model(encoder_inputs, encoder_outputs)
 
-decoder_inputs = keras.Input(shape=(sequence_length,), dtype="int64", name="decoder_inputs")
-encoded_seq_inputs = keras.Input(shape=(sequence_length, embed_dim), name="decoder_state_inputs")
+decoder_inputs = keras.Input(shape=(None,), dtype="int64", name="decoder_inputs")
+encoded_seq_inputs = keras.Input(shape=(None, embed_dim), name="decoder_state_inputs")
 x = PositionalEmbedding(sequence_length, vocab_size, embed_dim)(decoder_inputs)
 x = TransformerDecoder(embed_dim, latent_dim, num_heads)(x, encoded_seq_inputs)
 x = layers.Dropout(0.5)(x)

@@ -73,6 +73,8 @@ class _Trace:
     def __init__(self, layer: Layer, inputs: list[SymbolicTensor], training: bool | None):
         self.layer, self.anchor, self.training = layer, inputs[0], training
         self.reads: dict[int, SymbolicTensor] = {}
+        #: a layer of unknown sequence length traced for one length: no same-shape check
+        self.loose = False
 
     def constant(self, value: Any) -> SymbolicTensor:
         """A constant node for data, or a weight node for one of the layer's weights."""
@@ -234,6 +236,30 @@ class CallRunner:
         key = (*_key(input_shape, training, options), masked)
         if key in traces:
             return traces[key]
+        declared = layer.__dict__.get("input_shapes") or layer.input_shape
+        free = _has_none(input_shape)
+        loose = free or _has_none(declared)
+        if free:  # steps of unknown length: two probe lengths tell which sizes follow them
+            traced = self._record(layer, _probe(input_shape, 2), training, options, masked, loose)
+            other = self._record(layer, _probe(input_shape, 3), training, options, masked, loose)
+            _merge(layer, traced, other)
+        else:
+            traced = self._record(layer, input_shape, training, options, masked, loose)
+        traces[key] = traced
+        if layer.built:
+            self._build_graph(layer, traced)
+        return traced
+
+    def _record(
+        self,
+        layer: Layer,
+        input_shape: Any,
+        training: bool | None,
+        options: dict[str, Any],
+        masked: tuple[bool, ...],
+        loose: bool,
+    ) -> Traced:
+        """Run ``call`` once on placeholders of ``input_shape`` and record its graph."""
         multiple = bool(layer.__dict__.get("multiple_inputs", False))
         shapes = list(input_shape) if multiple else [input_shape]
         dtypes = layer.__dict__.get("input_dtypes") or [None] * len(shapes)
@@ -242,6 +268,7 @@ class CallRunner:
             for i, (s, d) in enumerate(zip(shapes, dtypes, strict=True))
         ]
         recorder = _Trace(layer, inputs, training)
+        recorder.loose = loose  # sublayers see a length other than the one they are built for
         kwargs = dict(options)
         if training is not None:
             kwargs["training"] = training
@@ -258,11 +285,7 @@ class CallRunner:
         for t in outs:
             _check_output(layer, t)
         graph = Graph(inputs + mask_inputs, outs, unused=mask_inputs)
-        traced = Traced(graph, isinstance(out, (list, tuple)), recorder.reads)
-        traces[key] = traced
-        if layer.built:
-            self._build_graph(layer, traced)
-        return traced
+        return Traced(graph, isinstance(out, (list, tuple)), recorder.reads)
 
     def _build_graph(self, layer: Layer, traced: Traced) -> None:
         """Build the layers of a trace not built yet; collect the layer's weights."""
@@ -307,13 +330,15 @@ class CallRunner:
         masked = tuple(m is not None for m in received)
         mode = bool(training) if _accepts(layer, "training") else None
         cache: dict[Any, Traced] = layer.__dict__.setdefault("_run_cache", {})
-        key = (mode, tuple(sorted(options.items())) if options else (), masked)
+        key: tuple[Any, ...] = (mode, tuple(sorted(options.items())) if options else (), masked)
+        built = layer.__dict__.get("input_shapes") if multiple else layer.input_shape
+        if not built or _has_none(built):  # traced for the data's own step counts
+            concrete = [tuple(a.shape[1:]) for a in xs]
+            built = concrete if multiple else concrete[0]
+            key = (*key, json.dumps(built))
         traced = cache.get(key)
         if traced is None:
-            shape: Any = [tuple(a.shape[1:]) for a in xs]
-            built = layer.__dict__.get("input_shapes") if multiple else layer.input_shape
-            shape = built or (shape if multiple else shape[0])
-            traced = self.trace(layer, shape, mode, options, masked if any(masked) else ())
+            traced = self.trace(layer, built, mode, options, masked if any(masked) else ())
             cache[key] = traced
         feeds = xs + [m for m in received if m is not None]
         outs, backprop, _ = traced.graph.run_masked(feeds, training=training, input_masks=masks)
@@ -323,6 +348,47 @@ class CallRunner:
             return dxs if multiple else dxs[0]
 
         return (tuple(outs) if traced.multiple_outputs else outs[0]), backprop_call
+
+
+def _has_none(shape: Any) -> bool:
+    """Whether a sample shape (or a list of them) has a size of None (unknown steps)."""
+    if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple)):
+        return any(_has_none(s) for s in shape)
+    return shape is not None and any(d is None for d in shape)
+
+
+def _probe(shape: Any, size: int) -> Any:
+    """``shape`` with every None size replaced by ``size``."""
+    if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple)):
+        return [_probe(s, size) for s in shape]
+    return tuple(size if d is None else d for d in shape)
+
+
+def _merge(layer: Layer, traced: Traced, other: Traced) -> None:
+    """Give ``traced``'s tensors (and input layers) None wherever the two probe traces differ:
+    the sizes that follow the unknown lengths. Its layers are built with those shapes.
+
+    Raises:
+        ValueError: ``call`` records different operations for different lengths.
+    """
+    a, b = traced.graph, other.graph
+    if len(a.nodes) != len(b.nodes) or any(
+        type(x.layer) is not type(y.layer) for x, y in zip(a.nodes, b.nodes, strict=True)
+    ):
+        raise ValueError(
+            f"Layer {layer.name!r} ({type(layer).__name__}).call records different operations "
+            "for different sequence lengths; give its input a concrete length "
+            "(Input(shape=(20, ...)) instead of None)."
+        )
+    pairs = list(zip(a.inputs, b.inputs, strict=True))
+    for x, y in zip(a.nodes, b.nodes, strict=True):
+        pairs += list(zip(x.outputs, y.outputs, strict=True))
+    for t, u in pairs:
+        t.sample_shape = tuple(
+            d if d == e else None for d, e in zip(t.sample_shape, u.sample_shape, strict=True)
+        )
+    for t in a.inputs:
+        t.node.layer.input_shape = t.sample_shape
 
 
 def _received_masks(layer: Layer, masks: list[Any]) -> list[Any]:

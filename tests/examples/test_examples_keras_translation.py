@@ -38,6 +38,7 @@ def test_the_tutorial_only_changes_the_import_and_the_data() -> None:
     assert "        return ops.not_equal(inputs, 0)" in source
     assert "        return ops.tile(mask, mult)" in source
     assert "decoder_outputs = decoder([decoder_inputs, encoder_outputs])" in source
+    assert 'keras.Input(shape=(None,), dtype="int64", name="encoder_inputs")' in source
 
 
 @pytest.mark.slow

@@ -141,3 +141,20 @@ def test_masked_subclassed_block_gradients_float64(backend):
     for p in model.parameters():
         numeric = backend.to_numpy(numeric_gradient(f, p.value))
         np.testing.assert_allclose(analytic[p.name], numeric, atol=1e-7, err_msg=p.name)
+
+
+def test_unknown_sequence_length_is_traced_per_length(backend):
+    """``Input(shape=(None,))``: ``call`` is traced for each length the data has (two probe
+    lengths give the symbolic shapes); a causal block's first steps do not see the later
+    ones, so a prefix gives the same outputs there."""
+    ids = nnx.Input((None,), dtype="int64")
+    y = MaskedBlock(4, causal=True)(TokenEmbedding()(ids))
+    model = nnx.Model(ids, Dense(3)(y), backend=backend, seed=0)
+    assert model.output_shape == (None, 3) and y.shape == (None, None, 4)
+    long, prefix = np.array([[4, 7, 2, 6, 5]]), np.array([[4, 7, 2]])
+    np.testing.assert_allclose(
+        model.predict(long)[:, :3], model.predict(prefix), rtol=1e-5, atol=1e-6
+    )
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(IDS, IDS % 3, epochs=1, verbose=0)
+    assert model.predict(np.array([[1, 2, 3, 4, 5, 6, 7]])).shape == (1, 7, 3)
