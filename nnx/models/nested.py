@@ -15,8 +15,8 @@ loading rebuilds it, its weights read in the order the inner model lists them.
 >>> inner = nnx.Model(inner_x, Dense(2, name="inner_dense")(inner_x), name="inner", seed=0)
 >>> x = nnx.Input((3,))
 >>> outer = nnx.Model(x, Dense(1, name="head")(inner(x)), seed=0)
->>> [layer.name for layer in outer.layers], outer.count_params()
-(['input', 'inner', 'head'], 11)
+>>> [type(layer).__name__ for layer in outer.layers], outer.count_params()
+(['Input', 'NestedModel', 'Dense'], 11)
 """
 
 from __future__ import annotations

@@ -44,8 +44,6 @@ from nnx.layers.symbolic import (
     SymbolicTensor,
     as_symbolic,
     call_in_graph,
-    call_symbolic,
-    check_graph_training,
     current_trace,
     is_symbolic,
     tracing,
@@ -53,6 +51,8 @@ from nnx.layers.symbolic import (
 from nnx.layers.tensor_ops import constant_tensor
 from nnx.models.graph import Graph
 from nnx.models.model import Model
+from nnx.models.subclassed_lengths import has_none, merge_probes, probe
+from nnx.models.subclassed_masks import call_with_mask, mask_argument, mask_inputs, received_masks
 from nnx.models.weight_read import WeightRead
 
 __all__ = ["CallRunner", "Traced", "traced_layers"]
@@ -133,7 +133,7 @@ class CallRunner:
             layer.__dict__.setdefault("input_dtypes", _dtypes(inputs))
             if mask is None:
                 return call_in_graph(layer, inputs, kwargs or None, training=training)
-            return _call_with_mask(layer, inputs, mask, kwargs, training)
+            return call_with_mask(layer, inputs, mask, kwargs, training)
         items = inputs if layer.multiple_inputs else [inputs]
         if not layer.built:
             shapes = [tuple(a.shape[1:]) for a in items]
@@ -237,12 +237,12 @@ class CallRunner:
         if key in traces:
             return traces[key]
         declared = layer.__dict__.get("input_shapes") or layer.input_shape
-        free = _has_none(input_shape)
-        loose = free or _has_none(declared)
+        free = has_none(input_shape)
+        loose = free or has_none(declared)
         if free:  # steps of unknown length: two probe lengths tell which sizes follow them
-            traced = self._record(layer, _probe(input_shape, 2), training, options, masked, loose)
-            other = self._record(layer, _probe(input_shape, 3), training, options, masked, loose)
-            _merge(layer, traced, other)
+            traced = self._record(layer, probe(input_shape, 2), training, options, masked, loose)
+            other = self._record(layer, probe(input_shape, 3), training, options, masked, loose)
+            merge_probes(layer, traced.graph, other.graph)
         else:
             traced = self._record(layer, input_shape, training, options, masked, loose)
         traces[key] = traced
@@ -272,9 +272,9 @@ class CallRunner:
         kwargs = dict(options)
         if training is not None:
             kwargs["training"] = training
-        mask_inputs = _mask_inputs(layer, shapes, masked)
+        masks = mask_inputs(layer, shapes, masked)
         if any(masked):
-            kwargs["mask"] = _mask_argument(layer, mask_inputs, masked)
+            kwargs["mask"] = mask_argument(layer, masks, masked)
         arg: Any = inputs if multiple else inputs[0]
         with tracing(recorder):
             if layer.__dict__.get("spread_inputs"):
@@ -284,7 +284,7 @@ class CallRunner:
         outs = list(out) if isinstance(out, (list, tuple)) else [out]
         for t in outs:
             _check_output(layer, t)
-        graph = Graph(inputs + mask_inputs, outs, unused=mask_inputs)
+        graph = Graph(inputs + masks, outs, unused=masks)
         return Traced(graph, isinstance(out, (list, tuple)), recorder.reads)
 
     def _build_graph(self, layer: Layer, traced: Traced) -> None:
@@ -326,13 +326,13 @@ class CallRunner:
         xs = list(x) if multiple else [x]
         masks = list(mask) if isinstance(mask, (list, tuple)) else [mask] * (mask is not None)
         masks += [None] * (len(xs) - len(masks))
-        received = _received_masks(layer, masks) if _accepts(layer, "mask") else []
+        received = received_masks(layer, masks) if _accepts(layer, "mask") else []
         masked = tuple(m is not None for m in received)
         mode = bool(training) if _accepts(layer, "training") else None
         cache: dict[Any, Traced] = layer.__dict__.setdefault("_run_cache", {})
         key: tuple[Any, ...] = (mode, tuple(sorted(options.items())) if options else (), masked)
         built = layer.__dict__.get("input_shapes") if multiple else layer.input_shape
-        if not built or _has_none(built):  # traced for the data's own step counts
+        if not built or has_none(built):  # traced for the data's own step counts
             concrete = [tuple(a.shape[1:]) for a in xs]
             built = concrete if multiple else concrete[0]
             key = (*key, json.dumps(built))
@@ -348,86 +348,6 @@ class CallRunner:
             return dxs if multiple else dxs[0]
 
         return (tuple(outs) if traced.multiple_outputs else outs[0]), backprop_call
-
-
-def _has_none(shape: Any) -> bool:
-    """Whether a sample shape (or a list of them) has a size of None (unknown steps)."""
-    if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple)):
-        return any(_has_none(s) for s in shape)
-    return shape is not None and any(d is None for d in shape)
-
-
-def _probe(shape: Any, size: int) -> Any:
-    """``shape`` with every None size replaced by ``size``."""
-    if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple)):
-        return [_probe(s, size) for s in shape]
-    return tuple(size if d is None else d for d in shape)
-
-
-def _merge(layer: Layer, traced: Traced, other: Traced) -> None:
-    """Give ``traced``'s tensors (and input layers) None wherever the two probe traces differ:
-    the sizes that follow the unknown lengths. Its layers are built with those shapes.
-
-    Raises:
-        ValueError: ``call`` records different operations for different lengths.
-    """
-    a, b = traced.graph, other.graph
-    if len(a.nodes) != len(b.nodes) or any(
-        type(x.layer) is not type(y.layer) for x, y in zip(a.nodes, b.nodes, strict=True)
-    ):
-        raise ValueError(
-            f"Layer {layer.name!r} ({type(layer).__name__}).call records different operations "
-            "for different sequence lengths; give its input a concrete length "
-            "(Input(shape=(20, ...)) instead of None)."
-        )
-    pairs = list(zip(a.inputs, b.inputs, strict=True))
-    for x, y in zip(a.nodes, b.nodes, strict=True):
-        pairs += list(zip(x.outputs, y.outputs, strict=True))
-    for t, u in pairs:
-        t.sample_shape = tuple(
-            d if d == e else None for d, e in zip(t.sample_shape, u.sample_shape, strict=True)
-        )
-    for t in a.inputs:
-        t.node.layer.input_shape = t.sample_shape
-
-
-def _received_masks(layer: Layer, masks: list[Any]) -> list[Any]:
-    """The masks ``call(..., mask=)`` receives, as Keras passes them: those of its first
-    argument (one, or one per item of a list); ``call(inputs, other, mask=None)`` gets the
-    mask of ``inputs`` alone."""
-    return masks[:1] if layer.__dict__.get("spread_inputs") else masks
-
-
-def _mask_inputs(layer: Layer, shapes: list[Any], masked: tuple[bool, ...]) -> list[Any]:
-    """One bool ``(batch, steps)`` graph input per present mask, steps from its input."""
-    return [
-        InputLayer(shape[:1], name=f"{layer.name}/mask_{i}", dtype="bool").output
-        for i, (shape, present) in enumerate(zip(shapes, masked, strict=False))
-        if present
-    ]
-
-
-def _mask_argument(layer: Layer, tensors: list[Any], masked: tuple[bool, ...]) -> Any:
-    """``call``'s ``mask=``: the one mask tensor, or a list (None where absent)."""
-    if not layer.__dict__.get("multiple_inputs") or layer.__dict__.get("spread_inputs"):
-        return tensors[0]
-    found = iter(tensors)
-    return [next(found) if present else None for present in masked]
-
-
-def _call_with_mask(
-    layer: Layer, inputs: Any, mask: Any, options: dict[str, Any], training: bool | None
-) -> Any:
-    """``layer(x, mask=m)`` in a graph: ``m`` is a keyword tensor of the node, replacing the
-    mask ``x`` came with (:mod:`nnx.models.graph`); data in a trace becomes a constant."""
-    check_graph_training(layer, training)
-    trace = current_trace()
-    if trace is not None:
-        items = inputs if isinstance(inputs, list) else [inputs]
-        items = [t if as_symbolic(t) is not None else trace.constant(t) for t in items]
-        inputs = items if isinstance(inputs, list) else items[0]
-        mask = mask if as_symbolic(mask) is not None else trace.constant(mask)
-    return call_symbolic(layer, inputs, options or None, {"mask": mask})
 
 
 def _user_build(layer: Layer) -> Any:
