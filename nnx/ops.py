@@ -6,7 +6,9 @@ symbolic tensors, where it records an operation node with an explicit backward
 ``call`` or a ``Lambda``. Axes count the batch axis (axis 0), as in Keras; in a graph an
 operation keeps the batch axis (``sum(x, axis=-1)``, not over the batch). ``shape`` of a
 symbolic tensor is ``(None, ...)``: the sizes other than the batch are concrete ints, so
-``arange(shape(x)[-1])`` is data, which a layer called on it takes as a constant.
+``arange(shape(x)[-1])`` is data, which a layer called on it takes as a constant. Masks are
+built with the comparisons, logic, ``minimum``/``maximum``, ``tile`` and ``tril``/``triu``
+(bool results carry no gradient).
 
 >>> import nnx
 >>> from nnx import ops

@@ -12,6 +12,12 @@ traced once per mode (True/False), so Python branches on ``training`` follow the
 Keras. Data inside ``call`` (``ops.arange``) becomes a constant node, so a layer called on it
 (a position embedding) still learns.
 
+Masks flow as in Keras: the inputs' timestep masks flow into the traced graph, a ``call``
+taking ``mask`` receives them as bool graph inputs (:mod:`nnx.models.subclassed_masks`; traced
+once with and once without), and the output's mask is the class's ``compute_mask``, else the
+incoming one with ``supports_masking``. Inputs of unknown length (``Input(shape=(None,))``)
+are traced per length (:mod:`nnx.models.subclassed_lengths`).
+
 >>> import nnx
 >>> from nnx import layers
 >>> class Residual(layers.Layer):
