@@ -38,7 +38,8 @@ class NestedModel(Layer):
     """A functional model as one layer of another graph or ``Sequential`` (see the module).
 
     Args:
-        model: the built functional model, or None when rebuilt from a config.
+        model: the built functional model, or its graph config (``model.get_config()``): a
+            fresh copy, built with the model using it.
         name: the layer's name (default: the model's).
 
     Shape:
@@ -46,14 +47,28 @@ class NestedModel(Layer):
     """
 
     def __init__(
-        self, model: Functional | None = None, *, name: str | None = None, trainable: bool = True
+        self,
+        model: Functional | dict[str, Any] | None = None,
+        *,
+        name: str | None = None,
+        trainable: bool = True,
     ) -> None:
-        super().__init__(name=name or (model.name if model else None), trainable=trainable)
-        self.model = model
+        config = model if isinstance(model, dict) else None
+        built = model if isinstance(model, Functional) else None
+        default = config.get("name") if config else (built.name if built else None)
+        super().__init__(name=name or default, trainable=trainable)
+        self.model: Functional | None = built
         self._pending: tuple[Any, Any, dict[str, Any]] | None = None
         self._mask: Any = None
-        if model is not None:
-            self.multiple_inputs = len(model.inputs) > 1  # type: ignore[misc]
+        if config is not None:  # a graph config: its fresh layers, built with the outer model
+            layers = [
+                layer_class(spec["class_name"]).from_config(dict(spec["config"]))
+                for spec in config["layers"]
+            ]
+            inputs, outputs = connect(layers, config)
+            self._pending = (inputs, outputs, dict(config))
+        if built is not None or config is not None:
+            self.multiple_inputs = len(self._tensors()[0]) > 1  # type: ignore[misc]
 
     @property
     def summary_type(self) -> str:
@@ -163,23 +178,20 @@ class NestedModel(Layer):
     # --- config -----------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """The inner model's graph config (its layers and calls), not its weights."""
-        config = graph_config(self._model())
-        config.pop("compiled_outputs", None)
+        if self.model is None:
+            assert self._pending is not None
+            config = dict(self._pending[2])
+        else:
+            config = graph_config(self.model)
+            config.pop("compiled_outputs", None)
         return {"name": self.name, "trainable": self.trainable, "model": config}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> NestedModel:
         """Rebuild the inner graph from fresh layers; its weights are made when it is built."""
-        inner = dict(config["model"])
-        layers = [
-            layer_class(spec["class_name"]).from_config(dict(spec["config"]))
-            for spec in inner["layers"]
-        ]
-        inputs, outputs = connect(layers, inner)
-        layer = cls(None, name=config.get("name"), trainable=config.get("trainable", True))
-        layer._pending = (inputs, outputs, inner)
-        layer.multiple_inputs = len(layer._tensors()[0]) > 1  # type: ignore[misc]
-        return layer
+        return cls(
+            dict(config["model"]), name=config.get("name"), trainable=config.get("trainable", True)
+        )
 
 
 def _flat(value: Any) -> list[Any]:
