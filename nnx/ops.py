@@ -6,7 +6,9 @@ symbolic tensors, where it records an operation node with an explicit backward
 ``call`` or a ``Lambda``. Axes count the batch axis (axis 0), as in Keras; in a graph an
 operation keeps the batch axis (``sum(x, axis=-1)``, not over the batch). ``shape`` of a
 symbolic tensor is ``(None, ...)``: the sizes other than the batch are concrete ints, so
-``arange(shape(x)[-1])`` is data, which a layer called on it takes as a constant.
+``arange(shape(x)[-1])`` is data, which a layer called on it takes as a constant. Masks are
+built with the comparisons, logic, ``minimum``/``maximum``, ``tile`` and ``tril``/``triu``
+(bool results carry no gradient).
 
 >>> import nnx
 >>> from nnx import ops
@@ -33,21 +35,34 @@ __all__ = [
     "abs",
     "add",
     "arange",
+    "argmax",
+    "argmin",
     "cast",
     "concatenate",
     "convert_to_numpy",
     "convert_to_tensor",
     "cumsum",
     "divide",
+    "equal",
     "exp",
     "expand_dims",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
     "log",
+    "logical_and",
+    "logical_not",
+    "logical_or",
     "matmul",
     "max",
+    "maximum",
     "mean",
     "min",
+    "minimum",
     "multiply",
     "negative",
+    "not_equal",
     "ones",
     "ones_like",
     "power",
@@ -63,7 +78,10 @@ __all__ = [
     "subtract",
     "sum",
     "tanh",
+    "tile",
     "transpose",
+    "tril",
+    "triu",
     "where",
     "zeros",
     "zeros_like",
@@ -133,6 +151,62 @@ def matmul(x1: Any, x2: Any) -> Any:
     return _run("matmul", (x1, x2))
 
 
+def minimum(x1: Any, x2: Any) -> Any:
+    """The elementwise smaller of ``x1`` and ``x2`` (``dy`` goes to the one picked)."""
+    return _run("minimum", (x1, x2))
+
+
+def maximum(x1: Any, x2: Any) -> Any:
+    """The elementwise larger of ``x1`` and ``x2``."""
+    return _run("maximum", (x1, x2))
+
+
+# --- comparisons and logic: bool results, no gradient (what masks are made of) ---------------
+def equal(x1: Any, x2: Any) -> Any:
+    """``x1 == x2`` elementwise."""
+    return _run("equal", (x1, x2))
+
+
+def not_equal(x1: Any, x2: Any) -> Any:
+    """``x1 != x2`` elementwise (``not_equal(token_ids, 0)``: the padding mask)."""
+    return _run("not_equal", (x1, x2))
+
+
+def greater(x1: Any, x2: Any) -> Any:
+    """``x1 > x2`` elementwise."""
+    return _run("greater", (x1, x2))
+
+
+def greater_equal(x1: Any, x2: Any) -> Any:
+    """``x1 >= x2`` elementwise."""
+    return _run("greater_equal", (x1, x2))
+
+
+def less(x1: Any, x2: Any) -> Any:
+    """``x1 < x2`` elementwise."""
+    return _run("less", (x1, x2))
+
+
+def less_equal(x1: Any, x2: Any) -> Any:
+    """``x1 <= x2`` elementwise."""
+    return _run("less_equal", (x1, x2))
+
+
+def logical_and(x1: Any, x2: Any) -> Any:
+    """``x1 and x2`` elementwise (bool arrays)."""
+    return _run("logical_and", (x1, x2))
+
+
+def logical_or(x1: Any, x2: Any) -> Any:
+    """``x1 or x2`` elementwise (bool arrays)."""
+    return _run("logical_or", (x1, x2))
+
+
+def logical_not(x: Any) -> Any:
+    """``not x`` elementwise (a bool array)."""
+    return _run("logical_not", (x,))
+
+
 # --- elementwise functions -------------------------------------------------------------------
 def exp(x: Any) -> Any:
     """``e^x``."""
@@ -200,6 +274,16 @@ def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     return _run("min", (x,), axis=_axis(axis), keepdims=keepdims)
 
 
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+    """The index of the largest value along ``axis`` (None: of the flattened array)."""
+    return _run("argmax", (x,), axis=axis, keepdims=keepdims)
+
+
+def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+    """The index of the smallest value along ``axis``."""
+    return _run("argmin", (x,), axis=axis, keepdims=keepdims)
+
+
 def cumsum(x: Any, axis: int | None = None) -> Any:
     """The cumulative sum along ``axis`` (None: of the flattened array)."""
     return _run("cumsum", (x,), axis=axis)
@@ -226,7 +310,10 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Any:
 
 
 def expand_dims(x: Any, axis: int) -> Any:
-    """A new axis of size 1 at ``axis``."""
+    """A new axis of size 1 at ``axis``. ``expand_dims(None, -1)`` of the unknown batch size
+    (``shape(x)[0]`` of a graph tensor) is the shape vector ``[None]`` (see :func:`tile`)."""
+    if x is None:
+        return [None]
     return _run("expand_dims", (x,), axis=int(axis))
 
 
@@ -236,8 +323,59 @@ def squeeze(x: Any, axis: Axis = None) -> Any:
 
 
 def concatenate(xs: Sequence[Any], axis: int = 0) -> Any:
-    """The tensors joined along an existing ``axis``."""
+    """The tensors joined along an existing ``axis``. Shape vectors holding the unknown batch
+    size (``[None]``, see :func:`expand_dims`) join into a Python list, such as the repeats
+    ``[None, 1, 1]`` of :func:`tile`."""
+    if any(_holds_batch(x) for x in xs):
+        return [d for x in xs for d in (x if isinstance(x, list) else _host_list(x))]
     return _run("concatenate", tuple(xs), axis=int(axis))
+
+
+def tile(x: Any, repeats: Any) -> Any:
+    """``x`` repeated ``repeats[i]`` times along each axis (fewer axes: ones added first).
+
+    In a graph (or a traced ``call``) the batch axis is repeated once; a repeat of None (the
+    unknown batch size, ``[batch_size, 1, 1]`` built from ``shape(x)[0]``) on a constant's
+    unit first axis leaves that axis to broadcast against the batch, which is what
+    repeating it batch-size times gives (Keras's causal mask idiom).
+    """
+    reps = list(repeats) if isinstance(repeats, (list, tuple)) else _host_list(repeats)
+    if None in reps:
+        if reps.index(None) != 0 or reps.count(None) > 1:
+            raise ValueError(f"ops.tile: only the first repeat may be the batch size, {reps}.")
+        trace = current_trace()
+        if not is_symbolic(x) and trace is None:
+            raise ValueError("ops.tile: a repeat of None (an unknown batch size) needs a graph.")
+        if not is_symbolic(x) and x.shape[0] == 1:
+            x = trace.constant(x[0, ...])  # the unit first axis is the constant's batch axis
+        if not is_symbolic(x) or x.shape[0] != 1:
+            raise ValueError(
+                f"ops.tile: a None (batch) repeat needs a first axis of size 1, received "
+                f"shape {tuple(x.shape)}."
+            )
+        reps[0] = 1
+    return _run("tile", (x,), reps=[int(r) for r in reps])
+
+
+def tril(x: Any, k: int = 0) -> Any:
+    """``x`` with the entries above the ``k``-th diagonal of its last two axes set to 0."""
+    return _run("tril", (x,), k=int(k))
+
+
+def triu(x: Any, k: int = 0) -> Any:
+    """``x`` with the entries below the ``k``-th diagonal of its last two axes set to 0."""
+    return _run("triu", (x,), k=int(k))
+
+
+def _holds_batch(x: Any) -> bool:
+    return isinstance(x, list) and None in x
+
+
+def _host_list(x: Any) -> list[Any]:
+    """The values of a 1-d array or sequence of ints as a list."""
+    if hasattr(x, "shape"):
+        return [int(v) for v in convert_to_numpy(x).reshape(-1).tolist()]
+    return [int(v) for v in x]
 
 
 def stack(x: Sequence[Any], axis: int = 0) -> Any:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nnx.backends.base import Array, array_namespace
+from nnx.functional.operations_compare import COMPARE_OPERATIONS
 from nnx.functional.operations_shape import (
     SHAPE_OPERATIONS,
     Operation,
@@ -177,4 +178,5 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "softmax": Operation(lambda shapes, params: shapes[0], _Softmax.forward),
     **SHAPE_OPERATIONS,
+    **COMPARE_OPERATIONS,
 }

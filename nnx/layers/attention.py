@@ -321,7 +321,7 @@ class MultiHeadAttention(Layer):
         if "attention_mask" in keywords:
             mask = tuple(keywords["attention_mask"])
             if len(mask) != 2 or not all(
-                a is None or b is None or a == b for a, b in zip(mask, (tq, tv), strict=True)
+                a is None or b is None or a in (1, b) for a, b in zip(mask, (tq, tv), strict=True)
             ):
                 raise ValueError(
                     f"MultiHeadAttention {self.name!r}: attention_mask must have shape "
@@ -622,10 +622,14 @@ class MultiHeadAttention(Layer):
     ) -> Array | None:
         """The bool ``(batch | 1, 1, Tq, Tv)`` of allowed (query, key) pairs, None for all."""
         n, tq, tv = query.shape[0], query.shape[1], source.shape[1]
-        if attention_mask is not None and tuple(attention_mask.shape) != (n, tq, tv):
+        if attention_mask is not None and (
+            attention_mask.ndim != 3
+            or any(a not in (1, b) for a, b in zip(attention_mask.shape, (n, tq, tv), strict=True))
+        ):
             raise ValueError(
                 f"MultiHeadAttention {self.name!r}: attention_mask must have shape "
-                f"{(n, tq, tv)}, received {tuple(attention_mask.shape)}."
+                f"{(n, tq, tv)} (or 1 on an axis, broadcast), received "
+                f"{tuple(attention_mask.shape)}."
             )
         xp = self.backend.xp  # type: ignore[union-attr]
         if attention_mask is not None and attention_mask.dtype != xp.bool:

@@ -512,6 +512,18 @@ def _call_forward(self: Layer, x: Any, *, training: bool = False, **options: Any
     return _runner().forward(self, x, training, options)
 
 
+def _call_forward_masked(
+    self: Layer, x: Any, mask: Any, *, training: bool = False, **options: Any
+) -> Any:
+    """The traced ``call`` run forward with the inputs' timestep masks (its ``mask=``)."""
+    return _runner().forward(self, x, training, options, mask)
+
+
+def _call_compute_mask(self: Layer, x: Any, mask: Any) -> Any:
+    """The output mask of a layer defining ``call``: Keras's ``supports_masking`` rule."""
+    return _runner().compute_mask(self, x, mask)
+
+
 def _call_build(
     self: Layer,
     input_shape: Any,
@@ -540,6 +552,8 @@ def _call_call_output_shape(
 _CALL_METHODS: dict[str, Any] = {
     "__call__": _call_call,
     "forward": _call_forward,
+    "forward_masked": _call_forward_masked,
+    "compute_mask": _call_compute_mask,
     "build": _call_build,
     "compute_output_shape": _call_output_shape,
     "compute_call_output_shape": _call_call_output_shape,

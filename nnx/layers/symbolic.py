@@ -71,8 +71,9 @@ class SymbolicTensor:
             only (an ``nnx.ops.arange`` in a traced ``call``), whose first axis has that fixed
             size and broadcasts against the batch axis (see :func:`full_shape`).
 
-    Arithmetic (``+ - * / ** @``, unary ``-``) with a number, an array or another tensor
-    records an operation node (:mod:`nnx.layers.tensor_ops`), broadcasting as NumPy does.
+    Arithmetic (``+ - * / ** @``, unary ``-``), comparisons (``< <= > >=``) and logic
+    (``& | ~``) with a number, an array or another tensor record an operation node
+    (:mod:`nnx.layers.tensor_ops`), broadcasting as NumPy does.
     """
 
     #: ``apply(op, operands, params) -> SymbolicTensor``: records an operation node; set by
@@ -157,6 +158,35 @@ class SymbolicTensor:
 
     def __getitem__(self, index: Any) -> Any:
         return self._apply("getitem", (self,), index=index)
+
+    # comparisons and logic (bool results, no gradient: what masks are made of); == and !=
+    # stay identity, as tensors are dict keys and list members (use ops.equal/not_equal)
+    def __lt__(self, other: Any) -> Any:
+        return self._apply("less", (self, other))
+
+    def __le__(self, other: Any) -> Any:
+        return self._apply("less_equal", (self, other))
+
+    def __gt__(self, other: Any) -> Any:
+        return self._apply("greater", (self, other))
+
+    def __ge__(self, other: Any) -> Any:
+        return self._apply("greater_equal", (self, other))
+
+    def __and__(self, other: Any) -> Any:
+        return self._apply("logical_and", (self, other))
+
+    def __rand__(self, other: Any) -> Any:
+        return self._apply("logical_and", (other, self))
+
+    def __or__(self, other: Any) -> Any:
+        return self._apply("logical_or", (self, other))
+
+    def __ror__(self, other: Any) -> Any:
+        return self._apply("logical_or", (other, self))
+
+    def __invert__(self) -> Any:
+        return self._apply("logical_not", (self,))
 
 
 def full_shape(tensor: SymbolicTensor) -> Shape:
@@ -386,7 +416,10 @@ def _keyword_shapes(keywords: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_same_as_before(layer: Any, shape: Any, who: str) -> None:
-    """A shared or pre-built layer must see the shape it was built or first called with."""
+    """A shared or pre-built layer must see the shape it was built or first called with
+    (not checked inside a traced ``call`` of unknown length, traced once per length)."""
+    if getattr(current_trace(), "loose", False):
+        return
     if layer.inbound_nodes:
         first = layer.inbound_nodes[0]
         before: Any = [t.sample_shape for t in first.args]

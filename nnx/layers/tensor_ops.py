@@ -21,15 +21,26 @@ from typing import Any
 from nnx.backends import Backend, backend_of, get_backend
 from nnx.backends.base import Array, Generator
 from nnx.functional.operations import OPERATIONS
+from nnx.functional.operations_compare import BOOL_RESULTS, INDEX_RESULTS
 from nnx.functional.operations_shape import encode_index
 from nnx.layers.base import Backprop, Layer, Shape, register_layer
+from nnx.layers.parameter import Parameter
 from nnx.layers.symbolic import SymbolicTensor, as_symbolic, call_symbolic, current_trace
 from nnx.validation import check_choice
 
 __all__ = ["Constant", "TensorOp", "apply_operation", "constant_tensor"]
 
 #: operations taking two operands, one of which may be a number
-BINARY = ("add", "subtract", "multiply", "divide", "power")
+BINARY = (
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "power",
+    "minimum",
+    "maximum",
+    *sorted(BOOL_RESULTS - {"logical_not"}),
+)
 
 
 def _unique_name(base: str) -> str:
@@ -212,6 +223,16 @@ def _number(value: Any) -> float | int | None:
     return None
 
 
+def _constant(value: Any, anchor: SymbolicTensor, trace: Any, rank: int) -> SymbolicTensor:
+    """An array operand as a graph tensor. An array with the tensors' rank and a first axis
+    of 1 broadcasts against the batch as NumPy would (``(1, t, t)`` with ``(n, 1, t)``): that
+    axis is the constant's unit batch axis; any other array is one sample (``(t, d)``)."""
+    if isinstance(value, Parameter) or getattr(value, "ndim", 0) != rank or value.shape[0] != 1:
+        return trace.constant(value) if trace else constant_tensor(value, anchor)
+    sample = value[0, ...]
+    return trace.constant(sample) if trace else constant_tensor(sample, anchor)
+
+
 def apply_operation(op: str, operands: Sequence[Any], params: dict[str, Any]) -> SymbolicTensor:
     """Record ``op(*operands, **params)`` on symbolic tensors (at least one operand is one):
     a number operand of a binary operation becomes ``params["scalar"]``, an array a constant.
@@ -231,8 +252,9 @@ def apply_operation(op: str, operands: Sequence[Any], params: dict[str, Any]) ->
             items = [items[1 if first else 0]]
     anchor = next(t for t in map(as_symbolic, items) if t is not None)
     trace = current_trace()  # inside a traced call, a layer's own weight is read as a node
+    rank = max(t.ndim for t in map(as_symbolic, items) if t is not None)
     tensors = [
-        t if t is not None else trace.constant(v) if trace else constant_tensor(v, anchor)
+        t if t is not None else _constant(v, anchor, trace, rank)
         for t, v in zip(map(as_symbolic, items), items, strict=True)
     ]
     layer = TensorOp(op, params, [t.leading_dim for t in tensors])
@@ -245,6 +267,8 @@ def apply_operation(op: str, operands: Sequence[Any], params: dict[str, Any]) ->
     out.dtype = (
         params.get("dtype") if op == "cast" else (dtypes.pop() if len(dtypes) == 1 else None)
     )
+    if op in BOOL_RESULTS or op in INDEX_RESULTS:
+        out.dtype = "bool" if op in BOOL_RESULTS else "int64"
     return out
 
 

@@ -43,6 +43,7 @@ class Graph:
     Args:
         inputs: the graph's input tensors (``nnx.Input`` outputs), in order.
         outputs: the tensors it computes, in order.
+        unused: inputs no output needs to read (a traced ``call``'s ``mask``).
 
     Attributes:
         nodes: the layer calls in topological order (inputs excluded).
@@ -62,7 +63,12 @@ class Graph:
     (['shared', 'shared', 'shared', 'sum'], ['shared'])
     """
 
-    def __init__(self, inputs: Sequence[SymbolicTensor], outputs: Sequence[SymbolicTensor]):
+    def __init__(
+        self,
+        inputs: Sequence[SymbolicTensor],
+        outputs: Sequence[SymbolicTensor],
+        unused: Sequence[SymbolicTensor] = (),
+    ):
         self.inputs, self.outputs = list(inputs), list(outputs)
         given = {id(t) for t in self.inputs}
         if len(given) != len(self.inputs):
@@ -75,10 +81,11 @@ class Graph:
                 )
         self.nodes = _topological(self.outputs, given)
         used = {id(t) for node in self.nodes for t in node.inputs} | {id(t) for t in self.outputs}
-        unused = [t.name for t in self.inputs if id(t) not in used]
-        if unused:
+        allowed = {id(t) for t in unused}
+        disconnected = [t.name for t in self.inputs if id(t) not in used | allowed]
+        if disconnected:
             raise ValueError(
-                f"Model: input(s) {', '.join(map(repr, unused))} are disconnected: no output "
+                f"Model: input(s) {', '.join(map(repr, disconnected))} are disconnected: no output "
                 "depends on them. Remove them from inputs or use them."
             )
         calls: dict[int, int] = {}
@@ -126,15 +133,26 @@ class Graph:
         return outputs, backprop
 
     def run_masked(
-        self, xs: Sequence[Array], *, training: bool, logits: frozenset[int] = frozenset()
+        self,
+        xs: Sequence[Array],
+        *,
+        training: bool,
+        logits: frozenset[int] = frozenset(),
+        input_masks: Sequence[Array | None] | None = None,
     ) -> tuple[list[Array], GraphBackprop, list[Array | None]]:
-        """:meth:`run` plus the timestep mask of each output (None: not masked)."""
+        """:meth:`run` plus the timestep mask of each output (None: not masked).
+
+        ``input_masks`` (one per input, None: unmasked) are the masks the inputs come with
+        when the graph runs as a layer (a nested model, a traced ``call``): they flow from
+        the inputs as the masks layers make do."""
         if len(xs) != len(self.inputs):
             raise ValueError(f"The graph has {len(self.inputs)} inputs, received {len(xs)} arrays.")
         for t, x in zip(self.inputs, xs, strict=True):
             t.node.layer.check_input(x)  # the Input layer: backend and sample shape
         values: dict[int, Array] = {id(t): x for t, x in zip(self.inputs, xs, strict=True)}
-        masks: dict[int, Array] = {}
+        masks: dict[int, Array] = {
+            id(t): m for t, m in zip(self.inputs, input_masks or [], strict=False) if m is not None
+        }
         raw = {id(self.outputs[i].node) for i in logits}
         records: list[tuple[Node, Callable[[Any], Any]]] = []
         for node in self.nodes:

@@ -258,7 +258,9 @@ _PASS_MASK = Layer.compute_mask
 
 def _as_layer(item: Any) -> Any:
     """The ``Input`` layer behind an ``nnx.Input(...)`` tensor (Keras 3 lets a ``Sequential``
-    start with ``keras.Input``); anything else unchanged, for ``_check_new`` to judge."""
+    start with ``keras.Input``), a functional model's :class:`~nnx.models.nested.NestedModel`;
+    anything else unchanged, for ``_check_new`` to judge."""
     if isinstance(item, SymbolicTensor) and not item.node.inputs:
         return item.node.layer
-    return item
+    nested = getattr(type(item), "nested_layer", None)  # a functional model: one layer
+    return nested(item) if isinstance(item, Model) and nested is not None else item

@@ -12,6 +12,12 @@ traced once per mode (True/False), so Python branches on ``training`` follow the
 Keras. Data inside ``call`` (``ops.arange``) becomes a constant node, so a layer called on it
 (a position embedding) still learns.
 
+Masks flow as in Keras: the inputs' timestep masks flow into the traced graph, a ``call``
+taking ``mask`` receives them as bool graph inputs (:mod:`nnx.models.subclassed_masks`; traced
+once with and once without), and the output's mask is the class's ``compute_mask``, else the
+incoming one with ``supports_masking``. Inputs of unknown length (``Input(shape=(None,))``)
+are traced per length (:mod:`nnx.models.subclassed_lengths`).
+
 >>> import nnx
 >>> from nnx import layers
 >>> class Residual(layers.Layer):
@@ -51,6 +57,8 @@ from nnx.layers.symbolic import (
 from nnx.layers.tensor_ops import constant_tensor
 from nnx.models.graph import Graph
 from nnx.models.model import Model
+from nnx.models.subclassed_lengths import has_none, merge_probes, probe
+from nnx.models.subclassed_masks import call_with_mask, mask_argument, mask_inputs, received_masks
 from nnx.models.weight_read import WeightRead
 
 __all__ = ["CallRunner", "Traced", "traced_layers"]
@@ -71,6 +79,8 @@ class _Trace:
     def __init__(self, layer: Layer, inputs: list[SymbolicTensor], training: bool | None):
         self.layer, self.anchor, self.training = layer, inputs[0], training
         self.reads: dict[int, SymbolicTensor] = {}
+        #: a layer of unknown sequence length traced for one length: no same-shape check
+        self.loose = False
 
     def constant(self, value: Any) -> SymbolicTensor:
         """A constant node for data, or a weight node for one of the layer's weights."""
@@ -119,11 +129,6 @@ class CallRunner:
         ``training=True``) mode."""
         training = kwargs.pop("training", None)
         mask = kwargs.pop("mask", None)
-        if mask is not None:
-            raise NotImplementedError(
-                f"Layer {layer.name!r}: masks are not passed into a subclassed layer's call; "
-                "apply them inside call (ops.where) or use the built-in layers' masking."
-            )
         if args:
             inputs = [inputs, *args]
             layer.spread_inputs = True  # type: ignore[attr-defined]
@@ -132,7 +137,9 @@ class CallRunner:
             inputs = list(inputs)
         if is_symbolic(inputs) or current_trace() is not None:
             layer.__dict__.setdefault("input_dtypes", _dtypes(inputs))
-            return call_in_graph(layer, inputs, kwargs or None, training=training)
+            if mask is None:
+                return call_in_graph(layer, inputs, kwargs or None, training=training)
+            return call_with_mask(layer, inputs, mask, kwargs, training)
         items = inputs if layer.multiple_inputs else [inputs]
         if not layer.built:
             shapes = [tuple(a.shape[1:]) for a in items]
@@ -140,7 +147,17 @@ class CallRunner:
             shape: Any = shapes if layer.multiple_inputs else shapes[0]
             layer.build(shape, backend_of(items[0]))
         with no_backprop():
-            return self.forward(layer, inputs, bool(training), kwargs)[0]
+            return self.forward(layer, inputs, bool(training), kwargs, mask)[0]
+
+    def compute_mask(self, layer: Layer, x: Any, mask: Any) -> Any:
+        """Keras's rule for a layer defining ``call`` without ``compute_mask``: with
+        ``supports_masking`` the mask ``call`` received passes through (for
+        ``call(inputs, other, mask=None)`` the first input's), else the output has none."""
+        if not layer.supports_masking:
+            return None
+        if layer.__dict__.get("spread_inputs") and isinstance(mask, (list, tuple)):
+            return mask[0]
+        return mask
 
     # --- shapes and building ----------------------------------------------------------------
     def output_shape(self, layer: Layer, input_shape: Any, options: dict[str, Any]) -> Any:
@@ -211,13 +228,44 @@ class CallRunner:
             layer.backend = None
 
     def trace(
-        self, layer: Layer, input_shape: Any, training: bool | None, options: dict[str, Any]
+        self,
+        layer: Layer,
+        input_shape: Any,
+        training: bool | None,
+        options: dict[str, Any],
+        masked: tuple[bool, ...] = (),
     ) -> Traced:
-        """The graph of ``call`` for inputs of ``input_shape`` in mode ``training`` (cached)."""
+        """The graph of ``call`` for inputs of ``input_shape`` in mode ``training`` (cached);
+        ``masked`` says which of the masks ``call`` receives are present: each is one more
+        graph input, a bool ``(batch, steps)`` tensor, given to ``call`` as ``mask=``."""
         traces: dict[tuple[Any, ...], Traced] = layer.__dict__.setdefault("_traces", {})
-        key = _key(input_shape, training, options)
+        key = (*_key(input_shape, training, options), masked)
         if key in traces:
             return traces[key]
+        declared = layer.__dict__.get("input_shapes") or layer.input_shape
+        free = has_none(input_shape)
+        loose = free or has_none(declared)
+        if free:  # steps of unknown length: two probe lengths tell which sizes follow them
+            traced = self._record(layer, probe(input_shape, 2), training, options, masked, loose)
+            other = self._record(layer, probe(input_shape, 3), training, options, masked, loose)
+            merge_probes(layer, traced.graph, other.graph)
+        else:
+            traced = self._record(layer, input_shape, training, options, masked, loose)
+        traces[key] = traced
+        if layer.built:
+            self._build_graph(layer, traced)
+        return traced
+
+    def _record(
+        self,
+        layer: Layer,
+        input_shape: Any,
+        training: bool | None,
+        options: dict[str, Any],
+        masked: tuple[bool, ...],
+        loose: bool,
+    ) -> Traced:
+        """Run ``call`` once on placeholders of ``input_shape`` and record its graph."""
         multiple = bool(layer.__dict__.get("multiple_inputs", False))
         shapes = list(input_shape) if multiple else [input_shape]
         dtypes = layer.__dict__.get("input_dtypes") or [None] * len(shapes)
@@ -226,9 +274,13 @@ class CallRunner:
             for i, (s, d) in enumerate(zip(shapes, dtypes, strict=True))
         ]
         recorder = _Trace(layer, inputs, training)
+        recorder.loose = loose  # sublayers see a length other than the one they are built for
         kwargs = dict(options)
         if training is not None:
             kwargs["training"] = training
+        masks = mask_inputs(layer, shapes, masked)
+        if any(masked):
+            kwargs["mask"] = mask_argument(layer, masks, masked)
         arg: Any = inputs if multiple else inputs[0]
         with tracing(recorder):
             if layer.__dict__.get("spread_inputs"):
@@ -238,11 +290,8 @@ class CallRunner:
         outs = list(out) if isinstance(out, (list, tuple)) else [out]
         for t in outs:
             _check_output(layer, t)
-        traced = Traced(Graph(inputs, outs), isinstance(out, (list, tuple)), recorder.reads)
-        traces[key] = traced
-        if layer.built:
-            self._build_graph(layer, traced)
-        return traced
+        graph = Graph(inputs + masks, outs, unused=masks)
+        return Traced(graph, isinstance(out, (list, tuple)), recorder.reads)
 
     def _build_graph(self, layer: Layer, traced: Traced) -> None:
         """Build the layers of a trace not built yet; collect the layer's weights."""
@@ -269,24 +318,39 @@ class CallRunner:
 
     # --- running ----------------------------------------------------------------------------
     def forward(
-        self, layer: Layer, x: Any, training: bool, options: dict[str, Any]
+        self,
+        layer: Layer,
+        x: Any,
+        training: bool,
+        options: dict[str, Any],
+        mask: Any = None,
     ) -> tuple[Any, Any]:
-        """Run the trace of ``call`` for this mode: ``(y, backprop)``."""
+        """Run the trace of ``call`` for this mode: ``(y, backprop)``. ``mask`` (one, or a
+        list for a list input; None: none) is the inputs' timestep masks: they flow into the
+        traced graph from its inputs, and ``call(..., mask=...)`` receives them as tensors."""
         multiple = bool(layer.__dict__.get("multiple_inputs", False))
         xs = list(x) if multiple else [x]
+        masks = list(mask) if isinstance(mask, (list, tuple)) else [mask] * (mask is not None)
+        masks += [None] * (len(xs) - len(masks))
+        received = received_masks(layer, masks) if _accepts(layer, "mask") else []
+        masked = tuple(m is not None for m in received)
         mode = bool(training) if _accepts(layer, "training") else None
         cache: dict[Any, Traced] = layer.__dict__.setdefault("_run_cache", {})
-        key = (mode, tuple(sorted(options.items())) if options else ())
+        key: tuple[Any, ...] = (mode, tuple(sorted(options.items())) if options else (), masked)
+        built = layer.__dict__.get("input_shapes") if multiple else layer.input_shape
+        if not built or has_none(built):  # traced for the data's own step counts
+            concrete = [tuple(a.shape[1:]) for a in xs]
+            built = concrete if multiple else concrete[0]
+            key = (*key, json.dumps(built))
         traced = cache.get(key)
         if traced is None:
-            shape: Any = [tuple(a.shape[1:]) for a in xs]
-            built = layer.__dict__.get("input_shapes") if multiple else layer.input_shape
-            traced = self.trace(layer, built or (shape if multiple else shape[0]), mode, options)
+            traced = self.trace(layer, built, mode, options, masked if any(masked) else ())
             cache[key] = traced
-        outs, backprop = traced.graph.run(xs, training=training)
+        feeds = xs + [m for m in received if m is not None]
+        outs, backprop, _ = traced.graph.run_masked(feeds, training=training, input_masks=masks)
 
         def backprop_call(dy: Any) -> Any:
-            dxs = backprop(list(dy) if traced.multiple_outputs else [dy])
+            dxs = backprop(list(dy) if traced.multiple_outputs else [dy])[: len(xs)]
             return dxs if multiple else dxs[0]
 
         return (tuple(outs) if traced.multiple_outputs else outs[0]), backprop_call

@@ -38,7 +38,7 @@ def _table(model: Any) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     connections = getattr(model, "connections", None)
     rows = [
         (
-            f"{layer.name} ({type(layer).__name__})",
+            f"{layer.name} ({getattr(layer, 'summary_type', type(layer).__name__)})",
             _output_shape(model, layer),
             f"{layer.count_params():,}",
             *([connections(layer)] if connections is not None else []),

@@ -29,6 +29,23 @@ def _cell(name: str, units: int) -> dict[str, Any]:
 
 #: layers that are one step of a recurrent layer: checked inside ``RNN(cell)``
 CELLS = ("SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells")
+#: the graph config of a small functional model (x -> Dense(3, tanh)), for NestedModel's case
+NESTED_GRAPH: dict[str, Any] = {
+    "class_name": "Functional",
+    "name": "nested",
+    "layers": [
+        {"class_name": "Input", "config": {"name": "nested_x", "shape": [4]}},
+        {
+            "class_name": "Dense",
+            "config": {"name": "nested_dense", "units": 3, "activation": "tanh"},
+        },
+    ],
+    "nodes": [{"layer": "nested_dense", "inputs": [["nested_x", 0]], "multiple": False}],
+    "inputs": [["nested_x", 0]],
+    "outputs": [["nested_dense", 0]],
+    "input_form": "single",
+    "output_form": "single",
+}
 
 #: one case per registered layer: (class name, constructor arguments, input shape, training)
 #: (``TextVectorization`` maps strings, ``Discretization`` and ``CategoryEncoding`` map
@@ -112,6 +129,8 @@ LAYER_CASES: list[tuple[str, dict[str, Any], Any, bool]] = [
     ("Dot", {"axes": 2, "normalize": True}, [(3, 2), (4, 2)], False),
     # arithmetic on symbolic tensors (x * y, broadcast); a Constant node has no gradient
     ("TensorOp", {"op": "multiply", "leading": [None, None]}, [(3, 4), (1, 4)], False),
+    # a functional model used as a layer, given as its graph config
+    ("NestedModel", {"model": NESTED_GRAPH}, (4,), False),
 ]
 
 #: layers whose input is token ids in ``[0, n)`` (checked for their weights' gradient)

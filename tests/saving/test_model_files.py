@@ -144,6 +144,15 @@ SAMPLES = {
     # arithmetic on symbolic tensors: an operation takes a list; a constant enters through one
     "TensorOp": (lambda: nnx.layers.TensorOp("multiply", leading=[None, None]), (6, 2)),
     "Constant": (lambda: None, (6, 2)),
+    # a functional model as a layer: a fresh copy of its graph, built with the outer model
+    "NestedModel": (
+        lambda: nnx.models.NestedModel(
+            nnx.Model(
+                *(lambda x: (x, Dense(3, activation="tanh")(x)))(nnx.Input((6, 2)))
+            ).get_config()
+        ),
+        (6, 2),
+    ),
 }
 #: layers whose inputs are not real-valued features: ``(rng, n, shape) -> x``
 INPUTS = {
