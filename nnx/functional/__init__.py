@@ -1,12 +1,31 @@
 """Pure Array-API maths: forward functions and their vector-Jacobian products.
 
 One module per family: :mod:`~nnx.functional.activations`, :mod:`~nnx.functional.losses`,
-:mod:`~nnx.functional.conv`, :mod:`~nnx.functional.pooling`,
+:mod:`~nnx.functional.conv`, :mod:`~nnx.functional.conv_transpose`,
+:mod:`~nnx.functional.pooling`,
 :mod:`~nnx.functional.image`, :mod:`~nnx.functional.one_hot` and
 :mod:`~nnx.functional.sequence`. Nothing here holds state or imports above
 :mod:`nnx.backends`.
 """
 
-from nnx.functional import activations, conv, image, losses, one_hot, pooling, sequence
+from nnx.functional import (
+    activations,
+    conv,
+    conv_transpose,
+    image,
+    losses,
+    one_hot,
+    pooling,
+    sequence,
+)
 
-__all__ = ["activations", "conv", "image", "losses", "one_hot", "pooling", "sequence"]
+__all__ = [
+    "activations",
+    "conv",
+    "conv_transpose",
+    "image",
+    "losses",
+    "one_hot",
+    "pooling",
+    "sequence",
+]

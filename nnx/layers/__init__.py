@@ -15,6 +15,7 @@ from nnx.layers.augmentation import GaussianNoise, RandomFlip, RandomRotation, R
 from nnx.layers.base import Layer, layer_class, layer_names, register_layer
 from nnx.layers.batch_normalization import BatchNormalization
 from nnx.layers.conv import Conv1D, Conv2D
+from nnx.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from nnx.layers.dense import Dense
 from nnx.layers.dot import Dot, dot
 from nnx.layers.dropout import Dropout
@@ -90,6 +91,8 @@ __all__ = [
     "Bidirectional",
     "Conv1D",
     "Conv2D",
+    "Conv1DTranspose",
+    "Conv2DTranspose",
     "Dense",
     "Dropout",
     "Embedding",
