@@ -171,6 +171,8 @@ class _ConvTranspose(ActivatedLayer):
         if full is None:
             full = col2im(xp, cols, shape, ksize, strides, dilation)
         z = crop2d(full, pads)
+        if z.shape != full.shape:
+            z = xp.asarray(z, copy=True)  # contiguous: the backend's fused bias + activation
         later = bias is not None and fmt == "channels_last"
         if bias is not None and not later:
             z = z + bias.value
