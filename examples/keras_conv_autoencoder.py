@@ -27,7 +27,7 @@ padding="same")`, Adam with binary cross-entropy, `fit(x, x, shuffle=True,
 validation_data=...)`, then the denoising fit from noisy inputs to clean targets.
 """
 
-# ruff: noqa: I001, B905, A001 (the tutorial's own import order, zip and `input` name)
+# ruff: noqa: I001, B905 (the tutorial's own import order and zip)
 import numpy as np
 import matplotlib.pyplot as plt
 
