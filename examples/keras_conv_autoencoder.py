@@ -14,10 +14,13 @@ The code below is the keras.io example "Convolutional autoencoder for image deno
    a stand-in whose `load_data()` gives scikit-learn's 8x8 digits (1,797 images, shipped with
    scikit-learn) upscaled 3x (each pixel a 3x3 block) and padded by 2 to MNIST's 28x28 uint8
    format: 1,500 training and 297 test images instead of 60,000 and 10,000;
-3. the epochs: 10 and 20 instead of 50 and 100 (the set is 40 times smaller), so that the
-   whole script runs in about a minute on two cores:
+3. the epochs: 6 and 12 instead of 50 and 100 (the set is 40 times smaller): 139 CPU-seconds
+   in all (2-core AMD EPYC, OpenBLAS; 340 s of wall time there under a shared load of 6-9):
 
     OMP_NUM_THREADS=2 python examples/keras_conv_autoencoder.py
+
+It ends at validation binary cross-entropy 0.214 (reconstruction) and 0.210 (denoising), where
+the mean training image scores 0.305 and a perfect copy 0.149 (the pixels are not all 0 or 1).
 
 `display` shows its figures with `plt.show()` as in the tutorial (with a non-interactive
 matplotlib backend, e.g. `MPLBACKEND=Agg`, nothing is shown). Everything else is the
@@ -139,7 +142,7 @@ format.
 autoencoder.fit(
     x=train_data,
     y=train_data,
-    epochs=10,  # nnx: was 50 (a 40 times smaller set)
+    epochs=6,  # nnx: was 50 (a 40 times smaller set)
     batch_size=128,
     shuffle=True,
     validation_data=(test_data, test_data),
@@ -162,7 +165,7 @@ learn how to remove the noise from the images.
 autoencoder.fit(
     x=noisy_train_data,
     y=train_data,
-    epochs=20,  # nnx: was 100 (a 40 times smaller set)
+    epochs=12,  # nnx: was 100 (a 40 times smaller set)
     batch_size=128,
     shuffle=True,
     validation_data=(noisy_test_data, test_data),

@@ -22,8 +22,8 @@ SHRINK = (
         "return (images[:train], labels[:train]), (images[train:400], labels[train:400])",
         1,
     ),
-    ("epochs=10,", "epochs=4,", 1),
-    ("epochs=20,", "epochs=2,", 1),
+    ("epochs=6,", "epochs=4,", 1),
+    ("epochs=12,", "epochs=2,", 1),
     ("batch_size=128,", "batch_size=16,", 2),
     ("    plt.show()", "    plt.close()", 1),
 )
