@@ -60,6 +60,7 @@ def _bce(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p))))
 
 
+@pytest.mark.slow
 def test_the_autoencoder_reconstructs_and_denoises(tutorial: dict) -> None:
     model, clean = tutorial["autoencoder"], tutorial["test_data"]
     assert clean.shape[1:] == (28, 28, 1) and tuple(model.output_shape)[-3:] == (28, 28, 1)

@@ -48,6 +48,7 @@ def test_the_tutorial_only_changes_the_import_and_the_data() -> None:
     assert source.count("layers.Conv1DTranspose(") == 3
 
 
+@pytest.mark.slow
 def test_the_autoencoder_flags_the_jump(tutorial: dict) -> None:
     model = tutorial["model"]
     assert tuple(model.output_shape)[-2:] == (288, 1)
