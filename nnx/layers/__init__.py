@@ -16,6 +16,7 @@ from nnx.layers.augmentation import GaussianNoise, RandomFlip, RandomRotation, R
 from nnx.layers.base import Layer, layer_class, layer_names, register_layer
 from nnx.layers.batch_normalization import BatchNormalization
 from nnx.layers.conv import Conv1D, Conv2D
+from nnx.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from nnx.layers.cropping import Cropping2D
 from nnx.layers.dense import Dense
 from nnx.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
@@ -105,6 +106,8 @@ __all__ = [
     "DepthwiseConv2D",
     "SeparableConv1D",
     "SeparableConv2D",
+    "Conv1DTranspose",
+    "Conv2DTranspose",
     "Dense",
     "Dropout",
     "Embedding",

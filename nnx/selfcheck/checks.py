@@ -68,6 +68,13 @@ LAYER_CASES: list[tuple[str, dict[str, Any], Any, bool]] = [
     ("LayerNormalization", {}, (5,), False),
     ("Conv1D", {"filters": 2, "kernel_size": 3, "padding": "same"}, (6, 2), False),
     ("Conv2D", {"filters": 2, "kernel_size": 2, "strides": 2}, (5, 5, 2), False),
+    ("Conv1DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2}, (4, 2), False),
+    (
+        "Conv2DTranspose",
+        {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"},
+        (3, 3, 2),
+        False,
+    ),
     ("MaxPooling1D", {"pool_size": 2}, (6, 2), False),
     ("MaxPooling2D", {"pool_size": 2}, (4, 4, 2), False),
     ("AveragePooling1D", {"pool_size": 3, "padding": "same"}, (5, 2), False),

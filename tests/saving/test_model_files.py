@@ -141,6 +141,10 @@ SAMPLES = {
         ),
         (5, 4),
     ),
+    "Conv2DTranspose": (
+        lambda: nnx.layers.Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu"),
+        (4, 5, 2),
+    ),
     # arithmetic on symbolic tensors: an operation takes a list; a constant enters through one
     "TensorOp": (lambda: nnx.layers.TensorOp("multiply", leading=[None, None]), (6, 2)),
     "Constant": (lambda: None, (6, 2)),
