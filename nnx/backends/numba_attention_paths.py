@@ -5,8 +5,8 @@ normalization and its backward (kernels in :mod:`nnx.backends.numba_attention`).
 Each method declines (the next class in the MRO, then the portable code) when numba is off
 (``NNX_NUMBA=0``), for arrays under :data:`~nnx.backends.numba_paths.MIN_SIZE` elements, or
 for inputs the kernels do not take (dtypes other than float32/float64, other ranks); the fused
-attention core also for fewer than :data:`MIN_KEYS` keys, where it loses to NumPy's batched
-matmul, and where the probabilities are kept (:data:`KEPT_PROBABILITIES`).
+attention core also for fewer than :data:`MIN_KEYS` keys on one thread, where it loses to
+NumPy's batched matmul, and where the probabilities are kept (:data:`KEPT_PROBABILITIES`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,12 @@ _NO_MASK = np.zeros((0, 0, 0), dtype=np.bool_)
 #: host (CPU time of one thread, batch x 4 heads x 32 per head, float32): 7.4-7.9 ms against
 #: 8.3-9.2 ms for matmul + softmax kernels + matmul at 256 keys (batch 8), 32.5 against 39.3 at
 #: 1024 (batch 2), but 2.6-3.7 against 2.2-2.6 ms at 64 (batch 32): per (batch, head) pair the
-#: copies into contiguous blocks and two BLAS calls cost more than NumPy's batched matmul saves
+#: copies into contiguous blocks and two BLAS calls cost more than NumPy's batched matmul saves.
+#: Where the core's batch rows are split over several threads it runs at any length: NumPy's
+#: batched matmul of such small products is one thread's loop of BLAS calls (each under
+#: OpenBLAS's threading threshold). The Transformer bench's inference pass (64 keys, batch 32,
+#: 2 threads, fastest of 15 blocks, three runs on the idle host): 7.2 / 8.1 / 8.4 ms with the
+#: core against 7.6 / 8.3 / 11.2 ms without; medians 8.6 / 12.8 / 12.8 against 12.3 / 13.9 / 14.3
 MIN_KEYS = 128
 #: whether the core also runs when the probabilities are kept (a training step, or
 #: ``return_attention_scores``). Measured on the block above at 256 and 512 keys (one thread):
@@ -37,6 +42,14 @@ MIN_KEYS = 128
 KEPT_PROBABILITIES = False
 #: the empty array a kernel gets for an unused ``(b, heads, Tq, Tv)`` slot
 _EMPTY = {np.dtype(t): np.zeros((0, 0, 0, 0), dtype=t) for t in ("float32", "float64")}
+
+
+def _split(rows: int, size: int) -> bool:
+    """Whether a kernel call over ``rows`` batch rows of ``size`` elements is split over
+    several threads (numba is loaded: a kernel module was)."""
+    from nnx.backends.numba_jit import PARALLEL_MIN_SIZE, threads
+
+    return rows > 1 and threads() > 1 and size >= PARALLEL_MIN_SIZE
 
 
 @functools.cache
@@ -92,8 +105,10 @@ class NumbaAttentionPaths(FastPaths):
         n, heads, tq, _ = q.shape if fine else (0, 0, 0, 0)
         tv = k.shape[2] if fine else 0
         size = n * heads * tq * tv
-        wanted = tv >= MIN_KEYS and (KEPT_PROBABILITIES or not keep_probabilities)
+        wanted = KEPT_PROBABILITIES or not keep_probabilities
         core = None if not wanted or kernels(size) is None else _load_core()
+        if core is not None and tv < MIN_KEYS and not _split(n, size):
+            core = None
         if core is None or not fine or not ok(q, k, v):
             return super().attention(q, k, v, allowed, drop, keep_probabilities)
         empty = _EMPTY[q.dtype]
