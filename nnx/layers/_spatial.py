@@ -112,3 +112,19 @@ def windowed_output_shape(layer: Any, input_shape: Any, channels: Any) -> tuple[
             )
         out.append(length)
     return join_shape(tuple(out), channels, layer.data_format)
+
+
+def window(
+    layer: Any, kernel_size: Any, strides: Any, dilation_rate: Any, who: str
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """A sliding window's ``(kernel_size, strides, dilation_rate)``, each ``layer.rank`` ints
+    (Keras refuses strides > 1 together with dilation > 1, and so does nnx)."""
+    kernel = int_tuple(kernel_size, layer.rank, "kernel_size", who)
+    steps = int_tuple(strides, layer.rank, "strides", who)
+    dilation = int_tuple(dilation_rate, layer.rank, "dilation_rate", who)
+    if max(steps) > 1 and max(dilation) > 1:
+        raise ValueError(
+            f"{who}: strides > 1 together with dilation_rate > 1 is not supported (as in "
+            f"Keras), received strides={strides!r}, dilation_rate={dilation_rate!r}."
+        )
+    return kernel, steps, dilation

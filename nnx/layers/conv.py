@@ -45,14 +45,9 @@ class _Conv(ActivatedLayer):
         super().__init__(activation, **kwargs)
         who = type(self).__name__
         self.filters = check_int(filters, "filters", who=who, minimum=1)
-        self.kernel_size = sp.int_tuple(kernel_size, self.rank, "kernel_size", who)
-        self.strides = sp.int_tuple(strides, self.rank, "strides", who)
-        self.dilation_rate = sp.int_tuple(dilation_rate, self.rank, "dilation_rate", who)
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                f"{who}: strides > 1 together with dilation_rate > 1 is not supported (as in "
-                f"Keras), received strides={strides!r}, dilation_rate={dilation_rate!r}."
-            )
+        self.kernel_size, self.strides, self.dilation_rate = sp.window(
+            self, kernel_size, strides, dilation_rate, who
+        )
         self.padding = sp.check_padding(padding, who)
         self.data_format = sp.check_data_format(data_format, who)
         self.use_bias = use_bias
