@@ -131,11 +131,12 @@ def torch_twin() -> Callable[[Any, Any], Blocks]:
 
 def run_shrunk(script: Any, shrink: Any, replace: Any = ()) -> dict[str, Any]:
     """Run an example script with its sizes cut: each ``(full, small)`` of ``shrink`` must be
-    in the script exactly once (an edit that drops a line fails instead of running the full
-    tutorial); ``replace`` pairs are replaced wherever they occur. Returns its namespace."""
+    in the script exactly once, or ``count`` times for ``(full, small, count)`` (an edit that
+    drops a line fails instead of running the full tutorial); ``replace`` pairs are replaced
+    wherever they occur. Returns its namespace."""
     source = script.read_text()
-    for full, small in shrink:
-        assert source.count(full) == 1, full
+    for full, small, *count in shrink:
+        assert source.count(full) == (count[0] if count else 1), full
         source = source.replace(full, small)
     for old, new in replace:
         source = source.replace(old, new)

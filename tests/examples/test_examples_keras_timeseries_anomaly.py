@@ -26,18 +26,12 @@ SHRINK = (
 
 
 @pytest.fixture(scope="module")
-def tutorial() -> dict:
+def tutorial(shrunk_script) -> dict:
     import matplotlib
 
     matplotlib.use("Agg")
-    source = SCRIPT.read_text()
-    for full, small, count in SHRINK:
-        assert source.count(full) == count, full
-        source = source.replace(full, small)
-    namespace: dict = {"__name__": "__main__"}
     np.random.seed(0)
-    exec(compile(source, str(SCRIPT), "exec"), namespace)
-    return namespace
+    return shrunk_script(SCRIPT, SHRINK)
 
 
 def test_the_tutorial_only_changes_the_import_and_the_data() -> None:
