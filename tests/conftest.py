@@ -161,3 +161,15 @@ def shrunk_script() -> Callable[..., dict[str, Any]]:
 def keras_import_lines() -> Callable[[str], list[str]]:
     """:func:`keras_imports`."""
     return keras_imports
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_seed_leaks() -> Any:
+    """Each test module ends with the ``set_random_seed`` stream it started with (module
+    scope: set up before a module's tutorial fixture runs its script): a tutorial that calls
+    ``keras.utils.set_random_seed`` would otherwise seed every later test."""
+    from nnx import utils
+
+    before = utils._SEEDS.get()
+    yield
+    utils._SEEDS.set(before)
