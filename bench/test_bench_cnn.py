@@ -9,20 +9,21 @@ the loss on the batch. Run the timings with
 
 samples/second = 64 x ops (also stored as ``extra_info["samples_per_s"]``); the nnx/torch ratio
 is the ratio of the two ``ops``. Where other work shares the CPU, timings of two tests run one
-after the other drift apart; ``test_cnn_speed_ratio_vs_torch`` alternates one step of each and
-prints the ratio of the fastest steps (run it with ``-s``). In CI (``--benchmark-disable``) each
+after the other drift apart; ``test_cnn_speed_ratio_vs_torch`` times blocks of each library's
+steps in turn, a rest before each (as ``python -m nnx bench`` does), and prints the ratio of the
+fastest blocks (run it with ``-s``). In CI (``--benchmark-disable``) each
 body runs once.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import numpy as np
 import pytest
 
 import nnx
+from nnx.benchmarks.runner import measure
 from nnx.layers import Conv2D, Dense, Flatten, MaxPooling2D
 
 BATCH = 64
@@ -140,23 +141,23 @@ def test_cnn_train_step_torch(benchmark):
 
 @pytest.mark.parametrize("batch", [BATCH, 256])
 def test_cnn_speed_ratio_vs_torch(benchmark, batch):
-    """Alternate single steps of nnx (numpy) and torch; ratios of their fastest and median
-    steps."""
+    """Blocks of nnx (numpy) and torch steps in turn, a rest before each
+    (:func:`nnx.benchmarks.runner.measure`: a library's still-spinning threads would slow the
+    other's next step); ratios of their fastest and median blocks."""
     nnx_step, nnx_loss, _ = _nnx_setup("numpy", batch)
     torch_step, torch_loss = _torch_setup(batch)
     before = (nnx_loss(), torch_loss())
-    times: dict[str, list[float]] = {"nnx": [], "torch": []}
-
-    def both() -> None:
-        for name, step in (("nnx", nnx_step), ("torch", torch_step)):
-            start = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - start)
-
     for _ in range(3):  # warm-up, also where the benchmark is disabled: Adam's first step
-        both()  # can raise the loss on this batch (batch 256: 2.337 -> 2.373, then 2.274)
-    times = {"nnx": [], "torch": []}
-    benchmark.pedantic(both, rounds=1 if benchmark.disabled else 60)
+        nnx_step()  # can raise the loss on this batch (batch 256: 2.337 -> 2.373, then 2.274)
+        torch_step()
+    times: dict[str, list[float]] = {}
+    steps = {"nnx": nnx_step, "torch": torch_step}
+
+    def blocks() -> None:
+        quick = {"budget_s": 0.0, "rounds": 1, "warmup_s": 0.0}  # CI: only that it runs
+        times.update(measure(steps, **({"budget_s": 6.0} if not benchmark.disabled else quick)))
+
+    benchmark.pedantic(blocks, rounds=1)
     fastest = {k: min(v) for k, v in times.items()}
     median = {k: float(np.median(v)) for k, v in times.items()}
     ratio = fastest["torch"] / fastest["nnx"]
