@@ -12,6 +12,7 @@ import numpy as np
 
 from nnx.backends.base import Array, Backend, views_of
 from nnx.backends.coefficients import AdamCoefficients
+from nnx.backends.host_memory import tune as tune_host_memory
 from nnx.backends.numba_attention_paths import NumbaAttentionPaths
 from nnx.backends.numba_optimizer_paths import NumbaOptimizerPaths
 from nnx.backends.numba_paths import NumbaPaths
@@ -40,6 +41,7 @@ class NumpyArrays(Backend):
 
     def __init__(self) -> None:
         super().__init__(xp_numpy, device="cpu")
+        tune_host_memory()  # glibc keeps a step's freed arrays for the next (host_memory.py)
         self._pool: ThreadPoolExecutor | None = None
         self._threads = min(
             len(os.sched_getaffinity(0))

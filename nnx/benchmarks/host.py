@@ -1,6 +1,7 @@
 """The machine a benchmark ran on: CPU model and cores, BLAS vendor and kernel, numba on/off,
-torch version and threads, and the date, printed above every table (ratios against torch
-depend on all of them: MKL is fast on Intel and slow on AMD, OpenBLAS picks a kernel per CPU).
+glibc's malloc thresholds, torch version and threads, and the date, printed above every table
+(ratios against torch depend on all of them: MKL is fast on Intel and slow on AMD, OpenBLAS
+picks a kernel per CPU unless ``OPENBLAS_CORETYPE`` forces one).
 
 >>> info = host()
 >>> {"cpu", "cores", "blas", "numba", "date"} <= set(info)
@@ -14,6 +15,7 @@ import platform
 import time
 from typing import Any
 
+from nnx.backends import host_memory
 from nnx.backends.numba_paths import status as numba_status
 from nnx.environment import package_version
 
@@ -21,15 +23,24 @@ __all__ = ["blas", "cpu_model", "describe", "host"]
 
 
 def cpu_model() -> str:
-    """The CPU's model name from ``/proc/cpuinfo`` (Linux), else :func:`platform.processor`."""
+    """The CPU's model name from ``/proc/cpuinfo`` (Linux) with its family and model numbers
+    and whether it has AVX-512 (a VM's model name may be only "AMD EPYC": family 25 is Zen 3/4,
+    26 Zen 5), else :func:`platform.processor`."""
+    fields: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+                if not line.strip():
+                    break  # the first processor's block is enough
     except OSError:
         pass
-    return platform.processor() or platform.machine() or "unknown"
+    if "model name" not in fields:
+        return platform.processor() or platform.machine() or "unknown"
+    simd = "AVX-512" if "avx512f" in fields.get("flags", "").split() else "no AVX-512"
+    numbers = f"family {fields.get('cpu family', '?')}, model {fields.get('model', '?')}"
+    return f"{fields['model name']} ({numbers}, {simd})"
 
 
 def blas() -> str:
@@ -45,6 +56,9 @@ def blas() -> str:
         return "unknown"
     i = numpy_libs[0]
     kernel = i.get("architecture") or i.get("threading_layer") or "?"
+    chosen = os.environ.get("OPENBLAS_CORETYPE")
+    if chosen and i.get("internal_api") == "openblas":
+        kernel = f"{kernel}, forced by OPENBLAS_CORETYPE={chosen}"
     return f"{i.get('internal_api')} {i.get('version')} ({kernel}, {i.get('num_threads')} threads)"
 
 
@@ -64,6 +78,7 @@ def host() -> dict[str, Any]:
         "cores": cores,
         "blas": blas(),
         "numba": numba_status(),
+        "malloc": host_memory.tune(),
         "torch": _torch(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
@@ -74,5 +89,5 @@ def describe(info: dict[str, Any] | None = None) -> str:
     i = info or host()
     return (
         f"{i['cpu']}, {i['cores']} cores | BLAS {i['blas']} | numba {i['numba']} | "
-        f"torch {i['torch']} | {i['date']}"
+        f"malloc {i.get('malloc', '?')} | torch {i['torch']} | {i['date']}"
     )
