@@ -19,7 +19,7 @@ from nnx.backends import host_memory
 from nnx.backends.numba_paths import status as numba_status
 from nnx.environment import package_version
 
-__all__ = ["blas", "cpu_model", "describe", "host"]
+__all__ = ["blas", "cpu_model", "describe", "host", "notes"]
 
 
 def cpu_model() -> str:
@@ -91,3 +91,17 @@ def describe(info: dict[str, Any] | None = None) -> str:
         f"{i['cpu']}, {i['cores']} cores | BLAS {i['blas']} | numba {i['numba']} | "
         f"malloc {i.get('malloc', '?')} | torch {i['torch']} | {i['date']}"
     )
+
+
+def notes() -> list[str]:
+    """Settings of this process's environment that slow one library down, as advice lines:
+    a BLAS kernel forced by ``OPENBLAS_CORETYPE`` (NumPy's OpenBLAS then skips the kernel it
+    would pick for this CPU, say its AVX-512 one; torch's MKL/oneDNN ignore the variable)."""
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    if not forced:
+        return []
+    return [
+        f"note: OPENBLAS_CORETYPE={forced} in the environment forces NumPy's OpenBLAS kernel "
+        "(torch's MKL/oneDNN ignore it); for OpenBLAS's own choice on this CPU run "
+        "`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m nnx bench ...`"
+    ]

@@ -17,7 +17,7 @@ from nnx.backends import get_backend
 from nnx.backends.numba_paths import ENV as NUMBA_ENV
 from nnx.backends.numba_paths import status as numba_status
 from nnx.benchmarks.cases import SPECS, Case, NnxRunner, cases, cnn_available
-from nnx.benchmarks.host import describe, host
+from nnx.benchmarks.host import describe, host, notes
 from nnx.benchmarks.peers import PeerUnavailableError, sklearn_step, torch_step
 from nnx.environment import versions
 
@@ -265,6 +265,8 @@ def run(
     b = get_backend(backend)
     info = host()
     print_fn(f"nnx bench on {b.name} ({b.device_name()}): {describe(info)}")
+    for line in notes():
+        print_fn(line)
     rows = []
     memory = {}
     for on in numba_modes(numba, b.name):
@@ -284,6 +286,8 @@ def run(
                         )
     print_fn("")
     print_fn(f"{describe(info)}")
+    for line in notes():
+        print_fn(line)
     print_fn(table(rows))
     if memory:
         print_fn("")

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from nnx.benchmarks.host import blas, cpu_model, describe, host
+from nnx.benchmarks.host import blas, cpu_model, describe, host, notes
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/cpuinfo"), reason="Linux's /proc/cpuinfo")
@@ -32,3 +32,11 @@ def test_the_line_says_what_was_done_to_malloc():
     info = host()
     assert info["malloc"].startswith(("glibc thresholds", "left"))
     assert f"malloc {info['malloc']} |" in describe(info)
+
+
+def test_a_forced_blas_kernel_comes_with_advice(monkeypatch):
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    assert notes() == []
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    (line,) = notes()
+    assert "OPENBLAS_CORETYPE=Haswell" in line and "env -u OPENBLAS_CORETYPE" in line
