@@ -89,14 +89,15 @@ def matmul_share(runner: NnxRunner, calls: int = 5) -> float:
 
 
 def growth_per_step(step: Step, steps: int = 50, warmup: int = 10) -> float:
-    """Bytes of memory still held per step after ``steps`` steps past a warm-up (tracemalloc
-    sees NumPy's buffers; device memory of other backends is not counted).
+    """Bytes of memory the ``step`` holds on to per call after a warm-up: the growth of what
+    tracemalloc sees held (NumPy's buffers; not other backends' device memory) over ``steps``
+    calls that follow ``steps`` other traced calls.
 
-    The warm-up runs again once tracing is on: NumPy keeps a small cache of freed buffers and
-    CPython of freed objects; they fill once with traced blocks (a few hundred bytes, held
-    once, not per step) before the measured steps start. What the measurement itself holds
-    (its counters: a few dozen bytes) is measured around a step that does nothing, and taken
-    off.
+    Memory held once, not per step, does not count: NumPy's small cache of freed buffers and
+    CPython's free lists fill with traced blocks during the warm-up and the first ``steps``
+    calls (a few hundred bytes), and so would a lazily built cache of the step itself; only
+    what still grows after them is a leak. What the measurement itself holds is measured
+    around a step that does nothing, and taken off.
     """
     for _ in range(warmup):
         step()
@@ -108,13 +109,14 @@ def _nothing() -> None:
 
 
 def _held(step: Step, steps: int, warmup: int) -> int:
-    """Traced bytes held after ``steps`` calls of ``step`` (traced after ``warmup`` calls)."""
+    """Traced bytes that ``steps`` calls of ``step`` add to what is held, after ``warmup`` and
+    then ``steps`` more traced calls."""
     import gc
     import tracemalloc
 
     tracemalloc.start()
     try:
-        for _ in range(warmup):
+        for _ in range(warmup + steps):
             step()
         # NOTE: collect first: cyclic garbage waiting for the collector is not memory held.
         gc.collect()

@@ -36,3 +36,16 @@ def test_what_the_warm_up_fills_is_not_held_per_step() -> None:
 
     held = growth_per_step(step, steps=50, warmup=1)
     assert abs(held) < 100, held  # the 5000 bytes are held once, not 100 per step
+
+
+def test_a_cache_the_step_fills_over_its_first_calls_is_not_held_per_step() -> None:
+    cache: dict[int, bytes] = {}
+    calls = [0]
+
+    def step() -> None:
+        calls[0] += 1
+        if calls[0] <= 15:  # a lazily built cache: grows for 15 calls, then never again
+            cache[calls[0]] = bytes(3000)
+
+    held = growth_per_step(step, steps=20, warmup=1)
+    assert abs(held) < 100, held
