@@ -276,6 +276,8 @@ class Layer:
     def check_constraint(self, value: Any, arg: str) -> Any:
         """``value`` (a constraint argument ``arg`` of this layer) resolved by
         :func:`nnx.constraints.get`, the error naming the layer."""
+        if value is None:  # the common case, without building the message's name
+            return None
         return constraints.get(value, arg, f"{type(self).__name__} {self.name!r}")
 
     @property
