@@ -115,12 +115,13 @@ class MultiHeadAttention(Layer):
         bias_initializer: Any = "zeros",
         kernel_regularizer: Any = None,
         bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
         kernel_constraint: Any = None,
         bias_constraint: Any = None,
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         who = "MultiHeadAttention"
         self.num_heads = check_int(num_heads, "num_heads", who=who, minimum=1)
         self.key_dim = check_int(key_dim, "key_dim", who=who, minimum=1)

@@ -57,11 +57,12 @@ class Dense(ActivatedLayer):
         bias_initializer: Any = "zeros",
         kernel_regularizer: Any = None,
         bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
         kernel_constraint: Any = None,
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(activation, **kwargs)
+        super().__init__(activation, activity_regularizer=activity_regularizer, **kwargs)
         self.units = check_int(units, "units", who="Dense", minimum=1)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)

@@ -128,6 +128,7 @@ class Recurrent(Stateful, Layer):
         kernel_regularizer: Any = None,
         recurrent_regularizer: Any = None,
         bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
         kernel_constraint: Any = None,
         recurrent_constraint: Any = None,
         bias_constraint: Any = None,
@@ -143,7 +144,7 @@ class Recurrent(Stateful, Layer):
     ) -> None:
         who = type(self).__name__
         self.batch_size = pop_batch_size(kwargs, who)
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = check_int(units, "units", who=who, minimum=1)
         self.activation = activations.get(activation)
         #: the gates' activation (LSTM and GRU set theirs; unused by SimpleRNN)
