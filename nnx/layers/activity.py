@@ -23,8 +23,6 @@ Keras 3 dropped that), and ``compute_loss`` adds it to the loss of ``fit`` and `
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -35,16 +33,22 @@ __all__ = ["ActivityForward", "collect_activity", "total_penalty"]
 _SINK: ContextVar[list[Array] | None] = ContextVar("nnx_activity_penalties", default=None)
 
 
-@contextmanager
-def collect_activity() -> Iterator[list[Array]]:
+class collect_activity:  # noqa: N801 - used as a context manager, like contextlib's
     """Inside this block, layers with an activity regularizer append ``R(y)`` of each call to
-    the yielded list (and their backprops add ``R.gradient(y)``)."""
-    penalties: list[Array] = []
-    token = _SINK.set(penalties)
-    try:
-        yield penalties
-    finally:
-        _SINK.reset(token)
+    the yielded list (and their backprops add ``R.gradient(y)``).
+
+    A class rather than a ``@contextmanager`` generator: every training step enters one.
+    """
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> list[Array]:
+        penalties: list[Array] = []
+        self._token = _SINK.set(penalties)
+        return penalties
+
+    def __exit__(self, *exc: object) -> None:
+        _SINK.reset(self._token)
 
 
 def total_penalty(loss: Any, penalties: list[Array]) -> Any:
