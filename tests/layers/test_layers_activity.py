@@ -179,3 +179,30 @@ def test_save_and_load_keep_constraints_and_activity(tmp_path):
     assert float(loaded.evaluate(x, y, verbose=0)) == pytest.approx(
         float(model.evaluate(x, y, verbose=0)), rel=1e-6
     )
+
+
+class _Sparse(nnx.Model):
+    """A subclassed model whose hidden layer is activity-regularized (a sparse code)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.code = Dense(4, activation="tanh", activity_regularizer=regularizers.l1(0.1))
+        self.out = Dense(1, kernel_constraint="non_neg")
+
+    def call(self, x, training=False):
+        return self.out(self.code(x))
+
+
+def test_subclassed_models_add_it_and_project():
+    model = _Sparse(seed=0, dtype="float64")
+    x, y = RNG.normal(size=(6, 3)), RNG.normal(size=(6, 1))
+    model.compile(nnx.optimizers.SGD(0.0), "mse")
+    model.predict(x)  # builds
+    w1, b1, w2, b2 = (np.asarray(w, dtype="float64") for w in model.get_weights())
+    h = np.tanh(x @ w1 + b1)
+    expected = np.mean((h @ w2 + b2 - y) ** 2) + 0.1 * np.sum(np.abs(h))
+    xb, yb = model.backend.asarray(x, "float64"), model.backend.asarray(y, "float64")
+    assert float(model.train_step(xb, yb)) == pytest.approx(expected, rel=1e-9)
+    model.compile(nnx.optimizers.SGD(10.0), "mse")
+    model.fit(x, -100 * np.abs(y), epochs=2, verbose=0)
+    assert np.all(model.get_weights()[2] >= 0.0)
