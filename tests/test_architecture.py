@@ -31,6 +31,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
             "nnx.activations",
             "nnx.initializers",
             "nnx.regularizers",
+            "nnx.constraints",
             "nnx.schedules",
             "nnx.losses",
             "nnx.metrics",

@@ -189,6 +189,7 @@ class PReLU(Layer):
     Args:
         alpha_initializer: initializer of ``alpha`` (``"zeros"``: starts as a ReLU).
         alpha_regularizer: optional penalty on ``alpha``.
+        alpha_constraint: optional projection of ``alpha`` after each optimizer update.
         shared_axes: axes (1-based, as in Keras: 1 is the first axis after the batch) along
             which ``alpha`` is shared, e.g. ``[1, 2]`` for one slope per channel of images.
     """
@@ -199,12 +200,14 @@ class PReLU(Layer):
         self,
         alpha_initializer: Any = "zeros",
         alpha_regularizer: Any = None,
+        alpha_constraint: Any = None,
         shared_axes: int | Sequence[int] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
+        self.alpha_constraint = self.check_constraint(alpha_constraint, "alpha_constraint")
         shared = [shared_axes] if isinstance(shared_axes, int) else list(shared_axes or [])
         if any(not isinstance(a, int) or isinstance(a, bool) or a < 1 for a in shared):
             raise ValueError(
@@ -231,7 +234,7 @@ class PReLU(Layer):
             )
         self.alpha = self.add_weight(
             "alpha", tuple(known), self.alpha_initializer, rng,
-            self.alpha_regularizer,
+            self.alpha_regularizer, constraint=self.alpha_constraint,
         )  # fmt: skip
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
@@ -254,5 +257,6 @@ class PReLU(Layer):
             **super().get_config(),
             "alpha_initializer": serialize_or_none(self.alpha_initializer),
             "alpha_regularizer": serialize_or_none(self.alpha_regularizer),
+            "alpha_constraint": serialize_or_none(self.alpha_constraint),
             "shared_axes": list(self.shared_axes) or None,
         }

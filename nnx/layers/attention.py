@@ -68,8 +68,8 @@ class MultiHeadAttention(Layer):
         dropout: dropout rate on the attention probabilities in training.
         use_bias: whether the projections have biases.
         output_shape: size of the output features (default: the query's).
-        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer: of the
-            four projections.
+        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+            kernel_constraint, bias_constraint: of the four projections.
         seed: seed of the dropout masks.
 
     Shape:
@@ -115,10 +115,13 @@ class MultiHeadAttention(Layer):
         bias_initializer: Any = "zeros",
         kernel_regularizer: Any = None,
         bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         who = "MultiHeadAttention"
         self.num_heads = check_int(num_heads, "num_heads", who=who, minimum=1)
         self.key_dim = check_int(key_dim, "key_dim", who=who, minimum=1)
@@ -135,7 +138,9 @@ class MultiHeadAttention(Layer):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.kernel_constraint = self.check_constraint(kernel_constraint, "kernel_constraint")
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.bias_constraint = self.check_constraint(bias_constraint, "bias_constraint")
         self.seed = seed
         self.rng: Generator | None = None
         self.source_shapes: tuple[Shape | None, Shape | None] = (None, None)
@@ -195,12 +200,22 @@ class MultiHeadAttention(Layer):
         self, what: str, kernel: tuple[Any, ...], bias: tuple[Any, ...], rng: Generator
     ) -> tuple[Parameter, Parameter | None]:
         w = self.add_weight(
-            f"{what}_kernel", kernel, self.kernel_initializer, rng, self.kernel_regularizer
+            f"{what}_kernel",
+            kernel,
+            self.kernel_initializer,
+            rng,
+            self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
         b = None
         if self.use_bias:
             b = self.add_weight(
-                f"{what}_bias", bias, self.bias_initializer, rng, self.bias_regularizer
+                f"{what}_bias",
+                bias,
+                self.bias_initializer,
+                rng,
+                self.bias_regularizer,
+                constraint=self.bias_constraint,
             )
         return w, b
 
@@ -653,7 +668,9 @@ class MultiHeadAttention(Layer):
             "kernel_initializer": serialize_or_none(self.kernel_initializer),
             "bias_initializer": serialize_or_none(self.bias_initializer),
             "kernel_regularizer": serialize_or_none(self.kernel_regularizer),
+            "kernel_constraint": serialize_or_none(self.kernel_constraint),
             "bias_regularizer": serialize_or_none(self.bias_regularizer),
+            "bias_constraint": serialize_or_none(self.bias_constraint),
             "seed": self.seed,
         }
 

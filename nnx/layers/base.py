@@ -13,9 +13,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, ClassVar, TypeVar
 
+import nnx.constraints as constraints
 import nnx.initializers as initializers
+import nnx.regularizers as regularizers
 from nnx.backends import Backend, backend_of, get_backend
 from nnx.backends.base import Array, Generator
+from nnx.layers.activity import ActivityForward
 from nnx.layers.parameter import Parameter
 from nnx.layers.symbolic import Node, call_in_graph, current_trace, is_symbolic
 from nnx.registry import Registry, serialize
@@ -182,6 +185,8 @@ class Layer:
         name: a unique name (default: the snake-case class name plus a counter in the model).
         input_shape: the shape of one sample, without the batch axis, for a first layer.
         trainable: whether the optimizer updates this layer's weights.
+        activity_regularizer: a penalty ``R(y)`` on the output (a regularizer or its name),
+            added to the training loss with its gradient (:mod:`nnx.layers.activity`).
     """
 
     _counters: ClassVar[dict[str, int]] = {}
@@ -219,6 +224,7 @@ class Layer:
         name: str | None = None,
         input_shape: Sequence[int] | None = None,
         trainable: bool = True,
+        activity_regularizer: Any = None,
     ) -> None:
         base = _snake(type(self).__name__)
         if name is None:
@@ -240,6 +246,39 @@ class Layer:
         self.built = False
         #: the calls recorded on symbolic tensors (:mod:`nnx.layers.symbolic`), first to last
         self.inbound_nodes: list[Node] = []
+        if activity_regularizer is not None:
+            self.activity_regularizer = activity_regularizer
+
+    @property
+    def activity_regularizer(self) -> Any:
+        """The penalty ``R(y)`` on this layer's output, or None (see
+        :mod:`nnx.layers.activity`). Set it before ``compile``: an output layer with one does
+        not fuse its activation with the loss."""
+        return self.__dict__.get("_activity_regularizer")
+
+    @activity_regularizer.setter
+    def activity_regularizer(self, value: Any) -> None:
+        try:
+            reg = regularizers.get(value)
+        except ValueError as error:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: activity_regularizer: {error}"
+            ) from None
+        state = self.__dict__
+        state["_activity_regularizer"] = reg
+        for method in ("forward", "forward_masked"):
+            state.pop(method, None)
+        if reg is not None:
+            state["forward"] = ActivityForward(self, "forward")
+            if type(self).forward_masked is not Layer.forward_masked:
+                state["forward_masked"] = ActivityForward(self, "forward_masked")
+
+    def check_constraint(self, value: Any, arg: str) -> Any:
+        """``value`` (a constraint argument ``arg`` of this layer) resolved by
+        :func:`nnx.constraints.get`, the error naming the layer."""
+        if value is None:  # the common case, without building the message's name
+            return None
+        return constraints.get(value, arg, f"{type(self).__name__} {self.name!r}")
 
     @property
     def output(self) -> Any:
@@ -327,6 +366,7 @@ class Layer:
         rng: Generator | None = None,
         regularizer: Any = None,
         trainable: bool = True,
+        constraint: Any = None,
     ) -> Parameter:
         """Create, register and return a :class:`Parameter` initialised by ``initializer``
         (or taken from the source of an enclosing :func:`weights_from`).
@@ -350,7 +390,9 @@ class Layer:
             value = initializers.get(initializer)(shape, rng, self.dtype)
         else:
             value = source(full_name, tuple(shape), self.dtype)
-        param = Parameter(value, full_name, regularizer, trainable and self.trainable)
+        param = Parameter(
+            value, full_name, regularizer, trainable and self.trainable, constraint=constraint
+        )
         self._weights.append(param)
         if trainable:
             self._declared_trainable.append(param)
@@ -471,6 +513,8 @@ class Layer:
         config: dict[str, Any] = {"name": self.name, "trainable": self.trainable}
         if self.input_shape is not None:
             config["input_shape"] = list(self.input_shape)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = serialize_or_none(self.activity_regularizer)
         return config
 
     @classmethod

@@ -39,6 +39,8 @@ class BatchNormalization(Normalization):
         beta_initializer, gamma_initializer, moving_mean_initializer,
         moving_variance_initializer: initializers (zeros, ones, zeros, ones).
         beta_regularizer, gamma_regularizer: optional penalties.
+        beta_constraint, gamma_constraint: optional projections applied after each optimizer
+            update (:mod:`nnx.constraints`).
 
     Shape:
         Input ``(batch, *dims)``, output the same; each parameter ``(dims[axis],)``.
@@ -65,6 +67,8 @@ class BatchNormalization(Normalization):
         moving_variance_initializer: Any = "ones",
         beta_regularizer: Any = None,
         gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -75,6 +79,8 @@ class BatchNormalization(Normalization):
             gamma_initializer,
             beta_regularizer,
             gamma_regularizer,
+            beta_constraint,
+            gamma_constraint,
             **kwargs,
         )
         self.momentum = check_float(

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import nnx.initializers as initializers
-import nnx.regularizers as regularizers
-from nnx.backends.base import Array, Generator
+from nnx.backends.base import Array
 from nnx.functional.activations import relu_backward
 from nnx.functional.conv import col2im, crop2d, pad2d, spatial_pads
 from nnx.layers import _spatial as sp
-from nnx.layers.activation import ActivatedLayer, AffineBackprop, bias_gradient
-from nnx.layers.base import Backprop, Shape, register_layer, serialize_or_none
-from nnx.layers.parameter import Parameter
-from nnx.validation import check_int
+from nnx.layers.activation import AffineBackprop, bias_gradient
+from nnx.layers.base import Backprop, Shape, register_layer
+from nnx.layers.conv_base import ConvBase
 
 #: a 2-D window size, stride or dilation ``(rows, columns)``
 Pair = tuple[int, int]
@@ -21,58 +18,13 @@ Pair = tuple[int, int]
 __all__ = ["Conv1D", "Conv2D"]
 
 
-class _Conv(ActivatedLayer):
+class _Conv(ConvBase):
     """Shared machinery of the N-D convolutions (``rank`` = 1 or 2)."""
 
     rank = 2
 
-    def __init__(
-        self,
-        filters: int,
-        kernel_size: int | tuple[int, ...],
-        strides: int | tuple[int, ...] = 1,
-        padding: str = "valid",
-        data_format: str = "channels_last",
-        dilation_rate: int | tuple[int, ...] = 1,
-        activation: Any = None,
-        use_bias: bool = True,
-        kernel_initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
-        kernel_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(activation, **kwargs)
-        who = type(self).__name__
-        self.filters = check_int(filters, "filters", who=who, minimum=1)
-        self.kernel_size, self.strides, self.dilation_rate = sp.window(
-            self, kernel_size, strides, dilation_rate, who
-        )
-        self.padding = sp.check_padding(padding, who)
-        self.data_format = sp.check_data_format(data_format, who)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel: Parameter | None = None
-        self.bias: Parameter | None = None
-
-    def build_parameters(self, input_shape: Shape, rng: Generator) -> None:
-        _, channels = sp.split_shape(input_shape, self.rank, self.data_format, self.name)
-        if channels is None:
-            raise ValueError(f"{type(self).__name__} {self.name!r} needs a known channel count.")
-        self.kernel = self.add_weight(
-            "kernel",
-            (*self.kernel_size, channels, self.filters),
-            self.kernel_initializer,
-            rng,
-            self.kernel_regularizer,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                "bias", (self.filters,), self.bias_initializer, rng, self.bias_regularizer
-            )
+    def kernel_shape(self, channels: int) -> tuple[int, ...]:
+        return (*self.kernel_size, channels, self.filters)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         return sp.windowed_output_shape(self, input_shape, self.filters)
@@ -239,22 +191,6 @@ class _Conv(ActivatedLayer):
 
         return z, bias.value if later and bias is not None else None, backprop
 
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": list(self.kernel_size),
-            "strides": list(self.strides),
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": list(self.dilation_rate),
-            "use_bias": self.use_bias,
-            "kernel_initializer": serialize_or_none(self.kernel_initializer),
-            "bias_initializer": serialize_or_none(self.bias_initializer),
-            "kernel_regularizer": serialize_or_none(self.kernel_regularizer),
-            "bias_regularizer": serialize_or_none(self.bias_regularizer),
-        }
-
 
 @register_layer
 class Conv2D(_Conv):
@@ -277,7 +213,8 @@ class Conv2D(_Conv):
         data_format: ``"channels_last"`` (default, ``(h, w, c)``) or ``"channels_first"``.
         dilation_rate: ``d`` or ``(dh, dw)``: spacing of the kernel taps.
         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-        bias_regularizer: as in :class:`~nnx.layers.Dense`.
+        bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint: as in
+            :class:`~nnx.layers.Dense`.
 
     Shape:
         Input ``(batch, h, w, c)`` (channels-first: ``(batch, c, h, w)``); output

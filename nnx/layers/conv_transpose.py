@@ -4,31 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import nnx.initializers as initializers
-import nnx.regularizers as regularizers
-from nnx.backends.base import Array, Generator
+from nnx.backends.base import Array
 from nnx.functional.conv import col2im, crop2d, pad2d
 from nnx.functional.conv_transpose import conv_transpose_output_length, conv_transpose_window
 from nnx.layers import _spatial as sp
-from nnx.layers.activation import ActivatedLayer, AffineBackprop, bias_gradient
-from nnx.layers.base import Shape, register_layer, serialize_or_none
-from nnx.layers.parameter import Parameter
-from nnx.validation import check_bool, check_int
+from nnx.layers.activation import AffineBackprop, bias_gradient
+from nnx.layers.base import Shape, register_layer
+from nnx.layers.conv_base import ConvBase
 
 __all__ = ["Conv1DTranspose", "Conv2DTranspose"]
 
 Pair = tuple[int, int]
 
 
-def _refuse(value: Any, arg: str, who: str) -> None:
-    """Keras arguments nnx has no machinery for yet: only their default (None) is accepted."""
-    if value is not None:
-        raise ValueError(
-            f"{who}: {arg} is not supported by nnx yet (only None), received {arg}={value!r}."
-        )
-
-
-class _ConvTranspose(ActivatedLayer):
+class _ConvTranspose(ConvBase):
     """Shared machinery of the N-D transposed convolutions (``rank`` = 1 or 2)."""
 
     rank = 2
@@ -53,12 +42,25 @@ class _ConvTranspose(ActivatedLayer):
         bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(activation, **kwargs)
-        who = type(self).__name__
-        self.filters = check_int(filters, "filters", who=who, minimum=1)
-        self.kernel_size, self.strides, self.dilation_rate = sp.window(
-            self, kernel_size, strides, dilation_rate, who
+        super().__init__(
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
         )
+        who = type(self).__name__
         self.output_padding: tuple[int, ...] | None = None
         if output_padding is not None:
             pads = sp.int_tuple(output_padding, self.rank, "output_padding", who, minimum=0)
@@ -68,40 +70,10 @@ class _ConvTranspose(ActivatedLayer):
                     f"received output_padding={output_padding!r}, strides={strides!r}."
                 )
             self.output_padding = pads
-        self.padding = sp.check_padding(padding, who)
-        fmt = "channels_last" if data_format is None else data_format
-        self.data_format = sp.check_data_format(fmt, who)
-        self.use_bias = check_bool(use_bias, "use_bias", who=who)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        _refuse(activity_regularizer, "activity_regularizer", who)
-        _refuse(kernel_constraint, "kernel_constraint", who)
-        _refuse(bias_constraint, "bias_constraint", who)
-        self.kernel: Parameter | None = None
-        self.bias: Parameter | None = None
 
-    def build_parameters(self, input_shape: Shape, rng: Generator) -> None:
-        _, channels = sp.split_shape(input_shape, self.rank, self.data_format, self._who)
-        if channels is None:
-            raise ValueError(f"{self._who} needs a known channel count.")
+    def kernel_shape(self, channels: int) -> tuple[int, ...]:
         # Keras's layout: (*kernel_size, filters, in_channels), the transpose of a Conv's
-        self.kernel = self.add_weight(
-            "kernel",
-            (*self.kernel_size, self.filters, channels),
-            self.kernel_initializer,
-            rng,
-            self.kernel_regularizer,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                "bias", (self.filters,), self.bias_initializer, rng, self.bias_regularizer
-            )
-
-    @property
-    def _who(self) -> str:
-        return f"{type(self).__name__} {self.name!r}"
+        return (*self.kernel_size, self.filters, channels)
 
     def _output_padding(self, axis: int) -> int | None:
         return None if self.output_padding is None else self.output_padding[axis]
@@ -192,21 +164,9 @@ class _ConvTranspose(ActivatedLayer):
         return z, bias.value if later and bias is not None else None, backprop
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": list(self.kernel_size),
-            "strides": list(self.strides),
-            "padding": self.padding,
-            "output_padding": None if self.output_padding is None else list(self.output_padding),
-            "data_format": self.data_format,
-            "dilation_rate": list(self.dilation_rate),
-            "use_bias": self.use_bias,
-            "kernel_initializer": serialize_or_none(self.kernel_initializer),
-            "bias_initializer": serialize_or_none(self.bias_initializer),
-            "kernel_regularizer": serialize_or_none(self.kernel_regularizer),
-            "bias_regularizer": serialize_or_none(self.bias_regularizer),
-        }
+        config = super().get_config()
+        pads = None if self.output_padding is None else list(self.output_padding)
+        return {**config, "output_padding": pads}
 
 
 @register_layer
@@ -231,8 +191,8 @@ class Conv2DTranspose(_ConvTranspose):
         data_format: ``"channels_last"`` (default, None) or ``"channels_first"``.
         dilation_rate: ``d`` or ``(dh, dw)`` (not together with strides > 1).
         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-        bias_regularizer: as in :class:`~nnx.layers.Dense`.
-        activity_regularizer, kernel_constraint, bias_constraint: Keras's, only None for now.
+        bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint: as in
+            :class:`~nnx.layers.Dense`.
 
     Shape:
         Input ``(batch, h, w, C)`` (channels-first: ``(batch, C, h, w)``); output

@@ -31,6 +31,9 @@ class Dense(ActivatedLayer):
         bias_initializer: initializer of the ``(units,)`` bias (``"zeros"``).
         kernel_regularizer, bias_regularizer: optional penalties, e.g.
             ``nnx.regularizers.l2(0.01)``.
+        kernel_constraint, bias_constraint: optional projections applied after each optimizer
+            update, e.g. ``nnx.constraints.max_norm(3)`` (:mod:`nnx.constraints`).
+        activity_regularizer: optional penalty on the output (:mod:`nnx.layers.activity`).
         input_shape: shape of one sample, for a first layer, e.g. ``(30,)``.
 
     Shape:
@@ -54,15 +57,20 @@ class Dense(ActivatedLayer):
         bias_initializer: Any = "zeros",
         kernel_regularizer: Any = None,
         bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(activation, **kwargs)
+        super().__init__(activation, activity_regularizer=activity_regularizer, **kwargs)
         self.units = check_int(units, "units", who="Dense", minimum=1)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.kernel_constraint = self.check_constraint(kernel_constraint, "kernel_constraint")
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.bias_constraint = self.check_constraint(bias_constraint, "bias_constraint")
         self.kernel: Parameter | None = None
         self.bias: Parameter | None = None
 
@@ -74,11 +82,21 @@ class Dense(ActivatedLayer):
                 f"received input shape {input_shape}."
             )
         self.kernel = self.add_weight(
-            "kernel", (fan_in, self.units), self.kernel_initializer, rng, self.kernel_regularizer
+            "kernel",
+            (fan_in, self.units),
+            self.kernel_initializer,
+            rng,
+            self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
         if self.use_bias:
             self.bias = self.add_weight(
-                "bias", (self.units,), self.bias_initializer, rng, self.bias_regularizer
+                "bias",
+                (self.units,),
+                self.bias_initializer,
+                rng,
+                self.bias_regularizer,
+                constraint=self.bias_constraint,
             )
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
@@ -119,5 +137,7 @@ class Dense(ActivatedLayer):
             "kernel_initializer": serialize_or_none(self.kernel_initializer),
             "bias_initializer": serialize_or_none(self.bias_initializer),
             "kernel_regularizer": serialize_or_none(self.kernel_regularizer),
+            "kernel_constraint": serialize_or_none(self.kernel_constraint),
             "bias_regularizer": serialize_or_none(self.bias_regularizer),
+            "bias_constraint": serialize_or_none(self.bias_constraint),
         }

@@ -60,6 +60,8 @@ class _DepthwiseBase(ActivatedLayer):
         bias_initializer: Any = "zeros",
         depthwise_regularizer: Any = None,
         bias_regularizer: Any = None,
+        depthwise_constraint: Any = None,
+        bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(activation, **kwargs)
@@ -75,7 +77,11 @@ class _DepthwiseBase(ActivatedLayer):
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.depthwise_constraint = self.check_constraint(
+            depthwise_constraint, "depthwise_constraint"
+        )
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.bias_constraint = self.check_constraint(bias_constraint, "bias_constraint")
         self.bias: Parameter | None = None
         self._depthwise: Parameter | None = None
 
@@ -93,6 +99,7 @@ class _DepthwiseBase(ActivatedLayer):
             self.depthwise_initializer,
             rng,
             self.depthwise_regularizer,
+            constraint=self.depthwise_constraint,
         )
         self.build_after_depthwise(channels, rng)
         if self.use_bias:
@@ -102,6 +109,7 @@ class _DepthwiseBase(ActivatedLayer):
                 self.bias_initializer,
                 rng,
                 self.bias_regularizer,
+                constraint=self.bias_constraint,
             )
 
     def build_after_depthwise(self, channels: int, rng: Generator) -> None:
@@ -184,7 +192,9 @@ class _DepthwiseBase(ActivatedLayer):
             "depthwise_initializer": serialize_or_none(self.depthwise_initializer),
             "bias_initializer": serialize_or_none(self.bias_initializer),
             "depthwise_regularizer": serialize_or_none(self.depthwise_regularizer),
+            "depthwise_constraint": serialize_or_none(self.depthwise_constraint),
             "bias_regularizer": serialize_or_none(self.bias_regularizer),
+            "bias_constraint": serialize_or_none(self.bias_constraint),
         }
 
 
@@ -221,7 +231,8 @@ class DepthwiseConv2D(_DepthwiseConv):
         depth_multiplier: kernels per input channel ``m``; the output has ``C m`` channels.
         activation, use_bias, bias_initializer, bias_regularizer: as in
             :class:`~nnx.layers.Dense`.
-        depthwise_initializer, depthwise_regularizer: of the kernel.
+        depthwise_initializer, depthwise_regularizer, depthwise_constraint: of the kernel.
+        bias_constraint: as in :class:`~nnx.layers.Dense`.
 
     Shape:
         Input ``(batch, h, w, C)`` (channels-first: ``(batch, C, h, w)``); output

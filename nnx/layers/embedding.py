@@ -34,6 +34,7 @@ class Embedding(Layer):
         embeddings_initializer: initializer of the ``(input_dim, output_dim)`` table
             (Keras default ``"uniform"``: U(-0.05, 0.05)).
         embeddings_regularizer: optional penalty.
+        embeddings_constraint: optional projection applied after each optimizer update.
         mask_zero: token 0 is padding: the layer emits the mask ``x != 0`` that recurrent
             and attention layers, the loss and the metrics honour (see
             :mod:`nnx.layers.masking`).
@@ -56,6 +57,7 @@ class Embedding(Layer):
         output_dim: int,
         embeddings_initializer: Any = "uniform",
         embeddings_regularizer: Any = None,
+        embeddings_constraint: Any = None,
         mask_zero: bool = False,
         **kwargs: Any,
     ) -> None:
@@ -65,6 +67,9 @@ class Embedding(Layer):
         self.mask_zero = check_bool(mask_zero, "mask_zero", who="Embedding")
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = self.check_constraint(
+            embeddings_constraint, "embeddings_constraint"
+        )
         self.embeddings: Parameter | None = None
 
     def build_parameters(self, input_shape: Shape, rng: Generator) -> None:
@@ -79,6 +84,7 @@ class Embedding(Layer):
             self.embeddings_initializer,
             rng,
             self.embeddings_regularizer,
+            constraint=self.embeddings_constraint,
         )
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
@@ -137,5 +143,6 @@ class Embedding(Layer):
             "output_dim": self.output_dim,
             "embeddings_initializer": serialize_or_none(self.embeddings_initializer),
             "embeddings_regularizer": serialize_or_none(self.embeddings_regularizer),
+            "embeddings_constraint": serialize_or_none(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
         }

@@ -38,6 +38,8 @@ class Normalization(Layer):
         gamma_initializer: Any,
         beta_regularizer: Any,
         gamma_regularizer: Any,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -48,7 +50,9 @@ class Normalization(Layer):
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.beta_constraint = self.check_constraint(beta_constraint, "beta_constraint")
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.gamma_constraint = self.check_constraint(gamma_constraint, "gamma_constraint")
         self.gamma: Parameter | None = None
         self.beta: Parameter | None = None
 
@@ -63,11 +67,21 @@ class Normalization(Layer):
         """Create ``gamma`` (``scale``) and ``beta`` (``center``), each of shape ``(n,)``."""
         if self.scale:
             self.gamma = self.add_weight(
-                "gamma", (n,), self.gamma_initializer, rng, self.gamma_regularizer
+                "gamma",
+                (n,),
+                self.gamma_initializer,
+                rng,
+                self.gamma_regularizer,
+                constraint=self.gamma_constraint,
             )
         if self.center:
             self.beta = self.add_weight(
-                "beta", (n,), self.beta_initializer, rng, self.beta_regularizer
+                "beta",
+                (n,),
+                self.beta_initializer,
+                rng,
+                self.beta_regularizer,
+                constraint=self.beta_constraint,
             )
 
     def affine(self, xp: Any, xhat: Array, shape: tuple[int, ...]) -> Array:
@@ -100,7 +114,9 @@ class Normalization(Layer):
             "beta_initializer": serialize_or_none(self.beta_initializer),
             "gamma_initializer": serialize_or_none(self.gamma_initializer),
             "beta_regularizer": serialize_or_none(self.beta_regularizer),
+            "beta_constraint": serialize_or_none(self.beta_constraint),
             "gamma_regularizer": serialize_or_none(self.gamma_regularizer),
+            "gamma_constraint": serialize_or_none(self.gamma_constraint),
         }
 
 
@@ -115,7 +131,8 @@ class LayerNormalization(Normalization):
     Args:
         epsilon: added to the variance (default 1e-3, as Keras).
         center, scale, beta_initializer, gamma_initializer, beta_regularizer,
-        gamma_regularizer: as in :class:`BatchNormalization`.
+        gamma_regularizer, beta_constraint, gamma_constraint: as in
+        :class:`BatchNormalization`.
 
     Shape:
         Input ``(batch, *dims)``, output the same; ``gamma`` and ``beta`` are ``(dims[-1],)``.
@@ -136,6 +153,8 @@ class LayerNormalization(Normalization):
         gamma_initializer: Any = "ones",
         beta_regularizer: Any = None,
         gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -146,6 +165,8 @@ class LayerNormalization(Normalization):
             gamma_initializer,
             beta_regularizer,
             gamma_regularizer,
+            beta_constraint,
+            gamma_constraint,
             **kwargs,
         )
 

@@ -34,6 +34,8 @@ class Parameter:
         name: e.g. ``"dense/kernel"``.
         regularizer: optional penalty ``R(value)`` with ``R.gradient(value)``.
         trainable: False for state such as batch-norm moving statistics.
+        constraint: optional projection ``C(value)`` the optimizer applies after each update
+            (see :mod:`nnx.constraints`).
 
     Attributes:
         grad: ``dL/dvalue`` from the last backward pass, same shape and dtype (None before).
@@ -43,18 +45,25 @@ class Parameter:
     Parameter('dense/kernel', shape=(1, 2), trainable=True)
     """
 
-    __slots__ = ("_regularizer", "_trainable", "grad", "name", "value")
-    #: how many times any parameter was created or had ``trainable`` / ``regularizer`` set: a
+    __slots__ = ("_constraint", "_regularizer", "_trainable", "grad", "name", "value")
+    #: how many times any parameter was created or had ``trainable`` / ``regularizer`` /
+    #: ``constraint`` set: a
     #: model keeps its parameter lists until this moves (no per-step list building)
     changes: ClassVar[int] = 0
 
     def __init__(
-        self, value: Array, name: str, regularizer: Any = None, trainable: bool = True
+        self,
+        value: Array,
+        name: str,
+        regularizer: Any = None,
+        trainable: bool = True,
+        constraint: Any = None,
     ) -> None:
         self.value = value
         self.grad: Array | None = None
         self.name = name
         self.regularizer = regularizer
+        self.constraint = constraint
         self.trainable = trainable
 
     @property
@@ -76,6 +85,21 @@ class Parameter:
     def regularizer(self, value: Any) -> None:
         self._regularizer = value
         Parameter.changes += 1
+
+    @property
+    def constraint(self) -> Any:
+        """The projection ``C(value)`` applied after each optimizer update, or None."""
+        return self._constraint
+
+    @constraint.setter
+    def constraint(self, value: Any) -> None:
+        self._constraint = value
+        Parameter.changes += 1
+
+    def apply_constraint(self) -> None:
+        """``value[...] = C(value)``: in place, so a view of a flat buffer stays one."""
+        if self._constraint is not None:
+            self.value[...] = self._constraint(self.value)
 
     @property
     def shape(self) -> tuple[int, ...]:

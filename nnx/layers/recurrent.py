@@ -97,6 +97,8 @@ class Recurrent(Stateful, Layer):
             input kernel ``(features, gates units)``, the recurrent kernel
             ``(units, gates units)`` and the bias.
         kernel_regularizer, recurrent_regularizer, bias_regularizer: optional penalties.
+        kernel_constraint, recurrent_constraint, bias_constraint: optional projections applied
+            after each optimizer update (:mod:`nnx.constraints`).
         dropout: fraction of the inputs dropped in training (one mask per sequence).
         recurrent_dropout: fraction of the state ``h`` dropped in the recurrent product.
         return_sequences: output every step ``(batch, steps, units)``, not only the last.
@@ -126,6 +128,10 @@ class Recurrent(Stateful, Layer):
         kernel_regularizer: Any = None,
         recurrent_regularizer: Any = None,
         bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        recurrent_constraint: Any = None,
+        bias_constraint: Any = None,
         dropout: float = 0.0,
         recurrent_dropout: float = 0.0,
         return_sequences: bool = False,
@@ -138,7 +144,7 @@ class Recurrent(Stateful, Layer):
     ) -> None:
         who = type(self).__name__
         self.batch_size = pop_batch_size(kwargs, who)
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = check_int(units, "units", who=who, minimum=1)
         self.activation = activations.get(activation)
         #: the gates' activation (LSTM and GRU set theirs; unused by SimpleRNN)
@@ -148,8 +154,13 @@ class Recurrent(Stateful, Layer):
         self.recurrent_initializer = initializers.get(recurrent_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.kernel_constraint = self.check_constraint(kernel_constraint, "kernel_constraint")
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.recurrent_constraint = self.check_constraint(
+            recurrent_constraint, "recurrent_constraint"
+        )
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.bias_constraint = self.check_constraint(bias_constraint, "bias_constraint")
         rate = {"minimum": 0.0, "maximum": 1.0, "maximum_open": True, "who": who}
         self.dropout = check_float(dropout, "dropout", **rate)  # type: ignore[arg-type]
         self.recurrent_dropout = check_float(
@@ -229,15 +240,20 @@ class Recurrent(Stateful, Layer):
         width = self.gates * self.units
         self.kernel = self.add_weight(
             "kernel", (input_shape[-1], width), self.kernel_initializer, rng,
-            self.kernel_regularizer,
+            self.kernel_regularizer, constraint=self.kernel_constraint,
         )  # fmt: skip
         self.recurrent_kernel = self.add_weight(
             "recurrent_kernel", (self.units, width), self.recurrent_initializer, rng,
-            self.recurrent_regularizer,
+            self.recurrent_regularizer, constraint=self.recurrent_constraint,
         )  # fmt: skip
         if self.use_bias:
             self.bias = self.add_weight(
-                "bias", self.bias_shape(), self.bias_initial, rng, self.bias_regularizer
+                "bias",
+                self.bias_shape(),
+                self.bias_initial,
+                rng,
+                self.bias_regularizer,
+                constraint=self.bias_constraint,
             )
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
@@ -604,8 +620,11 @@ class Recurrent(Stateful, Layer):
             "recurrent_initializer": serialize_or_none(self.recurrent_initializer),
             "bias_initializer": serialize_or_none(self.bias_initializer),
             "kernel_regularizer": serialize_or_none(self.kernel_regularizer),
+            "kernel_constraint": serialize_or_none(self.kernel_constraint),
             "recurrent_regularizer": serialize_or_none(self.recurrent_regularizer),
+            "recurrent_constraint": serialize_or_none(self.recurrent_constraint),
             "bias_regularizer": serialize_or_none(self.bias_regularizer),
+            "bias_constraint": serialize_or_none(self.bias_constraint),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "return_sequences": self.return_sequences,

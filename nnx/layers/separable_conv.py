@@ -39,6 +39,9 @@ class _SeparableConv(_DepthwiseBase):
         depthwise_regularizer: Any = None,
         pointwise_regularizer: Any = None,
         bias_regularizer: Any = None,
+        depthwise_constraint: Any = None,
+        pointwise_constraint: Any = None,
+        bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -54,11 +57,16 @@ class _SeparableConv(_DepthwiseBase):
             bias_initializer,
             depthwise_regularizer,
             bias_regularizer,
+            depthwise_constraint,
+            bias_constraint,
             **kwargs,
         )
         self.filters = check_int(filters, "filters", who=type(self).__name__, minimum=1)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = self.check_constraint(
+            pointwise_constraint, "pointwise_constraint"
+        )
         self.pointwise_kernel: Parameter | None = None
 
     @property
@@ -76,6 +84,7 @@ class _SeparableConv(_DepthwiseBase):
             self.pointwise_initializer,
             rng,
             self.pointwise_regularizer,
+            constraint=self.pointwise_constraint,
         )
 
     def forward_affine(
@@ -101,6 +110,7 @@ class _SeparableConv(_DepthwiseBase):
             "filters": self.filters,
             "pointwise_initializer": serialize_or_none(self.pointwise_initializer),
             "pointwise_regularizer": serialize_or_none(self.pointwise_regularizer),
+            "pointwise_constraint": serialize_or_none(self.pointwise_constraint),
         }
 
 
@@ -122,7 +132,8 @@ class SeparableConv2D(_SeparableConv):
         activation, use_bias, bias_initializer, bias_regularizer: as in
             :class:`~nnx.layers.Dense`.
         depthwise_initializer, pointwise_initializer, depthwise_regularizer,
-        pointwise_regularizer: of the two kernels.
+        pointwise_regularizer, depthwise_constraint, pointwise_constraint: of the two kernels.
+        bias_constraint: as in :class:`~nnx.layers.Dense`.
 
     Shape:
         Input ``(batch, h, w, C)`` (channels-first: ``(batch, C, h, w)``); output

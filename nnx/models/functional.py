@@ -29,6 +29,7 @@ from nnx.backends.base import Array, on_backend_device
 from nnx.callbacks.base import History
 from nnx.layers import Input as InputLayer
 from nnx.layers import Layer
+from nnx.layers.activity import collect_activity, total_penalty
 from nnx.layers.base import no_backprop
 from nnx.layers.symbolic import SymbolicTensor
 from nnx.models.graph import Graph
@@ -221,11 +222,15 @@ class Functional(Model):
         """
         require_compiled(self, "compute_gradients")
         fused = frozenset(i for i, h in enumerate(self.heads) if h.fused is not None)
-        outs, backprop, masks = self.graph.run_masked(self._arrays(x), training=True, logits=fused)
-        total, values, preds, dys = heads_loss_and_gradients(
-            self.heads, outs, self._targets(y), sample_weight, masks
-        )
-        backprop(dys)
+        with collect_activity() as penalties:
+            outs, backprop, masks = self.graph.run_masked(
+                self._arrays(x), training=True, logits=fused
+            )
+            total, values, preds, dys = heads_loss_and_gradients(
+                self.heads, outs, self._targets(y), sample_weight, masks
+            )
+            backprop(dys)
+        total = total_penalty(total, penalties)
         for p in self._regularized:
             total = total + p.regularizer(p.value)
             p.grad += p.regularizer.gradient(p.value)
@@ -254,10 +259,11 @@ class Functional(Model):
         """The total loss (penalties included) of a batch in inference mode; updates the
         per-output losses and metrics."""
         require_compiled(self, "test_step")
-        with no_backprop():
+        with no_backprop(), collect_activity() as penalties:
             outs, _, masks = self.graph.run_masked(self._arrays(x), training=False)
         ys = self._targets(y)
         total, values = heads_loss(self.heads, outs, ys, sample_weight, masks)
+        total = total_penalty(total, penalties)
         update_heads(self.heads, ys, outs, values, sample_weight, masks)
         for p in self._regularized:
             total = total + p.regularizer(p.value)

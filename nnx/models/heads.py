@@ -102,6 +102,7 @@ def compile_heads(
             isinstance(layer, ActivatedLayer)
             and not loss_obj.from_logits
             and loss_obj.fuses_with == layer.activation.name
+            and layer.activity_regularizer is None
         ):
             head.fused, head.activation = loss_obj.with_logits(), layer.activation
         if several:

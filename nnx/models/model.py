@@ -26,6 +26,7 @@ from nnx.backends import Backend, get_backend
 from nnx.backends.base import Array, on_backend_device
 from nnx.callbacks.base import Callback, History
 from nnx.layers import ActivatedLayer, Layer, Parameter
+from nnx.layers.activity import collect_activity, total_penalty
 from nnx.layers.base import Backprop, Shape, no_backprop
 from nnx.layers.masking import timestep_view
 from nnx.layers.parameter import FlatParameters
@@ -260,6 +261,7 @@ class Model:
             isinstance(last, ActivatedLayer)
             and not self.loss.from_logits
             and self.loss.fuses_with == last.activation.name
+            and last.activity_regularizer is None
         ):
             self._fused_loss = self.loss.with_logits()
 
@@ -320,7 +322,7 @@ class Model:
         """Loss (with penalties) of a batch in inference mode; updates the metrics' state."""
         require_compiled(self, "test_step")
         strategy = current_strategy()
-        with no_backprop():
+        with no_backprop(), collect_activity() as penalties:
             y_pred, _, mask = self.forward_masked(x, training=False)
         if self.metrics:
             view = timestep_view(y, y_pred, mask, sample_weight, normalize=False)
@@ -328,6 +330,7 @@ class Model:
             for metric in self.metrics:
                 metric.update_state(y_seen, p_seen, w_seen)
         loss = self.compute_loss(*timestep_view(y, y_pred, mask, sample_weight, normalize=True)[:3])
+        loss = total_penalty(loss, penalties)
         return strategy.reduce_loss(loss, batch_rows(x))
 
     def _parameter_lists(self) -> tuple[list[Parameter], list[Parameter], int]:

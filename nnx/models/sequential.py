@@ -14,6 +14,7 @@ from nnx.backends import Backend
 from nnx.backends.base import Array
 from nnx.layers import ActivatedLayer, Layer
 from nnx.layers import Input as InputLayer
+from nnx.layers.activity import collect_activity, total_penalty
 from nnx.layers.base import Backprop
 from nnx.layers.masking import forward_with_mask, timestep_view
 from nnx.layers.symbolic import SymbolicTensor
@@ -190,13 +191,14 @@ class Sequential(Model):
         backprops: list[Backprop] = []
         first.needs_input_gradient = False
         try:
-            h, mask = _forward_stack(layers[:-1], x, True, backprops)
-            if fused_loss is not None:
-                assert isinstance(last, ActivatedLayer)
-                z, backprop = last.forward_logits(h, training=True)
-                mask = last.compute_mask(h, mask)
-            else:
-                z, backprop, mask = forward_with_mask(last, h, mask, training=True)
+            with collect_activity() as penalties:
+                h, mask = _forward_stack(layers[:-1], x, True, backprops)
+                if fused_loss is not None:
+                    assert isinstance(last, ActivatedLayer)
+                    z, backprop = last.forward_logits(h, training=True)
+                    mask = last.compute_mask(h, mask)
+                else:
+                    z, backprop, mask = forward_with_mask(last, h, mask, training=True)
         finally:
             first.needs_input_gradient = True
         self.output_mask = mask
@@ -213,6 +215,8 @@ class Sequential(Model):
         backprops.append(backprop)
         for backprop in reversed(backprops[start:]):
             dy = backprop(dy)
+        if penalties:
+            loss = total_penalty(loss, penalties)
         for p in regularized:
             loss = loss + p.regularizer(p.value)
             p.grad += p.regularizer.gradient(p.value)

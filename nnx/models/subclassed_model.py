@@ -31,6 +31,7 @@ from typing import Any
 from nnx.backends.base import Array, on_backend_device
 from nnx.layers import Input as InputLayer
 from nnx.layers import Layer
+from nnx.layers.activity import collect_activity, total_penalty
 from nnx.layers.base import Backprop, no_backprop
 from nnx.layers.symbolic import is_symbolic
 from nnx.models.model import Model
@@ -97,9 +98,11 @@ def compute_gradients(
     included) and returns ``(loss, y_pred)``."""
     require_compiled(self, "compute_gradients")
     assert self.loss is not None
-    y_pred, backprop = forward(self, x, training=True)
-    loss, dy = self.loss.value_and_gradient(y, y_pred, sample_weight)
-    backprop(dy)
+    with collect_activity() as penalties:
+        y_pred, backprop = forward(self, x, training=True)
+        loss, dy = self.loss.value_and_gradient(y, y_pred, sample_weight)
+        backprop(dy)
+    loss = total_penalty(loss, penalties)
     for p in self._regularized:
         loss = loss + p.regularizer(p.value)
         p.grad += p.regularizer.gradient(p.value)

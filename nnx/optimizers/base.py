@@ -171,11 +171,38 @@ class Optimizer(SlotState, Generic[Coefficients]):
         """Update every trainable parameter that has a gradient, in place; ``iterations += 1``.
 
         Parameters with ``grad is None`` or ``trainable=False`` are skipped (their position
-        keeps its state). Pass the same list, in the same order, at every step.
+        keeps its state). Pass the same list, in the same order, at every step. Then, as
+        Keras's ``optimizer.apply``, each updated parameter with a ``constraint`` is projected
+        in place: ``w[...] = C(w)``.
         """
         if isinstance(parameters, FlatParameters) and not self.clipnorm:
             self._step_flat(parameters)
-            return
+        else:
+            self._step_each(parameters)
+        for p in self._constrained(parameters):
+            if p.grad is not None:
+                p.apply_constraint()
+
+    def _constrained(self, parameters: Sequence[Parameter]) -> list[Parameter]:
+        """The trainable parameters of ``parameters`` with a constraint, cached until a
+        parameter changes (:attr:`Parameter.changes`) or another list is passed: no per-step
+        cost without constraints."""
+        cached = self.__dict__.get("_constrained_cache")
+        if (
+            cached is None
+            or cached[0] is not parameters
+            or cached[1] != (Parameter.changes, len(parameters))
+        ):
+            found = [p for p in parameters if p.trainable and p.constraint is not None]
+            cached = self._constrained_cache = (
+                parameters,
+                (Parameter.changes, len(parameters)),
+                found,
+            )
+        return cached[2]
+
+    def _step_each(self, parameters: Sequence[Parameter]) -> None:
+        """:meth:`step` one parameter at a time (no flat buffers, or ``clipnorm``)."""
         t = self.iterations
         lr = self._learning_rate
         lr = lr(t) if callable(lr) else lr

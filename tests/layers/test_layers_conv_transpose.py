@@ -234,8 +234,9 @@ def test_config_round_trip():
         (lambda: Conv2DTranspose(2, 3, padding="full"), "padding"),
         (lambda: Conv2DTranspose(2, 3, data_format="nhwc"), "data_format"),
         (lambda: Conv2DTranspose(2, 3, strides=2, dilation_rate=2), "dilation_rate"),
-        (lambda: Conv2DTranspose(2, 3, kernel_constraint="non_neg"), "kernel_constraint"),
-        (lambda: Conv1DTranspose(2, 3, activity_regularizer="l2"), "activity_regularizer"),
+        (lambda: Conv2DTranspose(2, 3, kernel_constraint="nope"), "kernel_constraint"),
+        (lambda: Conv2DTranspose(2, 3, bias_constraint=3), "bias_constraint"),
+        (lambda: Conv1DTranspose(2, 3, activity_regularizer="nope"), "activity_regularizer"),
     ],
 )
 def test_bad_arguments_name_the_layer_and_argument(make, match):

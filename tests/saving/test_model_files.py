@@ -53,7 +53,17 @@ class NoisyNorm(Layer):
 # common argument sets (Keras names) and sample shapes with which it builds. If none works,
 # test_every_registered_layer_is_covered fails and asks for a row.
 SAMPLES = {
-    "Dense": (lambda: Dense(3, activation="tanh", kernel_regularizer="l2"), (4,)),
+    "Dense": (
+        lambda: Dense(
+            3,
+            activation="tanh",
+            kernel_regularizer="l2",
+            kernel_constraint=nnx.constraints.max_norm(1.5),
+            bias_constraint="non_neg",
+            activity_regularizer="l1",
+        ),
+        (4,),
+    ),
     "Activation": (lambda: Activation("softmax"), (5,)),
     "Dropout": (lambda: Dropout(0.3), (4,)),
     "Flatten": (lambda: Flatten(), (2, 3)),
@@ -72,7 +82,9 @@ SAMPLES = {
     "SpatialDropout1D": (lambda: nnx.layers.SpatialDropout1D(0.25), (5, 4)),
     "Cropping2D": (lambda: nnx.layers.Cropping2D(((1, 0), (2, 1))), (6, 6, 2)),
     "DepthwiseConv2D": (
-        lambda: nnx.layers.DepthwiseConv2D(3, depth_multiplier=2, depthwise_regularizer="l2"),
+        lambda: nnx.layers.DepthwiseConv2D(
+            3, depth_multiplier=2, depthwise_regularizer="l2", depthwise_constraint="unit_norm"
+        ),
         (6, 6, 2),
     ),
     "DepthwiseConv1D": (lambda: nnx.layers.DepthwiseConv1D(2, padding="same"), (5, 4)),
@@ -104,10 +116,18 @@ SAMPLES = {
     ),
     "CategoryEncoding": (lambda: nnx.layers.CategoryEncoding(6, output_mode="count"), (5,)),
     # sequence layers take (steps, features) samples; Embedding takes tokens (see INPUTS)
-    "Embedding": (lambda: nnx.layers.Embedding(6, 3, mask_zero=True), (5,)),
+    "Embedding": (
+        lambda: nnx.layers.Embedding(6, 3, mask_zero=True, embeddings_constraint="non_neg"),
+        (5,),
+    ),
     "PositionalEmbedding": (lambda: nnx.layers.PositionalEmbedding(6), (5, 4)),
     "SinusoidalPositionalEncoding": (lambda: nnx.layers.SinusoidalPositionalEncoding(), (5, 4)),
-    "GRU": (lambda: nnx.layers.GRU(3, dropout=0.2, recurrent_dropout=0.2, seed=1), (5, 4)),
+    "GRU": (
+        lambda: nnx.layers.GRU(
+            3, dropout=0.2, recurrent_dropout=0.2, seed=1, recurrent_constraint="max_norm"
+        ),
+        (5, 4),
+    ),
     "MultiHeadAttention": (lambda: nnx.layers.MultiHeadAttention(2, 2, dropout=0.2), (5, 4)),
     "TransformerEncoder": (lambda: nnx.layers.TransformerEncoder(8, 2, dropout=0.2), (5, 4)),
     # Keras's projection-free attention layers take [query, value]: called on [x, x]
@@ -142,7 +162,9 @@ SAMPLES = {
         (5, 4),
     ),
     "Conv2DTranspose": (
-        lambda: nnx.layers.Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu"),
+        lambda: nnx.layers.Conv2DTranspose(
+            3, 3, strides=2, padding="same", activation="relu", kernel_constraint="max_norm"
+        ),
         (4, 5, 2),
     ),
     # arithmetic on symbolic tensors: an operation takes a list; a constant enters through one
