@@ -225,8 +225,8 @@ class IndexLookup(Layer):
             return be.asarray(ids, "int64")
         depth = self.depth()
         if self.output_mode == "one_hot":
-            if isinstance(ids, list) and ids and all(_single(r) for r in ids):
-                ids = [r[0] for r in ids]  # (..., 1) encodes on that axis
+            if isinstance(ids, list) and ids and isinstance(ids[0], list):
+                ids = _squeezed(ids)  # (..., 1) encodes on that axis
             rows = _map(lambda i: _bag([i], depth, True, None), ids)
             return be.asarray(rows, self.dtype)
         binary = self.output_mode == "multi_hot"
@@ -326,8 +326,11 @@ def _bag(ids: list[int], depth: int, binary: bool, weights: list[float] | None) 
     return row
 
 
-def _single(r: Any) -> bool:
-    return isinstance(r, list) and len(r) == 1
+def _squeezed(x: list[Any]) -> list[Any]:
+    """Nested lists of rank > 1 without their last axis if it has size 1."""
+    if all(isinstance(r, list) and len(r) == 1 and not isinstance(r[0], list) for r in x):
+        return [r[0] for r in x]
+    return [_squeezed(r) if isinstance(r, list) and r and isinstance(r[0], list) else r for r in x]
 
 
 def _documents(tokens: Any) -> list[list[Any]]:

@@ -173,6 +173,7 @@ def test_output_shapes_of_each_mode():
     assert np.shape(layer(np.array(["a", "b"]))) == (2, 5)
     assert np.shape(layer(np.array([["a"], ["b"]]))) == (2, 5)  # a last axis of 1 is replaced
     assert np.shape(layer(np.array([["a", "b", "c"]]))) == (1, 3, 5)
+    assert np.shape(layer(np.array([[["a"], ["b"], ["c"]]]))) == (1, 3, 5)
     assert layer.compute_output_shape((1,)) == (5,)
     assert layer.compute_output_shape((3,)) == (3, 5)
     bag = StringLookup(vocabulary=VOCAB, output_mode="multi_hot")
@@ -313,3 +314,20 @@ def test_functional_one_hot_branch_and_normalization_beat_the_majority_class(tmp
     np.testing.assert_allclose(
         loaded.predict(by_name), model.predict([color[:5], numbers[:5]]), rtol=1e-6
     )
+
+
+def test_sequential_from_a_string_input_one_hot(backend):
+    x = np.array([["a"], ["b"], ["c"], ["a"]] * 4)
+    lookup = StringLookup(output_mode="one_hot")
+    lookup.adapt(x)
+    model = nnx.Sequential(
+        [nnx.Input((1,), dtype="string"), lookup, Dense(1)], backend=backend, seed=0
+    )
+    assert model.layers[1].output_shape == (4,)
+    model.compile("sgd", "mse")
+    model.fit(x, np.ones(16, "float32"), epochs=1, verbose=0)
+    assert model.predict(x).shape == (16, 1)
+    text = nnx.Input((1,), dtype="string")
+    plain = nnx.Model(text, Dense(1)(text), backend=backend)  # only a lookup encodes strings
+    with pytest.raises(TypeError, match="must hold numbers"):
+        plain.predict(x)
