@@ -18,7 +18,7 @@ from nnx.backends import Backend, backend_of, get_backend
 from nnx.backends.base import Array, Generator
 from nnx.layers.base import Backprop, Layer, Shape
 from nnx.layers.symbolic import current_trace, is_symbolic
-from nnx.layers.text import document_frequency_idf, learned_vocabulary
+from nnx.layers.text import document_frequency_idf, holds_strings, learned_vocabulary
 from nnx.validation import check_bool, check_choice, check_int
 
 __all__ = ["IndexLookup", "integer_token", "no_gradient"]
@@ -280,11 +280,13 @@ class IndexLookup(Layer):
         return (*shape[:-1], self.depth())
 
     def __call__(self, x: Any, training: bool | None = None) -> Any:
-        """The lookup of ``x`` on the layer's backend (default: the default backend)."""
+        """The lookup of ``x`` on the layer's backend (unbuilt: the backend of an array ``x``,
+        else the default backend)."""
         if _symbolic(x):
             return super().__call__(x, training)
         if not self.built:
-            self.build((), get_backend(None), None, self.dtype)
+            numeric = hasattr(x, "__dlpack__") and not holds_strings(x)
+            self.build((), backend_of(x) if numeric else get_backend(None), None, self.dtype)
         return self.forward(x)[0]
 
     def forward(self, x: Any, *, training: bool = False) -> tuple[Array, Backprop]:

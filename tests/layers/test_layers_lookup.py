@@ -199,6 +199,7 @@ def test_outputs_are_arrays_of_the_layers_backend(backend):
     inverse = IntegerLookup(vocabulary=IVOCAB, invert=True)
     inverse.build((3,), backend)
     assert backend.to_numpy(inverse(z)).tolist() == [[12, -1, 42]]
+    assert backend.owns(IntegerLookup(vocabulary=IVOCAB)(backend.asarray([[12]])))  # unbuilt
 
 
 def test_adapt_then_invert_round_trips():
