@@ -17,14 +17,22 @@ from typing import Any
 from nnx.backends import Backend, backend_of, get_backend
 from nnx.backends.base import Array, Generator
 from nnx.layers.base import Backprop, Layer, Shape
+from nnx.layers.lookup_data import (
+    DROP,
+    bag_row,
+    documents,
+    host_lists,
+    integer_token,
+    nested_map,
+    squeeze_last,
+)
 from nnx.layers.symbolic import current_trace, is_symbolic
 from nnx.layers.text import document_frequency_idf, holds_strings, learned_vocabulary
 from nnx.validation import check_bool, check_choice, check_int
 
-__all__ = ["IndexLookup", "integer_token", "no_gradient"]
+__all__ = ["IndexLookup", "no_gradient"]
 
 _MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
-_DROP = -1  # a mask token in a bag-of-tokens mode: counted nowhere
 
 
 class IndexLookup(Layer):
@@ -168,7 +176,7 @@ class IndexLookup(Layer):
                 f"{self.who}: cannot adapt a layer given a vocabulary argument; use "
                 "set_vocabulary() or a new layer."
             )
-        docs = _documents(self._tokens_of(data))
+        docs = documents(self._tokens_of(data))
         limit = None if self.max_tokens is None else self.max_tokens - self._token_start()
         reserved = {t for t in (self.mask_token, self.oov_token) if t is not None}
         self.tokens = learned_vocabulary(docs, limit, reserved)
@@ -180,7 +188,7 @@ class IndexLookup(Layer):
 
     def _tokens_of(self, data: Any) -> Any:
         """``data`` as nested Python lists (or one value) of tokens."""
-        return _map(self.token, _host(data))
+        return nested_map(self.token, host_lists(data))
 
     # --- encoding ----------------------------------------------------------------------------
     def depth(self) -> int:
@@ -194,7 +202,7 @@ class IndexLookup(Layer):
         """The index of every token of ``data``, as nested lists (mask tokens: 0 in ``"int"``
         mode, else dropped)."""
         table = {t: i for i, t in enumerate(self.tokens, start=self._token_start())}
-        mask = 0 if self.output_mode == "int" else _DROP
+        mask = 0 if self.output_mode == "int" else DROP
         unknown: list[Any] = []
 
         def index(t: Any) -> int:
@@ -209,7 +217,7 @@ class IndexLookup(Layer):
             bucket = 0 if self.num_oov_indices == 1 else self.oov_bucket(t)
             return self._oov_start() + bucket
 
-        ids = _map(index, self._tokens_of(data))
+        ids = nested_map(index, self._tokens_of(data))
         if unknown:
             raise ValueError(
                 f"{self.who}: with num_oov_indices=0 every input must be in the vocabulary, "
@@ -226,21 +234,21 @@ class IndexLookup(Layer):
         depth = self.depth()
         if self.output_mode == "one_hot":
             if isinstance(ids, list) and ids and isinstance(ids[0], list):
-                ids = _squeezed(ids)  # (..., 1) encodes on that axis
-            rows = _map(lambda i: _bag([i], depth, True, None), ids)
+                ids = squeeze_last(ids)  # (..., 1) encodes on that axis
+            rows = nested_map(lambda i: bag_row([i], depth, True, None), ids)
             return be.asarray(rows, self.dtype)
         binary = self.output_mode == "multi_hot"
         weights = self.idf if self.output_mode == "tf_idf" else None
         if not isinstance(ids, list):
-            return be.asarray(_bag([ids], depth, binary, weights), self.dtype)
+            return be.asarray(bag_row([ids], depth, binary, weights), self.dtype)
         if ids and all(isinstance(r, list) for r in ids):
             if any(isinstance(i, list) for r in ids for i in r):
                 raise ValueError(
                     f"{self.who}: output_mode={self.output_mode!r} takes inputs of rank 2 at "
                     "most (a batch of samples of tokens), as Keras."
                 )
-            return be.asarray([_bag(r, depth, binary, weights) for r in ids], self.dtype)
-        return be.asarray(_bag(ids, depth, binary, weights), self.dtype)
+            return be.asarray([bag_row(r, depth, binary, weights) for r in ids], self.dtype)
+        return be.asarray(bag_row(ids, depth, binary, weights), self.dtype)
 
     def decode(self, data: Any) -> Any:
         """``invert=True``: indices back to tokens, as nested lists (unknown: ``oov_token``)."""
@@ -253,7 +261,7 @@ class IndexLookup(Layer):
                 return self.mask_token
             return vocab[i] if self._token_start() <= i < len(vocab) else self.oov_token
 
-        return _map(token, _host(data))
+        return nested_map(token, host_lists(data))
 
     # --- the layer ---------------------------------------------------------------------------
     def build(
@@ -315,65 +323,6 @@ class IndexLookup(Layer):
             "pad_to_max_tokens": self.pad_to_max_tokens,
             "sparse": False,
         }
-
-
-def _bag(ids: list[int], depth: int, binary: bool, weights: list[float] | None) -> list[float]:
-    """One row of ``depth``: counts (or 1s) of ``ids``, times ``weights`` if given."""
-    row = [0.0] * depth
-    for i in ids:
-        if i != _DROP:
-            row[i] = 1.0 if binary else row[i] + 1.0
-    if weights is not None:
-        row = [c * (weights[j] if j < len(weights) else 0.0) for j, c in enumerate(row)]
-    return row
-
-
-def _squeezed(x: list[Any]) -> list[Any]:
-    """Nested lists of rank > 1 without their last axis if it has size 1."""
-    if all(isinstance(r, list) and len(r) == 1 and not isinstance(r[0], list) for r in x):
-        return [r[0] for r in x]
-    return [_squeezed(r) if isinstance(r, list) and r and isinstance(r[0], list) else r for r in x]
-
-
-def _documents(tokens: Any) -> list[list[Any]]:
-    """Keras's documents: one value or a flat list is one document, else each row."""
-    if not isinstance(tokens, list):
-        return [[tokens]]
-    if not any(isinstance(t, list) for t in tokens):
-        return [tokens]
-    return [list(_flat(row)) for row in tokens]
-
-
-def _flat(x: Any) -> Any:
-    if isinstance(x, list):
-        for item in x:
-            yield from _flat(item)
-    else:
-        yield x
-
-
-def _map(f: Any, x: Any) -> Any:
-    return [_map(f, item) for item in x] if isinstance(x, list) else f(x)
-
-
-def _host(data: Any) -> Any:
-    """``data`` (a value, nested lists/tuples, a NumPy array or a backend array) as nested
-    Python lists on the host."""
-    if isinstance(data, (list, tuple)):
-        return [_host(d) for d in data]
-    kind = getattr(getattr(data, "dtype", None), "kind", None)
-    if kind is not None:
-        return data.tolist()
-    if hasattr(data, "shape") and hasattr(data, "__dlpack__"):
-        return backend_of(data).to_numpy(data).tolist()
-    return data
-
-
-def integer_token(value: Any, who: str) -> int:
-    """``value`` as an int (integral floats, as a model's float inputs, are accepted)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-        raise TypeError(f"{who}: expected integer tokens or indices, received {value!r}.")
-    return int(value)
 
 
 def _symbolic(x: Any) -> bool:

@@ -20,7 +20,8 @@ from typing import Any
 
 from nnx.backends import get_backend
 from nnx.layers.base import register_layer
-from nnx.layers.index_lookup import IndexLookup, integer_token, no_gradient
+from nnx.layers.index_lookup import IndexLookup, no_gradient
+from nnx.layers.lookup_data import integer_token
 from nnx.layers.text import holds_strings
 from nnx.validation import check_choice
 

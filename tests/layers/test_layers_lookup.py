@@ -245,6 +245,8 @@ def test_bad_inputs_are_clear_errors():
         StringLookup().adapt([["a", 3]])
     with pytest.raises(TypeError, match=r"integer tokens.*received 1.5"):
         IntegerLookup(vocabulary=IVOCAB)([1.5])
+    with pytest.raises(TypeError, match=r"integer tokens.*received nan"):
+        IntegerLookup(vocabulary=IVOCAB)(np.array([np.nan]))
     fixed = StringLookup(vocabulary=VOCAB, name="fixed")
     with pytest.raises(ValueError, match=r"'fixed': cannot adapt"):
         fixed.adapt(DATA)
