@@ -101,6 +101,7 @@ class IndexLookup(Layer):
 
     @property
     def who(self) -> str:
+        """How errors name this layer: ``StringLookup 'name'``."""
         return f"{type(self).__name__} {self.name!r}"
 
     # --- the vocabulary ----------------------------------------------------------------------
