@@ -33,6 +33,7 @@ from nnx.layers.global_pooling import (
 )
 from nnx.layers.gru import GRU
 from nnx.layers.lambda_layer import Lambda
+from nnx.layers.lookup import IntegerLookup, StringLookup
 from nnx.layers.lstm import LSTM
 from nnx.layers.masking import Masking
 from nnx.layers.merge import (
@@ -143,6 +144,8 @@ __all__ = [
     "Lambda",
     "Subtract",
     "TextVectorization",
+    "StringLookup",
+    "IntegerLookup",
     "CategoryEncoding",
     "Discretization",
     "Normalization",

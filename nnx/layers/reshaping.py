@@ -12,7 +12,7 @@ from nnx.layers.base import Backprop, Layer, Shape, _as_shape, identity_backprop
 from nnx.layers.symbolic import Node, SymbolicTensor
 from nnx.validation import check_choice, check_int
 
-_DTYPES = ("float32", "float64", "int32", "int64", "bool")
+_DTYPES = ("float32", "float64", "int32", "int64", "bool", "string")
 
 
 @register_layer
@@ -25,7 +25,8 @@ class Input(Layer):
     Args:
         shape: the shape without the batch axis, e.g. ``(28, 28, 1)``.
         name: the input's name (the key of its data in a dict given to ``fit``).
-        dtype: the dtype of the data (None: the model's float dtype; ``"int64"`` for indices).
+        dtype: the dtype of the data (None: the model's float dtype; ``"int64"`` for indices;
+            ``"string"`` for a ``StringLookup``, which turns the strings into numbers).
 
     Attributes:
         output: the :class:`~nnx.layers.symbolic.SymbolicTensor` standing for the data.
@@ -44,6 +45,12 @@ class Input(Layer):
         node = Node(self, (), multiple=False)
         self.output = SymbolicTensor(self.input_shape or (), dtype, node, self.name)
         node.output = self.output
+
+    def check_input(self, x: Array) -> None:
+        """As :meth:`Layer.check_input`; a ``"string"`` input arrives already encoded by the
+        layer reading it (a ``StringLookup``), in that layer's shape: no shape to check."""
+        if self.input_dtype != "string":
+            super().check_input(x)
 
     def forward(self, x: Array, *, training: bool = False) -> tuple[Array, Backprop]:
         self.check_input(x)

@@ -22,7 +22,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-__all__ = ["PUNCTUATION", "document_frequency_idf", "learned_vocabulary", "texts", "tokens"]
+__all__ = [
+    "PUNCTUATION",
+    "document_frequency_idf",
+    "holds_strings",
+    "learned_vocabulary",
+    "texts",
+    "tokens",
+]
 
 #: Keras's ``DEFAULT_STRIP_REGEX``
 PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
@@ -102,3 +109,16 @@ def document_frequency_idf(
     df = Counter(t for doc in documents for t in set(doc))
     n = len(documents)
     return [math.log(1 + n / (1 + df[t])) for t in vocabulary]
+
+
+def holds_strings(x: Any) -> bool:
+    """Whether ``x`` is text: a string, a list/tuple whose first leaf is one, or a NumPy
+    array of str, bytes or objects."""
+    if isinstance(x, (str, bytes)):
+        return True
+    kind = getattr(getattr(x, "dtype", None), "kind", None)
+    if kind is not None:
+        return kind in "USO"
+    if isinstance(x, (list, tuple)):
+        return bool(x) and holds_strings(x[0])
+    return False

@@ -28,7 +28,13 @@ from typing import Any
 from nnx.backends import Backend, get_backend
 from nnx.backends.base import Array, Generator
 from nnx.layers.base import Backprop, Layer, Shape, register_layer
-from nnx.layers.text import document_frequency_idf, learned_vocabulary, texts, tokens
+from nnx.layers.text import (
+    document_frequency_idf,
+    holds_strings,
+    learned_vocabulary,
+    texts,
+    tokens,
+)
 from nnx.validation import check_bool, check_choice, check_int
 
 __all__ = ["TextVectorization"]
@@ -212,7 +218,7 @@ class TextVectorization(Layer):
     def host_inputs(self, x: Any) -> Any:
         """``x`` encoded on the host if it holds strings, else ``x`` unchanged (already
         numbers): what a ``Sequential`` starting with this layer does to its inputs."""
-        return self.encode(x, "numpy") if _holds_strings(x) else x
+        return self.encode(x, "numpy") if holds_strings(x) else x
 
     # --- the layer ---------------------------------------------------------------------------
     def build(
@@ -248,7 +254,7 @@ class TextVectorization(Layer):
     def forward(self, x: Any, *, training: bool = False) -> tuple[Array, Backprop]:
         """Strings are encoded (on the host, then moved to the backend); numbers (encoded at
         a model's boundary) pass through. Nothing flows back to strings: ``dx`` is None."""
-        y = self.encode(x) if _holds_strings(x) else x
+        y = self.encode(x) if holds_strings(x) else x
         return y, _no_gradient
 
     def get_config(self) -> dict[str, Any]:
@@ -280,19 +286,6 @@ def _empty(width: int, dtype: str) -> Array:
 
 def _no_gradient(dy: Array) -> None:
     return None
-
-
-def _holds_strings(x: Any) -> bool:
-    """Whether ``x`` is text: a string, a list/tuple whose first leaf is one, or a NumPy
-    array of str, bytes or objects."""
-    if isinstance(x, (str, bytes)):
-        return True
-    kind = getattr(getattr(x, "dtype", None), "kind", None)
-    if kind is not None:
-        return kind in "USO"
-    if isinstance(x, (list, tuple)):
-        return bool(x) and _holds_strings(x[0])
-    return False
 
 
 def _ngrams(ngrams: Any, who: str) -> tuple[int, ...] | None:

@@ -8,7 +8,7 @@ the rows of all of them travel together in a :class:`GraphDataset`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -17,7 +17,14 @@ from nnx.backends.base import Array, array_namespace
 from nnx.training.batching import Dataset
 from nnx.training.inputs import check_lengths, model_sample_weights, model_targets, to_backend
 
-__all__ = ["GraphDataset", "by_position", "convert_inputs", "convert_targets", "graph_data"]
+__all__ = [
+    "GraphDataset",
+    "by_position",
+    "convert_inputs",
+    "convert_targets",
+    "graph_data",
+    "host_encoder",
+]
 
 
 @dataclass(frozen=True)
@@ -83,16 +90,23 @@ def by_position(data: Any, names: Sequence[str], argument: str, what: str) -> li
 
 def convert_inputs(model: Any, x: Any, argument: str = "x") -> tuple[Array, ...]:
     """One array per model input on the model's backend, each of the input's dtype (the
-    model's float dtype unless ``nnx.Input(dtype=...)`` said otherwise) and sample shape."""
+    model's float dtype unless ``nnx.Input(dtype=...)`` said otherwise) and sample shape.
+    Strings for an ``nnx.Input(dtype="string")`` are encoded on the host by the layer reading
+    it (a ``StringLookup``) and come out in that layer's output shape."""
     arrays = []
     per = by_position(x, model.input_names, argument, "input")
     for t, name, data in zip(model.inputs, model.input_names, per, strict=True):
         where = f"{argument}[{name!r}]"
-        a = to_backend(model.backend, data, where, t.dtype or model.dtype)
+        encode = host_encoder(model, t) if t.dtype == "string" else None
+        if encode is not None:
+            data = encode(data)
+        dtype = t.dtype if t.dtype not in (None, "string") else model.dtype
+        a = to_backend(model.backend, data, where, dtype)
         expected = t.sample_shape
         received = tuple(a.shape[1:])
-        if len(received) != len(expected) or any(
-            e is not None and r != e for r, e in zip(received, expected, strict=True)
+        if encode is None and (
+            len(received) != len(expected)
+            or any(e is not None and r != e for r, e in zip(received, expected, strict=True))
         ):
             raise ValueError(
                 f"{where} has shape {tuple(a.shape)} but input {name!r} expects "
@@ -100,6 +114,16 @@ def convert_inputs(model: Any, x: Any, argument: str = "x") -> tuple[Array, ...]
             )
         arrays.append(a)
     return tuple(arrays)
+
+
+def host_encoder(model: Any, tensor: Any) -> Callable[[Any], Any] | None:
+    """The ``host_inputs`` of the one layer reading the model input ``tensor``, if it has one
+    (a ``StringLookup``: strings become numbers on the host, once, before the backend)."""
+    readers = {id(n.layer): n.layer for n in model.graph.nodes if any(a is tensor for a in n.args)}
+    if len(readers) != 1:
+        return None
+    convert = getattr(next(iter(readers.values())), "host_inputs", None)
+    return convert if callable(convert) else None
 
 
 def convert_targets(model: Any, y: Any, argument: str = "y") -> tuple[Array, ...]:

@@ -101,8 +101,10 @@ class Sequential(Model):
     def host_inputs(self, x: Any) -> Any:
         """``x`` as the first layer takes it from the host: a first layer with
         ``host_inputs`` (``TextVectorization``: strings to numbers) converts it there, once,
-        before ``fit``/``evaluate``/``predict`` move it to the backend; else ``x`` itself."""
-        first = self.layers[0] if self.layers else None
+        before ``fit``/``evaluate``/``predict`` move it to the backend; else ``x`` itself.
+        A leading ``nnx.Input`` is looked through (Keras's ``Input(dtype="string")``)."""
+        layers = [layer for layer in self.layers[:2] if not isinstance(layer, InputLayer)]
+        first = layers[0] if layers else None
         convert = getattr(first, "host_inputs", None)
         return x if convert is None else convert(x)
 

@@ -48,8 +48,8 @@ NESTED_GRAPH: dict[str, Any] = {
 }
 
 #: one case per registered layer: (class name, constructor arguments, input shape, training)
-#: (``TextVectorization`` maps strings, ``Discretization`` and ``CategoryEncoding`` map
-#: values to bins and ids: nothing to differentiate)
+#: (``TextVectorization`` and ``StringLookup`` map strings, ``IntegerLookup`` ids to indices,
+#: ``Discretization`` and ``CategoryEncoding`` values to bins and ids: nothing to differentiate)
 #: (a list of shapes: a merge layer, checked in a graph of that many inputs)
 LAYER_CASES: list[tuple[str, dict[str, Any], Any, bool]] = [
     ("Dense", {"units": 3, "activation": "tanh"}, (4,), False),

@@ -108,6 +108,14 @@ SAMPLES = {
         lambda: nnx.layers.TextVectorization(vocabulary=["a", "b"], output_sequence_length=5),
         (5,),
     ),
+    "StringLookup": (lambda: nnx.layers.StringLookup(vocabulary=["a", "b"], mask_token=""), (5,)),
+    # ids looked up through the host at each call: the vocabulary (and IDF weights) in the config
+    "IntegerLookup": (
+        lambda: nnx.layers.IntegerLookup(
+            vocabulary=[1, 2, 3], idf_weights=[0.5, 1.0, 2.0], output_mode="tf_idf"
+        ),
+        (5,),
+    ),
     # numeric preprocessing: statistics given (adapted ones are weights, saved the same way)
     "Normalization": (lambda: nnx.layers.Normalization(mean=[1.0, 2.0], variance=[4.0, 9.0]), (2,)),
     "Discretization": (
@@ -184,6 +192,7 @@ SAMPLES = {
 INPUTS = {
     "Embedding": lambda rng, n, shape: rng.integers(0, 6, size=(n, *shape)),
     "CategoryEncoding": lambda rng, n, shape: rng.integers(0, 6, size=(n, *shape)),
+    "IntegerLookup": lambda rng, n, shape: rng.integers(0, 5, size=(n, *shape)),
 }
 FALLBACK_ARGS = [
     {},

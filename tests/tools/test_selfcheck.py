@@ -44,9 +44,11 @@ def test_selfcheck_passes_and_writes_the_report(backend, skip, tmp_path, capsys)
 def test_every_registered_layer_is_gradient_checked():
     # (other tests register layers of their own: only nnx's count)
     builtin = {n for n in layer_names() if layer_class(n).__module__.startswith("nnx.")}
-    # TextVectorization maps strings to numbers, Discretization and CategoryEncoding values to
-    # bins and ids; Input and Constant pass no gradient
+    # TextVectorization and StringLookup map strings to numbers, IntegerLookup ids to indices,
+    # Discretization and CategoryEncoding values to bins and ids; Input and Constant pass no
+    # gradient
     untested = {"Input", "Constant", "TextVectorization", "Discretization", "CategoryEncoding"}
+    untested |= {"StringLookup", "IntegerLookup"}
     assert {name for name, *_ in selfcheck.LAYER_CASES} == builtin - untested
 
 
