@@ -24,6 +24,8 @@ from typing import Any
 
 import numba
 
+from nnx.backends.thread_pool import started_pool
+
 __all__ = ["PARALLEL_MIN_SIZE", "BlockKernel", "Kernel", "block_kernel", "kernel", "threads"]
 
 #: below this many elements a kernel runs on the calling thread only
@@ -39,7 +41,7 @@ def threads() -> int:
 
 @functools.cache
 def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(threads(), thread_name_prefix="nnx-numba")
+    return started_pool(threads(), "nnx-numba")
 
 
 class Kernel:

@@ -17,6 +17,7 @@ from nnx.backends.numba_attention_paths import NumbaAttentionPaths
 from nnx.backends.numba_optimizer_paths import NumbaOptimizerPaths
 from nnx.backends.numba_paths import NumbaPaths
 from nnx.backends.numba_recurrent_paths import NumbaRecurrentPaths
+from nnx.backends.thread_pool import started_pool
 
 #: below this many elements a flat update runs on one thread (thread hand-off costs ~20 µs)
 PARALLEL_MIN_SIZE = 1 << 17
@@ -94,7 +95,7 @@ class NumpyArrays(Backend):
             fn(slice(0, n))
             return
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(threads, thread_name_prefix="nnx-numpy")
+            self._pool = started_pool(threads, "nnx-numpy")
         step = -(-n // threads)
         bounds = [slice(i, min(i + step, n)) for i in range(0, n, step)]
         futures = [self._pool.submit(fn, s) for s in bounds]
