@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from nnx.backends import Backend, backend_of, get_backend
-from nnx.backends.base import Array, Generator
-from nnx.layers.base import Backprop, Layer, Shape
+from nnx.backends.base import Array
+from nnx.layers.base import Backprop, Shape
+from nnx.layers.host_layer import HostLayer
 from nnx.layers.lookup_data import (
     DROP,
     bag_row,
@@ -35,7 +36,7 @@ __all__ = ["IndexLookup", "no_gradient"]
 _MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 
 
-class IndexLookup(Layer):
+class IndexLookup(HostLayer):
     """Tokens to indices (or one-hot / bag-of-tokens rows), and back with ``invert=True``.
 
     Subclasses say what a token is (:meth:`token`) and how an unknown one picks among several
@@ -265,19 +266,6 @@ class IndexLookup(Layer):
         return nested_map(token, host_lists(data))
 
     # --- the layer ---------------------------------------------------------------------------
-    def build(
-        self,
-        input_shape: Sequence[int | None],
-        backend: Backend | str | None = None,
-        rng: Generator | None = None,
-        dtype: str = "float32",
-    ) -> None:
-        """No weights; records the backend and dtype its numbers go to."""
-        self.backend, self.dtype = get_backend(backend), dtype
-        self.input_shape = tuple(input_shape)
-        self.output_shape = self.compute_output_shape(self.input_shape)
-        self.built = True
-
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """``"int"``: the input's; ``"one_hot"``: a last axis of 1 becomes (else a new last
         axis is) the depth; bag modes: the last axis becomes the depth."""

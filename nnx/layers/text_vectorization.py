@@ -26,8 +26,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from nnx.backends import Backend, get_backend
-from nnx.backends.base import Array, Generator
-from nnx.layers.base import Backprop, Layer, Shape, register_layer
+from nnx.backends.base import Array
+from nnx.layers.base import Backprop, Shape, register_layer
+from nnx.layers.host_layer import HostLayer
 from nnx.layers.text import (
     document_frequency_idf,
     holds_strings,
@@ -46,7 +47,7 @@ _MODES = ("int", "multi_hot", "count", "tf_idf")
 
 
 @register_layer
-class TextVectorization(Layer):
+class TextVectorization(HostLayer):
     """Strings to token indices or bag-of-words rows (Keras's ``TextVectorization``).
 
     Args:
@@ -221,19 +222,6 @@ class TextVectorization(Layer):
         return self.encode(x, "numpy") if holds_strings(x) else x
 
     # --- the layer ---------------------------------------------------------------------------
-    def build(
-        self,
-        input_shape: Sequence[int | None],
-        backend: Backend | str | None = None,
-        rng: Generator | None = None,
-        dtype: str = "float32",
-    ) -> None:
-        """No weights; records the backend and dtype its numbers go to."""
-        self.backend, self.dtype = get_backend(backend), dtype
-        self.input_shape = tuple(input_shape)
-        self.output_shape = self.compute_output_shape(self.input_shape)
-        self.built = True
-
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """Of the encoded numbers: ``(output_sequence_length,)`` or ``(vocabulary_size,)``
         (a model sees them already encoded: their own shape)."""
