@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from nnx.backends.fast_paths import FastPaths
-from nnx.backends.numba_paths import kernels, ok
+from nnx.backends.numba_paths import has_blas, kernels, ok
 
 __all__ = ["KEPT_PROBABILITIES", "MIN_KEYS", "NumbaAttentionPaths"]
 
@@ -106,7 +106,7 @@ class NumbaAttentionPaths(FastPaths):
         tv = k.shape[2] if fine else 0
         size = n * heads * tq * tv
         wanted = KEPT_PROBABILITIES or not keep_probabilities
-        core = None if not wanted or kernels(size) is None else _load_core()
+        core = None if not wanted or kernels(size) is None or not has_blas() else _load_core()
         if core is not None and tv < MIN_KEYS and not _split(n, size):
             core = None
         if core is None or not fine or not ok(q, k, v):

@@ -32,6 +32,7 @@ __all__ = [
     "NumbaPaths",
     "empty_like_slot",
     "floats",
+    "has_blas",
     "kernels",
     "ok",
     "prelude",
@@ -120,6 +121,18 @@ def kernels(size: int | None = None) -> SimpleNamespace | None:
             'pip install "nnx-array[fast]"'
         )
     return found
+
+
+@functools.cache
+def has_blas() -> bool:
+    """Whether numba's ``np.dot`` can run: it calls SciPy's BLAS (``scipy.linalg.cython_blas``),
+    and without SciPy a compiled ``np.dot`` aborts the interpreter. The kernels built on it
+    (recurrent inference, attention, the compiled dense step) decline where this is False."""
+    try:
+        import scipy.linalg.cython_blas  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def status() -> str:

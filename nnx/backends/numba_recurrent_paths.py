@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from nnx.backends.fast_paths import FastPaths, RecurrentRun
-from nnx.backends.numba_paths import kernels, ok
+from nnx.backends.numba_paths import has_blas, kernels, ok
 
 __all__ = ["NumbaRecurrentPaths"]
 
@@ -240,7 +240,7 @@ class NumbaRecurrentPaths(FastPaths):
     ) -> tuple[Array | None, tuple[Array, ...]] | None:
         n, steps, _ = x.shape
         width = kernel.shape[1]
-        k = kernels(steps * n * width) if cell in _WIDTH else None
+        k = kernels(steps * n * width) if cell in _WIDTH and has_blas() else None
         if (
             k is None
             or x.ndim != 3
