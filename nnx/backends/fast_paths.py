@@ -29,7 +29,7 @@ from nnx.backends.coefficients import (
     SGDCoefficients,
 )
 
-__all__ = ["FastPaths", "RecurrentRun"]
+__all__ = ["DenseStackLayer", "FastPaths", "RecurrentRun"]
 
 Array = Any
 
@@ -47,6 +47,18 @@ class RecurrentRun(NamedTuple):
     hs: Array | None
     states: tuple[Array, ...]
     tape: Any
+
+
+class DenseStackLayer(NamedTuple):
+    """One ``Dense`` layer of :meth:`FastPaths.dense_stack`: its weights and gradients (views
+    of the model's flat buffers) and its activation (a name, and ``alpha`` where it has one)."""
+
+    kernel: Array
+    bias: Array | None
+    kernel_grad: Array
+    bias_grad: Array | None
+    activation: str
+    alpha: float
 
 
 class FastPaths:
@@ -463,3 +475,15 @@ class FastPaths:
     ) -> bool:
         """Adadelta with ``pre`` folded in, or False."""
         return False
+
+    # --- whole steps ----------------------------------------------------------------------------
+    def dense_stack(
+        self, value: Array, grad: Array, layers: Sequence[DenseStackLayer], loss: str
+    ) -> Callable[[Array, Array], tuple[Array, Array, Array] | None] | None:
+        """A compiled forward + backward of a stack of ``Dense`` layers and its loss, bound to
+        the flat buffers ``value`` and ``grad`` (:class:`~nnx.layers.parameter.FlatParameters`):
+        ``step(x, y) -> (loss, logits, prediction)`` writes every gradient into ``grad``, or
+        returns None for inputs it does not take. ``loss`` is ``"sigmoid_crossentropy"``,
+        ``"softmax_crossentropy"`` (fused with the last activation) or
+        ``"mean_squared_error"``. None (the default): no compiled step on this backend."""
+        return None

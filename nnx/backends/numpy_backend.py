@@ -14,6 +14,7 @@ from nnx.backends.base import Array, Backend, views_of
 from nnx.backends.coefficients import AdamCoefficients
 from nnx.backends.host_memory import tune as tune_host_memory
 from nnx.backends.numba_attention_paths import NumbaAttentionPaths
+from nnx.backends.numba_dense_paths import NumbaDensePaths
 from nnx.backends.numba_optimizer_paths import NumbaOptimizerPaths
 from nnx.backends.numba_paths import NumbaPaths
 from nnx.backends.numba_recurrent_paths import NumbaRecurrentPaths
@@ -153,7 +154,12 @@ class NumpyArrays(Backend):
 
 
 class NumpyBackend(
-    NumbaRecurrentPaths, NumbaAttentionPaths, NumbaOptimizerPaths, NumbaPaths, NumpyArrays
+    NumbaDensePaths,
+    NumbaRecurrentPaths,
+    NumbaAttentionPaths,
+    NumbaOptimizerPaths,
+    NumbaPaths,
+    NumpyArrays,
 ):
     """The NumPy backend: the numba kernels (:class:`~nnx.backends.numba_paths.NumbaPaths`,
     :class:`~nnx.backends.numba_optimizer_paths.NumbaOptimizerPaths`,

@@ -32,6 +32,7 @@ from nnx.layers import Layer
 from nnx.layers.activity import collect_activity, total_penalty
 from nnx.layers.base import no_backprop
 from nnx.layers.symbolic import SymbolicTensor
+from nnx.models.compiled_step import check_jit_compile
 from nnx.models.graph import Graph
 from nnx.models.graph_config import connect, graph_config, read_form, unique_names
 from nnx.models.graph_data import by_position, convert_inputs, graph_data
@@ -277,6 +278,8 @@ class Functional(Model):
         metrics: Any = None,
         stop_on_nonfinite: bool = True,
         loss_weights: Any = None,
+        *,
+        jit_compile: bool | str = "auto",
     ) -> None:
         """Choose the optimizer, and each output's loss, loss weight and metrics.
 
@@ -288,10 +291,13 @@ class Functional(Model):
             stop_on_nonfinite: as for :meth:`nnx.models.model.Model.compile`.
             loss_weights: each output's weight ``w_k`` in ``L = sum_k w_k L_k`` (list or dict;
                 default 1).
+            jit_compile: accepted and stored, as in Keras; a graph model has no compiled step
+                (only a ``Sequential`` of ``Dense`` layers, :mod:`nnx.models.compiled_step`).
         """
         self.stop_on_nonfinite = check_bool(
             stop_on_nonfinite, "stop_on_nonfinite", who=f"{type(self).__name__}.compile"
         )
+        self.jit_compile = check_jit_compile(jit_compile, f"{type(self).__name__}.compile")
         read = {id(t) for node in self.graph.nodes for t in node.inputs}
         fusable = [None if t.node.is_input or id(t) in read else _producer(t) for t in self.outputs]
         self.heads = compile_heads(self.output_names, fusable, loss, loss_weights, metrics)

@@ -314,6 +314,10 @@ def _compile(model: Model, config: dict[str, Any], settings: dict[str, Any]) -> 
             heads["metrics"],
             stop_on_nonfinite=stop,
             loss_weights=heads["loss_weights"],
+            jit_compile=settings.get("jit_compile", "auto"),
         )
     else:
-        model.compile(optimizer, losses.get(settings["loss"]), settings["metrics"], stop)
+        jit = settings.get("jit_compile", "auto")
+        model.compile(
+            optimizer, losses.get(settings["loss"]), settings["metrics"], stop, jit_compile=jit
+        )

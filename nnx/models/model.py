@@ -31,6 +31,7 @@ from nnx.layers.base import Backprop, Shape, no_backprop
 from nnx.layers.masking import timestep_view
 from nnx.layers.parameter import FlatParameters
 from nnx.layers.symbolic import current_trace, is_symbolic
+from nnx.models.compiled_step import check_jit_compile
 from nnx.models.summary import summary_html, summary_lines, summary_short
 from nnx.saving.state import require_built
 from nnx.training.inputs import require_compiled
@@ -111,6 +112,8 @@ class Model:
         self.stop_training = False
         #: set by :meth:`compile`; read by ``fit`` (see :mod:`nnx.training.nonfinite`)
         self.stop_on_nonfinite = True
+        #: set by :meth:`compile` (see :mod:`nnx.models.compiled_step`)
+        self.jit_compile: bool | str = "auto"
         self._fused_loss: losses_module.Loss | None = None
         self.history: History | None = None
         self.rng = self.backend.rng(seed)
@@ -221,6 +224,8 @@ class Model:
         loss: Any = None,
         metrics: Sequence[Any] | None = None,
         stop_on_nonfinite: bool = True,
+        *,
+        jit_compile: bool | str = "auto",
     ) -> None:
         """Choose the optimizer, the loss and the metrics reported during training.
 
@@ -236,10 +241,14 @@ class Model:
                 updated weight is NaN/Inf, keeping the weights from before it (see
                 :mod:`nnx.training.nonfinite`); False trains on regardless. Stored as
                 ``model.stop_on_nonfinite``.
+            jit_compile: ``True`` runs a small ``Dense`` stack's forward, loss and backward as
+                one compiled call where the backend can (NumPy with numba), ``False`` never,
+                ``"auto"`` once the model has taken enough steps to repay loading the compiler
+                (:mod:`nnx.models.compiled_step`). Stored as ``model.jit_compile``.
         """
-        self.stop_on_nonfinite = check_bool(
-            stop_on_nonfinite, "stop_on_nonfinite", who=f"{type(self).__name__}.compile"
-        )
+        who = f"{type(self).__name__}.compile"
+        self.stop_on_nonfinite = check_bool(stop_on_nonfinite, "stop_on_nonfinite", who=who)
+        self.jit_compile = check_jit_compile(jit_compile, who)
         if loss is None:
             raise ValueError(
                 f"{type(self).__name__}.compile needs a loss; valid losses: "

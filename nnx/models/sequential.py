@@ -17,7 +17,9 @@ from nnx.layers import Input as InputLayer
 from nnx.layers.activity import collect_activity, total_penalty
 from nnx.layers.base import Backprop
 from nnx.layers.masking import forward_with_mask, timestep_view
+from nnx.layers.parameter import Parameter
 from nnx.layers.symbolic import SymbolicTensor
+from nnx.models.compiled_step import CompiledStep
 from nnx.models.model import Model
 from nnx.training.inputs import require_compiled
 
@@ -185,9 +187,13 @@ class Sequential(Model):
         require_compiled(self, "compute_gradients")
         loss_fn, fused_loss = self.loss, self._fused_loss
         assert loss_fn is not None
+        _, regularized, start = self._parameter_lists()
+        if sample_weight is None:
+            compiled = self._compiled_step.gradients(self, x, y)
+            if compiled is not None:
+                return _add_weight_penalties(compiled[0], regularized), compiled[1]
         # NOTE: nothing reads the gradient of the data, so the first layer with weights may
         # skip its input gradient (a third of its backward) and layers before it need no backward.
-        _, regularized, start = self._parameter_lists()
         layers = self.layers
         first, last = layers[start], layers[-1]
         backprops: list[Backprop] = []
@@ -219,10 +225,15 @@ class Sequential(Model):
             dy = backprop(dy)
         if penalties:
             loss = total_penalty(loss, penalties)
-        for p in regularized:
-            loss = loss + p.regularizer(p.value)
-            p.grad += p.regularizer.gradient(p.value)
-        return loss, y_pred
+        return _add_weight_penalties(loss, regularized), y_pred
+
+    @property
+    def _compiled_step(self) -> CompiledStep:
+        """The compiled step of the ``jit_compile`` setting (:mod:`nnx.models.compiled_step`)."""
+        step: CompiledStep | None = self.__dict__.get("_compiled")
+        if step is None or step.mode != self.jit_compile:
+            step = self._compiled = CompiledStep(self.jit_compile)
+        return step
 
     def get_config(self) -> dict[str, Any]:
         """The architecture as JSON-serialisable data (each layer as ``{"class_name",
@@ -236,6 +247,14 @@ class Sequential(Model):
                 for layer in self.layers
             ],
         }
+
+
+def _add_weight_penalties(loss: Array, regularized: Sequence[Parameter]) -> Array:
+    """``loss + sum R(w)`` over the regularized weights, each ``R'(w)`` added to its gradient."""
+    for p in regularized:
+        loss = loss + p.regularizer(p.value)
+        p.grad += p.regularizer.gradient(p.value)
+    return loss
 
 
 def _forward_stack(

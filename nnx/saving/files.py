@@ -103,6 +103,7 @@ class SavableModel(StatefulModel, Protocol):
     loss: Any
     metrics: Any
     stop_on_nonfinite: bool
+    jit_compile: bool | str
 
     def get_config(self) -> dict[str, Any]: ...
 
@@ -204,6 +205,7 @@ def save(
             "loss": serialize(model.loss),
             "metrics": [m.name for m in model.metrics],
             "stop_on_nonfinite": model.stop_on_nonfinite,
+            "jit_compile": model.jit_compile,
         }
     _write(path, "model", model, arrays, meta, finite_only)
 
