@@ -1,6 +1,7 @@
 """Microseconds of a tiny/small MLP's training step, whole and piece by piece.
 
-The README's "Small-step overhead" figures: the whole ``train_step`` (SGD-momentum and Adam),
+The README's "Small-step overhead" figures: the whole ``train_step`` (SGD-momentum and Adam; the
+layers' step, ``jit_compile=False``, and the compiled one, ``jit_compile=True``),
 ``predict`` of one 32-row batch and ``model(x)``, then each piece of the SGD step timed alone
 (every Dense forward and backward, the output's logits, the loss's value and gradient, the
 optimizer's update, the interrupt block). Each figure is the minimum over many short blocks,
@@ -29,12 +30,16 @@ def whole(model_name: str) -> dict[str, float]:
     from nnx.benchmarks.cases import Case, NnxRunner
 
     out = {}
-    for phase in ("train_sgd", "train_adam"):
-        runner = NnxRunner(Case(model_name, 32, phase))
-        model, x, y = runner.model, runner.x, runner.y
-        for _ in range(50):
-            model.train_step(x, y)
-        out[phase] = best_us(partial(model.train_step, x, y), 10, 400)
+    for jit in (False, True):
+        for phase in ("train_sgd", "train_adam"):
+            runner = NnxRunner(Case(model_name, 32, phase))
+            model, x, y = runner.model, runner.x, runner.y
+            model.compile(model.optimizer, model.loss, jit_compile=jit)
+            for _ in range(50):
+                model.train_step(x, y)
+            out[f"{phase} ({'compiled' if jit else 'layers'})"] = best_us(
+                partial(model.train_step, x, y), 10, 400
+            )
     out["predict"] = best_us(lambda: model.predict(runner.x_host, batch_size=32), 10, 400)
     out["model(x)"] = best_us(lambda: model(x), 10, 400)
     return out
@@ -47,6 +52,7 @@ def pieces(model_name: str) -> dict[str, float]:
 
     runner = NnxRunner(Case(model_name, 32, "train_sgd"))
     model, x, y = runner.model, runner.x, runner.y
+    model.compile(model.optimizer, model.loss, jit_compile=False)  # the layers, piece by piece
     for _ in range(30):
         model.train_step(x, y)
     out: dict[str, float] = {}

@@ -131,7 +131,9 @@ def _compile(model: Sequential, spec: ModelSpec, phase: str) -> None:
         else optimizers.SGD(learning_rate=SGD_LR, momentum=SGD_MOMENTUM)
     )
     loss = "binary_crossentropy" if spec.classes == 1 else "categorical_crossentropy"
-    model.compile(optimizer=opt, loss=loss)
+    # NOTE: the compiled step from the first call (the default "auto" waits 15,000 steps, more
+    # than a bench runs); it takes the tiny and small MLPs, the others run their layers
+    model.compile(optimizer=opt, loss=loss, jit_compile=True)
 
 
 def targets(spec: ModelSpec, labels: Any) -> Any:
