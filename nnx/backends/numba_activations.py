@@ -17,8 +17,6 @@ from nnx.backends.numba_jit import block_kernel, kernel
 
 __all__ = [
     "CODES",
-    "apply",
-    "apply_backward",
     "backward",
     "backward_sum",
     "forward",
@@ -187,75 +185,6 @@ def _softsign(x, a):  # type: ignore[no-untyped-def]
 def _softsign_b(dy, x, y, a):  # type: ignore[no-untyped-def]
     d = 1.0 + abs(x)
     return dy / (d * d)
-
-
-@_jit
-def apply(code, x, a):  # type: ignore[no-untyped-def]
-    """``f(x)`` of one scalar for activation ``code`` (not softmax / log-softmax)."""
-    if code == 1:
-        return _step(x, a)
-    if code == 2:
-        return _sig(x, a)
-    if code == 3:
-        return _hard_sig(x, a)
-    if code == 4:
-        return _tanh(x, a)
-    if code == 5:
-        return _relu(x, a)
-    if code == 6:
-        return _relu6(x, a)
-    if code == 7:
-        return _leaky(x, a)
-    if code == 8:
-        return _elu(x, a)
-    if code == 9:
-        return _selu(x, a)
-    if code == 10:
-        return _gelu(x, a)
-    if code == 11:
-        return _gelu_exact(x, a)
-    if code == 12 or code == 13:
-        return _swish(x, a)
-    if code == 14:
-        return _softplus(x, a)
-    if code == 15:
-        return _softsign(x, a)
-    return x
-
-
-@_jit
-def apply_backward(code, dy, x, y, a):  # type: ignore[no-untyped-def]
-    """``dy f'(x)`` of one scalar (``y = f(x)``) for activation ``code`` (not softmax /
-    log-softmax)."""
-    if code == 1:
-        return _step_b(dy, x, y, a)
-    if code == 2:
-        return _sig_b(dy, x, y, a)
-    if code == 3:
-        return _hard_sig_b(dy, x, y, a)
-    if code == 4:
-        return _tanh_b(dy, x, y, a)
-    if code == 5:
-        return _relu_b(dy, x, y, a)
-    if code == 6:
-        return _relu6_b(dy, x, y, a)
-    if code == 7:
-        return _leaky_b(dy, x, y, a)
-    if code == 8:
-        return _elu_b(dy, x, y, a)
-    if code == 9:
-        return _selu_b(dy, x, y, a)
-    if code == 10:
-        return _gelu_b(dy, x, y, a)
-    if code == 11:
-        return _gelu_exact_b(dy, x, y, a)
-    if code == 12 or code == 13:
-        return _swish_b(dy, x, y, a)
-    if code == 14:
-        return _softplus_b(dy, x, y, a)
-    if code == 15:
-        return _softsign_b(dy, x, y, a)
-    return dy
 
 
 @_jit

@@ -9,7 +9,6 @@ Unlike the other numba paths it has no size threshold: the model side
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
@@ -18,7 +17,7 @@ import numpy as np
 
 from nnx.backends.activation_codes import CODES
 from nnx.backends.fast_paths import DenseStackLayer, FastPaths
-from nnx.backends.numba_paths import _OFF, _ON, ENV, has_blas, ok
+from nnx.backends.numba_paths import has_blas, load_unless_off, ok, switched_off
 
 __all__ = ["LOSS_KINDS", "DenseStackStep", "NumbaDensePaths"]
 
@@ -35,20 +34,6 @@ def _kernel_module() -> ModuleType | None:
     except ImportError:
         return None
     return numba_dense_stack if has_blas() else None
-
-
-def _enabled() -> ModuleType | None:
-    """The kernel module, or None when ``NNX_NUMBA=0`` or numba is missing."""
-    flag = os.environ.get(ENV, "").strip().lower()
-    if flag in _OFF:
-        return None
-    found = _kernel_module()
-    if found is None and flag in _ON:
-        raise ImportError(
-            f"{ENV}={flag} asks for the numba kernels, but numba is not installed: "
-            'pip install "nnx-array[fast]"'
-        )
-    return found
 
 
 def _offset(view: Array, flat: Array) -> int | None:
@@ -84,7 +69,8 @@ class DenseStackStep:
         return found
 
     def __call__(self, x: Array, y: Array) -> tuple[Array, Array, Array] | None:
-        dt, module = self.value.dtype, _enabled()  # numba loads here, at the first step it takes
+        # NOTE: numba loads here, at the first step it takes (not when the plan is made)
+        dt, module = self.value.dtype, load_unless_off(_kernel_module)
         if (
             module is None
             or type(x) is not np.ndarray
@@ -129,7 +115,7 @@ class NumbaDensePaths(FastPaths):
     def dense_stack(
         self, value: Array, grad: Array, layers: Sequence[DenseStackLayer], loss: str
     ) -> Callable[[Array, Array], tuple[Array, Array, Array] | None] | None:
-        if os.environ.get(ENV, "").strip().lower() in _OFF:  # (numba is not imported here)
+        if switched_off():  # (numba is not imported here)
             return super().dense_stack(value, grad, layers, loss)
         if not layers or not ok(value, grad) or value.ndim != 1:
             return super().dense_stack(value, grad, layers, loss)

@@ -29,7 +29,7 @@ import numba
 import numpy as np
 
 from nnx.backends.activation_codes import CODES
-from nnx.backends.numba_activations import apply, apply_backward
+from nnx.backends.numba_activations import _backward_row, _row
 
 __all__ = ["LAYOUT_COLUMNS", "dense_stack_gradients"]
 
@@ -42,38 +42,37 @@ _inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always
 
 
 @_inline
-def _activate(code, alpha, z, h, at, m):  # type: ignore[no-untyped-def]
-    """``h[at:at+m] = f(z[at:at+m])``, softmax and log-softmax over the row included."""
-    if code == _SOFTMAX or code == _LOG_SOFTMAX:  # noqa: SIM109 (numba)
-        top = z[at]
-        for j in range(at + 1, at + m):
+def _activate(code, alpha, z, h, at, n, m):  # type: ignore[no-untyped-def]
+    """``h = f(z)`` on the ``n`` rows of ``m`` at ``at``: one elementwise pass, or row by row
+    for softmax and log-softmax."""
+    if code != _SOFTMAX and code != _LOG_SOFTMAX:
+        _row(code, z[at : at + n * m], h[at : at + n * m], alpha)
+        return
+    for r in range(at, at + n * m, m):
+        top = z[r]
+        for j in range(r + 1, r + m):
             top = max(top, z[j])
         total = 0.0
-        for j in range(at, at + m):
+        for j in range(r, r + m):
             total += math.exp(z[j] - top)
         log_total = math.log(total)
-        for j in range(at, at + m):
+        for j in range(r, r + m):
             shifted = z[j] - top - log_total
             h[j] = math.exp(shifted) if code == _SOFTMAX else shifted
-    else:
-        for j in range(at, at + m):
-            h[j] = apply(code, z[j], alpha)
 
 
 @_inline
-def _deactivate(code, alpha, d, d_at, z, h, at, m):  # type: ignore[no-untyped-def]
-    """``d = f'(z) d`` in place on one row (``d[d_at:d_at+m]``; ``z``, ``h = f(z)`` at ``at``);
-    softmax ``h (d - sum(d h))``, log-softmax ``d - e^h sum(d)``."""
-    if code == _SOFTMAX or code == _LOG_SOFTMAX:  # noqa: SIM109 (numba)
-        total = 0.0
-        for j in range(m):
-            total += d[d_at + j] * h[at + j] if code == _SOFTMAX else d[d_at + j]
-        for j in range(m):
-            dj, hj = d[d_at + j], h[at + j]
-            d[d_at + j] = hj * (dj - total) if code == _SOFTMAX else dj - math.exp(hj) * total
-    else:
-        for j in range(m):
-            d[d_at + j] = apply_backward(code, d[d_at + j], z[at + j], h[at + j], alpha)
+def _deactivate(code, alpha, d, z, h, at, n, m):  # type: ignore[no-untyped-def]
+    """``d = f'(z) d`` in place on the first ``n m`` of ``d`` (``z``, ``h = f(z)``: the ``n``
+    rows of ``m`` at ``at``): one pass, or row by row for softmax and log-softmax."""
+    if code != _SOFTMAX and code != _LOG_SOFTMAX:
+        dr = d[: n * m]
+        _backward_row(dr, z[at : at + n * m], h[at : at + n * m], dr, code, alpha)
+        return
+    for i in range(n):
+        dr = d[i * m : (i + 1) * m]
+        r = at + i * m
+        _backward_row(dr, z[r : r + m], h[r : r + m], dr, code, alpha)
 
 
 @_inline
@@ -114,8 +113,9 @@ def _loss(kind, code, alpha, n, m, z, h, y, at, dz):  # type: ignore[no-untyped-
                 e = h[r + j] - y[i * m + j]
                 row += e * e
                 dz[i * m + j] = 2.0 * e * inv_m * inv_n
-            _deactivate(code, alpha, dz, i * m, z, h, r, m)
             total += row * inv_m
+    if kind == 0:
+        _deactivate(code, alpha, dz, z, h, at, n, m)
     return total * inv_n
 
 
@@ -140,13 +140,12 @@ def dense_stack_gradients(n, x, y, value, grad, layout, alphas, kind, zs, hs, d1
         src = (hs if layer else x)[s_at : s_at + n * k].reshape((n, k))
         z = zs[at : at + n * m].reshape((n, m))
         np.dot(src, value[w_at : w_at + k * m].reshape((k, m)), z)
-        for i in range(n):
-            r = at + i * m
-            if b_at >= 0:
+        if b_at >= 0:
+            for r in range(at, at + n * m, m):
                 for j in range(m):
                     zs[r + j] += value[b_at + j]
-            if layer < last or kind == 0:
-                _activate(layout[layer, 4], alphas[layer], zs, hs, r, m)
+        if layer < last or kind == 0:
+            _activate(layout[layer, 4], alphas[layer], zs, hs, at, n, m)
     m = layout[last, 3]
     loss = _loss(kind, layout[last, 4], alphas[last], n, m, zs, hs, y, layout[last, 5], d1)
     dz_buffer, dh_buffer = d1, d2
@@ -166,7 +165,6 @@ def dense_stack_gradients(n, x, y, value, grad, layout, alphas, kind, zs, hs, d1
             w = value[w_at : w_at + k * m].reshape((k, m))
             np.dot(dz, w.T, dh_buffer[: n * k].reshape((n, k)))
             code, alpha = layout[layer - 1, 4], alphas[layer - 1]
-            for i in range(n):
-                _deactivate(code, alpha, dh_buffer, i * k, zs, hs, s_at + i * k, k)
+            _deactivate(code, alpha, dh_buffer, zs, hs, s_at, n, k)
             dz_buffer, dh_buffer = dh_buffer, dz_buffer
     return loss

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -34,12 +35,15 @@ __all__ = [
     "floats",
     "has_blas",
     "kernels",
+    "load_unless_off",
+    "switched_off",
     "ok",
     "prelude",
     "status",
 ]
 
 Array = Any
+T = TypeVar("T")
 #: the environment variable that switches the numba paths off (``0``) or makes them required
 ENV = "NNX_NUMBA"
 _OFF, _ON = ("0", "false", "off", "no"), ("1", "true", "on", "yes")
@@ -111,14 +115,29 @@ def kernels(size: int | None = None) -> SimpleNamespace | None:
     """
     if size is not None and size < MIN_SIZE:  # first: the cheapest test, on the hot path
         return None
+    return load_unless_off(_load)
+
+
+def switched_off() -> bool:
+    """Whether ``NNX_NUMBA`` is ``0`` (read at every call)."""
+    return os.environ.get(ENV, "").strip().lower() in _OFF
+
+
+def load_unless_off(load: Callable[[], T | None]) -> T | None:
+    """``load()`` (a cached import of kernels; None where numba or SciPy is missing), or None
+    when ``NNX_NUMBA=0``.
+
+    Raises:
+        ImportError: ``NNX_NUMBA=1`` but ``load()`` found nothing.
+    """
     flag = os.environ.get(ENV, "").strip().lower()
     if flag in _OFF:
         return None
-    found = _load()
+    found = load()
     if found is None and flag in _ON:
         raise ImportError(
-            f"{ENV}={flag} asks for the numba kernels, but numba is not installed: "
-            'pip install "nnx-array[fast]"'
+            f"{ENV}={flag} asks for the numba kernels, but numba (or the SciPy its np.dot "
+            'needs) is not installed: pip install "nnx-array[fast]"'
         )
     return found
 
