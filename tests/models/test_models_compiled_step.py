@@ -248,3 +248,11 @@ print(float(out.sum()), s._compiled_step.used)
         [nnx.layers.Input((50, 32)), nnx.layers.LSTM(64), nnx.layers.Dense(1)], seed=0
     )
     assert float(total) == pytest.approx(float(m(x).sum()), rel=1e-4, abs=1e-4)
+
+
+@pytest.mark.parametrize("mode", [True, False, "auto"])
+def test_jit_compile_is_saved_and_loaded(tmp_path, mode):
+    model = _model(("relu",), (1, "sigmoid"))
+    model.compile("sgd", "binary_crossentropy", jit_compile=mode)
+    model.save(tmp_path / "m.nnx")
+    assert nnx.load(tmp_path / "m.nnx").jit_compile == mode
