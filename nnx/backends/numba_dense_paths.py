@@ -9,6 +9,7 @@ Unlike the other numba paths it has no size threshold: the model side
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
@@ -54,6 +55,7 @@ class DenseStackStep:
         self.layout, self.alphas, self.kind = layout, alphas, kind
         self.fan_in, self.units = int(layout[0, 2]), int(layout[-1, 3])
         self._scratch: dict[int, tuple[Array, ...]] = {}
+        self._warned = False
 
     def _buffers(self, n: int) -> tuple[Array, ...]:
         found = self._scratch.get(n)
@@ -71,9 +73,18 @@ class DenseStackStep:
     def __call__(self, x: Array, y: Array) -> tuple[Array, Array, Array] | None:
         # NOTE: numba loads here, at the first step it takes (not when the plan is made)
         dt, module = self.value.dtype, load_unless_off(_kernel_module)
+        if module is None:
+            if not self._warned and not switched_off():
+                self._warned = True
+                warnings.warn(
+                    "The compiled step (jit_compile) needs numba and SciPy, which are not "
+                    'installed: pip install "nnx-array[fast]". The layers run instead.',
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
+            return None
         if (
-            module is None
-            or type(x) is not np.ndarray
+            type(x) is not np.ndarray
             or type(y) is not np.ndarray
             or x.dtype != dt
             or y.dtype != dt

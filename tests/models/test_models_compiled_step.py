@@ -256,3 +256,17 @@ def test_jit_compile_is_saved_and_loaded(tmp_path, mode):
     model.compile("sgd", "binary_crossentropy", jit_compile=mode)
     model.save(tmp_path / "m.nnx")
     assert nnx.load(tmp_path / "m.nnx").jit_compile == mode
+
+
+def test_a_missing_numba_is_named_once(monkeypatch):
+    """Without numba (or SciPy) the step warns once, naming the extra, and runs the layers."""
+    from nnx.backends import numba_dense_paths
+
+    monkeypatch.setattr(numba_dense_paths, "_kernel_module", lambda: None)
+    model = _model(("relu",), (1, "sigmoid"))
+    model.compile("sgd", "binary_crossentropy", jit_compile=True)
+    x, y = _data(4, 1, "binary_crossentropy", "float32")
+    with pytest.warns(RuntimeWarning, match=r'pip install "nnx-array\[fast\]"'):
+        model.train_step(x, y)
+    model.train_step(x, y)  # once: a second warning would fail (warnings are errors here)
+    assert not model._compiled_step.used
