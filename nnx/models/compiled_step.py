@@ -10,8 +10,8 @@ to them) and takes:
 
 - an optional ``Input`` then ``Dense`` layers only, all trainable, with no activity
   regularizer and activations without parameters other than ``alpha``;
-- sigmoid + binary cross-entropy or softmax + categorical cross-entropy (fused, no label
-  smoothing), or mean squared error after any activation;
+- sigmoid + binary cross-entropy or softmax + (sparse) categorical cross-entropy (fused, no
+  label smoothing), or mean squared error after any activation;
 - 2-d float inputs and targets of the weights' dtype and shape ``(batch, units)``, no
   ``sample_weight``, at most :data:`MAX_MULTIPLY_ADDS` multiply-adds per layer pass (beyond that
   the layers' BLAS products win and Python's share of the step is small).
@@ -33,10 +33,16 @@ from typing import Any
 
 from nnx.backends.base import Array
 from nnx.backends.fast_paths import DenseStackLayer
+from nnx.functional.one_hot import one_hot
 from nnx.layers import Dense
 from nnx.layers import Input as InputLayer
 from nnx.layers.parameter import FlatParameters, Parameter
-from nnx.losses import BinaryCrossentropy, CategoricalCrossentropy, MeanSquaredError
+from nnx.losses import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    MeanSquaredError,
+    SparseCategoricalCrossentropy,
+)
 
 #: a ``Sequential`` (not imported: it imports this module)
 Model = Any
@@ -87,6 +93,14 @@ class CompiledStep:
             self.steps += 1
             if self.steps <= AUTO_STEPS:
                 return None
+        if step.sparse:  # integer labels, (n,) or (n, 1): one-hot, as the loss's own targets
+            if (
+                getattr(y, "ndim", 0) not in (1, 2)
+                or y.shape[0] != x.shape[0]
+                or y.size != y.shape[0]
+            ):
+                return None
+            y = one_hot(y, step.units, x.dtype)
         step.flat.sync()  # a .value or .grad replaced since: back into the buffers we read
         out = step.run(x, y)
         if out is None:
@@ -112,10 +126,13 @@ def _key(model: Model) -> tuple[Any, ...]:
 
 
 class _Plan:
-    __slots__ = ("flat", "loss", "run", "weights")
+    __slots__ = ("flat", "loss", "run", "sparse", "units", "weights")
 
-    def __init__(self, run: Any, flat: FlatParameters, loss: str, weights: int) -> None:
+    def __init__(
+        self, run: Any, flat: FlatParameters, loss: str, weights: int, units: int, sparse: bool
+    ) -> None:
         self.run, self.flat, self.loss, self.weights = run, flat, loss, weights
+        self.units, self.sparse = units, sparse
 
 
 def _loss_kind(model: Model) -> str | None:
@@ -123,7 +140,9 @@ def _loss_kind(model: Model) -> str | None:
     if fused is not None:
         if type(fused) is BinaryCrossentropy:
             return "sigmoid_crossentropy"
-        if type(fused) is CategoricalCrossentropy and not fused.label_smoothing:
+        if type(fused) is SparseCategoricalCrossentropy or (
+            type(fused) is CategoricalCrossentropy and not fused.label_smoothing
+        ):
             return "softmax_crossentropy"
         return None
     return "mean_squared_error" if type(model.loss) is MeanSquaredError else None
@@ -169,4 +188,8 @@ def _plan(model: Model) -> _Plan | None:
         )
     run = model.backend.dense_stack(flat.value, flat.grad, stack, loss)
     weights = sum(int(s.kernel.size) for s in stack)
-    return None if run is None else _Plan(run, flat, loss, weights)
+    units, sparse = (
+        int(stack[-1].kernel.shape[1]),
+        type(model.loss) is SparseCategoricalCrossentropy,
+    )
+    return None if run is None else _Plan(run, flat, loss, weights, units, sparse)

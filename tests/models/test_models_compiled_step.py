@@ -33,6 +33,8 @@ def _data(n, units, loss, dtype):
         y = (rng.random((n, units)) > 0.5).astype(dtype)
     elif loss == "categorical_crossentropy":
         y = np.eye(units, dtype=dtype)[rng.integers(0, units, n)]
+    elif loss == "sparse_categorical_crossentropy":
+        y = rng.integers(0, units, n)
     else:
         y = rng.normal(size=(n, units)).astype(dtype)
     return x, y
@@ -61,6 +63,7 @@ CASES = [
     (("softsign",), (2, "tanh"), "mse"),
     (("softmax",), (2, "relu"), "mse"),
     ((), (3, "softmax"), "categorical_crossentropy"),
+    (("relu",), (4, "softmax"), "sparse_categorical_crossentropy"),
 ]
 
 
@@ -128,7 +131,7 @@ def test_fit_learns_with_the_compiled_step():
         "sample_weight",
         "dropout",
         "activity_regularizer",
-        "sparse_labels",
+        "unsupported_loss",
         "frozen_layer",
         "label_smoothing",
         "int_inputs",
@@ -145,8 +148,8 @@ def test_declined_cases_run_the_layers(change, monkeypatch):
         layers.insert(1, Dropout(0.0))
     elif change == "activity_regularizer":
         layers[0] = Dense(4, "relu", input_shape=(5,), activity_regularizer="l2")
-    elif change == "sparse_labels":
-        loss, y = "sparse_categorical_crossentropy", y.argmax(axis=1)
+    elif change == "unsupported_loss":
+        loss = "mean_absolute_error"
     elif change == "frozen_layer":
         layers[0].trainable = False
     elif change == "label_smoothing":
