@@ -20,8 +20,8 @@ Anything else runs the layers, as without it.
 
 ``jit_compile``: ``True`` compiles from the first step; ``False`` never; ``"auto"`` (the default)
 after :data:`AUTO_STEPS` steps that could have been compiled, counted per model. Loading the
-compiler costs about a second in a fresh process (numba's import and the cached kernel), about
-as long as that many small steps: a run too short to repay it never pays it, a longer one pays
+compiler costs about half a second in a fresh process (numba's import and the cached kernel),
+about what compiling that many small steps saves: a run too short to repay it never pays it, a longer one pays
 it once (ski rental: at most twice the cost of the best choice in hindsight). The count depends
 only on the run, not on what else the process has loaded, so a seeded run gives the same bits
 every time (the compiled step rounds differently from the layers, as numba on and off do).
@@ -49,7 +49,7 @@ Model = Any
 
 __all__ = ["AUTO_STEPS", "MAX_MULTIPLY_ADDS", "CompiledStep", "check_jit_compile"]
 
-#: ``jit_compile="auto"`` compiles after this many steps that qualify (about a second of them)
+#: ``jit_compile="auto"`` compiles after this many steps that qualify (~0.9 s of 60 µs steps)
 AUTO_STEPS = 15_000
 #: the most ``batch x weights`` multiply-adds of a forward pass the compiled loops take
 MAX_MULTIPLY_ADDS = 1 << 20
