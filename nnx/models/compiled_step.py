@@ -23,9 +23,9 @@ after :data:`AUTO_STEPS` steps that could have been compiled, counted per model.
 compiler costs about half a second in a fresh process (numba's import and the cached kernel),
 about what compiling that many small steps saves: a run too short to repay it never pays it, a
 longer one pays it once (ski rental: at most twice the cost of the best choice in hindsight).
-The count depends
-only on the run, not on what else the process has loaded, so a seeded run gives the same bits
-every time (the compiled step rounds differently from the layers, as numba on and off do).
+The count depends only on the run, not on what else the process has loaded, so a seeded run
+gives the same bits every time (the compiled step rounds differently from the layers, as numba
+on and off do).
 """
 
 from __future__ import annotations
