@@ -30,6 +30,7 @@ on and off do).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from nnx.backends.base import Array
@@ -57,10 +58,22 @@ MAX_MULTIPLY_ADDS = 1 << 20
 _CHOICES = (True, False, "auto")
 
 
-def check_jit_compile(value: Any, who: str) -> bool | str:
-    """``value`` if it is ``True``, ``False`` or ``"auto"``, else a ValueError naming it."""
+def check_jit_compile(value: Any, who: str, run_eagerly: bool = False) -> bool | str:
+    """``value`` if it is ``True``, ``False`` or ``"auto"``, else a ValueError naming it;
+    ``False`` with ``run_eagerly`` (Keras: a warning where ``jit_compile=True`` was asked too)."""
     if not any(value is c or (isinstance(c, str) and value == c) for c in _CHOICES):
         raise ValueError(f"{who}: jit_compile must be True, False or 'auto', received {value!r}.")
+    if not isinstance(run_eagerly, bool):
+        raise ValueError(f"{who}: run_eagerly must be True or False, received {run_eagerly!r}.")
+    if run_eagerly:
+        if value is True:
+            warnings.warn(
+                f"{who}: if run_eagerly is True, jit_compile cannot also be True; "
+                "disabling jit_compile (as Keras does).",
+                UserWarning,
+                stacklevel=3,
+            )
+        return False
     return bool(value) if isinstance(value, bool) else "auto"
 
 

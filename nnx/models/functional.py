@@ -280,6 +280,7 @@ class Functional(Model):
         loss_weights: Any = None,
         *,
         jit_compile: bool | str = "auto",
+        run_eagerly: bool = False,
     ) -> None:
         """Choose the optimizer, and each output's loss, loss weight and metrics.
 
@@ -291,13 +292,17 @@ class Functional(Model):
             stop_on_nonfinite: as for :meth:`nnx.models.model.Model.compile`.
             loss_weights: each output's weight ``w_k`` in ``L = sum_k w_k L_k`` (list or dict;
                 default 1).
-            jit_compile: accepted and stored, as in Keras; a graph model has no compiled step
-                (only a ``Sequential`` of ``Dense`` layers, :mod:`nnx.models.compiled_step`).
+            jit_compile, run_eagerly: accepted and stored, as in Keras; a graph model has no
+                compiled step (only a ``Sequential`` of ``Dense`` layers,
+                :mod:`nnx.models.compiled_step`).
         """
         self.stop_on_nonfinite = check_bool(
             stop_on_nonfinite, "stop_on_nonfinite", who=f"{type(self).__name__}.compile"
         )
-        self.jit_compile = check_jit_compile(jit_compile, f"{type(self).__name__}.compile")
+        self.jit_compile = check_jit_compile(
+            jit_compile, f"{type(self).__name__}.compile", run_eagerly
+        )
+        self.run_eagerly = run_eagerly
         read = {id(t) for node in self.graph.nodes for t in node.inputs}
         fusable = [None if t.node.is_input or id(t) in read else _producer(t) for t in self.outputs]
         self.heads = compile_heads(self.output_names, fusable, loss, loss_weights, metrics)

@@ -114,6 +114,7 @@ class Model:
         self.stop_on_nonfinite = True
         #: set by :meth:`compile` (see :mod:`nnx.models.compiled_step`)
         self.jit_compile: bool | str = "auto"
+        self.run_eagerly = False
         self._fused_loss: losses_module.Loss | None = None
         self.history: History | None = None
         self.rng = self.backend.rng(seed)
@@ -226,6 +227,7 @@ class Model:
         stop_on_nonfinite: bool = True,
         *,
         jit_compile: bool | str = "auto",
+        run_eagerly: bool = False,
     ) -> None:
         """Choose the optimizer, the loss and the metrics reported during training.
 
@@ -245,10 +247,13 @@ class Model:
                 one compiled call where the backend can (NumPy with numba), ``False`` never,
                 ``"auto"`` once the model has taken enough steps to repay loading the compiler
                 (:mod:`nnx.models.compiled_step`). Stored as ``model.jit_compile``.
+            run_eagerly: ``True`` runs the layers one by one at every step, as Keras's
+                eager mode: no compiled step (with ``jit_compile=True`` too: a warning).
         """
         who = f"{type(self).__name__}.compile"
         self.stop_on_nonfinite = check_bool(stop_on_nonfinite, "stop_on_nonfinite", who=who)
-        self.jit_compile = check_jit_compile(jit_compile, who)
+        self.jit_compile = check_jit_compile(jit_compile, who, run_eagerly)
+        self.run_eagerly = run_eagerly
         if loss is None:
             raise ValueError(
                 f"{type(self).__name__}.compile needs a loss; valid losses: "

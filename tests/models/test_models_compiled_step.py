@@ -273,3 +273,17 @@ def test_a_missing_numba_is_named_once(monkeypatch):
         model.train_step(x, y)
     model.train_step(x, y)  # once: a second warning would fail (warnings are errors here)
     assert not model._compiled_step.used
+
+
+def test_run_eagerly_turns_the_compiled_step_off():
+    """Keras's ``run_eagerly=True``: the layers run; with ``jit_compile=True`` too, a warning."""
+    x, y = _data(4, 1, "binary_crossentropy", "float32")
+    model = _model(("relu",), (1, "sigmoid"))
+    model.compile("sgd", "binary_crossentropy", run_eagerly=True)
+    assert (model.jit_compile, model.run_eagerly) == (False, True)
+    with pytest.warns(UserWarning, match="jit_compile cannot also be True"):
+        model.compile("sgd", "binary_crossentropy", jit_compile=True, run_eagerly=True)
+    model.train_step(x, y)
+    assert model.jit_compile is False and not model._compiled_step.used
+    with pytest.raises(ValueError, match="run_eagerly must be True or False, received 'yes'"):
+        model.compile("sgd", "binary_crossentropy", run_eagerly="yes")
