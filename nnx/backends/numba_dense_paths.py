@@ -126,9 +126,8 @@ class NumbaDensePaths(FastPaths):
     def dense_stack(
         self, value: Array, grad: Array, layers: Sequence[DenseStackLayer], loss: str
     ) -> Callable[[Array, Array], tuple[Array, Array, Array] | None] | None:
-        if switched_off():  # (numba is not imported here)
-            return super().dense_stack(value, grad, layers, loss)
-        if not layers or not ok(value, grad) or value.ndim != 1:
+        # NOTE: numba is not imported here, only at the step's first call
+        if switched_off() or not layers or not ok(value, grad) or value.ndim != 1:
             return super().dense_stack(value, grad, layers, loss)
         rows, at = [], 0
         for layer in layers:
