@@ -35,7 +35,7 @@ import numba
 import numpy as np
 from numba.extending import overload
 
-__all__ = ["HALF32", "exp", "sigmoid", "tanh"]
+__all__ = ["HALF32", "exp", "gate_sigmoid", "sigmoid", "tanh"]
 
 HALF32 = np.float32(0.5)
 _ONE32 = np.float32(1.0)
@@ -184,6 +184,22 @@ def tanh(x):  # type: ignore[no-untyped-def]
     return math.tanh(x)
 
 
+def gate_sigmoid(x):  # type: ignore[no-untyped-def]
+    """``sigmoid(x) = (1 + tanh(x / 2)) / 2`` (:func:`nnx.functional.sequence.gate_sigmoid`): the
+    recurrent gates' form, one vectorized ``tanh`` (float32: half the time of ``sigmoid``)."""
+    return 0.5 * math.tanh(0.5 * x) + 0.5
+
+
+@_jit
+def _gate_sigmoid32(x):  # type: ignore[no-untyped-def]
+    return HALF32 * tanh32(HALF32 * x) + HALF32
+
+
+@_jit
+def _gate_sigmoid64(x):  # type: ignore[no-untyped-def]
+    return 0.5 * tanh64(0.5 * x) + 0.5
+
+
 def _by_type(f32, f64):  # type: ignore[no-untyped-def]
     def typed(x):  # type: ignore[no-untyped-def]
         if x == numba.types.float32:
@@ -198,3 +214,4 @@ def _by_type(f32, f64):  # type: ignore[no-untyped-def]
 overload(exp)(_by_type(exp32, exp64))
 overload(sigmoid)(_by_type(sigmoid32, sigmoid64))
 overload(tanh)(_by_type(tanh32, tanh64))
+overload(gate_sigmoid)(_by_type(_gate_sigmoid32, _gate_sigmoid64))

@@ -15,10 +15,11 @@ rows of a recurrent layer never meet), on C-contiguous arrays:
 Step ``t`` reads the projection row of time ``steps - 1 - t`` when ``reverse``
 (``go_backwards``). Its product ``z = h U`` is ``np.dot`` on 2-D contiguous arrays, which numba
 hands to BLAS (SciPy's ``sgemm`` / ``dgemm``) directly; the gate maths that follows is one
-vectorized pass per row (:mod:`nnx.backends.numba_math`: ``exp``-based ``sigmoid``, rational
-``tanh``), reading the projection (plus bias) where the input step left it. Each loop reads a
-few arrays and writes one or two scratch rows: the compiler vectorizes a loop only when its
-run-time checks that the arrays do not overlap stay few.
+vectorized pass per row (:mod:`nnx.backends.numba_math`: the gates' ``tanh`` form of the
+sigmoid, rational ``tanh``), reading the projection (bias added once, after the projection)
+and updating the states in place. Each loop reads three or four arrays and writes one or two:
+the compiler vectorizes a loop only when its run-time checks that the arrays do not overlap
+stay few (eight pairs at most).
 
 The formulas are the layers' (:mod:`nnx.layers.lstm`, :mod:`nnx.layers.gru`,
 :mod:`nnx.layers.simple_rnn`); a masked step keeps the previous state,
@@ -30,7 +31,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from nnx.backends.numba_math import sigmoid, tanh
+from nnx.backends.numba_math import gate_sigmoid, tanh
 
 __all__ = ["gru_infer", "lstm_infer", "rnn_infer"]
 
@@ -44,24 +45,21 @@ def lstm_infer(x2, w, bias, u, h, c, mask, reverse, ys, xz, z):  # type: ignore[
     ``h = o tanh(c)``, every step of the block."""
     rows, k = h.shape
     steps = x2.shape[0] // rows
-    np.dot(x2, w, xz)
-    hn, cn = np.empty(k, dtype=h.dtype), np.empty(k, dtype=h.dtype)
+    _project(x2, w, bias, xz)
     for t in range(steps):
         ts = steps - 1 - t if reverse else t
         np.dot(h, u, z)
         for b in range(rows):
-            x, zb, cb = xz[b * steps + ts], z[b], c[b]
-            _add_input(zb, x, bias, 4 * k)
+            x, zb, hb, cb = xz[b * steps + ts], z[b], h[b], c[b]
             for j in range(k):
-                i = sigmoid(zb[j])
-                f = sigmoid(zb[k + j])
-                g = tanh(zb[2 * k + j])
-                o = sigmoid(zb[3 * k + j])
+                i = gate_sigmoid(x[j] + zb[j])
+                f = gate_sigmoid(x[k + j] + zb[k + j])
+                g = tanh(x[2 * k + j] + zb[2 * k + j])
+                o = gate_sigmoid(x[3 * k + j] + zb[3 * k + j])
                 cj = f * cb[j] + i * g
-                cn[j] = cj
-                hn[j] = o * tanh(cj)
-            _commit(mask, b, ts, h[b], hn, ys, t)
-            _commit(mask, b, ts, cb, cn, ys[:0], t)
+                cb[j] = _masked(cb[j], cj, mask, b, ts)
+                hb[j] = _masked(hb[j], o * tanh(cj), mask, b, ts)
+            _record(hb, ys, b, t)
 
 
 @_kernel
@@ -70,21 +68,18 @@ def gru_infer(x2, w, bias, u, brec, h, mask, reverse, ys, xz, z):  # type: ignor
     (h U_h + b_rec_h))``; ``h = z h + (1 - z) h~``, every step of the block."""
     rows, k = h.shape
     steps = x2.shape[0] // rows
-    np.dot(x2, w, xz)
-    hn = np.empty(k, dtype=h.dtype)
+    _project(x2, w, bias, xz)
     for t in range(steps):
         ts = steps - 1 - t if reverse else t
         np.dot(h, u, z)
         for b in range(rows):
             x, zb, hb = xz[b * steps + ts], z[b], h[b]
-            for j in range(2 * k):
-                zb[j] = (x[j] + bias[j]) + (zb[j] + brec[j])
             for j in range(k):
-                zg = sigmoid(zb[j])
-                r = sigmoid(zb[k + j])
-                hh = tanh((x[2 * k + j] + bias[2 * k + j]) + r * (zb[2 * k + j] + brec[2 * k + j]))
-                hn[j] = hh + zg * (hb[j] - hh)
-            _commit(mask, b, ts, hb, hn, ys, t)
+                zg = gate_sigmoid(x[j] + (zb[j] + brec[j]))
+                r = gate_sigmoid(x[k + j] + (zb[k + j] + brec[k + j]))
+                hh = tanh(x[2 * k + j] + r * (zb[2 * k + j] + brec[2 * k + j]))
+                hb[j] = _masked(hb[j], hh + zg * (hb[j] - hh), mask, b, ts)
+            _record(hb, ys, b, t)
 
 
 @_kernel
@@ -92,37 +87,39 @@ def rnn_infer(x2, w, bias, u, h, mask, reverse, ys, xz, z):  # type: ignore[no-u
     """``h = tanh(x_t W + b + h U)``, every step of the block."""
     rows, k = h.shape
     steps = x2.shape[0] // rows
-    np.dot(x2, w, xz)
-    hn = np.empty(k, dtype=h.dtype)
+    _project(x2, w, bias, xz)
     for t in range(steps):
         ts = steps - 1 - t if reverse else t
         np.dot(h, u, z)
         for b in range(rows):
-            x, zb = xz[b * steps + ts], z[b]
+            x, zb, hb = xz[b * steps + ts], z[b], h[b]
             for j in range(k):
-                hn[j] = tanh((x[j] + bias[j]) + zb[j])
-            _commit(mask, b, ts, h[b], hn, ys, t)
+                hb[j] = _masked(hb[j], tanh(x[j] + zb[j]), mask, b, ts)
+            _record(hb, ys, b, t)
 
 
 @numba.njit(error_model="numpy")
-def _add_input(zb, x, bias, width):  # type: ignore[no-untyped-def]
-    """``zb += x + bias`` (``(x W + b) + h U``, the portable order)."""
-    for j in range(width):
-        zb[j] = (x[j] + bias[j]) + zb[j]
+def _project(x2, w, bias, xz):  # type: ignore[no-untyped-def]
+    """``xz = x W + b``, every step's input projection (the portable order: ``(x W + b) + h U``)."""
+    np.dot(x2, w, xz)
+    for r in range(xz.shape[0]):
+        row = xz[r]
+        for j in range(row.shape[0]):
+            row[j] += bias[j]
+
+
+@numba.njit(error_model="numpy", inline="always")
+def _masked(old, new, mask, b, ts):  # type: ignore[no-untyped-def]
+    """The new state, or ``old + m (new - old)`` with the step's mask ``m`` where there is one."""
+    if mask.shape[0] == 0:
+        return new
+    return old + mask[b, ts] * (new - old)
 
 
 @numba.njit(error_model="numpy")
-def _commit(mask, b, ts, state, new, ys, t):  # type: ignore[no-untyped-def]
-    """``state = new`` (masked: ``state + m (new - state)``); ``ys[b, t] = state`` if given."""
-    k = state.shape[0]
-    if mask.shape[0] > 0:
-        m = mask[b, ts]
-        for j in range(k):
-            state[j] = state[j] + m * (new[j] - state[j])
-    else:
-        for j in range(k):
-            state[j] = new[j]
+def _record(state, ys, b, t):  # type: ignore[no-untyped-def]
+    """``ys[b, t] = state`` where the sequence is recorded (``ys`` not empty)."""
     if ys.shape[0] > 0:
         out = ys[b, t]
-        for j in range(k):
+        for j in range(state.shape[0]):
             out[j] = state[j]
