@@ -117,6 +117,33 @@ def test_matmul_writes_into_out_and_matches_the_operator(backend):
         np.testing.assert_allclose(backend.to_numpy(out), backend.to_numpy(a @ b), rtol=1e-6)
 
 
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_matmul_of_a_stack_by_one_matrix_equals_the_operator(backend, layout):
+    """A stack ``(b, m, k) @ (k, n)`` (the NumPy backend runs a contiguous one as one 2-d
+    product), with and without ``out``; a non-contiguous stack or ``out`` too."""
+    rng = np.random.default_rng(0)
+    a = backend.asarray(rng.normal(size=(3, 5, 4)), "float32")
+    if layout == "transposed":
+        a = backend.xp.permute_dims(
+            backend.asarray(rng.normal(size=(3, 4, 5)), "float32"), (0, 2, 1)
+        )
+    b = backend.asarray(rng.normal(size=(4, 6)), "float32")
+    expected = backend.to_numpy(a @ b)
+    result = backend.matmul(a, b)
+    assert result.shape == (3, 5, 6)
+    np.testing.assert_allclose(backend.to_numpy(result), expected, rtol=1e-6, atol=1e-6)
+    if backend.name.startswith("array_api_strict"):  # the portable matmul cannot use out
+        return
+    if layout == "contiguous":
+        out = backend.xp.zeros((3, 5, 6), dtype=backend.dtype("float32"), device=backend.device)
+    else:
+        out = backend.xp.zeros((3, 6, 5), dtype=backend.dtype("float32"), device=backend.device)
+        out = backend.xp.permute_dims(out, (0, 2, 1))
+    written = backend.matmul(a, b, out=out)
+    np.testing.assert_allclose(backend.to_numpy(out), expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(backend.to_numpy(written), expected, rtol=1e-6, atol=1e-6)
+
+
 @pytest.mark.parametrize("rows", [1, 7, 256])
 def test_sum_rows_equals_sum_over_the_batch(backend, rows):
     x = _random(backend, (rows, 17))
