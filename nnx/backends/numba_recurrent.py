@@ -92,6 +92,13 @@ _step = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_jit
+def _one(like):  # type: ignore[no-untyped-def]
+    """``1`` in ``like``'s dtype: a ``1.0`` literal would turn float32 arithmetic into float64
+    (numba types it as a Python float), halving the vector width and adding conversions."""
+    return np.ones(1, dtype=like.dtype)[0]
+
+
+@_jit
 def _dropped(hb, hmask, hdb, b):  # type: ignore[no-untyped-def]
     """``hd[b] = h[b] * hmask[b]`` (the next product's left factor) when there is a mask."""
     if hmask.shape[0] > 0:
@@ -139,8 +146,9 @@ def lstm_step(t, lo, xz, z, h, c, mask, hmask, hd, gates, hs, cs):  # type: igno
     rows, w = z.shape
     k = w // 4
     cn = np.empty(k, dtype=z.dtype)
+    one = _one(z)
     for b in range(lo, lo + rows):
-        m = mask[t, b] if mask.shape[0] > 0 else 1.0
+        m = mask[t, b] if mask.shape[0] > 0 else one
         x, zb, hb, cb = xz[t, b], z[b - lo], h[b], c[b]
         s = gates[t if gates.shape[0] > 1 else 0, b]
         i, f, g, o, tc = s[:k], s[k : 2 * k], s[2 * k : 3 * k], s[3 * k : 4 * k], s[4 * k :]
@@ -156,9 +164,9 @@ def lstm_step(t, lo, xz, z, h, c, mask, hmask, hd, gates, hs, cs):  # type: igno
             tc[j] = tanh_like(cn[j], z)
         # m = 1 (no mask, or a valid step) leaves the new states as they are: 1 a + 0 b = a
         for j in range(k):
-            cb[j] = m * cn[j] + (1.0 - m) * cb[j]
+            cb[j] = m * cn[j] + (one - m) * cb[j]
         for j in range(k):
-            hb[j] = m * (o[j] * tc[j]) + (1.0 - m) * hb[j]
+            hb[j] = m * (o[j] * tc[j]) + (one - m) * hb[j]
         _dropped(hb, hmask, hd[b], b)
         _record(hs, t, b, hb)
         _record(cs, t, b, cb)
@@ -172,26 +180,27 @@ def lstm_step_backward(t, lo, hi, dys, tmp, hmask, dh, dc, gates, cs, mask, dz):
     ``dz_t U^T``)."""
     k = dz.shape[2] // 4
     dct = np.empty(k, dtype=dz.dtype)
+    one = _one(dz)
     for b in range(lo, hi):
-        m = mask[t, b] if mask.shape[0] > 0 else 1.0
+        m = mask[t, b] if mask.shape[0] > 0 else one
         s, d, dhb, dcb, cp = gates[t, b], dz[t, b], dh[b], dc[b], cs[t, b]
         _incoming(t, dys, tmp, hmask, dhb, b)
         i, f, g, o, tc = s[:k], s[k : 2 * k], s[2 * k : 3 * k], s[3 * k : 4 * k], s[4 * k :]
         di, df, dg, do = d[:k], d[k : 2 * k], d[2 * k : 3 * k], d[3 * k :]
         for j in range(k):
-            dct[j] = m * dcb[j] + (m * dhb[j]) * o[j] * (1.0 - tc[j] * tc[j])
+            dct[j] = m * dcb[j] + (m * dhb[j]) * o[j] * (one - tc[j] * tc[j])
         for j in range(k):
-            di[j] = dct[j] * g[j] * i[j] * (1.0 - i[j])
+            di[j] = dct[j] * g[j] * i[j] * (one - i[j])
         for j in range(k):
-            df[j] = dct[j] * cp[j] * f[j] * (1.0 - f[j])
+            df[j] = dct[j] * cp[j] * f[j] * (one - f[j])
         for j in range(k):
-            dg[j] = dct[j] * i[j] * (1.0 - g[j] * g[j])
+            dg[j] = dct[j] * i[j] * (one - g[j] * g[j])
         for j in range(k):
-            do[j] = (m * dhb[j]) * tc[j] * o[j] * (1.0 - o[j])
+            do[j] = (m * dhb[j]) * tc[j] * o[j] * (one - o[j])
         for j in range(k):
-            dcb[j] = dct[j] * f[j] + (1.0 - m) * dcb[j]
+            dcb[j] = dct[j] * f[j] + (one - m) * dcb[j]
         for j in range(k):
-            dhb[j] = (1.0 - m) * dhb[j]
+            dhb[j] = (one - m) * dhb[j]
 
 
 # --- GRU (reset_after): gates [z, r, h] ------------------------------------------------------
@@ -202,8 +211,9 @@ def gru_step(t, lo, xz, rz, brec, h, mask, hmask, hd, gates, hs):  # type: ignor
     ``gates[t]`` keeps ``[z, r, h~, rz_h]``."""
     rows, w = rz.shape
     k = w // 3
+    one = _one(rz)
     for b in range(lo, lo + rows):
-        m = mask[t, b] if mask.shape[0] > 0 else 1.0
+        m = mask[t, b] if mask.shape[0] > 0 else one
         x, r_, hb = xz[t, b], rz[b - lo], h[b]
         s = gates[t if gates.shape[0] > 1 else 0, b]
         zg, r, hh, rzh = s[:k], s[k : 2 * k], s[2 * k : 3 * k], s[3 * k :]
@@ -215,7 +225,7 @@ def gru_step(t, lo, xz, rz, brec, h, mask, hmask, hd, gates, hs):  # type: ignor
         for j in range(k):
             hh[j] = tanh_like(xh[j] + r[j] * rzh[j], rz)
         for j in range(k):
-            hb[j] = m * (zg[j] * hb[j] + (1.0 - zg[j]) * hh[j]) + (1.0 - m) * hb[j]
+            hb[j] = m * (zg[j] * hb[j] + (one - zg[j]) * hh[j]) + (one - m) * hb[j]
         _dropped(hb, hmask, hd[b], b)
         _record(hs, t, b, hb)
 
@@ -227,24 +237,25 @@ def gru_step_backward(t, lo, hi, dys, tmp, hmask, dh, gates, hs, mask, dxz, drz)
     ``drz_t = [da_z, da_r, da_h r]``; ``dh = m dh z + (1 - m) dh`` (the caller then adds
     ``drz_t U^T``)."""
     k = dxz.shape[2] // 3
+    one = _one(dxz)
     for b in range(lo, hi):
-        m = mask[t, b] if mask.shape[0] > 0 else 1.0
+        m = mask[t, b] if mask.shape[0] > 0 else one
         s, dx, dr, dhb, hp = gates[t, b], dxz[t, b], drz[t, b], dh[b], hs[t, b]
         _incoming(t, dys, tmp, hmask, dhb, b)
         zg, r, hh, rzh = s[:k], s[k : 2 * k], s[2 * k : 3 * k], s[3 * k :]
         da_z, da_r, da_h = dx[:k], dx[k : 2 * k], dx[2 * k :]
         for j in range(k):
-            da_h[j] = (m * dhb[j]) * (1.0 - zg[j]) * (1.0 - hh[j] * hh[j])
+            da_h[j] = (m * dhb[j]) * (one - zg[j]) * (one - hh[j] * hh[j])
         for j in range(k):
-            da_z[j] = (m * dhb[j]) * (hp[j] - hh[j]) * zg[j] * (1.0 - zg[j])
+            da_z[j] = (m * dhb[j]) * (hp[j] - hh[j]) * zg[j] * (one - zg[j])
         for j in range(k):
-            da_r[j] = da_h[j] * rzh[j] * r[j] * (1.0 - r[j])
+            da_r[j] = da_h[j] * rzh[j] * r[j] * (one - r[j])
         for j in range(2 * k):
             dr[j] = dx[j]
         for j in range(k):
             dr[2 * k + j] = da_h[j] * r[j]
         for j in range(k):
-            dhb[j] = (m * dhb[j]) * zg[j] + (1.0 - m) * dhb[j]
+            dhb[j] = (m * dhb[j]) * zg[j] + (one - m) * dhb[j]
 
 
 # --- SimpleRNN (tanh) --------------------------------------------------------------------------
@@ -252,11 +263,12 @@ def gru_step_backward(t, lo, hi, dys, tmp, hmask, dh, gates, hs, mask, dxz, drz)
 def rnn_step(t, lo, xz, a, h, mask, hmask, hd, hs):  # type: ignore[no-untyped-def]
     """Step ``t`` given ``a = hd_{t-1} U``: ``h = tanh(xz_t + a)``, in place."""
     rows, k = a.shape
+    one = _one(a)
     for b in range(lo, lo + rows):
-        m = mask[t, b] if mask.shape[0] > 0 else 1.0
+        m = mask[t, b] if mask.shape[0] > 0 else one
         x, ab, hb = xz[t, b], a[b - lo], h[b]
         for j in range(k):
-            hb[j] = m * tanh_like(x[j] + ab[j], a) + (1.0 - m) * hb[j]
+            hb[j] = m * tanh_like(x[j] + ab[j], a) + (one - m) * hb[j]
         _dropped(hb, hmask, hd[b], b)
         _record(hs, t, b, hb)
 
@@ -266,11 +278,12 @@ def rnn_step_backward(t, lo, hi, dys, tmp, hmask, dh, hs, mask, da):  # type: ig
     """Step ``t`` backward: ``dh += dys_t + tmp hmask``; ``da_t = m dh (1 - h_t^2)``;
     ``dh = (1 - m) dh`` (the caller then adds ``da_t U^T``)."""
     k = dh.shape[1]
+    one = _one(da)
     for b in range(lo, hi):
-        m = mask[t, b] if mask.shape[0] > 0 else 1.0
+        m = mask[t, b] if mask.shape[0] > 0 else one
         dhb, y, d = dh[b], hs[t + 1, b], da[t, b]
         _incoming(t, dys, tmp, hmask, dhb, b)
         for j in range(k):
-            d[j] = (m * dhb[j]) * (1.0 - y[j] * y[j])
+            d[j] = (m * dhb[j]) * (one - y[j] * y[j])
         for j in range(k):
-            dhb[j] = (1.0 - m) * dhb[j]
+            dhb[j] = (one - m) * dhb[j]
