@@ -39,26 +39,29 @@ _jit = numba.njit(error_model="numpy", fastmath=SUMS)
 
 
 @numba.njit(error_model="numpy", fastmath={"reassoc", "nnan", "nsz"})
-def _row_max(row):  # type: ignore[no-untyped-def]
-    """``max(row)``, vectorized (``nnan``: a NaN may be skipped here, but it still reaches the
-    row's ``exp`` and sum, so the row comes out NaN as in NumPy)."""
-    top = row[0]
-    for j in range(1, row.shape[0]):
-        top = max(top, row[j])
-    return top
+def _row_maxes(s, tops):  # type: ignore[no-untyped-def]
+    """``tops[i] = max(s[i])``, each row vectorized (``nnan``: a NaN may be skipped here, but
+    it still reaches the row's ``exp`` and sum, so the row comes out NaN as in NumPy)."""
+    for i in range(s.shape[0]):
+        top = s[i, 0]
+        for j in range(1, s.shape[1]):
+            top = max(top, s[i, j])
+        tops[i] = top
 
 
 @_jit
-def _softmax_row(row):  # type: ignore[no-untyped-def]
-    """In place: ``row = exp(row - max)``; returns ``1 / sum`` (the caller scales)."""
-    tv = row.shape[0]
-    top = _row_max(row)
-    total = 0.0
-    for j in range(tv):
-        e = exp(row[j] - top)
-        row[j] = e
-        total += e
-    return 1.0 / total
+def _softmax_rows(s, tops, inv):  # type: ignore[no-untyped-def]
+    """In place over a block ``s (Tq, Tv)``: ``s = exp(s - max)`` per row, ``inv[i] = 1 / sum``
+    (the caller scales). The whole block in one call: per-row calls cost a third more here."""
+    _row_maxes(s, tops)
+    for i in range(s.shape[0]):
+        top = tops[i]
+        total = 0.0
+        for j in range(s.shape[1]):
+            e = exp(s[i, j] - top)
+            s[i, j] = e
+            total += e
+        inv[i] = 1.0 / total
 
 
 @_jit
@@ -99,6 +102,7 @@ def attention(q, k, v, allowed, masked, drop, p, o):  # type: ignore[no-untyped-
     pd = np.empty((tq, tv), dtype=q.dtype)
     ob = np.empty((tq, dv), dtype=q.dtype)
     inv = np.empty(tq, dtype=q.dtype)  # 1 / each row's sum, applied to O when P is not kept
+    tops = np.empty(tq, dtype=q.dtype)
     dropped = drop.shape[0] > 0
     keep = p.shape[0] > 0
     for b in range(n):
@@ -113,11 +117,12 @@ def attention(q, k, v, allowed, masked, drop, p, o):  # type: ignore[no-untyped-
                     vb[j, c] = v[b, h, j, c]
             s = p[b, h] if keep else sb
             np.dot(qb, kb.T, s)
-            for i in range(tq):
-                if masked:
+            if masked:
+                for i in range(tq):
                     inv[i] = _masked_softmax_row(s[i], allowed[b, i])
-                else:
-                    inv[i] = _softmax_row(s[i])
+            else:
+                _softmax_rows(s, tops, inv)
+            for i in range(tq):
                 if keep or dropped:  # P itself is asked for: scale the row now
                     for j in range(tv):
                         s[i, j] = s[i, j] * inv[i]
