@@ -31,7 +31,7 @@ import numba
 import numpy as np
 from numba.extending import overload
 
-from nnx.backends.numba_math import HALF32, tanh32, tanh64
+from nnx.backends.numba_math import gate_sigmoid, tanh32, tanh64
 
 __all__ = [
     "gru_step",
@@ -44,7 +44,6 @@ __all__ = [
     "tanh_like",
 ]
 
-_HALF32 = HALF32
 _jit = numba.njit(error_model="numpy")
 
 
@@ -70,11 +69,11 @@ def _tanh64(x, like):  # type: ignore[no-untyped-def]
 
 
 def _sigmoid32(x, like):  # type: ignore[no-untyped-def]
-    return _HALF32 * tanh32(_HALF32 * np.float32(x)) + _HALF32
+    return gate_sigmoid(np.float32(x))
 
 
 def _sigmoid64(x, like):  # type: ignore[no-untyped-def]
-    return 0.5 * tanh64(0.5 * x) + 0.5
+    return gate_sigmoid(np.float64(x))
 
 
 @overload(tanh_like, jit_options={"error_model": "numpy"})
