@@ -2,7 +2,9 @@
 
 Each works along the last axis of C-contiguous rows, one row at a time while it sits in cache,
 in the order of operations of the portable code (:func:`nnx.functional.sequence.masked_softmax`
-and :class:`nnx.layers.LayerNormalization`); sums accumulate in float64. The softmax's ``exp``
+and :class:`nnx.layers.LayerNormalization`); sums accumulate in float64, and what a row's loop
+then applies (its mean, ``1 / std``, ``1 / sum``) is cast back to the arrays' dtype
+(:func:`~nnx.backends.numba_math.in_dtype_of`: float32 rows stay float32). The softmax's ``exp``
 is left to NumPy (its SIMD loop is ~8x faster than the scalar libm call a numba loop makes), so
 the softmax is two kernels around one in-place ``numpy.exp``:
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import math
 
 from nnx.backends.numba_jit import kernel
+from nnx.backends.numba_math import in_dtype_of
 
 #: the sums may be reassociated (so that they vectorize) and fused into multiply-adds; no
 #: ``nnan``/``ninf``: the softmax's -inf at masked keys must stay exact
@@ -73,7 +76,7 @@ def softmax_normalize(e):  # type: ignore[no-untyped-def]
         total = 0.0
         for j in range(tv):
             total += e[r, j]
-        inv = 1.0 / total
+        inv = in_dtype_of(1.0 / total, e)
         for j in range(tv):
             e[r, j] = e[r, j] * inv
 
@@ -101,8 +104,9 @@ def softmax_backward(dp, p, allowed, masked):  # type: ignore[no-untyped-def]
                 dot = 0.0
                 for j in range(tv):
                     dot += d[j] * q[j]
+                dot_t = in_dtype_of(dot, dp)
                 for j in range(tv):
-                    d[j] = q[j] * (d[j] - dot)
+                    d[j] = q[j] * (d[j] - dot_t)
 
 
 @kernel(0, 1, 2, 3, fastmath=SUMS)
@@ -119,11 +123,11 @@ def layer_norm(x, y, mean, inv, gamma, beta, epsilon):  # type: ignore[no-untype
         for j in range(c):
             d = x[r, j] - mu
             square += d * d
-        k = 1.0 / math.sqrt(square / c + epsilon)
         mean[r] = mu
-        inv[r] = k
+        inv[r] = 1.0 / math.sqrt(square / c + epsilon)
+        mu_t, k_t = mean[r], inv[r]  # in the arrays' dtype, as the loop below
         for j in range(c):
-            y[r, j] = (x[r, j] - mu) * k * gamma[j] + beta[j]
+            y[r, j] = (x[r, j] - mu_t) * k_t * gamma[j] + beta[j]
 
 
 @kernel(0, 1, 2, 3, 4, 5, fastmath=SUMS)
@@ -142,8 +146,8 @@ def layer_norm_backward(dy, x, mean, inv, dx, dyxhat, gamma):  # type: ignore[no
             dyxhat[r, j] = dy[r, j] * xhat
             sum_g += g
             sum_gx += g * xhat
-        mean_g = sum_g / c
-        mean_gx = sum_gx / c
+        mean_g = in_dtype_of(sum_g / c, dy)
+        mean_gx = in_dtype_of(sum_gx / c, dy)
         for j in range(c):
             xhat = (x[r, j] - mu) * k
             g = dy[r, j] * gamma[j]

@@ -29,7 +29,7 @@ import numba
 import numpy as np
 
 from nnx.backends.numba_jit import kernel
-from nnx.backends.numba_math import exp
+from nnx.backends.numba_math import exp, in_dtype_of
 
 __all__ = ["attention"]
 
@@ -75,11 +75,12 @@ def _masked_softmax_row(row, keep):  # type: ignore[no-untyped-def]
         if keep[j] and (not seen or row[j] > top):
             top = row[j]
             seen = True
+    zero, one = in_dtype_of(0.0, row), in_dtype_of(1.0, row)
     total = 0.0
     for j in range(tv):
-        e = exp(row[j] - top) if keep[j] else 0.0
+        e = exp(row[j] - top) if keep[j] else zero
         if not seen:
-            e = 1.0
+            e = one
         row[j] = e
         total += e
     return 1.0 / total

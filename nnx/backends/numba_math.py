@@ -35,7 +35,7 @@ import numba
 import numpy as np
 from numba.extending import overload
 
-__all__ = ["HALF32", "exp", "gate_sigmoid", "sigmoid", "tanh"]
+__all__ = ["HALF32", "exp", "gate_sigmoid", "in_dtype_of", "sigmoid", "tanh"]
 
 HALF32 = np.float32(0.5)
 _ONE32 = np.float32(1.0)
@@ -198,6 +198,19 @@ def _gate_sigmoid32(x):  # type: ignore[no-untyped-def]
 @_jit
 def _gate_sigmoid64(x):  # type: ignore[no-untyped-def]
     return 0.5 * tanh64(0.5 * x) + 0.5
+
+
+def in_dtype_of(value, like):  # type: ignore[no-untyped-def]
+    """``value`` (a float64 sum, a ``1.0 / x``) in the dtype of the array ``like``, so that the
+    loop using it stays in that dtype: a float64 scalar would turn a float32 loop into float64
+    (half the vector width, two conversions per element)."""
+    return like.dtype.type(value)
+
+
+@overload(in_dtype_of)
+def _in_dtype_of(value, like):  # type: ignore[no-untyped-def]
+    dtype = like.dtype
+    return lambda value, like: dtype(value)
 
 
 def _by_type(f32, f64):  # type: ignore[no-untyped-def]

@@ -74,3 +74,22 @@ def test_python_stubs_agree_with_math():
     assert numba_math.exp(1.0) == pytest.approx(np.e)
     assert numba_math.sigmoid(-3.0) == pytest.approx(1 / (1 + np.exp(3.0)))
     assert numba_math.tanh(0.5) == pytest.approx(np.tanh(0.5))
+
+
+@numba.njit(error_model="numpy")
+def _scaled_by_third(row):  # type: ignore[no-untyped-def]
+    third = numba_math.in_dtype_of(1.0 / 3.0, row)
+    return third, row[0] * third
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_in_dtype_of_keeps_a_float32_loop_in_float32(dtype):
+    """A float64 scalar (a sum, ``1.0 / x``) cast to the array's dtype: the product with a
+    float32 element stays float32 (a Python float would make it float64)."""
+    row = np.ones(2, dtype=dtype)
+    third, product = _scaled_by_third(row)
+    element = numba.from_dtype(row.dtype)
+    (signature,) = [s for s in _scaled_by_third.nopython_signatures if s.args[0].dtype == element]
+    assert signature.return_type == numba.types.UniTuple(element, 2)
+    assert third == product == float(np.dtype(dtype).type(1.0 / 3.0))
+    assert numba_math.in_dtype_of(0.5, row) == 0.5  # the plain Python stub too
