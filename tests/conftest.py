@@ -20,6 +20,10 @@ from nnx.backends import numba_paths
 from nnx.functional.sequence import allowed_pairs
 from nnx.layers import LSTM
 
+# NOTE: the numba kernels split over threads at the same sizes on every host (no wake-time
+# measurement, whose answer depends on the machine: nnx.backends.numba_jit.min_size).
+os.environ.setdefault("NNX_THREAD_WAKE", "fast")
+
 
 def _test_backends() -> list[str]:
     wanted = os.environ.get("NNX_TEST_BACKENDS")

@@ -47,9 +47,9 @@ _EMPTY = {np.dtype(t): np.zeros((0, 0, 0, 0), dtype=t) for t in ("float32", "flo
 def _split(rows: int, size: int) -> bool:
     """Whether a kernel call over ``rows`` batch rows of ``size`` elements is split over
     several threads (numba is loaded: a kernel module was)."""
-    from nnx.backends.numba_jit import PARALLEL_MIN_SIZE, threads
+    from nnx.backends.numba_jit import PARALLEL_MIN_SIZE, min_size, threads
 
-    return rows > 1 and threads() > 1 and size >= PARALLEL_MIN_SIZE
+    return rows > 1 and threads() > 1 and size >= PARALLEL_MIN_SIZE and size >= min_size()
 
 
 @functools.cache

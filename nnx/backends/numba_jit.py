@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import functools
 import os
+import statistics
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -26,10 +28,32 @@ import numba
 
 from nnx.backends.thread_pool import started_pool
 
-__all__ = ["PARALLEL_MIN_SIZE", "BlockKernel", "Kernel", "block_kernel", "kernel", "threads"]
+__all__ = [
+    "PARALLEL_MIN_SIZE",
+    "SLOW_WAKE_MIN_SIZE",
+    "BlockKernel",
+    "Kernel",
+    "block_kernel",
+    "kernel",
+    "min_size",
+    "threads",
+    "wake_us",
+]
 
 #: below this many elements a kernel runs on the calling thread only
 PARALLEL_MIN_SIZE = 1 << 16
+#: the same where a sleeping pool thread is slow to wake (:func:`wake_us` above
+#: :data:`SLOW_WAKE_US`). On the 2-core Xeon KVM guest an idle vCPU took 60-850 µs (median
+#: 200-500) to start an empty task, longer than the halves of most kernels: a float32 layer
+#: norm of 262,144 elements ran in 200-221 µs on the caller alone against 259-350 µs split
+#: (fastest of 200), and the Transformer bench's train step 5-10% faster unsplit. At 1M
+#: elements the split wins there too (700 against 1006 µs)
+SLOW_WAKE_MIN_SIZE = 1 << 20
+#: the wake time (µs) past which :data:`SLOW_WAKE_MIN_SIZE` applies (the hand-off measured
+#: about 20 µs on the 2-core AMD EPYC guest :data:`PARALLEL_MIN_SIZE` was tuned on)
+SLOW_WAKE_US = 40.0
+#: ``NNX_THREAD_WAKE=fast`` or ``slow`` skips the measurement (the tests pin ``fast``)
+WAKE_ENV = "NNX_THREAD_WAKE"
 
 
 @functools.cache
@@ -42,6 +66,34 @@ def threads() -> int:
 @functools.cache
 def _pool() -> ThreadPoolExecutor:
     return started_pool(threads(), "nnx-numba")
+
+
+def min_size() -> int:
+    """The fewest elements a kernel splits over threads: :data:`PARALLEL_MIN_SIZE`, at least
+    :data:`SLOW_WAKE_MIN_SIZE` on a host whose pool threads wake slowly (:func:`_wakes_fast`:
+    measured once, on the first kernel big enough to split)."""
+    return PARALLEL_MIN_SIZE if _wakes_fast() else max(PARALLEL_MIN_SIZE, SLOW_WAKE_MIN_SIZE)
+
+
+@functools.cache
+def _wakes_fast() -> bool:
+    given = os.environ.get(WAKE_ENV, "")
+    if given not in ("", "fast", "slow"):
+        raise ValueError(f"{WAKE_ENV} must be 'fast' or 'slow', received {given!r}.")
+    return given == "fast" if given else wake_us() <= SLOW_WAKE_US
+
+
+def wake_us(trials: int = 9) -> float:
+    """The median time (µs) from handing an empty task to the sleeping pool to its end: what a
+    split kernel waits before its second part starts (each trial first lets the pool idle)."""
+    pool = _pool()
+    times = []
+    for _ in range(trials):
+        time.sleep(0.0005)
+        start = time.perf_counter()
+        pool.submit(int).result()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e6
 
 
 class Kernel:
@@ -63,7 +115,7 @@ class Kernel:
         """Run on ``args``; ``size`` (the work, in elements) decides whether to split."""
         n = args[self.split[0]].shape[0] if self.split else 0
         parts = threads()
-        if size < PARALLEL_MIN_SIZE or parts == 1 or n < 2:
+        if size < PARALLEL_MIN_SIZE or parts == 1 or n < 2 or size < min_size():
             self.compiled(*args)
             return
         step = -(-n // min(parts, n))
@@ -91,7 +143,7 @@ class BlockKernel:
         """Run blocks ``0 .. blocks - 1`` of ``args``; ``size`` (elements) decides whether to
         split them over threads."""
         parts = min(threads(), blocks)
-        if size < PARALLEL_MIN_SIZE or parts <= 1:
+        if size < PARALLEL_MIN_SIZE or parts <= 1 or size < min_size():
             self.compiled(0, blocks, *args)
             return
         step = -(-blocks // parts)

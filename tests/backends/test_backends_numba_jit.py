@@ -71,3 +71,56 @@ def test_a_split_kernel_gives_the_serial_result() -> None:
     y = np.empty_like(x)
     double(x.size, x, y)
     np.testing.assert_array_equal(y, 2.0 * x)
+
+
+@pytest.fixture
+def measured_wake(monkeypatch):
+    """Let ``min_size`` measure (no ``NNX_THREAD_WAKE``), with ``wake_us`` set by the test."""
+    monkeypatch.delenv(numba_jit.WAKE_ENV, raising=False)
+    numba_jit._wakes_fast.cache_clear()
+
+    def wakes_in(us: float) -> None:
+        monkeypatch.setattr(numba_jit, "wake_us", lambda: us)
+        numba_jit._wakes_fast.cache_clear()
+
+    yield wakes_in
+    numba_jit._wakes_fast.cache_clear()
+
+
+def test_a_slow_waking_pool_raises_the_split_size(measured_wake, monkeypatch) -> None:
+    measured_wake(numba_jit.SLOW_WAKE_US * 10)
+    assert numba_jit.min_size() == numba_jit.SLOW_WAKE_MIN_SIZE > numba_jit.PARALLEL_MIN_SIZE
+    split: list[int] = []
+    monkeypatch.setattr(numba_jit, "_run_split", lambda fn, calls: split.append(len(calls)))
+    monkeypatch.setattr(numba_jit, "threads", lambda: 2)
+
+    @numba_jit.kernel(0, 1)
+    def double(x, y):  # type: ignore[no-untyped-def]
+        for i in range(x.shape[0]):
+            y[i] = 2.0 * x[i]
+
+    x = np.arange(numba_jit.PARALLEL_MIN_SIZE * 2, dtype="float64")
+    y = np.empty_like(x)
+    double(x.size, x, y)  # above the fast-wake size, below the slow one: the caller alone
+    np.testing.assert_array_equal(y, 2.0 * x)
+    assert split == []
+    double(numba_jit.SLOW_WAKE_MIN_SIZE, x, y)  # (the size the caller states decides)
+    assert split == [2]
+
+    measured_wake(numba_jit.SLOW_WAKE_US / 2)
+    assert numba_jit.min_size() == numba_jit.PARALLEL_MIN_SIZE
+
+
+def test_the_wake_time_is_a_measured_round_trip(measured_wake) -> None:
+    us = numba_jit.wake_us(trials=3)
+    assert 0.0 < us < 1e6
+
+
+def test_an_unknown_thread_wake_setting_is_refused(monkeypatch) -> None:
+    monkeypatch.setenv(numba_jit.WAKE_ENV, "quick")
+    numba_jit._wakes_fast.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="NNX_THREAD_WAKE must be 'fast' or 'slow'.*'quick'"):
+            numba_jit.min_size()
+    finally:
+        numba_jit._wakes_fast.cache_clear()
