@@ -61,16 +61,23 @@ def test_a_free_pool_still_takes_its_parts_and_errors_reach_the_caller() -> None
         numba_jit._run_split(failing, [(0,), (1,)])
 
 
-def test_a_split_kernel_gives_the_serial_result() -> None:
-    @numba_jit.kernel(0, 1)
-    def double(x, y):  # type: ignore[no-untyped-def]
-        for i in range(x.shape[0]):
-            y[i] = 2.0 * x[i]
+@numba_jit.kernel(0, 1)
+def _double(x, y):  # type: ignore[no-untyped-def]
+    for i in range(x.shape[0]):
+        y[i] = 2.0 * x[i]
 
+
+def _doubled_above_the_fast_wake_size(size: int | None = None) -> None:
+    """Run :func:`_double` on twice :data:`PARALLEL_MIN_SIZE` elements (``size``: the work the
+    call states, by default their number) and check its result."""
     x = np.arange(numba_jit.PARALLEL_MIN_SIZE * 2, dtype="float64")
     y = np.empty_like(x)
-    double(x.size, x, y)
+    _double(x.size if size is None else size, x, y)
     np.testing.assert_array_equal(y, 2.0 * x)
+
+
+def test_a_split_kernel_gives_the_serial_result() -> None:
+    _doubled_above_the_fast_wake_size()
 
 
 @pytest.fixture
@@ -91,20 +98,17 @@ def test_a_slow_waking_pool_raises_the_split_size(measured_wake, monkeypatch) ->
     measured_wake(numba_jit.SLOW_WAKE_US * 10)
     assert numba_jit.min_size() == numba_jit.SLOW_WAKE_MIN_SIZE > numba_jit.PARALLEL_MIN_SIZE
     split: list[int] = []
-    monkeypatch.setattr(numba_jit, "_run_split", lambda fn, calls: split.append(len(calls)))
+    run_split = numba_jit._run_split
+
+    def counted(fn, calls):  # type: ignore[no-untyped-def]
+        split.append(len(calls))
+        run_split(fn, calls)
+
+    monkeypatch.setattr(numba_jit, "_run_split", counted)
     monkeypatch.setattr(numba_jit, "threads", lambda: 2)
-
-    @numba_jit.kernel(0, 1)
-    def double(x, y):  # type: ignore[no-untyped-def]
-        for i in range(x.shape[0]):
-            y[i] = 2.0 * x[i]
-
-    x = np.arange(numba_jit.PARALLEL_MIN_SIZE * 2, dtype="float64")
-    y = np.empty_like(x)
-    double(x.size, x, y)  # above the fast-wake size, below the slow one: the caller alone
-    np.testing.assert_array_equal(y, 2.0 * x)
+    _doubled_above_the_fast_wake_size()  # below the slow-wake size: the caller alone
     assert split == []
-    double(numba_jit.SLOW_WAKE_MIN_SIZE, x, y)  # (the size the caller states decides)
+    _doubled_above_the_fast_wake_size(numba_jit.SLOW_WAKE_MIN_SIZE)  # the stated work decides
     assert split == [2]
 
     measured_wake(numba_jit.SLOW_WAKE_US / 2)
