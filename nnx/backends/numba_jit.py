@@ -71,7 +71,8 @@ def _pool() -> ThreadPoolExecutor:
 def min_size() -> int:
     """The fewest elements a kernel splits over threads: :data:`PARALLEL_MIN_SIZE`, at least
     :data:`SLOW_WAKE_MIN_SIZE` on a host whose pool threads wake slowly (:func:`_wakes_fast`:
-    measured once, on the first kernel big enough to split)."""
+    measured once; callers test :data:`PARALLEL_MIN_SIZE` first, so that only a kernel big
+    enough to split can set off the measurement)."""
     return PARALLEL_MIN_SIZE if _wakes_fast() else max(PARALLEL_MIN_SIZE, SLOW_WAKE_MIN_SIZE)
 
 
