@@ -140,14 +140,18 @@ class TransformerEncoder(Layer):
         backs: list[Callable[[Array], Array]] = []
         h = x
         for branch, norm in ((attend, c["norm1"]), (feed_forward, c["norm2"])):
+            # NOTE: the residual adds land in place in the branch's output: a fresh array
+            # that no backprop reads (a new array would cost an allocation per add).
             if self.normalize_first:
                 n, back_n = norm.forward(h, training=training)
                 f, back_f = branch(n)
-                h = h + f
+                f += h
+                h = f
                 backs.append(_pre_norm(back_n, back_f))
             else:
                 f, back_f = branch(h)
-                h, back_n = norm.forward(h + f, training=training)
+                f += h
+                h, back_n = norm.forward(f, training=training)
                 backs.append(_post_norm(back_n, back_f))
 
         def backprop(dy: Array) -> Array:
