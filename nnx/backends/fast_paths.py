@@ -1,6 +1,7 @@
 """The named fast paths a backend may override, each beside a portable default or a decline.
 
-Some have a portable Array-API default here (``matmul``, ``im2col``, ``sum_rows``); NumPy and
+Some have a portable Array-API default here (``matmul``, ``im2col``, ``sum_rows``,
+``add_bias``); NumPy and
 CuPy replace it with a faster call. The others are typed methods whose default declines
 (returns None or False): the caller then runs the portable code of :mod:`nnx.functional` (the
 activation backward passes) or of the optimizer (:meth:`nnx.optimizers.Adam.update`), which
@@ -109,6 +110,11 @@ class FastPaths:
             return total
         out[...] = total
         return out
+
+    def add_bias(self, z: Array, bias: Array) -> Array:
+        """``z += bias`` in place, ``bias`` along the last axis of ``z``; returns ``z``."""
+        z += bias
+        return z
 
     def flat_views(
         self, shapes: Sequence[tuple[int, ...]], dtype: str

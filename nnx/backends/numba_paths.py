@@ -218,6 +218,20 @@ class NumbaPaths(FastPaths):
         k.act.forward(z.size, z2, b, y.reshape(z2.shape), code, float(alpha), bias is not None)
         return y
 
+    def add_bias(self, z: Array, bias: Array) -> Array:
+        k = kernels(z.size)
+        if (
+            k is None
+            or z.ndim == 0
+            or not z.flags.c_contiguous
+            or not z.flags.writeable
+            or tuple(bias.shape) != (z.shape[-1],)
+            or not ok(z, bias)
+        ):
+            return super().add_bias(z, bias)
+        k.act.bias_add(z.size, z.reshape(-1, z.shape[-1]), np.ascontiguousarray(bias))
+        return z
+
     def activation_backward(
         self, dy: Array, x: Array, y: Array, name: str, alpha: float = 0.0
     ) -> Array | None:

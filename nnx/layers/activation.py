@@ -41,7 +41,8 @@ class ActivatedLayer(Layer):
         :meth:`forward_affine` with its bias added)."""
         z, bias, backprop = self.forward_affine(x, training=training)
         if bias is not None:
-            z += bias
+            assert self.backend is not None
+            z = self.backend.add_bias(z, bias)
         return z, backprop
 
     def forward_affine(
@@ -76,7 +77,9 @@ class ActivatedLayer(Layer):
             else backend.activation_forward(z, bias, name, alpha)
         )
         if y is None:
-            if bias is not None:
+            if bias is not None and backend is not None:
+                z = backend.add_bias(z, bias)
+            elif bias is not None:
                 z += bias
             if plan.linear:
                 return z, backprop_z

@@ -575,7 +575,7 @@ class MultiHeadAttention(Layer):
         x2 = xp.reshape(x, (n * steps, features))
         z = backend.matmul(x2, w_all)
         if biases:
-            z += biases[0] if len(biases) == 1 else xp.concat(biases)
+            z = backend.add_bias(z, biases[0] if len(biases) == 1 else xp.concat(biases))
         z3 = xp.reshape(z, (n, steps, sum(widths)))
         parts, start = [], 0
         for (heads, dim), width in zip(dims, widths, strict=True):
@@ -614,7 +614,7 @@ class MultiHeadAttention(Layer):
         w2 = xp.reshape(w.value, (heads * dim, out))
         y = backend.matmul(o2, w2)
         if b is not None:
-            y += b.value
+            y = backend.add_bias(y, b.value)
 
         def backprop(dy: Array) -> Array:
             dy2 = xp.reshape(dy, (n * steps, out))

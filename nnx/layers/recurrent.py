@@ -391,7 +391,7 @@ class Recurrent(Stateful, Layer):
         xz = xp.reshape(backend.matmul(xd2, kernel.value), (steps, n, width))
         b_in, b_rec = (None, None) if self.bias is None else self.split_bias(self.bias.value)
         if b_in is not None:
-            xz += b_in  # NOTE: in place: xz is the matmul's fresh array, one pass less
+            xz = backend.add_bias(xz, b_in)  # NOTE: in place: xz is the matmul's fresh array
         loop = Loop(self.recurrent_kernel.value, b_rec, hmask)
         m = None if mask is None else float_mask(mask, x)
         given = None if initial_state is None else _listed(initial_state)

@@ -144,6 +144,28 @@ def test_matmul_of_a_stack_by_one_matrix_equals_the_operator(backend, layout):
     np.testing.assert_allclose(backend.to_numpy(written), expected, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("shape", "layout", "dtype"),
+    [
+        ((7, 5), "contiguous", "float32"),  # under numba's size threshold: NumPy's add
+        ((64, 40, 16), "contiguous", "float32"),  # the numba kernel (numpy backend)
+        ((64, 40, 16), "contiguous", "float64"),
+        ((64, 16, 40), "transposed", "float32"),  # not contiguous: NumPy's add, in place
+    ],
+)
+def test_add_bias_adds_in_place_along_the_last_axis(backend, shape, layout, dtype):
+    rng = np.random.default_rng(1)
+    z = backend.asarray(rng.normal(size=shape), dtype)
+    if layout == "transposed":
+        z = backend.xp.permute_dims(z, (0, 2, 1))
+    bias = backend.asarray(rng.normal(size=z.shape[-1]), dtype)
+    expected = backend.to_numpy(z) + backend.to_numpy(bias)
+    result = backend.add_bias(z, bias)
+    assert result is z
+    rtol = 1e-6 if dtype == "float32" else 1e-13
+    np.testing.assert_allclose(backend.to_numpy(z), expected, rtol=rtol, atol=rtol)
+
+
 @pytest.mark.parametrize("rows", [1, 7, 256])
 def test_sum_rows_equals_sum_over_the_batch(backend, rows):
     x = _random(backend, (rows, 17))
