@@ -1,12 +1,11 @@
 """The named fast paths a backend may override, each beside a portable default or a decline.
 
 Some have a portable Array-API default here (``matmul``, ``im2col``, ``sum_rows``,
-``add_bias``); NumPy and
-CuPy replace it with a faster call. The others are typed methods whose default declines
-(returns None or False): the caller then runs the portable code of :mod:`nnx.functional` (the
-activation backward passes) or of the optimizer (:meth:`nnx.optimizers.Adam.update`), which
-stays the readable reference. Each override is tested to give the numbers of the portable code
-(``tests/backends/test_backends_fast_paths.py``).
+``add_bias``); NumPy and CuPy replace it with a faster call. The others are typed methods whose
+default declines (returns None or False): the caller then runs the portable code of
+:mod:`nnx.functional` (the activation backward passes) or of the optimizer
+(:meth:`nnx.optimizers.Adam.update`), which stays the readable reference. Each override is
+tested to give the numbers of the portable code (``tests/backends/test_backends_fast_paths.py``).
 
 >>> from nnx.backends import get_backend
 >>> numpy = get_backend("numpy")

@@ -291,14 +291,19 @@ def _row_b(code, dy, x, y, dx, a):  # type: ignore[no-untyped-def]
             dx[j] = dy[j]
 
 
+@_jit
+def _add_to_row(row, b):  # type: ignore[no-untyped-def]
+    """``row += b``, one row of a bias add."""
+    for j in range(row.shape[0]):
+        row[j] += b[j]
+
+
 @kernel(0)
 def bias_add(z, b):  # type: ignore[no-untyped-def]
     """``z += b`` over the rows of ``z (rows, k)`` (NumPy's broadcast add of ``b`` runs its
     inner loop once per row: twice as long here)."""
     for r in range(z.shape[0]):
-        row = z[r]
-        for j in range(row.shape[0]):
-            row[j] += b[j]
+        _add_to_row(z[r], b)
 
 
 @kernel(0, 2)
@@ -307,8 +312,7 @@ def forward(z, b, y, code, alpha, add_bias):  # type: ignore[no-untyped-def]
     n, k = z.shape
     for r in range(n):
         if add_bias:
-            for j in range(k):
-                z[r, j] += b[j]
+            _add_to_row(z[r], b)
         if code == _SOFTMAX or code == _LOG_SOFTMAX:  # noqa: SIM109 (numba)
             top = z[r, 0]
             for j in range(1, k):
