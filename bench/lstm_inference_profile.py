@@ -57,10 +57,10 @@ def main(argv: list[str] | None = None) -> None:
     h, c = np.zeros((n, units), "float32"), np.zeros((n, units), "float32")
     e2, e3 = np.empty((0, 0), "float32"), np.empty((0, 0, 0), "float32")
     xz, z = np.empty((n * steps, width), "float32"), np.empty((n, width), "float32")
-    x2 = x.reshape(n * steps, features)
+    x2 = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(steps * n, features)  # time-major
+    x2_half = np.ascontiguousarray(x[:32].transpose(1, 0, 2)).reshape(steps * 32, features)
     xzt = rng.normal(size=(steps, n, width)).astype("float32")
     gates = np.empty((1, n, 5 * units), "float32")
-    half = 32 * steps
 
     @numba.njit(nogil=True)
     def products(h, u, z, steps):  # type: ignore[no-untyped-def]
@@ -82,10 +82,20 @@ def main(argv: list[str] | None = None) -> None:
 
     rows: dict[str, Callable[[], object]] = {
         "nnx kernel, whole pass, 64 rows": lambda: infer.lstm_infer(
-            x2, w, b, u, h, c, e2, False, e3, xz, z
+            x2, w, b, u, h, c, e2, False, e3, xz[: infer.projection_chunk(n, steps) * n], z
         ),
         "nnx kernel, 32 rows (one core's half)": lambda: infer.lstm_infer(
-            x2[:half], w, b, u, h[:32], c[:32], e2, False, e3, xz[:half], z[:32]
+            x2_half,
+            w,
+            b,
+            u,
+            h[:32],
+            c[:32],
+            e2,
+            False,
+            e3,
+            xz[: infer.projection_chunk(32, steps) * 32],
+            z[:32],
         ),
         "  its input projection, 64 rows": lambda: projection(x2, w, xz),
         "  its 50 np.dot(h, U), 64 rows": lambda: products(h, u, z, steps),

@@ -85,23 +85,38 @@ def _blas_controller() -> Any:
     return ThreadpoolController().select(user_api="blas")
 
 
+def _row_blocks(n: int, split: bool) -> list[tuple[int, int]] | None:
+    """The batch rows in one block per core, the calling thread's block last; None where one
+    loop runs (``split`` off, a batch too small, or no threadpoolctl to hold BLAS at one
+    thread)."""
+    from nnx.backends.numba_jit import threads
+
+    parts = min(threads(), n // MIN_ROWS)
+    if not split or _blas_controller() is None or parts < 2:
+        return None
+    step = -(-n // parts)
+    return [*((lo, min(lo + step, n)) for lo in range(step, n, step)), (0, step)]
+
+
+def _on_blocks(fn: Callable[..., None], calls: list[tuple[Any, ...]]) -> None:
+    """``fn(*args)`` for each ``args`` of ``calls``, one per core (the last on this thread),
+    BLAS single-threaded meanwhile: its own threads, woken for every small per-step product,
+    would fight ours for the cores."""
+    from nnx.backends.numba_jit import _run_split
+
+    with _LIMIT_LOCK, _blas_controller().limit(limits=1):
+        _run_split(fn, calls)
+
+
 def _by_rows(n: int, run: Callable[[int, int], None], split: bool | None = None) -> None:
     """``run(lo, hi)`` over blocks of the batch rows, one per core, each a whole loop over
-    time (the rows of a recurrent layer never meet). BLAS runs single-threaded meanwhile: its
-    own threads, woken for every small per-step product, would fight ours for the cores.
-    Without threadpoolctl (``nnx-array[fast]``) or :data:`ROW_SPLIT`, one loop runs, BLAS
-    threads as they are."""
-    from nnx.backends.numba_jit import _run_split, threads
-
-    blas = _blas_controller()
-    parts = min(threads(), n // MIN_ROWS)
-    if not (ROW_SPLIT if split is None else split) or blas is None or parts < 2:
+    time (the rows of a recurrent layer never meet); one loop, BLAS threads as they are, where
+    :func:`_row_blocks` gives no blocks (:data:`ROW_SPLIT` off by default)."""
+    blocks = _row_blocks(n, ROW_SPLIT if split is None else split)
+    if blocks is None:
         run(0, n)
-        return
-    step = -(-n // parts)
-    blocks = [(lo, min(lo + step, n)) for lo in range(step, n, step)]
-    with _LIMIT_LOCK, blas.limit(limits=1):
-        _run_split(run, [*blocks, (0, step)])  # the first block on this thread
+    else:
+        _on_blocks(run, blocks)
 
 
 class NumbaRecurrentPaths(FastPaths):
@@ -268,18 +283,27 @@ class NumbaRecurrentPaths(FastPaths):
                 np.zeros(width, dtype=dt) if recurrent_bias is None else _slot(recurrent_bias, x, 1)
             )
 
-        def rows(lo: int, hi: int) -> None:
-            x2 = x[lo:hi].reshape((hi - lo) * steps, -1)
-            xz = np.empty(((hi - lo) * steps, width), dtype=dt)
-            z = np.empty((hi - lo, width), dtype=dt)
+        compiled = {"lstm": infer.lstm_infer, "gru": infer.gru_infer}.get(cell, infer.rnn_infer)
+
+        def block(lo: int, hi: int) -> tuple[Any, ...]:
+            """The kernel's arguments for batch rows ``lo:hi``, made on the calling thread: a
+            pool thread then runs only the compiled call, without the GIL (made there, the
+            transposed copy waited up to 4 ms for the GIL while the other block started)."""
+            rows = hi - lo
+            x2 = np.ascontiguousarray(x[lo:hi].transpose(1, 0, 2)).reshape(steps * rows, -1)
+            xz = np.empty((infer.projection_chunk(rows, steps) * rows, width), dtype=dt)
+            z = np.empty((rows, width), dtype=dt)
             mb = m[lo:hi] if m.size else m
             yb = ys[lo:hi] if ys.size else ys
             if cell == "lstm":
-                infer.lstm_infer(x2, w, b, u, h[lo:hi], c[lo:hi], mb, reverse, yb, xz, z)
-            elif cell == "gru":
-                infer.gru_infer(x2, w, b, u, brec, h[lo:hi], mb, reverse, yb, xz, z)
-            else:
-                infer.rnn_infer(x2, w, b, u, h[lo:hi], mb, reverse, yb, xz, z)
+                return (x2, w, b, u, h[lo:hi], c[lo:hi], mb, reverse, yb, xz, z)
+            if cell == "gru":
+                return (x2, w, b, u, brec, h[lo:hi], mb, reverse, yb, xz, z)
+            return (x2, w, b, u, h[lo:hi], mb, reverse, yb, xz, z)
 
-        _by_rows(n, rows, INFER_SPLIT)
+        blocks = _row_blocks(n, INFER_SPLIT)
+        if blocks is None:
+            compiled(*block(0, n))
+        else:
+            _on_blocks(compiled, [block(lo, hi) for lo, hi in blocks])
         return (ys if record else None), final

@@ -136,8 +136,8 @@ class Orthogonal(Initializer):
         host = get_backend("numpy").xp
         q, r = host.linalg.qr(rng.backend.to_numpy(a))
         q = q * host.sign(host.linalg.diagonal(r))
-        if rows < cols:
-            q = host.matrix_transpose(q)
+        if rows < cols:  # flattened first: the transpose's copy in row-major order
+            q = host.reshape(host.matrix_transpose(q), (-1,))
         return rng.backend.asarray(self.gain * host.reshape(q, dims), dtype=dtype)
 
     def get_config(self) -> dict[str, Any]:

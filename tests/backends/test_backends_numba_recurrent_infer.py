@@ -14,6 +14,7 @@ from nnx.layers import GRU, LSTM, SimpleRNN
 from nnx.layers.base import no_backprop
 
 pytest.importorskip("numba")
+from nnx.backends import numba_recurrent_infer as infer
 
 NUMPY = get_backend("numpy")
 TOL = {"float32": 1e-5, "float64": 1e-12}
@@ -80,8 +81,13 @@ def test_inference_kernels_equal_the_portable_loop(inferred, monkeypatch, dtype,
 
 @pytest.mark.parametrize("cell", list(CELLS))
 @pytest.mark.parametrize("split", [False, True])
-def test_sequences_states_backwards_and_the_row_split(inferred, monkeypatch, cell, split):
+@pytest.mark.parametrize("chunk_rows", [256, 40])
+def test_sequences_states_backwards_and_the_row_split(
+    inferred, monkeypatch, cell, split, chunk_rows
+):
     monkeypatch.setattr(numba_recurrent_paths, "INFER_SPLIT", split)  # batch 40: two blocks
+    # 40 projection rows: chunks of 2 steps (blocks of 20 rows) or 1 (40), the last one short
+    monkeypatch.setattr(infer, "CHUNK_ROWS", chunk_rows)
     for dtype in ("float32", "float64"):
         for options in (
             {"return_sequences": True, "go_backwards": True},
@@ -135,3 +141,42 @@ def test_torch_lstm_and_gru_agree_at_inference(inferred, torch_twin):
             want = module(torch.from_numpy(x))[0].numpy()
         np.testing.assert_allclose(layer(NUMPY.asarray(x)), want, atol=1e-12)
     assert inferred == [True, True]
+
+
+def test_projection_chunks_keep_a_few_hundred_rows():
+    assert [infer.projection_chunk(rows, 50) for rows in (32, 64, 20, 256, 1000)] == [
+        8,
+        4,
+        13,
+        1,
+        1,
+    ]
+    assert infer.projection_chunk(4, 7) == 7  # never more than the sequence
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_every_chunking_gives_the_same_pass(reverse):
+    """The kernels straight, float64: chunks of 1, 3 (the last one short) and all 7 steps."""
+    rng = np.random.default_rng(5)
+    rows, steps, features, units = 3, 7, 2, 4
+    x2 = rng.normal(size=(steps * rows, features))
+    mask = (rng.random((rows, steps)) > 0.3).astype("float64")
+    for cell, blocks in (("lstm", 4), ("gru", 3), ("rnn", 1)):
+        w = rng.normal(size=(features, blocks * units))
+        u = rng.normal(size=(units, blocks * units)) * 0.5
+        bias, brec = rng.normal(size=(2, blocks * units))
+        outs = []
+        for chunk in (1, 3, steps):
+            h, c = np.ones((rows, units)) * 0.1, np.ones((rows, units)) * -0.2
+            ys = np.empty((rows, steps, units))
+            xz, z = np.empty((chunk * rows, blocks * units)), np.empty((rows, blocks * units))
+            if cell == "lstm":
+                infer.lstm_infer(x2, w, bias, u, h, c, mask, reverse, ys, xz, z)
+            elif cell == "gru":
+                infer.gru_infer(x2, w, bias, u, brec, h, mask, reverse, ys, xz, z)
+            else:
+                infer.rnn_infer(x2, w, bias, u, h, mask, reverse, ys, xz, z)
+            outs.append((ys, h, c))
+        for got in outs[:2]:
+            for a, b in zip(got, outs[2], strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-14)

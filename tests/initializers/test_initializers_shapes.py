@@ -127,6 +127,14 @@ def test_orthogonal_sign_correction_matches_reference(backend: Backend) -> None:
     np.testing.assert_allclose(draw(backend, "orthogonal", (4, 5), seed=9), expected.T, atol=1e-14)
 
 
+def test_orthogonal_wide_kernels_are_row_major_on_numpy() -> None:
+    """A recurrent kernel ``(units, 4 units)`` is the transpose of a QR factor: stored as the
+    transpose's view it would be column-major, and every fast path would copy it each call."""
+    w = I.Orthogonal()((16, 64), nb.get_backend("numpy").rng(0), "float32")
+    assert w.flags.c_contiguous
+    np.testing.assert_allclose(w @ w.T, np.eye(16), atol=1e-6)
+
+
 def test_orthogonal_needs_two_dimensions() -> None:
     with pytest.raises(ValueError, match="at least 2 dimensions"):
         I.Orthogonal()((5,), nb.get_backend("numpy").rng(0))
