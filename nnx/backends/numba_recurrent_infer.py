@@ -13,11 +13,12 @@ rows of a recurrent layer never meet), on C-contiguous arrays:
   step's ``h`` (``return_sequences``) or an empty array;
 - scratch ``xz (chunk rows, width)`` and ``z (rows, width)``: the input projection is made
   ``chunk`` steps at a time (:func:`projection_chunk`), into a buffer that stays in the core's
-  cache. Projecting every step at once into a ``(steps rows, width)`` array was slower: 3.3 MiB
-  for the LSTM bench's 32-row block, freshly allocated each call, left the cache before the
-  steps read it back (one core: 7.2 against 4.7 ms into a reused buffer). Batch-major rows
-  were slower still: ``steps width`` elements apart (100 KiB, a multiple of the 4 KiB page),
-  every row of a step competed for the same few L1 sets (64 rows: 11.1 against 7.8 ms).
+  cache. Measured on the LSTM bench's shapes (50 steps, one core, thread CPU time, fastest of
+  40, fresh scratch each call as the layer allocates it): every step projected at once into a
+  ``(steps rows, width)`` array took 5.0-5.1 ms for a 32-row block and 9.0-9.1 ms for 64 rows,
+  chunks 4.6-4.8 and 7.9. Batch-major rows were slower still: ``steps width`` elements apart
+  (100 KiB, a multiple of the 4 KiB page), every row of a step competed for the same few L1
+  sets (64 rows: 11.1 against 7.8 ms time-major).
 
 Step ``t`` reads the projection row of time ``steps - 1 - t`` when ``reverse``
 (``go_backwards``). Its product ``z = h U`` is ``np.dot`` on 2-D contiguous arrays, which numba
