@@ -259,6 +259,8 @@ class NumbaRecurrentPaths(FastPaths):
         if (
             k is None
             or x.ndim != 3
+            or n == 0
+            or steps == 0
             or not ok(x, kernel, recurrent, *states)
             or width != _WIDTH[cell] * recurrent.shape[0]
         ):

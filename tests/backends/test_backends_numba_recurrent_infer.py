@@ -128,6 +128,16 @@ def test_the_backend_declines_what_it_has_no_kernel_for(inferred):
     assert inferred == []  # not asked: the layer has no fused cell
 
 
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_an_empty_batch_or_sequence_takes_the_portable_loop(inferred, cell):
+    layer = CELLS[cell]()
+    layer.build((None, 3), NUMPY, NUMPY.rng(0), "float32")
+    for shape in ((0, 7, 3), (2, 0, 3)):
+        y = layer(NUMPY.asarray(np.zeros(shape, dtype="float32")))
+        assert y.shape == (shape[0], layer.units)
+    assert inferred == [False, False]
+
+
 def test_torch_lstm_and_gru_agree_at_inference(inferred, torch_twin):
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(4).normal(size=(4, 6, 3))
