@@ -67,8 +67,7 @@ def lstm_infer(x2, w, bias, u, h, c, mask, reverse, ys, xz, z):  # type: ignore[
     lo = 0
     for t in range(steps):
         ts = steps - 1 - t if reverse else t
-        if t % (xz.shape[0] // rows) == 0:
-            lo = _project_chunk(x2, w, bias, xz, rows, t, reverse)
+        lo = _project_chunk(x2, w, bias, xz, rows, t, reverse, lo)
         np.dot(h, u, z)
         for b in range(rows):
             x, zb, hb, cb = xz[(ts - lo) * rows + b], z[b], h[b], c[b]
@@ -92,8 +91,7 @@ def gru_infer(x2, w, bias, u, brec, h, mask, reverse, ys, xz, z):  # type: ignor
     lo = 0
     for t in range(steps):
         ts = steps - 1 - t if reverse else t
-        if t % (xz.shape[0] // rows) == 0:
-            lo = _project_chunk(x2, w, bias, xz, rows, t, reverse)
+        lo = _project_chunk(x2, w, bias, xz, rows, t, reverse, lo)
         np.dot(h, u, z)
         for b in range(rows):
             x, zb, hb = xz[(ts - lo) * rows + b], z[b], h[b]
@@ -113,8 +111,7 @@ def rnn_infer(x2, w, bias, u, h, mask, reverse, ys, xz, z):  # type: ignore[no-u
     lo = 0
     for t in range(steps):
         ts = steps - 1 - t if reverse else t
-        if t % (xz.shape[0] // rows) == 0:
-            lo = _project_chunk(x2, w, bias, xz, rows, t, reverse)
+        lo = _project_chunk(x2, w, bias, xz, rows, t, reverse, lo)
         np.dot(h, u, z)
         for b in range(rows):
             x, zb, hb = xz[(ts - lo) * rows + b], z[b], h[b]
@@ -124,12 +121,16 @@ def rnn_infer(x2, w, bias, u, h, mask, reverse, ys, xz, z):  # type: ignore[no-u
 
 
 @numba.njit(error_model="numpy")
-def _project_chunk(x2, w, bias, xz, rows, t, reverse):  # type: ignore[no-untyped-def]
-    """``xz = x W + b`` for the chunk of steps that step ``t`` starts (the portable order:
-    ``(x W + b) + h U``); returns the chunk's first time index ``lo``: time ``ts``'s rows are
+def _project_chunk(x2, w, bias, xz, rows, t, reverse, lo):  # type: ignore[no-untyped-def]
+    """Where step ``t`` starts a chunk of ``len(xz) // rows`` steps, ``xz = x W + b`` for that
+    chunk (the portable order: ``(x W + b) + h U``). Returns the chunk's first time index
+    ``lo`` (the one given, between chunks): time ``ts``'s rows are
     ``xz[(ts - lo) rows:(ts - lo + 1) rows]``."""
+    chunk = xz.shape[0] // rows
+    if t % chunk != 0:
+        return lo
     steps = x2.shape[0] // rows
-    count = min(xz.shape[0] // rows, steps - t)
+    count = min(chunk, steps - t)
     lo = steps - t - count if reverse else t
     out = xz[: count * rows]
     np.dot(x2[lo * rows : (lo + count) * rows], w, out)

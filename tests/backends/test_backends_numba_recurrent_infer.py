@@ -154,13 +154,8 @@ def test_torch_lstm_and_gru_agree_at_inference(inferred, torch_twin):
 
 
 def test_projection_chunks_keep_a_few_hundred_rows():
-    assert [infer.projection_chunk(rows, 50) for rows in (32, 64, 20, 256, 1000)] == [
-        8,
-        4,
-        13,
-        1,
-        1,
-    ]
+    chunks = [infer.projection_chunk(rows, 50) for rows in (32, 64, 20, 256, 1000)]
+    assert chunks == [8, 4, 13, 1, 1]
     assert infer.projection_chunk(4, 7) == 7  # never more than the sequence
 
 
