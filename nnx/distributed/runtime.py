@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import traceback
 from types import TracebackType
 from typing import Any
@@ -85,10 +86,17 @@ def local_rank() -> int:
         node.Free()
 
 
+#: Seconds between printing the reason and aborting. The launcher forwards a rank's output
+#: through its proxy; an abort that comes first can end the proxy with the reason still unread
+#: (seen once in a CI run on two busy cores: the job's whole stderr came back empty).
+ABORT_GRACE_S = 0.5
+
+
 def abort(message: str, code: int = 1) -> None:
     """Print ``message`` to stderr and end every process of the job (``MPI.COMM_WORLD.Abort``)."""
     print(message, file=sys.stderr, flush=True)
     sys.stdout.flush()
+    time.sleep(ABORT_GRACE_S)
     mpi().COMM_WORLD.Abort(code)
 
 
