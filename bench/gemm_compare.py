@@ -3,7 +3,9 @@
 Which BLAS is the faster depends on the host (OpenBLAS against MKL: MKL is slow on AMD and fast
 on Intel), and every nnx/torch ratio in ``bench/`` inherits it. This prints, for each shape
 ``m x k x n``, the fastest ``np.matmul(a, b, out=)`` and ``torch.mm(a, b, out=)`` of
-``--repeat`` calls, in µs and GFLOP/s, with both libraries at ``--threads`` threads::
+``--repeat`` calls, in µs and GFLOP/s, with both libraries at ``--threads`` threads, and,
+where the ``mkl`` extra is installed, MKL's product as nnx's numba kernels call it (one thread,
+as each kernel runs on one core's block of rows)::
 
     PYTHONPATH=. python -m bench.gemm_compare --threads 2
 """
@@ -38,6 +40,23 @@ def fastest_s(fn: Callable[[], object], repeat: int) -> float:
     return best
 
 
+def mkl_product() -> Callable[..., None] | None:
+    """A compiled ``out = a b`` through :mod:`nnx.backends.numba_mkl`, or None without MKL."""
+    from nnx.backends import mkl_library
+
+    if not mkl_library.load():
+        return None
+    import numba
+
+    from nnx.backends import numba_mkl
+
+    @numba.njit(nogil=True)
+    def product(a, b, out):  # type: ignore[no-untyped-def]
+        numba_mkl.gemm(a, b, out)
+
+    return product  # type: ignore[no-any-return]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print one line per shape: NumPy and torch µs and GFLOP/s, and torch time / NumPy time."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -52,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     from nnx.benchmarks.host import describe
 
     torch.set_num_threads(args.threads)
+    mkl = mkl_product()
     rng = np.random.default_rng(0)
     with threadpool_limits(args.threads, user_api="blas"):
         print(describe())
@@ -63,11 +83,15 @@ def main(argv: list[str] | None = None) -> None:
             numpy_s = fastest_s(lambda: np.matmul(a, b, out=out), args.repeat)  # noqa: B023
             torch_s = fastest_s(lambda: torch.mm(ta, tb, out=tout), args.repeat)  # noqa: B023
             flop = 2 * m * k * n
-            print(
+            line = (
                 f"{m}x{k}x{n}: numpy {numpy_s * 1e6:8.1f} us {flop / numpy_s / 1e9:5.0f} GFLOP/s"
                 f" | torch {torch_s * 1e6:8.1f} us {flop / torch_s / 1e9:5.0f} GFLOP/s"
                 f" | numpy speed / torch {torch_s / numpy_s:.2f}"
             )
+            if mkl is not None:
+                mkl_s = fastest_s(lambda: mkl(a, b, out), args.repeat)  # noqa: B023
+                line += f" | numba MKL (1 thread) {mkl_s * 1e6:8.1f} us"
+            print(line)
 
 
 if __name__ == "__main__":

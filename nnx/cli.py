@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import nnx.backends as nb
+from nnx.backends import mkl_library
 from nnx.backends.numba_paths import status as numba_status
 from nnx.datasets.demo import DEMO_DATASETS, load_demo
 from nnx.environment import PACKAGES, nnx_version, package_version
@@ -55,6 +56,7 @@ def _info(args: argparse.Namespace) -> int:
             f"library {backend.library_version()}"
         )
     print(f"numba kernels of the numpy backend: {numba_status()}")
+    print(f"MKL products in those kernels: {mkl_library.status()}")
     try:
         print(f"default backend: {nb.get_backend().name}")
     except (ValueError, ImportError) as exc:

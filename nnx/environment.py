@@ -29,6 +29,7 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "mpi4py": ("mpi4py",),
     "mpi (MPICH wheel)": ("mpich",),
     "numba": ("numba",),
+    "mkl": ("mkl",),
 }
 
 

@@ -20,6 +20,7 @@ import functools
 import os
 import statistics
 import time
+import types
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -37,6 +38,7 @@ __all__ = [
     "kernel",
     "min_size",
     "threads",
+    "twin",
     "wake_us",
 ]
 
@@ -184,3 +186,20 @@ def kernel(
     """Decorator: the function as a :class:`Kernel` splitting the arguments at ``split``
     (``fastmath``: numba's flags, e.g. ``{"reassoc"}`` to vectorize a sum)."""
     return lambda fn: Kernel(fn, split, fastmath)
+
+
+def twin(dispatcher: Any, suffix: str, names: dict[str, Any], **options: Any) -> Any:
+    """A second compiled build of a numba function whose code sees other objects under some
+    global ``names`` (MKL's products instead of SciPy's BLAS), cached on disk beside the
+    first under the qualified name plus ``suffix`` (numba caches only functions defined in
+    a file; this one's code object is the file's).
+
+    ``options`` are the ``numba.njit`` options (the dispatcher's own by default; the twin is
+    always cached)."""
+    source = dispatcher.py_func
+    scope = {**source.__globals__, **names}
+    fn = types.FunctionType(source.__code__, scope, source.__name__, source.__defaults__)
+    fn.__qualname__ = f"{source.__qualname__}{suffix}"
+    fn.__module__, fn.__doc__ = source.__module__, source.__doc__
+    own = {k: v for k, v in dispatcher.targetoptions.items() if k != "nopython"}
+    return numba.njit(cache=True, **(options or own))(fn)

@@ -36,12 +36,16 @@ The formulas are the layers' (:mod:`nnx.layers.lstm`, :mod:`nnx.layers.gru`,
 
 from __future__ import annotations
 
+import functools
+from types import SimpleNamespace
+from typing import Any
+
 import numba
 import numpy as np
 
 from nnx.backends.numba_math import gate_sigmoid, tanh
 
-__all__ = ["gru_infer", "lstm_infer", "projection_chunk", "rnn_infer"]
+__all__ = ["gru_infer", "lstm_infer", "mkl_kernels", "projection_chunk", "rnn_infer"]
 
 #: the fewest projection rows (steps times batch rows) one chunk computes: a BLAS product of
 #: fewer rows runs below its speed
@@ -55,72 +59,128 @@ def projection_chunk(rows: int, steps: int) -> int:
 
 
 #: ``contract``: the polynomials' ``p r + c`` may fuse into one FMA (more accurate, not less)
-_kernel = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+_OPTIONS: dict[str, Any] = {"nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
+_kernel = numba.njit(cache=True, **_OPTIONS)
+_step = numba.njit(**_OPTIONS)
+
+
+@_step
+def _gemm(a, b, out):  # type: ignore[no-untyped-def]
+    """``out = a b``: numba's ``np.dot`` on 2-D contiguous arrays calls SciPy's BLAS."""
+    np.dot(a, b, out)
+
+
+@_step
+def _pack(u, rows):  # type: ignore[no-untyped-def]
+    """The right factor of every step's product as :func:`_gemm_packed` takes it (BLAS: as it
+    is; MKL packs it once per call)."""
+    return u
+
+
+@_step
+def _gemm_packed(a, packed, out):  # type: ignore[no-untyped-def]
+    np.dot(a, packed, out)
+
+
+@_step
+def _one_thread():  # type: ignore[no-untyped-def]
+    """BLAS single-threaded for this call (the caller holds SciPy's BLAS at one thread)."""
+    return 0
+
+
+@_step
+def _restore_threads(previous):  # type: ignore[no-untyped-def]
+    return None
 
 
 @_kernel
 def lstm_infer(x2, w, bias, u, h, c, mask, reverse, ys, xz, z):  # type: ignore[no-untyped-def]
     """``[i, f, g, o] = [sigma, sigma, tanh, sigma](x_t W + b + h U)``; ``c = f c + i g``;
     ``h = o tanh(c)``, every step of the block."""
-    rows, k = h.shape
+    rows = h.shape[0]
     steps = x2.shape[0] // rows
+    threads, packed = _one_thread(), _pack(u, rows)
     lo = 0
     for t in range(steps):
         ts = steps - 1 - t if reverse else t
         lo = _project_chunk(x2, w, bias, xz, rows, t, reverse, lo)
-        np.dot(h, u, z)
-        for b in range(rows):
-            x, zb, hb, cb = xz[(ts - lo) * rows + b], z[b], h[b], c[b]
-            for j in range(k):
-                i = gate_sigmoid(x[j] + zb[j])
-                f = gate_sigmoid(x[k + j] + zb[k + j])
-                g = tanh(x[2 * k + j] + zb[2 * k + j])
-                o = gate_sigmoid(x[3 * k + j] + zb[3 * k + j])
-                cj = f * cb[j] + i * g
-                cb[j] = _masked(cb[j], cj, mask, b, ts)
-                hb[j] = _masked(hb[j], o * tanh(cj), mask, b, ts)
-            _record(hb, ys, b, t)
+        _gemm_packed(h, packed, z)
+        _lstm_gates(xz[(ts - lo) * rows :], z, h, c, mask, ts, ys, t)
+    _restore_threads(threads)
 
 
 @_kernel
 def gru_infer(x2, w, bias, u, brec, h, mask, reverse, ys, xz, z):  # type: ignore[no-untyped-def]
     """``z, r = sigma(x_t W + b + h U + b_rec)`` (first two blocks); ``h~ = tanh(xz_h + r
     (h U_h + b_rec_h))``; ``h = z h + (1 - z) h~``, every step of the block."""
-    rows, k = h.shape
+    rows = h.shape[0]
     steps = x2.shape[0] // rows
+    threads, packed = _one_thread(), _pack(u, rows)
     lo = 0
     for t in range(steps):
         ts = steps - 1 - t if reverse else t
         lo = _project_chunk(x2, w, bias, xz, rows, t, reverse, lo)
-        np.dot(h, u, z)
-        for b in range(rows):
-            x, zb, hb = xz[(ts - lo) * rows + b], z[b], h[b]
-            for j in range(k):
-                zg = gate_sigmoid(x[j] + (zb[j] + brec[j]))
-                r = gate_sigmoid(x[k + j] + (zb[k + j] + brec[k + j]))
-                hh = tanh(x[2 * k + j] + r * (zb[2 * k + j] + brec[2 * k + j]))
-                hb[j] = _masked(hb[j], hh + zg * (hb[j] - hh), mask, b, ts)
-            _record(hb, ys, b, t)
+        _gemm_packed(h, packed, z)
+        _gru_gates(xz[(ts - lo) * rows :], z, brec, h, mask, ts, ys, t)
+    _restore_threads(threads)
 
 
 @_kernel
 def rnn_infer(x2, w, bias, u, h, mask, reverse, ys, xz, z):  # type: ignore[no-untyped-def]
     """``h = tanh(x_t W + b + h U)``, every step of the block."""
-    rows, k = h.shape
+    rows = h.shape[0]
     steps = x2.shape[0] // rows
+    threads, packed = _one_thread(), _pack(u, rows)
     lo = 0
     for t in range(steps):
         ts = steps - 1 - t if reverse else t
         lo = _project_chunk(x2, w, bias, xz, rows, t, reverse, lo)
-        np.dot(h, u, z)
-        for b in range(rows):
-            x, zb, hb = xz[(ts - lo) * rows + b], z[b], h[b]
-            for j in range(k):
-                hb[j] = _masked(hb[j], tanh(x[j] + zb[j]), mask, b, ts)
-            _record(hb, ys, b, t)
+        _gemm_packed(h, packed, z)
+        _rnn_gates(xz[(ts - lo) * rows :], z, h, mask, ts, ys, t)
+    _restore_threads(threads)
 
 
-@numba.njit(error_model="numpy")
+@_step
+def _lstm_gates(x, z, h, c, mask, ts, ys, t):  # type: ignore[no-untyped-def]
+    """One step's gates and states from its projection rows ``x`` and ``z = h U``."""
+    k = h.shape[1]
+    for b in range(h.shape[0]):
+        xb, zb, hb, cb = x[b], z[b], h[b], c[b]
+        for j in range(k):
+            i = gate_sigmoid(xb[j] + zb[j])
+            f = gate_sigmoid(xb[k + j] + zb[k + j])
+            g = tanh(xb[2 * k + j] + zb[2 * k + j])
+            o = gate_sigmoid(xb[3 * k + j] + zb[3 * k + j])
+            cj = f * cb[j] + i * g
+            cb[j] = _masked(cb[j], cj, mask, b, ts)
+            hb[j] = _masked(hb[j], o * tanh(cj), mask, b, ts)
+        _record(hb, ys, b, t)
+
+
+@_step
+def _gru_gates(x, z, brec, h, mask, ts, ys, t):  # type: ignore[no-untyped-def]
+    k = h.shape[1]
+    for b in range(h.shape[0]):
+        xb, zb, hb = x[b], z[b], h[b]
+        for j in range(k):
+            zg = gate_sigmoid(xb[j] + (zb[j] + brec[j]))
+            r = gate_sigmoid(xb[k + j] + (zb[k + j] + brec[k + j]))
+            hh = tanh(xb[2 * k + j] + r * (zb[2 * k + j] + brec[2 * k + j]))
+            hb[j] = _masked(hb[j], hh + zg * (hb[j] - hh), mask, b, ts)
+        _record(hb, ys, b, t)
+
+
+@_step
+def _rnn_gates(x, z, h, mask, ts, ys, t):  # type: ignore[no-untyped-def]
+    k = h.shape[1]
+    for b in range(h.shape[0]):
+        xb, zb, hb = x[b], z[b], h[b]
+        for j in range(k):
+            hb[j] = _masked(hb[j], tanh(xb[j] + zb[j]), mask, b, ts)
+        _record(hb, ys, b, t)
+
+
+@_step
 def _project_chunk(x2, w, bias, xz, rows, t, reverse, lo):  # type: ignore[no-untyped-def]
     """Where step ``t`` starts a chunk of ``len(xz) // rows`` steps, ``xz = x W + b`` for that
     chunk (the portable order: ``(x W + b) + h U``). Returns the chunk's first time index
@@ -133,7 +193,7 @@ def _project_chunk(x2, w, bias, xz, rows, t, reverse, lo):  # type: ignore[no-un
     count = min(chunk, steps - t)
     lo = steps - t - count if reverse else t
     out = xz[: count * rows]
-    np.dot(x2[lo * rows : (lo + count) * rows], w, out)
+    _gemm(x2[lo * rows : (lo + count) * rows], w, out)
     for r in range(out.shape[0]):
         row = out[r]
         for j in range(row.shape[0]):
@@ -156,3 +216,26 @@ def _record(state, ys, b, t):  # type: ignore[no-untyped-def]
         out = ys[b, t]
         for j in range(state.shape[0]):
             out[j] = state[j]
+
+
+@functools.cache
+def mkl_kernels() -> SimpleNamespace | None:
+    """``lstm_infer``, ``gru_infer`` and ``rnn_infer`` built on MKL's products (``U`` packed
+    once per call), or None where MKL is not installed (:mod:`nnx.backends.mkl_library`)."""
+    from nnx.backends import mkl_library
+
+    if not mkl_library.load():
+        return None
+    from nnx.backends import numba_mkl
+    from nnx.backends.numba_jit import twin
+
+    names = {
+        "_one_thread": numba_mkl.one_thread,
+        "_restore_threads": numba_mkl.restore_threads,
+        "_pack": numba_mkl.pack,
+        "_gemm_packed": numba_mkl.gemm_packed,
+    }
+    project = twin(_project_chunk, "_mkl", {"_gemm": numba_mkl.gemm}, **_OPTIONS)
+    names["_project_chunk"] = project
+    built = {fn.__name__: twin(fn, "_mkl", names) for fn in (lstm_infer, gru_infer, rnn_infer)}
+    return SimpleNamespace(**built)

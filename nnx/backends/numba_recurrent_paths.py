@@ -285,7 +285,8 @@ class NumbaRecurrentPaths(FastPaths):
                 np.zeros(width, dtype=dt) if recurrent_bias is None else _slot(recurrent_bias, x, 1)
             )
 
-        compiled = {"lstm": infer.lstm_infer, "gru": infer.gru_infer}.get(cell, infer.rnn_infer)
+        built = infer.mkl_kernels() or infer  # MKL's products where the mkl extra is installed
+        compiled = {"lstm": built.lstm_infer, "gru": built.gru_infer}.get(cell, built.rnn_infer)
 
         def block(lo: int, hi: int) -> tuple[Any, ...]:
             """The kernel's arguments for batch rows ``lo:hi``, made on the calling thread: a

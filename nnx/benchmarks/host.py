@@ -15,7 +15,7 @@ import platform
 import time
 from typing import Any
 
-from nnx.backends import host_memory
+from nnx.backends import host_memory, mkl_library
 from nnx.backends.numba_paths import status as numba_status
 from nnx.environment import package_version
 
@@ -78,6 +78,7 @@ def host() -> dict[str, Any]:
         "cores": cores,
         "blas": blas(),
         "numba": numba_status(),
+        "mkl": mkl_library.status(),
         "malloc": host_memory.tune(),
         "torch": _torch(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -85,11 +86,12 @@ def host() -> dict[str, Any]:
 
 
 def describe(info: dict[str, Any] | None = None) -> str:
-    """One line: ``cpu, cores | BLAS | numba | torch | date``."""
+    """One line: ``cpu, cores | BLAS | numba | MKL | malloc | torch | date``."""
     i = info or host()
     return (
         f"{i['cpu']}, {i['cores']} cores | BLAS {i['blas']} | numba {i['numba']} | "
-        f"malloc {i.get('malloc', '?')} | torch {i['torch']} | {i['date']}"
+        f"MKL {i.get('mkl', '?')} | malloc {i.get('malloc', '?')} | torch {i['torch']} | "
+        f"{i['date']}"
     )
 
 

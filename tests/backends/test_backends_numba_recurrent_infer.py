@@ -2,9 +2,12 @@
 the layers' portable loop, under ``no_backprop``: outputs and final states of SimpleRNN, LSTM
 and GRU with masks, ``go_backwards``, ``return_sequences``, ``return_state`` and
 ``initial_state`` (float32 rtol 1e-5, float64 1e-12), one loop or the rows split over the
-cores; the fall-backs; torch.nn.LSTM / GRU at inference."""
+cores; the fall-backs; torch.nn.LSTM / GRU at inference. Each kernel test runs twice: products
+by SciPy's BLAS and by MKL (the ``mkl`` extra; the MKL half skips where it is not installed)."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -25,9 +28,23 @@ CELLS = {
 }
 
 
+@pytest.fixture(params=["scipy_blas", "mkl"])
+def products(request, monkeypatch) -> SimpleNamespace:
+    """The kernel set the layers' passes take: SciPy's BLAS, or MKL (skips without it)."""
+    if request.param == "mkl":
+        built = infer.mkl_kernels()
+        if built is None:
+            pytest.skip('MKL is not installed (pip install "nnx-array[mkl]")')
+        return built
+    monkeypatch.setattr(infer, "mkl_kernels", lambda: None)
+    return SimpleNamespace(lstm_infer=infer.lstm_infer, gru_infer=infer.gru_infer,
+                           rnn_infer=infer.rnn_infer)  # fmt: skip
+
+
 @pytest.fixture
-def inferred(monkeypatch):
-    """Inference kernels on every size; counts the passes that took them."""
+def inferred(monkeypatch, products):
+    """Inference kernels on every size, from :func:`products`; counts the passes that took
+    them."""
     monkeypatch.setattr(numba_paths, "MIN_SIZE", 0)
     monkeypatch.delenv(numba_paths.ENV, raising=False)
     runs = []
@@ -160,7 +177,7 @@ def test_projection_chunks_keep_a_few_hundred_rows():
 
 
 @pytest.mark.parametrize("reverse", [False, True])
-def test_every_chunking_gives_the_same_pass(reverse):
+def test_every_chunking_gives_the_same_pass(products, reverse):
     """The kernels straight, float64: chunks of 1, 3 (the last one short) and all 7 steps."""
     rng = np.random.default_rng(5)
     rows, steps, features, units = 3, 7, 2, 4
@@ -176,12 +193,34 @@ def test_every_chunking_gives_the_same_pass(reverse):
             ys = np.empty((rows, steps, units))
             xz, z = np.empty((chunk * rows, blocks * units)), np.empty((rows, blocks * units))
             if cell == "lstm":
-                infer.lstm_infer(x2, w, bias, u, h, c, mask, reverse, ys, xz, z)
+                products.lstm_infer(x2, w, bias, u, h, c, mask, reverse, ys, xz, z)
             elif cell == "gru":
-                infer.gru_infer(x2, w, bias, u, brec, h, mask, reverse, ys, xz, z)
+                products.gru_infer(x2, w, bias, u, brec, h, mask, reverse, ys, xz, z)
             else:
-                infer.rnn_infer(x2, w, bias, u, h, mask, reverse, ys, xz, z)
+                products.rnn_infer(x2, w, bias, u, h, mask, reverse, ys, xz, z)
             outs.append((ys, h, c))
         for got in outs[:2]:
             for a, b in zip(got, outs[2], strict=True):
                 np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-14)
+
+
+def test_the_layers_take_the_products_kernel_set(monkeypatch, products):
+    """The backend's pass calls the kernel set of :func:`products` (MKL's where installed)."""
+    monkeypatch.setattr(numba_paths, "MIN_SIZE", 0)
+    monkeypatch.setattr(numba_recurrent_paths, "INFER_SPLIT", False)
+    calls = []
+
+    def spy(name):
+        def run(*args):
+            calls.append(name)
+            getattr(products, name)(*args)
+
+        return run
+
+    names = ("lstm_infer", "gru_infer", "rnn_infer")
+    monkeypatch.setattr(infer, "mkl_kernels", lambda: SimpleNamespace(**{n: spy(n) for n in names}))
+    for cell in CELLS.values():
+        layer = cell()
+        layer.build((None, 3), NUMPY, NUMPY.rng(0), "float32")
+        layer(NUMPY.asarray(np.ones((4, 5, 3), dtype="float32")))
+    assert calls == ["lstm_infer", "gru_infer", "rnn_infer"]

@@ -1,0 +1,90 @@
+"""MKL from numba (the ``mkl`` extra): finding and switching it off, the products against
+NumPy's, the arrays they refuse, and the recurrent kernels built on them."""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+import numpy as np
+import pytest
+
+from nnx.backends import mkl_library
+
+numba = pytest.importorskip("numba")
+if not mkl_library.load():
+    pytest.skip('MKL is not installed (pip install "nnx-array[mkl]")', allow_module_level=True)
+
+from numba.core.errors import TypingError  # noqa: E402
+
+from nnx.backends import numba_mkl  # noqa: E402
+from nnx.backends import numba_recurrent_infer as infer  # noqa: E402
+
+
+@numba.njit
+def _product(a, b, out):  # type: ignore[no-untyped-def]
+    numba_mkl.gemm(a, b, out)
+
+
+@numba.njit
+def _packed_products(a, b, out, times):  # type: ignore[no-untyped-def]
+    """``out = a b`` ``times`` over through one packed ``b``, MKL held at one thread."""
+    threads = numba_mkl.one_thread()
+    packed = numba_mkl.pack(b, a.shape[0])
+    for _ in range(times):
+        numba_mkl.gemm_packed(a, packed, out)
+    numba_mkl.restore_threads(threads)
+    return packed.ctypes.data
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("m, k, n", [(1, 1, 1), (7, 5, 3), (33, 130, 70), (64, 128, 512)])
+def test_products_equal_numpys(dtype, m, k, n):
+    rng = np.random.default_rng(m + k + n)
+    a = rng.normal(size=(m, k)).astype(dtype)
+    b = rng.normal(size=(k, n)).astype(dtype)
+    want = a.astype("float64") @ b.astype("float64")
+    tol = {"float32": 1e-5, "float64": 1e-13}[dtype] * max(1.0, float(np.abs(want).max()))
+    out = np.full((m, n), np.nan, dtype=dtype)
+    _product(a, b, out)
+    np.testing.assert_allclose(out, want, rtol=0, atol=tol)
+    out[...] = np.nan
+    address = _packed_products(a, b, out, 3)
+    np.testing.assert_allclose(out, want, rtol=0, atol=tol)
+    assert address % 64 == 0  # the packed buffer starts on a cache line
+
+
+def test_products_refuse_strided_and_mixed_arrays():
+    a, b = np.ones((4, 3)), np.ones((3, 5))
+    with pytest.raises(TypingError, match="C-contiguous arrays of one dtype"):
+        _product(a.T.copy().T, b, np.empty((4, 5)))  # Fortran order
+    with pytest.raises(TypingError, match="C-contiguous arrays of one dtype"):
+        _product(a, b.astype("float32"), np.empty((4, 5)))
+    with pytest.raises(TypingError, match="float32 or float64"):
+        _product(a.astype(int), b.astype(int), np.empty((4, 5), dtype=int))
+
+
+def test_recurrent_kernels_are_built_on_mkl():
+    built = infer.mkl_kernels()
+    assert built is not None
+    for name in ("lstm_infer", "gru_infer", "rnn_infer"):
+        kernel = getattr(built, name)
+        assert kernel is not getattr(infer, name)
+        scope = kernel.py_func.__globals__
+        assert scope["_gemm_packed"] is numba_mkl.gemm_packed
+        assert scope["_project_chunk"].py_func.__globals__["_gemm"] is numba_mkl.gemm
+        assert kernel.py_func.__qualname__ == f"{name}_mkl"  # its own cache entry
+
+
+def test_the_switch_and_the_status(monkeypatch):
+    assert mkl_library.status().startswith("on (mkl ")
+    monkeypatch.setenv(mkl_library.ENV, "0")
+    assert mkl_library.load.__wrapped__() is False
+    assert mkl_library.status() == "off (NNX_MKL=0)"
+    monkeypatch.delenv(mkl_library.ENV)
+
+    def missing(name: str) -> None:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "files", missing)
+    assert mkl_library.library_path() is None
+    assert mkl_library.load.__wrapped__() is False
