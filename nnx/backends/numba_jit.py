@@ -189,17 +189,17 @@ def kernel(
 
 
 def twin(dispatcher: Any, suffix: str, names: dict[str, Any], **options: Any) -> Any:
-    """A second compiled build of a numba function whose code sees other objects under some
-    global ``names`` (MKL's products instead of SciPy's BLAS), cached on disk beside the
-    first under the qualified name plus ``suffix`` (numba caches only functions defined in
-    a file; this one's code object is the file's).
+    """A compiled build of a function (a numba one's second build) whose code sees other
+    objects under some global ``names`` (MKL's products instead of SciPy's BLAS), cached on
+    disk under the qualified name plus ``suffix`` (numba caches only functions defined in a
+    file; this one's code object is the file's).
 
     ``options`` are the ``numba.njit`` options (the dispatcher's own by default; the twin is
     always cached)."""
-    source = dispatcher.py_func
+    source = getattr(dispatcher, "py_func", dispatcher)
     scope = {**source.__globals__, **names}
     fn = types.FunctionType(source.__code__, scope, source.__name__, source.__defaults__)
     fn.__qualname__ = f"{source.__qualname__}{suffix}"
     fn.__module__, fn.__doc__ = source.__module__, source.__doc__
-    own = {k: v for k, v in dispatcher.targetoptions.items() if k != "nopython"}
+    own = {k: v for k, v in getattr(dispatcher, "targetoptions", {}).items() if k != "nopython"}
     return numba.njit(cache=True, **(options or own))(fn)

@@ -4,7 +4,9 @@ activations (``tanh``, and the ``sigmoid`` gates as ``(1 + tanh(z / 2)) / 2``).
 Each kernel is one timestep's gate maths in one pass over ``(batch, units)``, given the
 recurrent product ``z = h U`` that the caller computes with NumPy's matmul (measured: calling
 BLAS from inside numba uses SciPy's OpenBLAS, a second thread pool that fights NumPy's for the
-cores and made the loop several times slower on a 2-core host). The step applies the timestep
+cores and made the loop several times slower on a 2-core host; where MKL is installed, which runs
+sequentially, :mod:`nnx.backends.numba_recurrent_loops` compiles the loop over time around
+these kernels). The step applies the timestep
 mask (``s_t = m s~_t + (1 - m) s_{t-1}``), prepares the next product's ``h hmask`` (recurrent
 dropout) and keeps what the backward reads. The backward step writes the gradient of the
 step's pre-activations into row ``t`` of one ``(steps, batch, width)`` array; the weight

@@ -21,8 +21,10 @@ rows of a recurrent layer never meet), on C-contiguous arrays:
   sets (64 rows: 11.1 against 7.8 ms time-major).
 
 Step ``t`` reads the projection row of time ``steps - 1 - t`` when ``reverse``
-(``go_backwards``). Its product ``z = h U`` is ``np.dot`` on 2-D contiguous arrays, which numba
-hands to BLAS (SciPy's ``sgemm`` / ``dgemm``) directly; the gate maths that follows is one
+(``go_backwards``). Its product ``z = h U`` is :mod:`nnx.backends.numba_blas_products`'s
+``gemm_packed``: numba's ``np.dot``, which hands it to SciPy's BLAS (``sgemm`` / ``dgemm``)
+directly, or MKL's against ``U`` packed once per call in the build of
+:mod:`nnx.backends.numba_recurrent_mkl`; the gate maths that follows is one
 vectorized pass per row (:mod:`nnx.backends.numba_math`: the gates' ``tanh`` form of the
 sigmoid, rational ``tanh``), reading the projection (bias added once, after the projection)
 and updating the states in place. Each loop reads three or four arrays and writes one or two:
@@ -36,16 +38,14 @@ The formulas are the layers' (:mod:`nnx.layers.lstm`, :mod:`nnx.layers.gru`,
 
 from __future__ import annotations
 
-import functools
-from types import SimpleNamespace
 from typing import Any
 
 import numba
-import numpy as np
 
+from nnx.backends.numba_blas_products import gemm, gemm_packed, one_thread, pack, restore_threads
 from nnx.backends.numba_math import gate_sigmoid, tanh
 
-__all__ = ["gru_infer", "lstm_infer", "mkl_kernels", "projection_chunk", "rnn_infer"]
+__all__ = ["OPTIONS", "gru_infer", "lstm_infer", "projection_chunk", "rnn_infer"]
 
 #: the fewest projection rows (steps times batch rows) one chunk computes: a BLAS product of
 #: fewer rows runs below its speed
@@ -59,38 +59,9 @@ def projection_chunk(rows: int, steps: int) -> int:
 
 
 #: ``contract``: the polynomials' ``p r + c`` may fuse into one FMA (more accurate, not less)
-_OPTIONS: dict[str, Any] = {"nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
-_kernel = numba.njit(cache=True, **_OPTIONS)
-_step = numba.njit(**_OPTIONS)
-
-
-@_step
-def _gemm(a, b, out):  # type: ignore[no-untyped-def]
-    """``out = a b``: numba's ``np.dot`` on 2-D contiguous arrays calls SciPy's BLAS."""
-    np.dot(a, b, out)
-
-
-@_step
-def _pack(u, rows):  # type: ignore[no-untyped-def]
-    """The right factor of every step's product as :func:`_gemm_packed` takes it (BLAS: as it
-    is; MKL packs it once per call)."""
-    return u
-
-
-@_step
-def _gemm_packed(a, packed, out):  # type: ignore[no-untyped-def]
-    np.dot(a, packed, out)
-
-
-@_step
-def _one_thread():  # type: ignore[no-untyped-def]
-    """BLAS single-threaded for this call (the caller holds SciPy's BLAS at one thread)."""
-    return 0
-
-
-@_step
-def _restore_threads(previous):  # type: ignore[no-untyped-def]
-    return None
+OPTIONS: dict[str, Any] = {"nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
+_kernel = numba.njit(cache=True, **OPTIONS)
+_step = numba.njit(**OPTIONS)
 
 
 @_kernel
@@ -99,14 +70,14 @@ def lstm_infer(x2, w, bias, u, h, c, mask, reverse, ys, xz, z):  # type: ignore[
     ``h = o tanh(c)``, every step of the block."""
     rows = h.shape[0]
     steps = x2.shape[0] // rows
-    threads, packed = _one_thread(), _pack(u, rows)
+    threads, packed = one_thread(), pack(u, rows)
     lo = 0
     for t in range(steps):
         ts = steps - 1 - t if reverse else t
         lo = _project_chunk(x2, w, bias, xz, rows, t, reverse, lo)
-        _gemm_packed(h, packed, z)
+        gemm_packed(h, packed, z)
         _lstm_gates(xz[(ts - lo) * rows :], z, h, c, mask, ts, ys, t)
-    _restore_threads(threads)
+    restore_threads(threads)
 
 
 @_kernel
@@ -115,14 +86,14 @@ def gru_infer(x2, w, bias, u, brec, h, mask, reverse, ys, xz, z):  # type: ignor
     (h U_h + b_rec_h))``; ``h = z h + (1 - z) h~``, every step of the block."""
     rows = h.shape[0]
     steps = x2.shape[0] // rows
-    threads, packed = _one_thread(), _pack(u, rows)
+    threads, packed = one_thread(), pack(u, rows)
     lo = 0
     for t in range(steps):
         ts = steps - 1 - t if reverse else t
         lo = _project_chunk(x2, w, bias, xz, rows, t, reverse, lo)
-        _gemm_packed(h, packed, z)
+        gemm_packed(h, packed, z)
         _gru_gates(xz[(ts - lo) * rows :], z, brec, h, mask, ts, ys, t)
-    _restore_threads(threads)
+    restore_threads(threads)
 
 
 @_kernel
@@ -130,14 +101,14 @@ def rnn_infer(x2, w, bias, u, h, mask, reverse, ys, xz, z):  # type: ignore[no-u
     """``h = tanh(x_t W + b + h U)``, every step of the block."""
     rows = h.shape[0]
     steps = x2.shape[0] // rows
-    threads, packed = _one_thread(), _pack(u, rows)
+    threads, packed = one_thread(), pack(u, rows)
     lo = 0
     for t in range(steps):
         ts = steps - 1 - t if reverse else t
         lo = _project_chunk(x2, w, bias, xz, rows, t, reverse, lo)
-        _gemm_packed(h, packed, z)
+        gemm_packed(h, packed, z)
         _rnn_gates(xz[(ts - lo) * rows :], z, h, mask, ts, ys, t)
-    _restore_threads(threads)
+    restore_threads(threads)
 
 
 @_step
@@ -193,7 +164,7 @@ def _project_chunk(x2, w, bias, xz, rows, t, reverse, lo):  # type: ignore[no-un
     count = min(chunk, steps - t)
     lo = steps - t - count if reverse else t
     out = xz[: count * rows]
-    _gemm(x2[lo * rows : (lo + count) * rows], w, out)
+    gemm(x2[lo * rows : (lo + count) * rows], w, out)
     for r in range(out.shape[0]):
         row = out[r]
         for j in range(row.shape[0]):
@@ -216,26 +187,3 @@ def _record(state, ys, b, t):  # type: ignore[no-untyped-def]
         out = ys[b, t]
         for j in range(state.shape[0]):
             out[j] = state[j]
-
-
-@functools.cache
-def mkl_kernels() -> SimpleNamespace | None:
-    """``lstm_infer``, ``gru_infer`` and ``rnn_infer`` built on MKL's products (``U`` packed
-    once per call), or None where MKL is not installed (:mod:`nnx.backends.mkl_library`)."""
-    from nnx.backends import mkl_library
-
-    if not mkl_library.load():
-        return None
-    from nnx.backends import numba_mkl
-    from nnx.backends.numba_jit import twin
-
-    names = {
-        "_one_thread": numba_mkl.one_thread,
-        "_restore_threads": numba_mkl.restore_threads,
-        "_pack": numba_mkl.pack,
-        "_gemm_packed": numba_mkl.gemm_packed,
-    }
-    project = twin(_project_chunk, "_mkl", {"_gemm": numba_mkl.gemm}, **_OPTIONS)
-    names["_project_chunk"] = project
-    built = {fn.__name__: twin(fn, "_mkl", names) for fn in (lstm_infer, gru_infer, rnn_infer)}
-    return SimpleNamespace(**built)

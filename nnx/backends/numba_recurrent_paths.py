@@ -1,6 +1,9 @@
 """The NumPy backend's whole-sequence recurrent fast paths: a loop over time whose steps are
 one NumPy matmul (``h U``) and one fused numba kernel for the gate maths (the kernels are in
-:mod:`nnx.backends.numba_recurrent`).
+:mod:`nnx.backends.numba_recurrent`); where MKL is installed (the ``mkl`` extra) the whole loop
+is one compiled call (:mod:`nnx.backends.numba_recurrent_loops`). Inference runs the
+projection and every step in one compiled call per block of rows
+(:mod:`nnx.backends.numba_recurrent_infer`).
 
 Each method declines (None: the layer runs its portable loop) when numba is off, for sequences
 under :data:`~nnx.backends.numba_paths.MIN_SIZE` elements of input projection, for dtypes
@@ -27,6 +30,8 @@ __all__ = ["NumbaRecurrentPaths"]
 
 Array = Any
 _WIDTH = {"simple_rnn": 1, "lstm": 4, "gru": 3}
+#: the kernels' name of each cell (``lstm_step``, ``rnn_forward``, ...)
+_NAME = {"simple_rnn": "rnn", "lstm": "lstm", "gru": "gru"}
 
 
 @dataclass
@@ -119,6 +124,14 @@ def _by_rows(n: int, run: Callable[[int, int], None], split: bool | None = None)
         _on_blocks(run, blocks)
 
 
+def _compiled_loops() -> Any:
+    """The whole-sequence training loops where MKL is installed (else None: a Python loop over
+    time, one NumPy matmul per step; see :mod:`nnx.backends.numba_recurrent_loops`)."""
+    from nnx.backends import numba_recurrent_mkl
+
+    return numba_recurrent_mkl.kernels()
+
+
 class NumbaRecurrentPaths(FastPaths):
     """:meth:`recurrent_forward` and :meth:`recurrent_backward` with fused numba steps."""
 
@@ -158,39 +171,31 @@ class NumbaRecurrentPaths(FastPaths):
         cs = _slot(None, xz, 3)
         blocks = {"lstm": 5, "gru": 4}.get(cell, 0)  # what each step keeps: see the kernels
         gates = np.empty((steps if keep else 1, n, blocks * units), dtype=dt)
-        rnn = k.rnn
+        rnn, name = k.rnn, _NAME[cell]
         if cell == "lstm":
             c = np.array(states[1], dtype=dt, order="C")
             if keep:
                 cs = np.empty((steps + 1, n, units), dtype=dt)
                 cs[0] = c
-
-            def rows(lo: int, hi: int) -> None:
-                hdb, zb = hd[lo:hi], np.empty((hi - lo, w), dtype=dt)
-                for t in range(steps):
-                    np.matmul(hdb, u, out=zb)
-                    rnn.lstm_step(t, lo, xz, zb, h, c, m, hm, hd, gates, hs, cs)
-
+            args: tuple[Array, ...] = (h, c, m, hm, hd, gates, hs, cs)
             final: tuple[Array, ...] = (h, c)
         elif cell == "gru":
             brec = np.zeros(w, dtype=dt) if recurrent_bias is None else _slot(recurrent_bias, xz, 1)
-
-            def rows(lo: int, hi: int) -> None:
-                hdb, zb = hd[lo:hi], np.empty((hi - lo, w), dtype=dt)
-                for t in range(steps):
-                    np.matmul(hdb, u, out=zb)
-                    rnn.gru_step(t, lo, xz, zb, brec, h, m, hm, hd, gates, hs)
-
-            final = (h,)
+            args, final = (brec, h, m, hm, hd, gates, hs), (h,)
         else:
+            args, final = (h, m, hm, hd, hs), (h,)
+        step, loops = getattr(rnn, f"{name}_step"), _compiled_loops()
 
-            def rows(lo: int, hi: int) -> None:
-                hdb, zb = hd[lo:hi], np.empty((hi - lo, w), dtype=dt)
-                for t in range(steps):
-                    np.matmul(hdb, u, out=zb)
-                    rnn.rnn_step(t, lo, xz, zb, h, m, hm, hd, hs)
+        def rows(lo: int, hi: int) -> None:
+            zb = np.empty((hi - lo, w), dtype=dt)
+            if loops is not None:  # MKL: the whole loop compiled
+                getattr(loops, f"{name}_forward")(lo, xz, zb, u, *args)
+                return
+            hdb = hd[lo:hi]
+            for t in range(steps):
+                np.matmul(hdb, u, out=zb)
+                step(t, lo, xz, zb, *args)
 
-            final = (h,)
         _by_rows(n, rows)
         tape = _Tape(cell, k, u, m, hm, hs, cs, gates) if keep else None
         return RecurrentRun(hs if hs.size else None, final, tape)
@@ -209,33 +214,26 @@ class NumbaRecurrentPaths(FastPaths):
         dh = np.array(dstates[0], dtype=dt, order="C")
         tmp = np.zeros((n, units), dtype=dt)  # dz_{t+1} U^T, none after the last step
         dxz = np.empty((steps, n, w), dtype=dt)
-        rnn = tape.kernels.rnn
+        rnn, name = tape.kernels.rnn, _NAME[tape.cell]
         if tape.cell == "lstm":
             dc = np.array(dstates[1], dtype=dt, order="C")
-
-            def rows(lo: int, hi: int) -> None:
-                for t in range(steps - 1, -1, -1):
-                    rnn.lstm_step_backward(t, lo, hi, dy, tmp, hm, dh, dc, gates, cs, m, dxz)
-                    np.matmul(dxz[t, lo:hi], ut, out=tmp[lo:hi])
-
+            args: tuple[Array, ...] = (dy, tmp, hm, dh, dc, gates, cs, m, dxz)
             drec, rest = dxz, [dc]
         elif tape.cell == "gru":
             drec = np.empty((steps, n, w), dtype=dt)
-
-            def rows(lo: int, hi: int) -> None:
-                for t in range(steps - 1, -1, -1):
-                    rnn.gru_step_backward(t, lo, hi, dy, tmp, hm, dh, gates, hs, m, dxz, drec)
-                    np.matmul(drec[t, lo:hi], ut, out=tmp[lo:hi])
-
-            rest = []
+            args, rest = (dy, tmp, hm, dh, gates, hs, m, dxz, drec), []
         else:
+            args, drec, rest = (dy, tmp, hm, dh, hs, m, dxz), dxz, []
+        step, loops = getattr(rnn, f"{name}_step_backward"), _compiled_loops()
 
-            def rows(lo: int, hi: int) -> None:
-                for t in range(steps - 1, -1, -1):
-                    rnn.rnn_step_backward(t, lo, hi, dy, tmp, hm, dh, hs, m, dxz)
-                    np.matmul(dxz[t, lo:hi], ut, out=tmp[lo:hi])
+        def rows(lo: int, hi: int) -> None:
+            if loops is not None:  # MKL: the whole loop compiled
+                getattr(loops, f"{name}_backward")(lo, hi, *args, ut)
+                return
+            for t in range(steps - 1, -1, -1):
+                step(t, lo, hi, *args)
+                np.matmul(drec[t, lo:hi], ut, out=tmp[lo:hi])
 
-            drec, rest = dxz, []
         _by_rows(n, rows)
         dh += tmp if hm.size == 0 else tmp * hm
         return dxz, drec, (dh, *rest)
@@ -275,6 +273,7 @@ class NumbaRecurrentPaths(FastPaths):
         h = np.array(states[0], dtype=dt, order="C")
         ys = np.empty((n, steps, units), dtype=dt) if record else _slot(None, x, 3)
         from nnx.backends import numba_recurrent_infer as infer  # numba is there: k is set
+        from nnx.backends import numba_recurrent_mkl
 
         if cell == "lstm":
             c = np.array(states[1], dtype=dt, order="C")
@@ -285,7 +284,7 @@ class NumbaRecurrentPaths(FastPaths):
                 np.zeros(width, dtype=dt) if recurrent_bias is None else _slot(recurrent_bias, x, 1)
             )
 
-        built = infer.mkl_kernels() or infer  # MKL's products where the mkl extra is installed
+        built = numba_recurrent_mkl.kernels() or infer  # MKL's products with the mkl extra
         compiled = {"lstm": built.lstm_infer, "gru": built.gru_infer}.get(cell, built.rnn_infer)
 
         def block(lo: int, hi: int) -> tuple[Any, ...]:

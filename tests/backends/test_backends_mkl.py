@@ -16,7 +16,7 @@ if not mkl_library.load():
 
 from numba.core.errors import TypingError  # noqa: E402
 
-from nnx.backends import numba_mkl  # noqa: E402
+from nnx.backends import numba_mkl, numba_recurrent_mkl  # noqa: E402
 from nnx.backends import numba_recurrent_infer as infer  # noqa: E402
 
 
@@ -64,15 +64,18 @@ def test_products_refuse_strided_and_mixed_arrays():
 
 
 def test_recurrent_kernels_are_built_on_mkl():
-    built = infer.mkl_kernels()
+    built = numba_recurrent_mkl.kernels()
     assert built is not None
     for name in ("lstm_infer", "gru_infer", "rnn_infer"):
         kernel = getattr(built, name)
         assert kernel is not getattr(infer, name)
+        assert infer.lstm_infer.py_func.__globals__["gemm_packed"] is not numba_mkl.gemm_packed
         scope = kernel.py_func.__globals__
-        assert scope["_gemm_packed"] is numba_mkl.gemm_packed
-        assert scope["_project_chunk"].py_func.__globals__["_gemm"] is numba_mkl.gemm
+        assert scope["gemm_packed"] is numba_mkl.gemm_packed
+        assert scope["_project_chunk"].py_func.__globals__["gemm"] is numba_mkl.gemm
         assert kernel.py_func.__qualname__ == f"{name}_mkl"  # its own cache entry
+    for name in ("lstm_forward", "lstm_backward", "gru_forward", "gru_backward"):
+        assert getattr(built, name).py_func.__globals__["pack"] is numba_mkl.pack
 
 
 def test_the_switch_and_the_status(monkeypatch):

@@ -1,7 +1,9 @@
 """The fused recurrent steps (numba) against the layers' portable loop: forward outputs, final
 states, the input gradient and every weight gradient, with masks, recurrent dropout,
 return_sequences, return_state and go_backwards (float32 rtol 1e-5, float64 1e-12); their
-tanh; their fall-backs; and the torch.nn.LSTM / GRU equality through the fused path."""
+tanh; their fall-backs; and the torch.nn.LSTM / GRU equality through the fused path. Each runs
+with the loop over time in Python (products by NumPy) and compiled (products by MKL, the
+``mkl`` extra; skipped where it is not installed)."""
 
 from __future__ import annotations
 
@@ -18,8 +20,11 @@ TOL = {"float32": 1e-5, "float64": 1e-12}
 
 
 @pytest.fixture
-def fused(monkeypatch):
-    """Fused kernels on every size; counts the runs that took them."""
+def fused(monkeypatch, products):
+    """Fused kernels on every size, looping as :func:`products` says; counts the runs that
+    took them."""
+    loops = numba_recurrent_paths._compiled_loops()
+    assert (loops is products) if hasattr(products, "lstm_forward") else (loops is None)
     monkeypatch.setattr(numba_paths, "MIN_SIZE", 0)
     monkeypatch.setattr(numba_recurrent_paths, "ROW_SPLIT", True)  # batch 40: two row blocks
     monkeypatch.delenv(numba_paths.ENV, raising=False)

@@ -18,6 +18,7 @@ from nnx.layers.base import no_backprop
 
 pytest.importorskip("numba")
 from nnx.backends import numba_recurrent_infer as infer
+from nnx.backends import numba_recurrent_mkl
 
 NUMPY = get_backend("numpy")
 TOL = {"float32": 1e-5, "float64": 1e-12}
@@ -26,19 +27,6 @@ CELLS = {
     "gru": lambda **kw: GRU(4, **kw),
     "simple_rnn": lambda **kw: SimpleRNN(6, **kw),
 }
-
-
-@pytest.fixture(params=["scipy_blas", "mkl"])
-def products(request, monkeypatch) -> SimpleNamespace:
-    """The kernel set the layers' passes take: SciPy's BLAS, or MKL (skips without it)."""
-    if request.param == "mkl":
-        built = infer.mkl_kernels()
-        if built is None:
-            pytest.skip('MKL is not installed (pip install "nnx-array[mkl]")')
-        return built
-    monkeypatch.setattr(infer, "mkl_kernels", lambda: None)
-    return SimpleNamespace(lstm_infer=infer.lstm_infer, gru_infer=infer.gru_infer,
-                           rnn_infer=infer.rnn_infer)  # fmt: skip
 
 
 @pytest.fixture
@@ -218,7 +206,9 @@ def test_the_layers_take_the_products_kernel_set(monkeypatch, products):
         return run
 
     names = ("lstm_infer", "gru_infer", "rnn_infer")
-    monkeypatch.setattr(infer, "mkl_kernels", lambda: SimpleNamespace(**{n: spy(n) for n in names}))
+    monkeypatch.setattr(
+        numba_recurrent_mkl, "kernels", lambda: SimpleNamespace(**{n: spy(n) for n in names})
+    )
     for cell in CELLS.values():
         layer = cell()
         layer.build((None, 3), NUMPY, NUMPY.rng(0), "float32")
