@@ -3,6 +3,8 @@ NumPy's, the arrays they refuse, and the recurrent kernels built on them."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from importlib import metadata
 
 import numpy as np
@@ -91,3 +93,16 @@ def test_the_switch_and_the_status(monkeypatch):
     monkeypatch.setattr(metadata, "files", missing)
     assert mkl_library.library_path() is None
     assert mkl_library.load.__wrapped__() is False
+
+
+def test_mkl_stays_out_of_the_global_namespace():
+    """Opened globally, MKL's symbols would bind a later-imported PyTorch's own MKL calls to
+    this sequential one (its products then ran on one thread)."""
+    code = (
+        "import ctypes\n"
+        "from nnx.backends import mkl_library, numba_recurrent_mkl\n"
+        "assert mkl_library.load() and numba_recurrent_mkl.kernels() is not None\n"
+        "print(hasattr(ctypes.CDLL(None), 'MKL_Set_Threading_Layer'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
