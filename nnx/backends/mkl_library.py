@@ -8,8 +8,9 @@ directly from numba (:mod:`nnx.backends.numba_mkl`) where it is installed; elsew
 SciPy's BLAS as before.
 
 MKL is found through the ``mkl`` distribution's file list (``libmkl_rt``), opened with its
-threading layer set to sequential (unless ``MKL_THREADING_LAYER`` says otherwise: nnx's
-kernels run one block of rows per core and want no threads of MKL's own), and the functions
+threading layer set to sequential (unless ``MKL_THREADING_LAYER`` says otherwise, or another
+library of the process opened the same file first: nnx's kernels run one block of rows per
+core and hold MKL at one thread on their own thread either way), and the functions
 the kernels call are given to LLVM by name, so that those kernels are cached like the others.
 The library is opened locally (``RTLD_LOCAL``), not into the process's global namespace: a
 PyTorch imported afterwards would otherwise bind its own MKL calls to this sequential one and
@@ -57,6 +58,15 @@ def library_path() -> Path | None:
     return Path(str(found[-1].locate())) if found else None
 
 
+def _already_loaded(path: Path) -> bool:
+    """Whether this very library is in the process already (``RTLD_NOLOAD``: no loading)."""
+    try:
+        ctypes.CDLL(str(path), mode=os.RTLD_NOLOAD | ctypes.RTLD_LOCAL)
+    except OSError:
+        return False
+    return True
+
+
 @functools.cache
 def load() -> bool:
     """Whether MKL is there for the kernels (loaded into the process on the first call)."""
@@ -66,8 +76,9 @@ def load() -> bool:
     if path is None or not path.exists():
         return False
     try:
+        shared = _already_loaded(path)  # by another user of this MKL: leave its threads be
         runtime = ctypes.CDLL(str(path), mode=ctypes.RTLD_LOCAL)
-        if "MKL_THREADING_LAYER" not in os.environ:
+        if "MKL_THREADING_LAYER" not in os.environ and not shared:
             runtime.MKL_Set_Threading_Layer(MKL_THREADING_SEQUENTIAL)
         import llvmlite.binding  # numba's: without numba there are no kernels to call MKL
 
@@ -82,11 +93,14 @@ def load() -> bool:
 def status() -> str:
     """``"on (mkl X.Y, recurrent inference)"`` or ``"off (<why>)"``, for ``nnx info`` and the
     benchmarks' host line."""
+    from nnx.backends.numba_paths import switched_off as numba_off
     from nnx.environment import package_version
 
     version = package_version("mkl")
     if _switched_off():
         return f"off ({ENV}=0)"
+    if numba_off():
+        return "off (the numba kernels are off)"
     if version is None:
         return 'off (not installed: pip install "nnx-array[mkl]")'
     if not load():

@@ -86,6 +86,12 @@ def test_the_switch_and_the_status(monkeypatch):
     assert mkl_library.load.__wrapped__() is False
     assert mkl_library.status() == "off (NNX_MKL=0)"
     monkeypatch.delenv(mkl_library.ENV)
+    monkeypatch.setenv("NNX_NUMBA", "0")
+    assert mkl_library.status() == "off (the numba kernels are off)"
+    monkeypatch.delenv("NNX_NUMBA")
+    path = mkl_library.library_path()
+    assert path is not None and mkl_library._already_loaded(path)  # load() opened it
+    assert not mkl_library._already_loaded(path.with_name("libmkl_not_there.so"))
 
     def missing(name: str) -> None:
         raise metadata.PackageNotFoundError(name)
