@@ -8,10 +8,11 @@ shared host), the fastest of ``--repeat`` calls::
     OPENBLAS_NUM_THREADS=1 taskset -c 1 python -m bench.lstm_inference_profile
 
 Rows: the whole-sequence inference kernel (all 64 rows, and the 32 rows one core takes when the
-rows are split), its input projection and its 50 recurrent products alone (``np.dot`` inside
-numba, SciPy's BLAS), NumPy's ``np.matmul(out=)`` from Python, the per-step path the layer
-took before (a Python loop of ``np.matmul`` and one fused gate kernel per step), and torch's
-``nn.LSTM`` with its ``torch.mm`` and projection.
+rows are split; with the ``mkl`` extra also its build on MKL's products), its input projection
+and its 50 recurrent products alone (``np.dot`` inside numba, SciPy's BLAS), NumPy's
+``np.matmul(out=)`` from Python, the per-step path the layer took before (a Python loop of
+``np.matmul`` and one fused gate kernel per step), and torch's ``nn.LSTM`` with its
+``torch.mm`` and projection.
 """
 
 from __future__ import annotations
@@ -106,6 +107,17 @@ def main(argv: list[str] | None = None) -> None:
         "before: 50 (np.matmul + lstm_step) from Python": per_step_path,
         "before: 50 lstm_step gate kernels alone": gate_kernels,
     }
+    from nnx.backends import numba_recurrent_mkl
+
+    mkl = numba_recurrent_mkl.kernels()
+    if mkl is not None:  # the mkl extra: the same kernel on MKL's products, U packed once
+        rows["nnx kernel on MKL, whole pass, 64 rows"] = lambda: mkl.lstm_infer(
+            x2, w, b, u, h, c, e2, False, e3, xz[: infer.projection_chunk(n, steps) * n], z
+        )
+        rows["nnx kernel on MKL, 32 rows"] = lambda: mkl.lstm_infer(
+            x2_half, w, b, u, h[:32], c[:32], e2, False, e3,
+            xz[: infer.projection_chunk(32, steps) * 32], z[:32],
+        )  # fmt: skip
     xt, wt = torch.from_numpy(x), torch.from_numpy(w)
     lstm = torch.nn.LSTM(features, units, batch_first=True)
     ht, ut, zt = torch.from_numpy(h), torch.from_numpy(u), torch.from_numpy(z)

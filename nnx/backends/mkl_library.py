@@ -93,10 +93,14 @@ def load() -> bool:
 def status() -> str:
     """``"on (mkl X.Y, recurrent inference)"`` or ``"off (<why>)"``, for ``nnx info`` and the
     benchmarks' host line."""
-    from nnx.backends.numba_paths import switched_off as numba_off
-    from nnx.environment import package_version
+    from importlib import metadata
 
-    version = package_version("mkl")
+    from nnx.backends.numba_paths import switched_off as numba_off
+
+    try:
+        version: str | None = metadata.version("mkl")
+    except metadata.PackageNotFoundError:
+        version = None
     if _switched_off():
         return f"off ({ENV}=0)"
     if numba_off():

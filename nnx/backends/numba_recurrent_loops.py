@@ -27,7 +27,15 @@ from nnx.backends.numba_recurrent import (
     rnn_step_backward,
 )
 
-__all__ = ["LOOPS", "gru_backward", "gru_forward", "lstm_backward", "lstm_forward"]
+__all__ = [
+    "LOOPS",
+    "gru_backward",
+    "gru_forward",
+    "lstm_backward",
+    "lstm_forward",
+    "rnn_backward",
+    "rnn_forward",
+]
 
 
 def lstm_forward(lo, xz, z, u, h, c, mask, hmask, hd, gates, hs, cs):  # type: ignore[no-untyped-def]
@@ -49,6 +57,7 @@ def lstm_backward(lo, hi, dys, tmp, hmask, dh, dc, gates, cs, mask, dz, ut):  # 
 
 
 def gru_forward(lo, xz, z, u, brec, h, mask, hmask, hd, gates, hs):  # type: ignore[no-untyped-def]
+    """Every step: ``z = hd[lo:hi] U``, then :func:`~nnx.backends.numba_recurrent.gru_step`."""
     threads, packed = one_thread(), pack(u, z.shape[0])
     for t in range(xz.shape[0]):
         gemm_packed(hd[lo : lo + z.shape[0]], packed, z)
@@ -57,6 +66,7 @@ def gru_forward(lo, xz, z, u, brec, h, mask, hmask, hd, gates, hs):  # type: ign
 
 
 def gru_backward(lo, hi, dys, tmp, hmask, dh, gates, hs, mask, dxz, drz, ut):  # type: ignore[no-untyped-def]
+    """Every step from the last: the step's backward, then ``tmp = drz_t U^T``."""
     threads, packed = one_thread(), pack(ut, hi - lo)
     for t in range(dxz.shape[0] - 1, -1, -1):
         gru_step_backward(t, lo, hi, dys, tmp, hmask, dh, gates, hs, mask, dxz, drz)
@@ -65,6 +75,7 @@ def gru_backward(lo, hi, dys, tmp, hmask, dh, gates, hs, mask, dxz, drz, ut):  #
 
 
 def rnn_forward(lo, xz, z, u, h, mask, hmask, hd, hs):  # type: ignore[no-untyped-def]
+    """Every step: ``z = hd[lo:hi] U``, then :func:`~nnx.backends.numba_recurrent.rnn_step`."""
     threads, packed = one_thread(), pack(u, z.shape[0])
     for t in range(xz.shape[0]):
         gemm_packed(hd[lo : lo + z.shape[0]], packed, z)
@@ -73,6 +84,7 @@ def rnn_forward(lo, xz, z, u, h, mask, hmask, hd, hs):  # type: ignore[no-untype
 
 
 def rnn_backward(lo, hi, dys, tmp, hmask, dh, hs, mask, da, ut):  # type: ignore[no-untyped-def]
+    """Every step from the last: the step's backward, then ``tmp = da_t U^T``."""
     threads, packed = one_thread(), pack(ut, hi - lo)
     for t in range(da.shape[0] - 1, -1, -1):
         rnn_step_backward(t, lo, hi, dys, tmp, hmask, dh, hs, mask, da)
