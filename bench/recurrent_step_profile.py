@@ -13,25 +13,9 @@ from __future__ import annotations
 import argparse
 import collections
 import time
-from collections.abc import Callable
-from typing import Any
 
 #: the backend methods timed inside the step
 METHODS = ("recurrent_forward", "recurrent_backward", "matmul", "add_bias", "sum_rows")
-
-
-def _wrap(backend: Any, totals: dict[str, list[float]]) -> None:
-    for name in METHODS:
-        method = getattr(backend, name)
-
-        def timed(*args: Any, _m: Callable[..., Any] = method, _n: str = name, **kw: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return _m(*args, **kw)
-            finally:
-                totals[_n].append(time.perf_counter() - start)
-
-        setattr(backend, name, timed)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,12 +26,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     from bench.test_bench_sequence import CASES
+    from bench.transformer_profile import wrap_methods
     from nnx.backends import get_backend
     from nnx.benchmarks.host import describe
 
     (train, _), (torch_train, _) = CASES[args.case]()
     totals: dict[str, list[float]] = collections.defaultdict(list)
-    _wrap(get_backend("numpy"), totals)
+    wrap_methods(get_backend("numpy"), totals, METHODS, time.perf_counter)
     print(describe())
     for _ in range(3):
         train()

@@ -33,17 +33,23 @@ METHODS = (
 )
 
 
-def _wrap(backend: Any, totals: dict[str, list[float]]) -> None:
-    """Replace each of :data:`METHODS` on ``backend`` by a timed call."""
-    for name in METHODS:
+def wrap_methods(
+    backend: Any,
+    totals: dict[str, list[float]],
+    methods: tuple[str, ...] = METHODS,
+    clock: Callable[[], float] = time.thread_time,
+) -> None:
+    """Replace each of ``methods`` on ``backend`` by a call that appends its ``clock`` time to
+    ``totals[name]``."""
+    for name in methods:
         method = getattr(backend, name)
 
         def timed(*args: Any, _m: Callable[..., Any] = method, _n: str = name, **kw: Any) -> Any:
-            start = time.thread_time()
+            start = clock()
             try:
                 return _m(*args, **kw)
             finally:
-                totals[_n].append(time.thread_time() - start)
+                totals[_n].append(clock() - start)
 
         setattr(backend, name, timed)
 
@@ -80,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)
     (nnx_train, nnx_infer), (torch_train, torch_infer) = transformer_case()
     totals: dict[str, list[float]] = collections.defaultdict(list)
-    _wrap(get_backend("numpy"), totals)
+    wrap_methods(get_backend("numpy"), totals)
     print(f"numba: {numba_paths.status()}, torch {torch.__version__}, 1 thread")
     for phase, nnx_step, torch_step in (
         ("inference", nnx_infer, torch_infer),
