@@ -12,14 +12,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import numba
 import numpy as np
 from numba import types
 from numba.core.errors import TypingError
 from numba.extending import overload
 
-__all__ = ["gemm", "gemm_packed", "one_thread", "pack", "restore_threads"]
+__all__ = [
+    "batched_matmul",
+    "gemm",
+    "gemm_packed",
+    "gemm_strided",
+    "one_thread",
+    "pack",
+    "restore_threads",
+]
 
-_ROW_MAJOR, _NO_TRANS, _PACKED, _B_MATRIX = 101, 111, 151, 162  # mkl_cblas.h
+_ROW_MAJOR, _NO_TRANS, _TRANS, _PACKED, _B_MATRIX = 101, 111, 112, 151, 162  # mkl_cblas.h
 #: bytes the packed buffer is aligned to (a cache line, MKL's own allocator's alignment)
 _ALIGN = 64
 _i32 = types.int32
@@ -71,6 +80,14 @@ def gemm(a, b, out):  # type: ignore[no-untyped-def]
     raise NotImplementedError("numba_mkl.gemm is called from numba kernels")
 
 
+def gemm_strided(a, b, out):  # type: ignore[no-untyped-def]
+    """``out = a b`` for 2-D views whose rows or columns are contiguous (a transpose, a block
+    of a larger array): BLAS reads them in place, with a leading dimension and a transpose
+    flag. Returns False, and leaves ``out`` alone, where an operand is neither (numba kernels
+    only)."""
+    raise NotImplementedError("numba_mkl.gemm_strided is called from numba kernels")
+
+
 def pack(b, rows):  # type: ignore[no-untyped-def]
     """``b`` packed for :func:`gemm_packed` with left factors of ``rows`` rows: a 1-D buffer of
     ``b``'s dtype (numba kernels only)."""
@@ -104,6 +121,57 @@ def _gemm(a, b, out):  # type: ignore[no-untyped-def]
           out.ctypes, n)  # fmt: skip
 
     return impl
+
+
+@overload(gemm_strided, jit_options={"nogil": True})
+def _gemm_strided(a, b, out):  # type: ignore[no-untyped-def]
+    for x in (a, b, out):
+        if not isinstance(x, types.Array) or x.ndim != 2:
+            raise TypingError(f"MKL products take 2-D arrays, got {x}")
+    if not a.dtype == b.dtype == out.dtype or a.dtype not in _C:
+        raise TypingError(f"MKL products take float32 or float64 arrays of one dtype, got {a}")
+    c, one, zero = _C[a.dtype]["gemm"], _scalar(a, 1), _scalar(a, 0)
+    item = np.dtype(str(a.dtype)).itemsize
+
+    def impl(a, b, out):  # type: ignore[no-untyped-def]
+        m, k = a.shape
+        n = b.shape[1]
+        ta, lda = _layout(a, item)
+        tb, ldb = _layout(b, item)
+        to, ldc = _layout(out, item)
+        if ta == 0 or tb == 0 or to != _NO_TRANS:
+            return False
+        c(_ROW_MAJOR, ta, tb, m, n, k, one, a.ctypes, lda, b.ctypes, ldb, zero, out.ctypes, ldc)
+        return True
+
+    return impl
+
+
+@numba.njit(inline="always")
+def _layout(a, item):  # type: ignore[no-untyped-def]
+    """``(transpose flag, leading dimension)`` of a 2-D view for row-major BLAS; ``(0, 0)``
+    where neither its rows nor its columns are contiguous. An axis of length 1 may have any
+    stride."""
+    rows, cols = a.shape
+    s0, s1 = a.strides
+    if s1 == item or cols == 1:
+        return _NO_TRANS, max(s0 // item, cols, 1)
+    if s0 == item or rows == 1:
+        return _TRANS, max(s1 // item, rows, 1)
+    return 0, 0
+
+
+@numba.njit(cache=True, nogil=True)
+def batched_matmul(a, b, out):  # type: ignore[no-untyped-def]
+    """``out[i, j] = a[i, j] b[i, j]`` over the two leading axes of 4-D arrays (the attention's
+    ``(batch, heads, T, d)`` stacks), each product one MKL call on the views in place: NumPy's
+    batched matmul calls OpenBLAS once per pair too, at a higher cost per call. Returns False
+    at the first pair BLAS cannot read in place (the caller then runs NumPy's)."""
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            if not gemm_strided(a[i, j], b[i, j], out[i, j]):
+                return False
+    return True
 
 
 @overload(pack, jit_options={"nogil": True})

@@ -112,3 +112,52 @@ def test_mkl_stays_out_of_the_global_namespace():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def _stacks(dtype, rng):
+    """The attention's layouts: q, k, v as strided views of one joint projection."""
+    joint = rng.normal(size=(3, 5, 3, 2, 4)).astype(dtype)  # (batch, T, q/k/v, heads, dim)
+    q, k, v = (joint[:, :, i].transpose(0, 2, 1, 3) for i in range(3))  # (batch, heads, T, d)
+    return q, k, v
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_batched_products_read_the_attention_views_in_place(dtype):
+    rng = np.random.default_rng(3)
+    q, k, v = _stacks(dtype, rng)
+    kt = k.transpose(0, 1, 3, 2)
+    tol = {"float32": 1e-5, "float64": 1e-13}[dtype]
+    pairs = [(q, kt), (q.copy(), kt.copy()), (kt.transpose(0, 1, 3, 2), q.transpose(0, 1, 3, 2))]
+    for a, b in pairs:
+        out = np.full((*a.shape[:3], b.shape[3]), np.nan, dtype=dtype)
+        assert numba_mkl.batched_matmul(a, b, out)
+        np.testing.assert_allclose(out, np.matmul(a, b), rtol=tol, atol=tol)
+    joint = np.full((3, 5, 2, 2, 4), np.nan, dtype=dtype)  # products side by side, in place
+    view = joint[:, :, 0].transpose(0, 2, 1, 3)
+    assert numba_mkl.batched_matmul(np.matmul(q, kt), v, view)
+    np.testing.assert_allclose(view, np.matmul(np.matmul(q, kt), v), rtol=tol, atol=tol)
+    assert np.isnan(joint[:, :, 1]).all()  # the other slot untouched
+    strided = q[..., ::2]  # neither rows nor columns contiguous: declined
+    assert not numba_mkl.batched_matmul(strided, kt[:, :, ::2], np.empty((3, 2, 5, 5), dtype))
+
+
+def test_the_backend_runs_stacked_products_on_mkl(monkeypatch):
+    from nnx.backends import get_backend, numba_paths
+
+    monkeypatch.setattr(numba_paths, "MIN_SIZE", 0)
+    calls = []
+    real = numba_mkl.batched_matmul
+
+    def spy(a, b, out):
+        calls.append(a.shape)
+        return real(a, b, out)
+
+    monkeypatch.setattr(numba_mkl, "batched_matmul", spy)
+    backend = get_backend("numpy")
+    q, k, _ = _stacks("float32", np.random.default_rng(4))
+    got = backend.matmul(q, k.transpose(0, 1, 3, 2))
+    np.testing.assert_allclose(got, np.matmul(q, k.transpose(0, 1, 3, 2)), rtol=1e-5)
+    assert calls == [(3, 2, 5, 4)]
+    backend.matmul(q[0], k[0].transpose(0, 2, 1))  # 3-D: NumPy's
+    backend.matmul(q, k.transpose(0, 1, 3, 2)[:1])  # batch axes differ: NumPy's (broadcasting)
+    assert len(calls) == 1
