@@ -57,6 +57,39 @@ def mkl_product() -> Callable[..., None] | None:
     return product  # type: ignore[no-any-return]
 
 
+def attention_stacks(repeat: int) -> None:
+    """The Transformer bench's score and value products, ``(32, 4, 64, 32) @ (32, 4, 32, 64)``
+    then ``(32, 4, 64, 64) @ (32, 4, 64, 32)``, on the strided views of one joint projection:
+    NumPy's batched matmul, torch's, and (with the ``mkl`` extra) nnx's MKL loop."""
+    import numpy as np
+    import torch
+
+    from nnx.backends import mkl_library
+
+    rng = np.random.default_rng(0)
+    joint = rng.random((32, 64, 3, 4, 32), dtype=np.float32)
+    q, k, v = (joint[:, :, i].transpose(0, 2, 1, 3) for i in range(3))
+    kt = k.transpose(0, 1, 3, 2)
+    s, o = np.empty((32, 4, 64, 64), np.float32), np.empty((32, 4, 64, 32), np.float32)
+    tq, tkt, tv = (torch.from_numpy(x) for x in (q, kt, v))
+    ts, to = torch.from_numpy(s), torch.from_numpy(o)
+    times = {
+        "numpy": fastest_s(lambda: np.matmul(np.matmul(q, kt, out=s), v, out=o), repeat),
+        "torch": fastest_s(lambda: torch.matmul(torch.matmul(tq, tkt, out=ts), tv, out=to), repeat),
+    }
+    if mkl_library.load():
+        from nnx.backends.numba_mkl import batched_matmul
+
+        def mkl_pair() -> None:
+            batched_matmul(q, kt, s)
+            batched_matmul(s, v, o)
+
+        times["numba MKL (1 thread)"] = fastest_s(mkl_pair, repeat)
+    print("attention scores + values, (32, 4, 64, 32) stacks: " + " | ".join(
+        f"{name} {t * 1e6:8.1f} us" for name, t in times.items()
+    ))  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print one line per shape: NumPy and torch µs and GFLOP/s, and torch time / NumPy time."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -92,6 +125,7 @@ def main(argv: list[str] | None = None) -> None:
                 mkl_s = fastest_s(lambda: mkl(a, b, out), args.repeat)  # noqa: B023
                 line += f" | numba MKL (1 thread) {mkl_s * 1e6:8.1f} us"
             print(line)
+        attention_stacks(args.repeat)
 
 
 if __name__ == "__main__":
