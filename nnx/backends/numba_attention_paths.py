@@ -88,6 +88,10 @@ def _rows(x: Array) -> Array:
     return np.ascontiguousarray(x).reshape(-1, x.shape[-1])
 
 
+def _strides(*arrays: Array | None) -> tuple[int, ...]:
+    return tuple(x for a in arrays if a is not None for x in a.strides)
+
+
 def _batched_mkl(a: Array, b: Array, out: Array | None) -> Array | None:
     """``a @ b`` for two ``(batch, heads, m, k) @ (batch, heads, k, n)`` stacks, each pair one
     MKL call on the views in place (:func:`nnx.backends.numba_mkl.batched_matmul`), or None
@@ -109,6 +113,8 @@ def _batched_mkl(a: Array, b: Array, out: Array | None) -> Array | None:
         not fine
         or not ok(a, b)
         or kernels(a.shape[0] * a.shape[1] * a.shape[2] * b.shape[3]) is None
+        or max(*a.shape, *b.shape, *(abs(x) // a.itemsize for x in _strides(a, b, out)))
+        >= 2**31  # MKL's LP64 interface: 32-bit sizes and leading dimensions
     ):
         return None
     from nnx.backends import mkl_library
