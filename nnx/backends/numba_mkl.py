@@ -150,14 +150,20 @@ def _gemm_strided(a, b, out):  # type: ignore[no-untyped-def]
 @numba.njit(inline="always")
 def _layout(a, item):  # type: ignore[no-untyped-def]
     """``(transpose flag, leading dimension)`` of a 2-D view for row-major BLAS; ``(0, 0)``
-    where neither its rows nor its columns are contiguous. An axis of length 1 may have any
-    stride."""
+    where it is not rows (or columns) of contiguous elements at least a row (column) apart:
+    a strided, reversed or broadcast view. An axis of length 1 may have any stride."""
     rows, cols = a.shape
     s0, s1 = a.strides
     if s1 == item or cols == 1:
-        return _NO_TRANS, max(s0 // item, cols, 1)
+        if rows == 1:
+            return _NO_TRANS, max(cols, 1)
+        if s0 % item == 0 and s0 // item >= cols:
+            return _NO_TRANS, s0 // item
     if s0 == item or rows == 1:
-        return _TRANS, max(s1 // item, rows, 1)
+        if cols == 1:
+            return _TRANS, max(rows, 1)
+        if s1 % item == 0 and s1 // item >= rows:
+            return _TRANS, s1 // item
     return 0, 0
 
 

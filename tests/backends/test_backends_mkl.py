@@ -139,6 +139,12 @@ def test_batched_products_read_the_attention_views_in_place(dtype):
     assert np.isnan(joint[:, :, 1]).all()  # the other slot untouched
     strided = q[..., ::2]  # neither rows nor columns contiguous: declined
     assert not numba_mkl.batched_matmul(strided, kt[:, :, ::2], np.empty((3, 2, 5, 5), dtype))
+    out = np.empty((3, 2, 5, 5), dtype)
+    for a in (q[:, :, ::-1], np.broadcast_to(q[:, :, :1], q.shape)):  # reversed, broadcast rows
+        assert not numba_mkl.batched_matmul(a, kt, out)
+    column = np.broadcast_to(q[:, :, :, :1], (3, 2, 5, 1))  # a column: any row stride will do
+    assert numba_mkl.batched_matmul(column, np.ones((3, 2, 1, 5), dtype), out)
+    np.testing.assert_allclose(out, np.matmul(column, np.ones((3, 2, 1, 5), dtype)), rtol=tol)
 
 
 def test_the_backend_runs_stacked_products_on_mkl(monkeypatch):
