@@ -187,11 +187,10 @@ class NumbaRecurrentPaths(FastPaths):
         step, loops = getattr(rnn, f"{name}_step"), _compiled_loops()
 
         def rows(lo: int, hi: int) -> None:
-            zb = np.empty((hi - lo, w), dtype=dt)
+            hdb, zb = hd[lo:hi], np.empty((hi - lo, w), dtype=dt)
             if loops is not None:  # MKL: the whole loop compiled
-                getattr(loops, f"{name}_forward")(lo, xz, zb, u, *args)
+                getattr(loops, f"{name}_forward")(lo, xz, zb, u, hdb, *args)
                 return
-            hdb = hd[lo:hi]
             for t in range(steps):
                 np.matmul(hdb, u, out=zb)
                 step(t, lo, xz, zb, *args)
@@ -228,7 +227,7 @@ class NumbaRecurrentPaths(FastPaths):
 
         def rows(lo: int, hi: int) -> None:
             if loops is not None:  # MKL: the whole loop compiled
-                getattr(loops, f"{name}_backward")(lo, hi, *args, ut)
+                getattr(loops, f"{name}_backward")(lo, hi, ut, drec, tmp, *args)
                 return
             for t in range(steps - 1, -1, -1):
                 step(t, lo, hi, *args)
