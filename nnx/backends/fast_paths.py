@@ -29,7 +29,7 @@ from nnx.backends.coefficients import (
     SGDCoefficients,
 )
 
-__all__ = ["DenseStackLayer", "FastPaths", "RecurrentRun"]
+__all__ = ["DenseStackLayer", "EncoderBlock", "FastPaths", "RecurrentRun"]
 
 Array = Any
 
@@ -57,6 +57,42 @@ class DenseStackLayer(NamedTuple):
     bias: Array | None
     kernel_grad: Array
     bias_grad: Array | None
+    activation: str
+    alpha: float
+
+
+class EncoderBlock(NamedTuple):
+    """The weights of one Transformer encoder block, as :meth:`FastPaths.encoder_block`
+    takes them: each a 1-D or 2-D array of the block's dtype, or None where the block has no
+    such bias or scale.
+
+    Attributes:
+        qkv_kernel: ``(features, heads (2 key_dim + value_dim))``, the query, key and value
+            kernels side by side, the query's scaled by ``1 / sqrt(key_dim)``.
+        qkv_bias: their biases side by side (the query's scaled too).
+        output_kernel: ``(heads value_dim, features)``, and ``output_bias``.
+        norm1_gamma, norm1_beta, norm2_gamma, norm2_beta: the two layer normalizations'.
+        ffn1_kernel, ffn1_bias, ffn2_kernel, ffn2_bias: the feed-forward network's.
+        heads, key_dim, epsilon, pre_norm: the block's configuration.
+        activation, alpha: the feed-forward activation's name and parameter.
+    """
+
+    qkv_kernel: Array
+    qkv_bias: Array | None
+    output_kernel: Array
+    output_bias: Array | None
+    norm1_gamma: Array | None
+    norm1_beta: Array | None
+    ffn1_kernel: Array
+    ffn1_bias: Array | None
+    ffn2_kernel: Array
+    ffn2_bias: Array | None
+    norm2_gamma: Array | None
+    norm2_beta: Array | None
+    heads: int
+    key_dim: int
+    epsilon: float
+    pre_norm: bool
     activation: str
     alpha: float
 
@@ -392,6 +428,13 @@ class FastPaths:
         C-contiguous ``(b, Tq, heads, dv)`` and ``p`` the probabilities before dropout when
         ``keep_probabilities``, else None; or None (declined: the caller runs ``matmul`` and
         :meth:`attention_softmax`)."""
+        return None
+
+    def encoder_block(self, x: Array, allowed: Array | None, block: EncoderBlock) -> Array | None:
+        """The inference pass of a Transformer encoder block (:class:`EncoderBlock`; see
+        :class:`nnx.layers.TransformerEncoder` for the formulas) on ``x (batch, steps,
+        features)`` with the bool ``allowed (batch | 1, 1, steps, steps)`` (None: all), in
+        one fused call; or None (declined: the caller runs the block's layers)."""
         return None
 
     def attention_softmax(self, scores: Array, allowed: Array | None) -> Array | None:

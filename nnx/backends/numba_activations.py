@@ -17,6 +17,8 @@ from nnx.backends.numba_jit import block_kernel, kernel
 
 __all__ = [
     "CODES",
+    "activate_row",
+    "add_to_row",
     "backward",
     "backward_sum",
     "bias_add",
@@ -189,7 +191,7 @@ def _softsign_b(dy, x, y, a):  # type: ignore[no-untyped-def]
 
 
 @_jit
-def _row(code, z, y, a):  # type: ignore[no-untyped-def]
+def activate_row(code, z, y, a):  # type: ignore[no-untyped-def]
     """``y = f(z)`` on one row: ``f`` is chosen once per row, so that each branch is a plain
     elementwise loop (calls of global functions only: the kernel stays cacheable)."""
     n = z.shape[0]
@@ -242,7 +244,7 @@ def _row(code, z, y, a):  # type: ignore[no-untyped-def]
 
 @_jit
 def _row_b(code, dy, x, y, dx, a):  # type: ignore[no-untyped-def]
-    """``dx = dy f'(x)`` on one row (see :func:`_row`)."""
+    """``dx = dy f'(x)`` on one row (see :func:`activate_row`)."""
     n = dy.shape[0]
     if code == 1:
         for j in range(n):
@@ -292,7 +294,7 @@ def _row_b(code, dy, x, y, dx, a):  # type: ignore[no-untyped-def]
 
 
 @_jit
-def _add_to_row(row, b):  # type: ignore[no-untyped-def]
+def add_to_row(row, b):  # type: ignore[no-untyped-def]
     """``row += b``, one row of a bias add."""
     for j in range(row.shape[0]):
         row[j] += b[j]
@@ -303,7 +305,7 @@ def bias_add(z, b):  # type: ignore[no-untyped-def]
     """``z += b`` over the rows of ``z (rows, k)`` (NumPy's broadcast add of ``b`` runs its
     inner loop once per row: twice as long here)."""
     for r in range(z.shape[0]):
-        _add_to_row(z[r], b)
+        add_to_row(z[r], b)
 
 
 @kernel(0, 2)
@@ -312,7 +314,7 @@ def forward(z, b, y, code, alpha, add_bias):  # type: ignore[no-untyped-def]
     n, k = z.shape
     for r in range(n):
         if add_bias:
-            _add_to_row(z[r], b)
+            add_to_row(z[r], b)
         if code == _SOFTMAX or code == _LOG_SOFTMAX:  # noqa: SIM109 (numba)
             top = z[r, 0]
             for j in range(1, k):
@@ -330,7 +332,7 @@ def forward(z, b, y, code, alpha, add_bias):  # type: ignore[no-untyped-def]
                 for j in range(k):
                     y[r, j] = z[r, j] - top - log_total
         else:
-            _row(code, z[r], y[r], alpha)
+            activate_row(code, z[r], y[r], alpha)
 
 
 @_jit

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import math
 
+import numba
+
 from nnx.backends.numba_jit import kernel
 from nnx.backends.numba_math import in_dtype_of
 
@@ -29,6 +31,7 @@ SUMS = {"reassoc", "contract"}
 __all__ = [
     "layer_norm",
     "layer_norm_backward",
+    "norm_row",
     "softmax_backward",
     "softmax_normalize",
     "softmax_shift",
@@ -109,25 +112,32 @@ def softmax_backward(dp, p, allowed, masked):  # type: ignore[no-untyped-def]
                     d[j] = q[j] * (d[j] - dot_t)
 
 
+@numba.njit(nogil=True, error_model="numpy", fastmath=SUMS)
+def norm_row(x, y, gamma, beta, epsilon):  # type: ignore[no-untyped-def]
+    """One row of :func:`layer_norm` (``y`` may be ``x``): returns its ``(mean, inv)`` in the
+    row's dtype."""
+    c = x.shape[0]
+    total = 0.0
+    for j in range(c):
+        total += x[j]
+    mu = total / c
+    square = 0.0
+    for j in range(c):
+        d = x[j] - mu
+        square += d * d
+    mu_t = in_dtype_of(mu, x)  # in the arrays' dtype, as the loop below
+    k_t = in_dtype_of(1.0 / math.sqrt(square / c + epsilon), x)
+    for j in range(c):
+        y[j] = (x[j] - mu_t) * k_t * gamma[j] + beta[j]
+    return mu_t, k_t
+
+
 @kernel(0, 1, 2, 3, fastmath=SUMS)
 def layer_norm(x, y, mean, inv, gamma, beta, epsilon):  # type: ignore[no-untyped-def]
     """Per row of ``x (rows, C)``: ``mean``, ``inv = 1 / sqrt(var + epsilon)`` (``(rows,)``)
     and ``y = gamma (x - mean) inv + beta``."""
-    rows, c = x.shape
-    for r in range(rows):
-        total = 0.0
-        for j in range(c):
-            total += x[r, j]
-        mu = total / c
-        square = 0.0
-        for j in range(c):
-            d = x[r, j] - mu
-            square += d * d
-        mean[r] = mu
-        inv[r] = 1.0 / math.sqrt(square / c + epsilon)
-        mu_t, k_t = mean[r], inv[r]  # in the arrays' dtype, as the loop below
-        for j in range(c):
-            y[r, j] = (x[r, j] - mu_t) * k_t * gamma[j] + beta[j]
+    for r in range(x.shape[0]):
+        mean[r], inv[r] = norm_row(x[r], y[r], gamma, beta, epsilon)
 
 
 @kernel(0, 1, 2, 3, 4, 5, fastmath=SUMS)

@@ -31,7 +31,7 @@ import numpy as np
 from nnx.backends.numba_jit import kernel
 from nnx.backends.numba_math import exp, in_dtype_of
 
-__all__ = ["attention"]
+__all__ = ["attention", "masked_softmax_row", "softmax_rows"]
 
 #: sums may be reassociated (vectorized); no ``nnan``/``ninf``: masked keys stay exact zeros
 SUMS = {"reassoc", "contract"}
@@ -50,7 +50,7 @@ def _row_maxes(s, tops):  # type: ignore[no-untyped-def]
 
 
 @_jit
-def _softmax_rows(s, tops, inv):  # type: ignore[no-untyped-def]
+def softmax_rows(s, tops, inv):  # type: ignore[no-untyped-def]
     """In place over a block ``s (Tq, Tv)``: ``s = exp(s - max)`` per row, ``inv[i] = 1 / sum``
     (the caller scales). The whole block in one call: per-row calls cost a third more here."""
     _row_maxes(s, tops)
@@ -65,7 +65,7 @@ def _softmax_rows(s, tops, inv):  # type: ignore[no-untyped-def]
 
 
 @_jit
-def _masked_softmax_row(row, keep):  # type: ignore[no-untyped-def]
+def masked_softmax_row(row, keep):  # type: ignore[no-untyped-def]
     """In place: ``row = exp(row - max)`` over the keys where ``keep``, 0 elsewhere; all 1
     where none is kept (uniform). Returns ``1 / sum``."""
     tv = row.shape[0]
@@ -120,9 +120,9 @@ def attention(q, k, v, allowed, masked, drop, p, o):  # type: ignore[no-untyped-
             np.dot(qb, kb.T, s)
             if masked:
                 for i in range(tq):
-                    inv[i] = _masked_softmax_row(s[i], allowed[b, i])
+                    inv[i] = masked_softmax_row(s[i], allowed[b, i])
             else:
-                _softmax_rows(s, tops, inv)
+                softmax_rows(s, tops, inv)
             for i in range(tq):
                 if keep or dropped:  # P itself is asked for: scale the row now
                     for j in range(tv):

@@ -29,7 +29,7 @@ import numba
 import numpy as np
 
 from nnx.backends.activation_codes import CODES
-from nnx.backends.numba_activations import _backward_row, _row
+from nnx.backends.numba_activations import _backward_row, activate_row
 
 __all__ = ["LAYOUT_COLUMNS", "dense_stack_gradients"]
 
@@ -46,7 +46,7 @@ def _activate(code, alpha, z, h, at, n, m):  # type: ignore[no-untyped-def]
     """``h = f(z)`` on the ``n`` rows of ``m`` at ``at``: one elementwise pass, or row by row
     for softmax and log-softmax."""
     if code != _SOFTMAX and code != _LOG_SOFTMAX:
-        _row(code, z[at : at + n * m], h[at : at + n * m], alpha)
+        activate_row(code, z[at : at + n * m], h[at : at + n * m], alpha)
         return
     for r in range(at, at + n * m, m):
         top = z[r]

@@ -37,6 +37,7 @@ __all__ = [
     "block_kernel",
     "kernel",
     "min_size",
+    "run_split",
     "threads",
     "twin",
     "wake_us",
@@ -122,7 +123,7 @@ class Kernel:
             self.compiled(*args)
             return
         step = -(-n // min(parts, n))
-        _run_split(self.compiled, [self._slice(args, lo, lo + step) for lo in range(0, n, step)])
+        run_split(self.compiled, [self._slice(args, lo, lo + step) for lo in range(0, n, step)])
 
     def _slice(self, args: tuple[Any, ...], lo: int, hi: int) -> list[Any]:
         out = list(args)
@@ -151,10 +152,10 @@ class BlockKernel:
             return
         step = -(-blocks // parts)
         ranges = [(lo, min(lo + step, blocks), *args) for lo in range(0, blocks, step)]
-        _run_split(self.compiled, ranges)
+        run_split(self.compiled, ranges)
 
 
-def _run_split(fn: Callable[..., Any], calls: Sequence[Sequence[Any]]) -> None:
+def run_split(fn: Callable[..., Any], calls: Sequence[Sequence[Any]]) -> None:
     """``fn(*args)`` for each ``args`` of ``calls``: the last on the calling thread, the others
     on the pool (a thread fewer to wake, and the caller does not sit idle).
 

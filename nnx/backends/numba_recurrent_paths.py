@@ -107,10 +107,10 @@ def _on_blocks(fn: Callable[..., None], calls: list[tuple[Any, ...]]) -> None:
     """``fn(*args)`` for each ``args`` of ``calls``, one per core (the last on this thread),
     BLAS single-threaded meanwhile: its own threads, woken for every small per-step product,
     would fight ours for the cores."""
-    from nnx.backends.numba_jit import _run_split
+    from nnx.backends.numba_jit import run_split
 
     with _LIMIT_LOCK, _blas_controller().limit(limits=1):
-        _run_split(fn, calls)
+        run_split(fn, calls)
 
 
 def _by_rows(n: int, run: Callable[[int, int], None], split: bool | None = None) -> None:

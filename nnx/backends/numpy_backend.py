@@ -15,6 +15,7 @@ from nnx.backends.coefficients import AdamCoefficients
 from nnx.backends.host_memory import tune as tune_host_memory
 from nnx.backends.numba_attention_paths import NumbaAttentionPaths
 from nnx.backends.numba_dense_paths import NumbaDensePaths
+from nnx.backends.numba_encoder_paths import NumbaEncoderPaths
 from nnx.backends.numba_optimizer_paths import NumbaOptimizerPaths
 from nnx.backends.numba_paths import NumbaPaths
 from nnx.backends.numba_recurrent_paths import NumbaRecurrentPaths
@@ -169,6 +170,7 @@ class NumpyArrays(Backend):
 class NumpyBackend(
     NumbaDensePaths,
     NumbaRecurrentPaths,
+    NumbaEncoderPaths,
     NumbaAttentionPaths,
     NumbaOptimizerPaths,
     NumbaPaths,
@@ -177,6 +179,7 @@ class NumpyBackend(
     """The NumPy backend: the numba kernels (:class:`~nnx.backends.numba_paths.NumbaPaths`,
     :class:`~nnx.backends.numba_optimizer_paths.NumbaOptimizerPaths`,
     :class:`~nnx.backends.numba_attention_paths.NumbaAttentionPaths`,
+    :class:`~nnx.backends.numba_encoder_paths.NumbaEncoderPaths`,
     :class:`~nnx.backends.numba_recurrent_paths.NumbaRecurrentPaths`) where numba is
     installed (and ``NNX_NUMBA`` is not ``0``), else the NumPy paths of :class:`NumpyArrays`,
     else the portable code.

@@ -385,7 +385,7 @@ class MultiHeadAttention(Layer):
         causal = causal or use_causal_mask
         if not isinstance(x, (list, tuple)):  # q, k and v in one projection matmul
             self._check_ranks(x, x, None)
-            allowed = self._allowed(x, x, attention_mask, causal, mask, mask)
+            allowed = self.self_attention_allowed(x, mask, causal, attention_mask)
             y, p, attend_back = self._attend(
                 [x], [("query", "key", "value")], allowed, training, return_attention_scores
             )
@@ -470,6 +470,13 @@ class MultiHeadAttention(Layer):
             return grads[0], grads[1], (grads[2] if key is not None else None)
 
         return ((y, p) if return_attention_scores else y), backprop_inputs
+
+    def self_attention_allowed(
+        self, x: Array, mask: Array | None, causal: bool, attention_mask: Array | None = None
+    ) -> Array | None:
+        """The bool ``(batch | 1, 1, T, T)`` of the (query, key) pairs self-attention on ``x``
+        allows, its valid steps ``mask (batch, T)`` (None: all); None for all pairs."""
+        return self._allowed(x, x, attention_mask, causal, mask, mask)
 
     def _check_ranks(self, query: Array, value: Array, key: Array | None) -> None:
         self.check_input(query)
@@ -565,17 +572,11 @@ class MultiHeadAttention(Layer):
         scales = [self.query_scale if name == "query" else 1.0 for name in names]
         dims = [tuple(self.projections[name][0].shape[1:]) for name in names]
         widths = [heads * dim for heads, dim in dims]
-        kernels, biases = [], []
-        for name, scale, width in zip(names, scales, widths, strict=True):
-            w, b = self.projections[name]
-            kernels.append(_scaled(xp.reshape(w.value, (features, width)), scale))
-            if b is not None:
-                biases.append(_scaled(xp.reshape(b.value, (width,)), scale))
-        w_all = kernels[0] if len(kernels) == 1 else xp.concat(kernels, axis=1)
+        w_all, b_all = self.joint_projection(names)
         x2 = xp.reshape(x, (n * steps, features))
         z = backend.matmul(x2, w_all)
-        if biases:
-            z = backend.add_bias(z, biases[0] if len(biases) == 1 else xp.concat(biases))
+        if b_all is not None:
+            z = backend.add_bias(z, b_all)
         z3 = xp.reshape(z, (n, steps, sum(widths)))
         parts, start = [], 0
         for (heads, dim), width in zip(dims, widths, strict=True):
@@ -585,7 +586,7 @@ class MultiHeadAttention(Layer):
 
         def backprop(dz: Array) -> Array:
             dw = backend.matmul(x2.T, dz)
-            db = backend.sum_rows(dz) if biases else None
+            db = backend.sum_rows(dz) if b_all is not None else None
             start = 0
             for name, scale, width in zip(names, scales, widths, strict=True):
                 w, b = self.projections[name]
@@ -596,6 +597,23 @@ class MultiHeadAttention(Layer):
             return xp.reshape(backend.matmul(dz, w_all.T), (n, steps, features))
 
         return parts, backprop
+
+    def joint_projection(self, names: tuple[str, ...]) -> tuple[Array, Array | None]:
+        """``(kernel, bias)`` of the projections ``names`` (of query/key/value) side by side:
+        ``(features, sum heads dim)`` and its bias (None without biases), the query's scaled
+        by :attr:`query_scale`."""
+        xp = self.backend.xp  # type: ignore[union-attr]
+        kernels, biases = [], []
+        for name in names:
+            w, b = self.projections[name]
+            scale = self.query_scale if name == "query" else 1.0
+            width = w.shape[1] * w.shape[2]
+            kernels.append(_scaled(xp.reshape(w.value, (w.shape[0], width)), scale))
+            if b is not None:
+                biases.append(_scaled(xp.reshape(b.value, (width,)), scale))
+        w_all = kernels[0] if len(kernels) == 1 else xp.concat(kernels, axis=1)
+        b_all = None if not biases else biases[0] if len(biases) == 1 else xp.concat(biases)
+        return w_all, b_all
 
     @property
     def query_scale(self) -> float:

@@ -6,10 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from nnx.backends.base import Array, Generator
+from nnx.backends.fast_paths import EncoderBlock
 from nnx.layers.attention import MultiHeadAttention
-from nnx.layers.base import Backprop, Layer, Shape, register_layer
+from nnx.layers.base import Backprop, Layer, Shape, backprop_needed, register_layer
 from nnx.layers.dense import Dense
 from nnx.layers.normalization import LayerNormalization
+from nnx.layers.parameter import Parameter
 from nnx.layers.wrappers import build_child
 from nnx.validation import check_bool, check_float, check_int
 
@@ -124,6 +126,11 @@ class TransformerEncoder(Layer):
         c = self.children
         attention = c["attention"]
         assert isinstance(attention, MultiHeadAttention)
+        if not training and not backprop_needed():  # inference: the backend may fuse the block
+            allowed = attention.self_attention_allowed(x, mask, self.use_causal_mask)
+            fused = self.backend.encoder_block(x, allowed, self._encoder_block())  # type: ignore[union-attr]
+            if fused is not None:
+                return fused, self._kept_nothing
 
         def attend(h: Array) -> tuple[Array, Backprop]:
             y, back = attention.forward_masked(
@@ -161,6 +168,36 @@ class TransformerEncoder(Layer):
 
         return h, backprop
 
+    def _encoder_block(self) -> EncoderBlock:
+        """The block's weights and configuration as the backend's fused pass takes them."""
+        c = self.children
+        attention, ffn1, ffn2 = c["attention"], c["ffn1"], c["ffn2"]
+        norm1, norm2 = c["norm1"], c["norm2"]
+        assert isinstance(attention, MultiHeadAttention)
+        assert isinstance(norm1, LayerNormalization) and isinstance(norm2, LayerNormalization)
+        assert isinstance(ffn1, Dense) and isinstance(ffn2, Dense)
+        qkv_kernel, qkv_bias = attention.joint_projection(("query", "key", "value"))
+        w_out, b_out = attention.projections["output"]
+        xp = self.backend.xp  # type: ignore[union-attr]
+        heads, dim, features = w_out.shape
+        act = ffn1.activation
+        fusable_act = set(act.config) <= {"alpha"}
+        return EncoderBlock(
+            qkv_kernel, qkv_bias,
+            xp.reshape(w_out.value, (heads * dim, features)), _value(b_out),
+            _value(norm1.gamma), _value(norm1.beta),
+            _value(ffn1.kernel), _value(ffn1.bias), _value(ffn2.kernel), _value(ffn2.bias),
+            _value(norm2.gamma), _value(norm2.beta),
+            heads, attention.key_dim, self.layer_norm_epsilon, self.normalize_first,
+            act.name if fusable_act else "", float(act.config.get("alpha", 0.0)),
+        )  # fmt: skip
+
+    def _kept_nothing(self, dy: Array) -> Array:
+        raise RuntimeError(
+            f"TransformerEncoder {self.name!r}: this forward ran under no_backprop() "
+            "(inference) and kept nothing for a backward; run it outside that block."
+        )
+
     def _dropout(self, y: Array, back: Backprop, training: bool) -> tuple[Array, Backprop]:
         """Inverted dropout on a residual branch, composed with the branch's backprop."""
         if not training or self.dropout == 0.0:
@@ -182,6 +219,10 @@ class TransformerEncoder(Layer):
             "use_causal_mask": self.use_causal_mask,
             "seed": self.seed,
         }
+
+
+def _value(parameter: Parameter | None) -> Array | None:
+    return None if parameter is None else parameter.value
 
 
 def _pre_norm(back_norm: Backprop, back_branch: Backprop) -> Backprop:

@@ -28,7 +28,7 @@ def test_the_caller_runs_the_parts_a_blocked_pool_never_started() -> None:
         done = threading.Event()
 
         def split() -> None:
-            numba_jit._run_split(part, calls)
+            numba_jit.run_split(part, calls)
             done.set()
 
         runner = threading.Thread(target=split, name="caller")
@@ -50,7 +50,7 @@ def test_a_free_pool_still_takes_its_parts_and_errors_reach_the_caller() -> None
         gate.wait()  # both parts run at once: one on the pool, one on the caller
         names.append(threading.current_thread().name)
 
-    numba_jit._run_split(part, [(0,), (1,)])
+    numba_jit.run_split(part, [(0,), (1,)])
     assert sum(name.startswith("nnx-numba") for name in names) == 1
 
     def failing(i: int) -> None:
@@ -58,7 +58,7 @@ def test_a_free_pool_still_takes_its_parts_and_errors_reach_the_caller() -> None
             raise ValueError("part 1")
 
     with pytest.raises(ValueError, match="part 1"):
-        numba_jit._run_split(failing, [(0,), (1,)])
+        numba_jit.run_split(failing, [(0,), (1,)])
 
 
 @numba_jit.kernel(0, 1)
@@ -98,13 +98,13 @@ def test_a_slow_waking_pool_raises_the_split_size(measured_wake, monkeypatch) ->
     measured_wake(numba_jit.SLOW_WAKE_US * 10)
     assert numba_jit.min_size() == numba_jit.SLOW_WAKE_MIN_SIZE > numba_jit.PARALLEL_MIN_SIZE
     split: list[int] = []
-    run_split = numba_jit._run_split
+    run_split = numba_jit.run_split
 
     def counted(fn, calls):  # type: ignore[no-untyped-def]
         split.append(len(calls))
         run_split(fn, calls)
 
-    monkeypatch.setattr(numba_jit, "_run_split", counted)
+    monkeypatch.setattr(numba_jit, "run_split", counted)
     monkeypatch.setattr(numba_jit, "threads", lambda: 2)
     _doubled_above_the_fast_wake_size()  # below the slow-wake size: the caller alone
     assert split == []
