@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 METHODS = (
+    "encoder_block",
     "matmul",
     "sum_rows",
     "attention",

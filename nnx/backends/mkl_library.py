@@ -3,9 +3,10 @@
 
 NumPy's wheels bring OpenBLAS; on Intel cores MKL runs the recurrent layers' small per-step
 products 1.6-2x faster (``h U`` at 32 x 128 x 512, float32, one core: 33-39 µs against
-62-78 µs, ``python -m bench.gemm_compare``). The compiled recurrent inference loops call it
-directly from numba (:mod:`nnx.backends.numba_mkl`) where it is installed; elsewhere they call
-SciPy's BLAS as before.
+62-78 µs, ``python -m bench.gemm_compare``). The compiled recurrent loops, the attention's
+batched products and the fused Transformer encoder block call it directly from numba
+(:mod:`nnx.backends.numba_mkl`) where it is installed; elsewhere the recurrent loops call
+SciPy's BLAS, and the attention and the encoder block NumPy's, as before.
 
 MKL is found through the ``mkl`` distribution's file list (``libmkl_rt``), opened with its
 threading layer set to sequential (unless ``MKL_THREADING_LAYER`` says otherwise, or another
@@ -16,7 +17,7 @@ The library is opened locally (``RTLD_LOCAL``), not into the process's global na
 PyTorch imported afterwards would otherwise bind its own MKL calls to this sequential one and
 lose its threads (a ``torch.mm`` of 2048 x 128 x 384 on two threads took 1676-1908 µs against
 797-856).
-``NNX_MKL=0`` switches it off (read once, at the first recurrent inference call).
+``NNX_MKL=0`` switches it off (read once, at the first kernel call that would use it).
 
 >>> isinstance(load(), bool)
 True
@@ -91,7 +92,7 @@ def load() -> bool:
 
 
 def status() -> str:
-    """``"on (mkl X.Y, recurrent inference)"`` or ``"off (<why>)"``, for ``nnx info`` and the
+    """``"on (mkl X.Y, numba kernels' products)"`` or ``"off (<why>)"``, for ``nnx info`` and the
     benchmarks' host line."""
     from importlib import metadata
 
@@ -109,4 +110,4 @@ def status() -> str:
         return 'off (not installed: pip install "nnx-array[mkl]")'
     if not load():
         return f"off (mkl {version} installed but not loadable)"
-    return f"on (mkl {version}, recurrent inference)"
+    return f"on (mkl {version}, numba kernels' products)"

@@ -13,6 +13,10 @@ threads); its row kernels (softmax, layer norms, bias and residual adds) and the
 small products run on one, because handing half of each to a sleeping pool thread costs more
 than the half on a host whose idle cores wake slowly. Fused, the block wakes the pool once
 per call and each core runs its sequences from end to end, their activations in its cache.
+The Transformer bench's block (batch 32, 64 steps, width 128, 4 heads; Intel Xeon family 6
+model 167, 2 vCPUs): inference 6.0-7.5 ms against torch's 8.4-9.0 in four runs (1.21-1.40x),
+where the layers one by one had reached 0.77-0.87x; on one core the fused call takes 8.7 ms
+of CPU time, the layers 10.5-12.7 ms.
 """
 
 from __future__ import annotations
