@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba.extending import overload
 
-__all__ = ["API", "gemm", "gemm_packed", "one_thread", "pack", "restore_threads"]
+__all__ = ["API", "gemm", "gemm_packed", "gemm_strided", "one_thread", "pack", "restore_threads"]
 
 #: the names a kernel calls, and a twin build replaces
-API = ("gemm", "gemm_packed", "one_thread", "pack", "restore_threads")
+API = ("gemm", "gemm_packed", "gemm_strided", "one_thread", "pack", "restore_threads")
 
 _inline = numba.njit(nogil=True, error_model="numpy")
 
@@ -47,3 +48,27 @@ def one_thread():  # type: ignore[no-untyped-def]
 def restore_threads(previous):  # type: ignore[no-untyped-def]
     """Nothing to restore (see :func:`one_thread`)."""
     return None
+
+
+def gemm_strided(a, b, out):  # type: ignore[no-untyped-def]
+    """``out = a b`` for 2-D views of any layout: numba's ``np.dot`` takes contiguous operands,
+    so a strided one is copied first, and a strided ``out`` receives a copy of the product
+    (MKL's build reads them in place). Returns True (numba kernels only)."""
+    raise NotImplementedError("numba_blas_products.gemm_strided is called from numba kernels")
+
+
+@overload(gemm_strided, jit_options={"nogil": True})
+def _gemm_strided(a, b, out):  # type: ignore[no-untyped-def]
+    if out.layout == "C":
+
+        def into(a, b, out):  # type: ignore[no-untyped-def]
+            np.dot(np.ascontiguousarray(a), np.ascontiguousarray(b), out)
+            return True
+
+        return into
+
+    def copied(a, b, out):  # type: ignore[no-untyped-def]
+        out[:, :] = np.dot(np.ascontiguousarray(a), np.ascontiguousarray(b))
+        return True
+
+    return copied

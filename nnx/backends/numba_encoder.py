@@ -14,13 +14,17 @@ Pre-norm::
     y = h + f(LN2(h) W1 + b1) W2 + b2
 
 ``1 / sqrt(key_dim)`` is already in the query's columns of ``Wqkv`` and ``bqkv`` (as the
-layer folds it). The batch's sequences are independent, so a thread takes a range of them
-(:func:`run`); each product is one single-threaded MKL call on up to :data:`CHUNK_ROWS` rows.
-
-Import only after :func:`nnx.backends.mkl_library.load` returned True.
+layer folds it). The batch's sequences are independent, so a thread takes a range of them;
+each product is one single-threaded BLAS call on up to :data:`CHUNK_ROWS` rows. The products
+are :mod:`nnx.backends.numba_blas_products`'s (SciPy's BLAS: the caller holds it at one thread
+while several threads run), and :func:`mkl_build` compiles the same source a second time on
+MKL's (:mod:`nnx.backends.numba_mkl`, which reads the heads' strided views in place).
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
 
 import numba
 import numpy as np
@@ -28,9 +32,9 @@ import numpy as np
 from nnx.backends.numba_activations import activate_row, add_to_row
 from nnx.backends.numba_attention import norm_row
 from nnx.backends.numba_attention_core import masked_softmax_row, softmax_rows
-from nnx.backends.numba_mkl import gemm, gemm_strided, one_thread, restore_threads
+from nnx.backends.numba_blas_products import gemm, gemm_strided, one_thread, restore_threads
 
-__all__ = ["CHUNK_ROWS", "encoder_infer"]
+__all__ = ["CHUNK_ROWS", "encoder_infer", "mkl_build"]
 
 #: rows (sequences x steps) of one block's products: large enough for MKL's kernels to run at
 #: full speed, small enough that the block's activations stay in the core's L2 cache
@@ -135,3 +139,19 @@ def encoder_infer(  # type: ignore[no-untyped-def]
         if not pre_norm:
             _norm_rows(ys, ys, gamma2, beta2, epsilon)
     restore_threads(previous)
+
+
+@functools.cache
+def mkl_build() -> Callable[..., None] | None:
+    """:func:`encoder_infer` on MKL's products (cached on disk under its own name), or None
+    where MKL is not installed or ``NNX_MKL=0`` (:mod:`nnx.backends.mkl_library`)."""
+    from nnx.backends import mkl_library
+
+    if not mkl_library.load():
+        return None
+    from nnx.backends import numba_blas_products, numba_mkl
+    from nnx.backends.numba_jit import twin
+
+    names = {name: getattr(numba_mkl, name) for name in numba_blas_products.API}
+    names["_attend"] = twin(_attend, "_mkl", names)
+    return twin(encoder_infer, "_mkl", names)  # type: ignore[no-any-return]

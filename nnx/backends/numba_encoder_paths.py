@@ -1,10 +1,11 @@
 """The NumPy backend's fused Transformer encoder block at inference: the whole block in one
-compiled call per range of sequences (:mod:`nnx.backends.numba_encoder`, MKL's products), the
-batch's sequences split over the cores.
+compiled call per range of sequences (:mod:`nnx.backends.numba_encoder`; MKL's products with
+the ``mkl`` extra, else SciPy's BLAS held at one thread), the batch's sequences split over the
+cores.
 
-It declines (the layers then run one by one) when numba is off, without MKL (the ``mkl``
-extra), under :data:`~nnx.backends.numba_paths.MIN_SIZE` elements, for dtypes other than
-float32/float64, and for feed-forward activations outside
+It declines (the layers then run one by one) when numba is off, without SciPy or
+threadpoolctl (both in the ``fast`` extra), under :data:`~nnx.backends.numba_paths.MIN_SIZE`
+elements, for dtypes other than float32/float64, and for feed-forward activations outside
 :data:`~nnx.backends.numba_paths.FUSED_FORWARD` (the others call libm per element, slower than
 NumPy's SIMD loops).
 
@@ -27,8 +28,9 @@ from typing import Any
 import numpy as np
 
 from nnx.backends.activation_codes import CODES
+from nnx.backends.blas_threads import blas_controller, run_split_one_blas_thread
 from nnx.backends.fast_paths import EncoderBlock, FastPaths
-from nnx.backends.numba_paths import FUSED_FORWARD, kernels, ok
+from nnx.backends.numba_paths import FUSED_FORWARD, has_blas, kernels, ok
 
 __all__ = ["SPLIT_MIN_MACS", "NumbaEncoderPaths"]
 
@@ -41,16 +43,18 @@ SPLIT_MIN_MACS = 1 << 23
 ACTIVATIONS = FUSED_FORWARD | {"linear"}
 
 
-def _kernel() -> Callable[..., None] | None:
-    """:func:`nnx.backends.numba_encoder.encoder_infer`, or None without MKL (or with
-    ``NNX_MKL=0``)."""
-    from nnx.backends import mkl_library
+def _kernel() -> tuple[Callable[..., None], bool] | None:
+    """The fused kernel and whether it calls SciPy's BLAS (which a split then holds at one
+    thread): its MKL build (:func:`nnx.backends.numba_encoder.mkl_build`) where the ``mkl``
+    extra is installed, else its SciPy-BLAS build; None without SciPy or threadpoolctl."""
+    from nnx.backends import numba_encoder
 
-    if not mkl_library.load():
+    built = numba_encoder.mkl_build()
+    if built is not None:
+        return built, False
+    if not has_blas() or blas_controller() is None:
         return None
-    from nnx.backends.numba_encoder import encoder_infer
-
-    return encoder_infer  # type: ignore[no-any-return]
+    return numba_encoder.encoder_infer, True
 
 
 def _ranges(n: int, macs: int) -> list[tuple[int, int]]:
@@ -86,8 +90,8 @@ class NumbaEncoderPaths(FastPaths):
     def encoder_block(self, x: Array, allowed: Array | None, block: EncoderBlock) -> Array | None:
         weights = [w for w in block[:12] if w is not None]
         fits = block.activation in ACTIVATIONS and x.ndim == 3 and ok(x, *weights)
-        run = _kernel() if fits and kernels(x.size) is not None else None
-        if run is None:
+        kernel = _kernel() if fits and kernels(x.size) is not None else None
+        if kernel is None:
             return super().encoder_block(x, allowed, block)
         n, _, d = x.shape
         x = np.ascontiguousarray(x)
@@ -108,8 +112,11 @@ class NumbaEncoderPaths(FastPaths):
         )  # fmt: skip
         y = np.empty_like(x)
         calls = [(lo, hi, *args, y) for lo, hi in _ranges(n, _macs(x, block))]
+        run, scipy_blas = kernel
         if len(calls) == 1:
             run(*calls[0])
+        elif scipy_blas:
+            run_split_one_blas_thread(run, calls)
         else:
             from nnx.backends.numba_jit import run_split
 

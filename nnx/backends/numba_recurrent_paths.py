@@ -13,16 +13,14 @@ other than float32/float64, or for a cell it has no kernel for (the layer only a
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from nnx.backends.blas_threads import blas_controller, run_split_one_blas_thread
 from nnx.backends.fast_paths import FastPaths, RecurrentRun
 from nnx.backends.numba_paths import has_blas, kernels, ok
 
@@ -69,25 +67,9 @@ ROW_SPLIT = os.environ.get("NNX_RECURRENT_SPLIT", "0") == "1"
 #: 6.5-9.9 ms; GRU 3.9 against 6.4 ms); on a host loaded by other processes (load average
 #: 7-12) one call was faster (23 against 50 ms).
 INFER_SPLIT = os.environ.get("NNX_RECURRENT_INFER_SPLIT", "1") != "0"
-#: one BLAS-limited region at a time: interleaved limit/restore pairs from two threads could
-#: otherwise leave BLAS at one thread for good
-_LIMIT_LOCK = threading.Lock()
-
-
-@functools.cache
-def _blas_controller() -> Any:
-    """threadpoolctl's handle on the BLAS libraries, or None where it is not installed.
-
-    numba's ``np.dot`` calls SciPy's BLAS, a second OpenBLAS beside NumPy's: it is loaded
-    first, so that the handle limits both (else each row block's products would still wake
-    two BLAS threads: four threads on two cores)."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:
-        return None
-    with contextlib.suppress(ImportError):  # (without SciPy numba has no np.dot either)
-        import scipy.linalg.cython_blas  # noqa: F401 - loads the BLAS numba's np.dot calls
-    return ThreadpoolController().select(user_api="blas")
+#: threadpoolctl's handle on the BLAS libraries (None without threadpoolctl): a module name, so
+#: that a test can take it away
+_blas_controller = blas_controller
 
 
 def _row_blocks(n: int, split: bool) -> list[tuple[int, int]] | None:
@@ -103,16 +85,6 @@ def _row_blocks(n: int, split: bool) -> list[tuple[int, int]] | None:
     return [*((lo, min(lo + step, n)) for lo in range(step, n, step)), (0, step)]
 
 
-def _on_blocks(fn: Callable[..., None], calls: list[tuple[Any, ...]]) -> None:
-    """``fn(*args)`` for each ``args`` of ``calls``, one per core (the last on this thread),
-    BLAS single-threaded meanwhile: its own threads, woken for every small per-step product,
-    would fight ours for the cores."""
-    from nnx.backends.numba_jit import run_split
-
-    with _LIMIT_LOCK, _blas_controller().limit(limits=1):
-        run_split(fn, calls)
-
-
 def _by_rows(n: int, run: Callable[[int, int], None], split: bool | None = None) -> None:
     """``run(lo, hi)`` over blocks of the batch rows, one per core, each a whole loop over
     time (the rows of a recurrent layer never meet); one loop, BLAS threads as they are, where
@@ -121,7 +93,7 @@ def _by_rows(n: int, run: Callable[[int, int], None], split: bool | None = None)
     if blocks is None:
         run(0, n)
     else:
-        _on_blocks(run, blocks)
+        run_split_one_blas_thread(run, blocks)
 
 
 def _compiled_loops() -> Any:
@@ -306,5 +278,5 @@ class NumbaRecurrentPaths(FastPaths):
         if blocks is None:
             compiled(*block(0, n))
         else:
-            _on_blocks(compiled, [block(lo, hi) for lo, hi in blocks])
+            run_split_one_blas_thread(compiled, [block(lo, hi) for lo, hi in blocks])
         return (ys if record else None), final

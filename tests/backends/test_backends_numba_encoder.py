@@ -1,6 +1,6 @@
-"""The fused Transformer encoder block at inference (numba and MKL): the numbers of the block's
-layers run one by one, for post- and pre-norm, masks, activations, dtypes, ragged chunks and
-the batch split over threads; and where it declines."""
+"""The fused Transformer encoder block at inference (numba; SciPy's BLAS or MKL): the numbers
+of the block's layers run one by one, for post- and pre-norm, masks, activations, dtypes,
+ragged chunks and the batch split over threads, on both builds; and where it declines."""
 
 from __future__ import annotations
 
@@ -8,30 +8,36 @@ import numpy as np
 import pytest
 
 import nnx
-from nnx.backends import get_backend, mkl_library, numba_encoder_paths, numba_jit, numba_paths
+from nnx.backends import get_backend, numba_encoder_paths, numba_jit, numba_paths
 from nnx.layers import TransformerEncoder
 from nnx.layers.base import no_backprop
 
 pytest.importorskip("numba")
-pytestmark = pytest.mark.skipif(
-    not mkl_library.load(), reason='MKL is not installed (pip install "nnx-array[mkl]")'
-)
+from nnx.backends import numba_encoder  # (after the numba check)
+
 TOLERANCE = {"float32": {"rtol": 2e-5, "atol": 2e-5}, "float64": {"rtol": 1e-11, "atol": 1e-12}}
 
 
-@pytest.fixture
-def fused_calls(monkeypatch) -> list[tuple[int, int]]:
-    """The ``(lo, hi)`` sequence ranges the fused kernel ran on; every call size qualifies."""
+@pytest.fixture(params=["scipy_blas", "mkl"])
+def fused_calls(request, monkeypatch) -> list[tuple[int, int]]:
+    """The ``(lo, hi)`` sequence ranges the fused kernel ran on, built on SciPy's BLAS or on
+    MKL (skipped where the ``mkl`` extra is not installed); every call size qualifies."""
     monkeypatch.setattr(numba_paths, "MIN_SIZE", 0)
+    if request.param == "scipy_blas":
+        monkeypatch.setattr(numba_encoder, "mkl_build", lambda: None)
+    elif numba_encoder.mkl_build() is None:
+        pytest.skip('MKL is not installed (pip install "nnx-array[mkl]")')
+    kernel = numba_encoder_paths._kernel()
+    assert kernel is not None
+    real, scipy_blas = kernel
+    assert scipy_blas == (request.param == "scipy_blas")
     calls: list[tuple[int, int]] = []
-    real = numba_encoder_paths._kernel()
-    assert real is not None
 
     def spy(lo, hi, *args):  # type: ignore[no-untyped-def]
         calls.append((lo, hi))
         real(lo, hi, *args)
 
-    monkeypatch.setattr(numba_encoder_paths, "_kernel", lambda: spy)
+    monkeypatch.setattr(numba_encoder_paths, "_kernel", lambda: (spy, scipy_blas))
     return calls
 
 
@@ -122,14 +128,14 @@ def test_a_model_predicts_through_the_fused_block(fused_calls):
 
 
 @pytest.mark.parametrize(
-    "why", ["training", "backprop", "gelu", "float16", "no_mkl", "numba_off", "small"]
+    "why", ["training", "backprop", "gelu", "float16", "no_blas", "numba_off", "small"]
 )
 def test_where_it_declines(monkeypatch, why):
     """Each of these runs the layers: the fused kernel is never called."""
     if why != "small":
         monkeypatch.setattr(numba_paths, "MIN_SIZE", 0)
     monkeypatch.setattr(numba_encoder_paths, "_kernel", lambda: pytest.fail("fused"))
-    if why == "no_mkl":
+    if why == "no_blas":  # neither MKL nor SciPy with threadpoolctl
         monkeypatch.setattr(numba_encoder_paths, "_kernel", lambda: None)
     if why == "numba_off":
         monkeypatch.setenv("NNX_NUMBA", "0")
