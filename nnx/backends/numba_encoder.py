@@ -69,13 +69,14 @@ def _attend(qkv, allowed, masked, heads, key_dim, value_dim, s, tops, inv, o):  
         k = qkv[:, width + h * key_dim : width + (h + 1) * key_dim]
         v = qkv[:, 2 * width + h * value_dim : 2 * width + (h + 1) * value_dim]
         out = o[:, h * value_dim : (h + 1) * value_dim]
-        gemm_strided(q, k.T, s)
+        read = gemm_strided(q, k.T, s)
         if masked:
             for i in range(t):
                 inv[i] = masked_softmax_row(s[i], allowed[i])
         else:
             softmax_rows(s, tops, inv)
-        gemm_strided(s, v, out)
+        if not (read and gemm_strided(s, v, out)):  # column blocks of qkv: BLAS reads them
+            raise ValueError("encoder_infer: BLAS could not read a head's view of qkv")
         for i in range(t):
             for c in range(value_dim):
                 out[i, c] = out[i, c] * inv[i]
