@@ -430,11 +430,15 @@ class FastPaths:
         :meth:`attention_softmax`)."""
         return None
 
-    def encoder_block(self, x: Array, allowed: Array | None, block: EncoderBlock) -> Array | None:
-        """The inference pass of a Transformer encoder block (:class:`EncoderBlock`; see
+    def encoder_block(
+        self, x: Array, describe: Callable[[], tuple[Array | None, EncoderBlock]]
+    ) -> Array | None:
+        """The inference pass of a Transformer encoder block (see
         :class:`nnx.layers.TransformerEncoder` for the formulas) on ``x (batch, steps,
-        features)`` with the bool ``allowed (batch | 1, 1, steps, steps)`` (None: all), in
-        one fused call; or None (declined: the caller runs the block's layers)."""
+        features)`` in one fused call; or None (declined: the caller runs the block's layers).
+        ``describe()`` gives the bool ``allowed (batch | 1, 1, steps, steps)`` (None: all pairs)
+        and the :class:`EncoderBlock`; a backend calls it only once ``x`` qualifies (it
+        concatenates the projection kernels)."""
         return None
 
     def attention_softmax(self, scores: Array, allowed: Array | None) -> Array | None:

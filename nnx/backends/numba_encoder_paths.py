@@ -85,14 +85,19 @@ def _macs(x: Array, block: EncoderBlock) -> int:
 
 
 class NumbaEncoderPaths(FastPaths):
-    """:meth:`encoder_block` as one compiled call per range of sequences, on MKL."""
+    """:meth:`encoder_block` as one compiled call per range of sequences, on MKL's products or
+    SciPy's BLAS."""
 
-    def encoder_block(self, x: Array, allowed: Array | None, block: EncoderBlock) -> Array | None:
-        weights = [w for w in block[:12] if w is not None]
-        fits = block.activation in ACTIVATIONS and x.ndim == 3 and ok(x, *weights)
-        kernel = _kernel() if fits and kernels(x.size) is not None else None
+    def encoder_block(
+        self, x: Array, describe: Callable[[], tuple[Array | None, EncoderBlock]]
+    ) -> Array | None:
+        kernel = _kernel() if x.ndim == 3 and ok(x) and kernels(x.size) is not None else None
         if kernel is None:
-            return super().encoder_block(x, allowed, block)
+            return super().encoder_block(x, describe)
+        allowed, block = describe()
+        weights = [w for w in block[:12] if w is not None]
+        if block.activation not in ACTIVATIONS or not ok(x, *weights):
+            return super().encoder_block(x, describe)
         n, _, d = x.shape
         x = np.ascontiguousarray(x)
         mask = np.zeros((1, 1, 1), dtype=np.bool_)

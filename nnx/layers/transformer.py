@@ -127,8 +127,12 @@ class TransformerEncoder(Layer):
         attention = c["attention"]
         assert isinstance(attention, MultiHeadAttention)
         if not training and not backprop_needed():  # inference: the backend may fuse the block
-            allowed = attention.self_attention_allowed(x, mask, self.use_causal_mask)
-            fused = self.backend.encoder_block(x, allowed, self._encoder_block())  # type: ignore[union-attr]
+
+            def describe() -> tuple[Array | None, EncoderBlock]:
+                allowed = attention.self_attention_allowed(x, mask, self.use_causal_mask)
+                return allowed, self._encoder_block()
+
+            fused = self.backend.encoder_block(x, describe)  # type: ignore[union-attr]
             if fused is not None:
                 return fused, self._kept_nothing
 

@@ -131,10 +131,16 @@ def test_a_model_predicts_through_the_fused_block(fused_calls):
     "why", ["training", "backprop", "gelu", "float16", "no_blas", "numba_off", "small"]
 )
 def test_where_it_declines(monkeypatch, why):
-    """Each of these runs the layers: the fused kernel is never called."""
+    """Each of these runs the layers: the fused kernel never runs, and the block's weights are
+    gathered (a concatenation of its projection kernels) only where the call itself qualified
+    (gelu: the activation is read from them)."""
     if why != "small":
         monkeypatch.setattr(numba_paths, "MIN_SIZE", 0)
-    monkeypatch.setattr(numba_encoder_paths, "_kernel", lambda: pytest.fail("fused"))
+
+    def fused(*args):  # type: ignore[no-untyped-def]
+        pytest.fail("the fused kernel ran")
+
+    monkeypatch.setattr(numba_encoder_paths, "_kernel", lambda: (fused, False))
     if why == "no_blas":  # neither MKL nor SciPy with threadpoolctl
         monkeypatch.setattr(numba_encoder_paths, "_kernel", lambda: None)
     if why == "numba_off":
@@ -142,9 +148,15 @@ def test_where_it_declines(monkeypatch, why):
     dtype = "float16" if why == "float16" else "float32"
     layer = _block(dtype, 4, activation="gelu" if why == "gelu" else "relu")
     x = np.random.default_rng(11).normal(size=(2, 4, 8)).astype(layer.dtype)
+    gathered: list[str] = []
+    gather = TransformerEncoder._encoder_block
+    monkeypatch.setattr(
+        TransformerEncoder, "_encoder_block", lambda self: gathered.append(why) or gather(self)
+    )
     if why == "backprop":
         y, _ = layer.forward(x)
     else:
         with no_backprop():
             y, _ = layer.forward(x, training=why == "training")
     assert y.shape == x.shape and np.isfinite(y).all()
+    assert gathered == (["gelu"] if why == "gelu" else [])
