@@ -29,8 +29,17 @@ import ctypes
 import functools
 import os
 from pathlib import Path
+from typing import Any
 
-__all__ = ["ENV", "MKL_THREADING_SEQUENTIAL", "SYMBOLS", "library_path", "load", "status"]
+__all__ = [
+    "ENV",
+    "MKL_THREADING_SEQUENTIAL",
+    "SYMBOLS",
+    "kernel_products",
+    "library_path",
+    "load",
+    "status",
+]
 
 #: ``0`` keeps the kernels on SciPy's BLAS although MKL is installed
 ENV = "NNX_MKL"
@@ -89,6 +98,17 @@ def load() -> bool:
     except (OSError, AttributeError, ImportError):  # the kernels keep SciPy's BLAS
         return False
     return True
+
+
+def kernel_products() -> dict[str, Any] | None:
+    """MKL's products under the names the numba kernels call
+    (:data:`nnx.backends.numba_blas_products.API`), what a :func:`~nnx.backends.numba_jit.twin`
+    build binds them to; None where :func:`load` is False."""
+    if not load():
+        return None
+    from nnx.backends import numba_blas_products, numba_mkl
+
+    return {name: getattr(numba_mkl, name) for name in numba_blas_products.API}
 
 
 def status() -> str:

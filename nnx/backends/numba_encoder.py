@@ -148,11 +148,10 @@ def mkl_build() -> Callable[..., None] | None:
     where MKL is not installed or ``NNX_MKL=0`` (:mod:`nnx.backends.mkl_library`)."""
     from nnx.backends import mkl_library
 
-    if not mkl_library.load():
+    names = mkl_library.kernel_products()
+    if names is None:
         return None
-    from nnx.backends import numba_blas_products, numba_mkl
     from nnx.backends.numba_jit import twin
 
-    names = {name: getattr(numba_mkl, name) for name in numba_blas_products.API}
     names["_attend"] = twin(_attend, "_mkl", names)
     return twin(encoder_infer, "_mkl", names)  # type: ignore[no-any-return]

@@ -27,15 +27,14 @@ def kernels() -> SimpleNamespace | None:
     where MKL is not installed or ``NNX_MKL=0`` (:mod:`nnx.backends.mkl_library`)."""
     from nnx.backends import mkl_library
 
-    if not mkl_library.load():
+    names = mkl_library.kernel_products()
+    if names is None:
         return None
-    from nnx.backends import numba_blas_products, numba_mkl
     from nnx.backends import numba_recurrent as rnn
     from nnx.backends import numba_recurrent_infer as infer
     from nnx.backends.numba_jit import twin
     from nnx.backends.numba_recurrent_loops import backward, forward
 
-    names = {name: getattr(numba_mkl, name) for name in numba_blas_products.API}
     names["_project_chunk"] = twin(infer._project_chunk, "_mkl", names, **infer.OPTIONS)
     built = {
         fn.__name__: twin(fn, "_mkl", names)

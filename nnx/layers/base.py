@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 import nnx.constraints as constraints
 import nnx.initializers as initializers
@@ -434,6 +434,14 @@ class Layer:
                 self.build(tuple(x.shape[1:]), backend_of(x))
         with no_backprop():
             return self.forward(x, training=bool(training))[0]
+
+    def kept_nothing_backprop(self, dy: Any) -> NoReturn:
+        """The backprop of a forward that ran under :class:`no_backprop` and kept nothing for a
+        backward: raises, naming the layer."""
+        raise RuntimeError(
+            f"{type(self).__name__} {self.name!r}: this forward ran under no_backprop() "
+            "(inference) and kept nothing for a backward; run it outside that block."
+        )
 
     def check_input(self, x: Array) -> None:
         """Raise a clear error for an array of another backend or of the wrong shape.

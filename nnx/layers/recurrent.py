@@ -381,7 +381,7 @@ class Recurrent(Stateful, Layer):
         if not keep and xmask is None and hmask is None:
             inferred = self._infer_fused(x, mask, initial_state, return_state)
             if inferred is not None:
-                return inferred, self._no_backprop
+                return inferred, self.kept_nothing_backprop
         if self.go_backwards:
             x = xp.flip(x, axis=1)
             mask = None if mask is None else xp.flip(mask, axis=1)
@@ -413,10 +413,7 @@ class Recurrent(Stateful, Layer):
 
         def backprop(dout: Any) -> Any:
             if not keep:
-                raise RuntimeError(
-                    f"{type(self).__name__} {self.name!r}: this forward ran under no_backprop() "
-                    "(inference) and kept nothing for a backward; run it outside that block."
-                )
+                self.kept_nothing_backprop(dout)
             dy, dfinal = (dout[0], list(dout[1:])) if return_state else (dout, [])
             dstates = [
                 xp.zeros((n, self.units), dtype=x.dtype, device=x.device)
@@ -489,12 +486,6 @@ class Recurrent(Stateful, Layer):
         ys, final = run
         y = ys if self.return_sequences else final[0]
         return (y, *final) if return_state else y
-
-    def _no_backprop(self, dout: Any) -> Any:
-        raise RuntimeError(
-            f"{type(self).__name__} {self.name!r}: this forward ran under no_backprop() "
-            "(inference) and kept nothing for a backward; run it outside that block."
-        )
 
     def _loop(
         self, xz: Array, states: States, loop: Loop, m: Array | None, keep: bool

@@ -134,7 +134,7 @@ class TransformerEncoder(Layer):
 
             fused = self.backend.encoder_block(x, describe)  # type: ignore[union-attr]
             if fused is not None:
-                return fused, self._kept_nothing
+                return fused, self.kept_nothing_backprop
 
         def attend(h: Array) -> tuple[Array, Backprop]:
             y, back = attention.forward_masked(
@@ -195,12 +195,6 @@ class TransformerEncoder(Layer):
             heads, attention.key_dim, self.layer_norm_epsilon, self.normalize_first,
             act.name if fusable_act else "", float(act.config.get("alpha", 0.0)),
         )  # fmt: skip
-
-    def _kept_nothing(self, dy: Array) -> Array:
-        raise RuntimeError(
-            f"TransformerEncoder {self.name!r}: this forward ran under no_backprop() "
-            "(inference) and kept nothing for a backward; run it outside that block."
-        )
 
     def _dropout(self, y: Array, back: Backprop, training: bool) -> tuple[Array, Backprop]:
         """Inverted dropout on a residual branch, composed with the branch's backprop."""
